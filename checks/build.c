@@ -1,0 +1,203 @@
+/*
+ * build: the learner's Dockerfile builds from the service folder.  On
+ * failure the evidence is the failing step and the last lines of its
+ * output, and the hint names the known causes.
+ */
+#include "check.h"
+#include "dockerfile.h"
+#include "xalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const struct key_spec params[] = {
+	{ "output_lines", KEY_INT, 0, 1, 200, "lines of the failing step's output kept as evidence (default 15)" },
+	{ NULL, 0, 0, 0, 0, NULL },
+};
+
+struct known_cause {
+	const char *needle;   /* in the failing step's output or the builder's error */
+	const char *hint;
+};
+
+/* In order: the first that matches explains the failure best. */
+static const struct known_cause causes[] = {
+	{ "Missing script: \"build\"",
+	  "package.json has no \"build\" script, so `npm run build` has nothing to run: add one under "
+	  "\"scripts\" (the service's is \"build\": \"node scripts/build.js\"), or drop the step" },
+	{ "tsc: not found",
+	  "`tsc` comes from a devDependency (typescript), and the install step left devDependencies "
+	  "out (`--omit=dev`, or the deprecated `--only=production`). Install everything in the "
+	  "builder (`RUN npm ci`), build, then `RUN npm prune --omit=dev` before the runtime stage copies "
+	  "node_modules" },
+	{ ": not found",
+	  "a command the step runs is not in the image: if it comes from a devDependency, the install "
+	  "step left devDependencies out (`--omit=dev`); install them in the builder and prune after the build" },
+	{ "can only install packages when your package.json and package-lock.json",
+	  "package-lock.json does not match package.json: run `npm install` on your machine and commit "
+	  "the updated lock file (`npm ci` installs exactly what the lock file says)" },
+	{ "can only install with an existing package-lock.json",
+	  "`npm ci` needs package-lock.json in the build: copy it with package.json "
+	  "(`COPY package.json package-lock.json ./`) and check that .dockerignore does not exclude it" },
+	{ "excluded by .dockerignore",
+	  "a COPY names a file that is not in the build context: it is missing from the service folder "
+	  "or your .dockerignore excludes it" },
+	{ "failed to compute cache key",
+	  "a COPY names a file that is not in the build context: it is missing from the service folder "
+	  "or your .dockerignore excludes it" },
+	{ "no such file or directory",
+	  "a step refers to a file that is not there: check the paths in COPY and WORKDIR, and what "
+	  "the builder stage actually wrote (`npm run build` writes dist/)" },
+	{ "unknown instruction",
+	  "the Dockerfile has a line the builder does not understand: check the spelling of the instruction" },
+	{ "ENOTFOUND",
+	  "npm could not reach its registry from inside the build: check the network, or retry" },
+	{ "EAI_AGAIN",
+	  "npm could not reach its registry from inside the build: check the network, or retry" },
+	{ NULL, NULL },
+};
+
+static json_t *step_json(const struct build_step *s)
+{
+	return json_pack("{s:i, s:i, s:s?, s:s, s:b}", "index", s->index, "of", s->total,
+			 "stage", s->stage, "instruction", s->instruction, "cached", s->cached);
+}
+
+/*
+ * A FROM image that is not here and cannot be pulled.  Returns the image
+ * (owned by df) or NULL.
+ */
+static const char *missing_base(struct check_ctx *ctx, const struct dockerfile *df)
+{
+	for (size_t i = 0; i < df->nfroms; i++) {
+		json_t *img = NULL;
+		const char *name = df->froms[i].image;
+
+		if (dockerfile_is_stage(df, name, i) || strchr(name, '$'))
+			continue;
+		if (engine_image_inspect(ctx->engine, name, &img) < 0)
+			return name;
+		json_decref(img);
+	}
+	return NULL;
+}
+
+static int is_lab_image(const struct phase *ph, const char *name)
+{
+	for (size_t i = 0; i < ph->nbase_images; i++)
+		if (!strcmp(ph->base_images[i], name))
+			return 1;
+	return 0;
+}
+
+static void explain_failure(struct check_ctx *ctx, const struct check_def *def, struct check_result *res)
+{
+	const struct build_log *log = &ctx->build_log;
+	const struct build_step *failed = log->failed_step >= 0 ? &log->steps[log->failed_step] : NULL;
+	int nlines = (int)obj_int(def->params, "output_lines", 15);
+	struct strbuf tail = STRBUF_INIT, haystack = STRBUF_INIT;
+	struct dockerfile df;
+	const char *base;
+
+	if (ctx->build_timed_out) {
+		result_set(res, CHECK_FAIL, "the build did not finish within %ld s%s%s", ctx->phase->build_timeout_ms / 1000,
+			   failed ? "; it was at: " : "", failed ? failed->instruction : "");
+		result_hint(res, "a build step never ends: look for a RUN that waits for input or starts a "
+			    "server (servers belong in CMD, not RUN)");
+		return;
+	}
+	if (failed) {
+		strbuf_add_tail_lines(&tail, failed->output, strlen(failed->output), (size_t)nlines);
+		result_set(res, CHECK_FAIL, "the build failed at step %d/%d%s%s: %s (exit code %d)",
+			   failed->index, failed->total, failed->stage ? " of stage " : "",
+			   failed->stage ? failed->stage : "", failed->instruction, log->exit_code);
+		result_evidence(res, "failed_step", step_json(failed));
+	} else {
+		strbuf_add_tail_lines(&tail, ctx->build_output.buf, ctx->build_output.len, (size_t)nlines);
+		result_set(res, CHECK_FAIL, "the build failed before any step ran: %s",
+			   log->error ? log->error : "see the output");
+	}
+	strbuf_rtrim(&tail);
+	result_evidence(res, "output_tail", json_string(tail.buf));
+	if (log->error)
+		result_evidence(res, "error", json_string(log->error));
+
+	strbuf_addf(&haystack, "%s\n%s", tail.buf, log->error ? log->error : "");
+	if (dockerfile_load(&df, ctx->dir) == 0 && (base = missing_base(ctx, &df))) {
+		result_evidence(res, "missing_image", json_string(base));
+		if (is_lab_image(ctx->phase, base)) {
+			/* the lab's own base image: the machine is not ready, not the learner */
+			ctx->env_broken = 1;
+			result_set(res, CHECK_ERROR, "the base image '%s' is not on this machine and cannot be pulled", base);
+			result_hint(res, "prepare the lab's base images once: run `make images` in the phaselab folder "
+				    "(it pulls them, or builds local stand-ins when no registry answers)");
+		} else {
+			result_set(res, CHECK_FAIL, "the base image '%s' is not on this machine and cannot be pulled", base);
+			result_hint(res, "use the phase's base images, which `make images` provides:%s%s%s%s",
+				    ctx->phase->nbase_images > 0 ? " " : " (none listed)",
+				    ctx->phase->nbase_images > 0 ? ctx->phase->base_images[0] : "",
+				    ctx->phase->nbase_images > 1 ? ", " : "",
+				    ctx->phase->nbase_images > 1 ? ctx->phase->base_images[1] : "");
+		}
+	} else {
+		for (const struct known_cause *c = causes; c->needle; c++) {
+			if (strstr(haystack.buf, c->needle)) {
+				result_hint(res, "%s", c->hint);
+				break;
+			}
+		}
+		if (!res->hint)
+			result_hint(res, "read the failing step's output above; run the same build yourself with "
+				    "`docker build %s` to see all of it", ctx->dir);
+	}
+	dockerfile_release(&df);
+	strbuf_release(&tail);
+	strbuf_release(&haystack);
+}
+
+static void run(struct check_ctx *ctx, const struct check_def *def, struct check_result *res)
+{
+	struct stat sb;
+	char *path = xasprintf("%s/Dockerfile", ctx->dir);
+	int has_dockerfile = lstat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+
+	free(path);
+	if (!has_dockerfile) {
+		ctx->build = STAGE_FAILED;
+		ctx->build_failure = xstrdup("there is no Dockerfile");
+		result_set(res, CHECK_FAIL, "no Dockerfile in '%s'", ctx->dir);
+		result_hint(res, "write the Dockerfile in the service folder itself (the folder passed with --dir), "
+			    "named exactly `Dockerfile`");
+		return;
+	}
+	ctx_need_image(ctx);
+	result_evidence(res, "builder", json_string(ctx->engine->builder == BUILDER_BUILDKIT ? "buildkit" : "legacy"));
+	result_evidence(res, "build_ms", json_integer(ctx->build_ms));
+	result_evidence(res, "steps", json_integer((json_int_t)ctx->build_log.nsteps));
+	switch (ctx->build) {
+	case STAGE_READY: {
+		size_t cached = 0;
+		for (size_t i = 0; i < ctx->build_log.nsteps; i++)
+			cached += ctx->build_log.steps[i].cached;
+		result_evidence(res, "image_id", json_string(ctx->image_id));
+		result_set(res, CHECK_PASS, "built in %.1f s (%zu steps, %zu from cache), image %.19s",
+			   ctx->build_ms / 1000.0, ctx->build_log.nsteps, cached, ctx->image_id);
+		break;
+	}
+	case STAGE_FAILED:
+		explain_failure(ctx, def, res);
+		break;
+	default:
+		result_engine_error(res, ctx, "the build could not run");
+		break;
+	}
+}
+
+const struct check_kind check_build = {
+	.name = "build",
+	.summary = "the Dockerfile builds from the service folder",
+	.needs = NEED_NOTHING,
+	.params = params,
+	.run = run,
+};

@@ -1,0 +1,270 @@
+/*
+ * The table of check kinds, and the stages the checks share: one build, one
+ * container, one export of its filesystem.  Each stage runs on first need
+ * and is remembered, so a phase costs one build and one container start
+ * however many items it has.
+ */
+#include "check.h"
+#include "fsutil.h"
+#include "timeutil.h"
+#include "xalloc.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern const struct check_kind check_build, check_image_size, check_http, check_process_user,
+	check_healthcheck, check_no_shell, check_layer_cache, check_build_context;
+
+const struct check_kind *const check_kinds[] = {
+	&check_build,
+	&check_image_size,
+	&check_http,
+	&check_process_user,
+	&check_healthcheck,
+	&check_no_shell,
+	&check_layer_cache,
+	&check_build_context,
+	NULL,
+};
+
+const struct check_kind *check_kind_find(const char *name)
+{
+	for (const struct check_kind *const *k = check_kinds; *k; k++)
+		if (!strcmp((*k)->name, name))
+			return *k;
+	return NULL;
+}
+
+void result_set(struct check_result *res, enum check_status st, const char *fmt, ...)
+{
+	va_list ap;
+	struct strbuf sb = STRBUF_INIT;
+
+	va_start(ap, fmt);
+	strbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	free(res->message);
+	res->message = strbuf_detach(&sb, NULL);
+	res->status = st;
+}
+
+void result_hint(struct check_result *res, const char *fmt, ...)
+{
+	va_list ap;
+	struct strbuf sb = STRBUF_INIT;
+
+	va_start(ap, fmt);
+	strbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	free(res->hint);
+	res->hint = strbuf_detach(&sb, NULL);
+}
+
+void result_evidence(struct check_result *res, const char *key, json_t *v)
+{
+	if (!res->evidence)
+		res->evidence = json_object();
+	json_object_set_new(res->evidence, key, v ? v : json_null());
+}
+
+void result_engine_error(struct check_result *res, struct check_ctx *ctx, const char *doing)
+{
+	result_set(res, CHECK_ERROR, "%s: %s", doing, ctx->engine->err.buf);
+	result_hint(res, "this is the engine's or phaselab's failure, not yours: check that the engine "
+		    "answers (docker info) and run the check again");
+}
+
+int ctx_need_image(struct check_ctx *ctx)
+{
+	struct build_request req = { 0 };
+	struct proc p = PROC_INIT;
+	char *iid;
+	long long t0;
+	int rc;
+
+	if (ctx->build != STAGE_NOT_TRIED)
+		return ctx->build == STAGE_READY ? 0 : -1;
+	iid = rundir_path(ctx->run, "image.iid");
+	req.context = ctx->dir;
+	req.iidfile = iid;
+	req.timeout_ms = ctx->phase->build_timeout_ms;
+	p.max_capture = 4u << 20;
+	buildlog_init(&ctx->build_log);
+	t0 = now_ms();
+	if (engine_build_start(ctx->engine, &req, &p) < 0) {
+		ctx->build = STAGE_ERROR;
+		ctx->build_failure = xstrdup(ctx->engine->err.buf);
+		free(iid);
+		return -1;
+	}
+	rc = engine_build_finish(ctx->engine, &req, &p, &ctx->build_log, ctx->image_id,
+				 sizeof(ctx->image_id));
+	ctx->build_ms = (long)(now_ms() - t0);
+	ctx->build_timed_out = p.timed_out;
+	strbuf_add(&ctx->build_output, p.out.buf, p.out.len);
+	proc_release(&p);
+	free(iid);
+
+	if (rc == 0 && engine_image_inspect(ctx->engine, ctx->image_id, &ctx->image) == 0) {
+		ctx->build = STAGE_READY;
+		return 0;
+	}
+	if (rc == 1) {
+		ctx->build = STAGE_FAILED;
+		ctx->build_failure = xstrdup(p.timed_out ? "the build did not finish in time"
+						       : "the image did not build");
+	} else {
+		ctx->build = STAGE_ERROR;
+		ctx->build_failure = xasprintf("the engine failed during the build: %s", ctx->engine->err.buf);
+	}
+	return -1;
+}
+
+static void container_gone(struct check_ctx *ctx, json_t *info)
+{
+	json_t *state = json_object_get(info, "State");
+	struct strbuf logs = STRBUF_INIT, why = STRBUF_INIT;
+	long long code = json_integer_value(json_object_get(state, "ExitCode"));
+
+	engine_logs(ctx->engine, ctx->container_id, 8, &logs);
+	strbuf_rtrim(&logs);
+	strbuf_addf(&why, "the container exited with code %lld", code);
+	if (json_is_true(json_object_get(state, "OOMKilled")))
+		strbuf_addstr(&why, " (killed: out of memory)");
+	if (logs.len)
+		strbuf_addf(&why, "; its last output:\n%s", logs.buf);
+	free(ctx->container_failure);
+	ctx->container_failure = strbuf_detach(&why, NULL);
+	ctx->container = STAGE_FAILED;
+	strbuf_release(&logs);
+}
+
+int ctx_container_running(struct check_ctx *ctx)
+{
+	json_t *info = NULL;
+	int running;
+
+	if (ctx->container != STAGE_READY)
+		return 0;
+	if (engine_container_inspect(ctx->engine, ctx->container_id, &info) < 0) {
+		ctx->container = STAGE_ERROR;
+		ctx->container_failure = xstrdup(ctx->engine->err.buf);
+		return 0;
+	}
+	running = json_is_true(json_object_get(json_object_get(info, "State"), "Running"));
+	if (!running)
+		container_gone(ctx, info);
+	json_decref(info);
+	return running;
+}
+
+int ctx_need_container(struct check_ctx *ctx)
+{
+	const struct phase *ph = ctx->phase;
+	struct run_request req = { 0 };
+
+	if (ctx->container != STAGE_NOT_TRIED)
+		return ctx->container == STAGE_READY ? 0 : -1;
+	if (ctx_need_image(ctx) < 0) {
+		ctx->container = STAGE_FAILED;
+		ctx->container_failure = xstrdup(ctx->build_failure);
+		return -1;
+	}
+	req.image = ctx->image_id;
+	req.port = ph->port;
+	req.env = (const char *const *)ph->env;
+	/*
+	 * The image's own probe, run at once: only the interval is
+	 * overridden (the command, timeout, start period and retries stay the
+	 * image's), so the first probe runs after 250 ms instead of 30 s.
+	 */
+	req.health_interval_ms = 250;
+	req.memory_mb = ph->memory_mb;
+	req.pids = ph->pids;
+	req.cpus = ph->cpus;
+	ctx->container_started_ms = now_ms();
+	if (engine_run(ctx->engine, &req, ctx->container_id, sizeof(ctx->container_id)) < 0) {
+		if (ctx->engine->interrupted) {
+			ctx->container = STAGE_ERROR;
+		} else {
+			/* the engine refused to start it: almost always the image's command */
+			ctx->container = STAGE_FAILED;
+		}
+		ctx->container_failure = xasprintf("the container did not start: %s", ctx->engine->err.buf);
+		return -1;
+	}
+	if (engine_container_inspect(ctx->engine, ctx->container_id, &ctx->container_info) < 0) {
+		ctx->container = STAGE_ERROR;
+		ctx->container_failure = xstrdup(ctx->engine->err.buf);
+		return -1;
+	}
+	ctx->host_port = engine_host_port(ctx->container_info, ph->port);
+	ctx->container = STAGE_READY;
+	if (!json_is_true(json_object_get(json_object_get(ctx->container_info, "State"), "Running"))) {
+		container_gone(ctx, ctx->container_info);
+		return -1;
+	}
+	return 0;
+}
+
+int ctx_need_export(struct check_ctx *ctx)
+{
+	if (ctx->export != STAGE_NOT_TRIED)
+		return ctx->export == STAGE_READY ? 0 : -1;
+	if (ctx_need_image(ctx) < 0) {
+		ctx->export = STAGE_FAILED;
+		ctx->export_failure = xstrdup(ctx->build_failure);
+		return -1;
+	}
+	if (!ctx->container_id[0]) {
+		/* never started (or could not be): a created container exports just as well */
+		const char *args[] = { "create", "--label", NULL, ctx->image_id, NULL };
+		struct proc p = PROC_INIT;
+		char *label = xasprintf("%s=%s", ENGINE_LABEL, ctx->engine->run_id);
+
+		args[2] = label;
+		if (engine_call(ctx->engine, &p, args, 0) == 0) {
+			strbuf_rtrim(&p.out);
+			snprintf(ctx->container_id, sizeof(ctx->container_id), "%s", p.out.buf);
+		}
+		proc_release(&p);
+		free(label);
+	}
+	ctx->export_path = rundir_path(ctx->run, "rootfs.tar");
+	if (!ctx->container_id[0] ||
+	    engine_export(ctx->engine, ctx->container_id, ctx->export_path, 120000) < 0) {
+		ctx->export = STAGE_ERROR;
+		ctx->export_failure = xasprintf("cannot export the image's filesystem: %s", ctx->engine->err.buf);
+		return -1;
+	}
+	ctx->export = STAGE_READY;
+	return 0;
+}
+
+void ctx_release(struct check_ctx *ctx)
+{
+	struct engine *e = ctx->engine;
+
+	e->cleaning = 1;
+	if (ctx->background) {
+		proc_finish(ctx->background);
+		proc_release(ctx->background);
+		free(ctx->background);
+		ctx->background = NULL;
+	}
+	/* everything carries the run's label: one sweep finds it all */
+	engine_remove_labelled(e, e->run_id);
+	e->cleaning = 0;
+
+	json_decref(ctx->image);
+	json_decref(ctx->container_info);
+	buildlog_release(&ctx->build_log);
+	strbuf_release(&ctx->build_output);
+	free(ctx->build_failure);
+	free(ctx->container_failure);
+	free(ctx->export_path);
+	free(ctx->export_failure);
+	free(ctx->background_state);
+	ctx->image = ctx->container_info = NULL;
+}

@@ -1,0 +1,90 @@
+/*
+ * image-size: the built image's size, in bytes as the engine counts them,
+ * against the phase's limit.  MB here are the engine's: 10^6 bytes, the unit
+ * `docker images` prints.
+ */
+#include "check.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const struct key_spec params[] = {
+	{ "max_mb", KEY_NUMBER, 1, 1, 100000, "the largest acceptable size, in MB (10^6 bytes)" },
+	{ "baseline_mb", KEY_NUMBER, 0, 1, 100000, "the development image's size, to report the reduction" },
+	{ NULL, 0, 0, 0, 0, NULL },
+};
+
+/* On failure, the biggest layers say where the bytes come from: one more engine call. */
+static void biggest_layers(struct check_ctx *ctx, struct check_result *res)
+{
+	const char *args[] = { "history", "--no-trunc", "--format", "{{json .}}", ctx->image_id, NULL };
+	struct proc p = PROC_INIT;
+	struct { long long size; char *what; } top[3] = { { 0, NULL }, { 0, NULL }, { 0, NULL } };
+	json_t *list = json_array();
+	char *line, *save = NULL;
+
+	if (engine_call(ctx->engine, &p, args, 0) == 0) {
+		for (line = strtok_r(p.out.buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			json_t *row = json_loads(line, 0, NULL);
+			const char *created_by = json_string_value(json_object_get(row, "CreatedBy"));
+			const char *size = json_string_value(json_object_get(row, "Size"));
+			/* "Size" is human-readable here ("250MB"); the ordering is all we need */
+			double v = size ? strtod(size, NULL) : 0;
+			long long bytes = (long long)(v * (strstr(size ? size : "", "GB") ? 1e9 :
+					  strstr(size ? size : "", "MB") ? 1e6 : strstr(size ? size : "", "kB") ? 1e3 : 1));
+			for (int i = 0; i < 3 && created_by; i++) {
+				if (bytes > top[i].size) {
+					free(top[2].what);
+					memmove(&top[i + 1], &top[i], (size_t)(2 - i) * sizeof(top[0]));
+					top[i].size = bytes;
+					top[i].what = strdup(created_by);
+					break;
+				}
+			}
+			json_decref(row);
+		}
+	}
+	for (int i = 0; i < 3; i++) {
+		if (top[i].what)
+			json_array_append_new(list, json_pack("{s:I, s:s}", "bytes", (json_int_t)top[i].size,
+							      "created_by", top[i].what));
+		free(top[i].what);
+	}
+	result_evidence(res, "largest_layers", list);
+	proc_release(&p);
+}
+
+static void run(struct check_ctx *ctx, const struct check_def *def, struct check_result *res)
+{
+	double max_mb = obj_num(def->params, "max_mb", 200);
+	double baseline_mb = obj_num(def->params, "baseline_mb", 0);
+	json_t *size = json_object_get(ctx->image, "Size");
+	double mb;
+
+	if (!json_is_integer(size)) {
+		result_set(res, CHECK_ERROR, "the engine did not report the image's size");
+		return;
+	}
+	mb = (double)json_integer_value(size) / 1e6;
+	result_evidence(res, "bytes", json_integer(json_integer_value(size)));
+	result_evidence(res, "limit_bytes", json_integer((json_int_t)(max_mb * 1e6)));
+	if (baseline_mb > 0)
+		result_evidence(res, "reduction_percent", json_real(100.0 * (1 - mb / baseline_mb)));
+	if (mb <= max_mb) {
+		result_set(res, CHECK_PASS, "%.1f MB, under the %.0f MB limit", mb, max_mb);
+		return;
+	}
+	result_set(res, CHECK_FAIL, "%.1f MB, over the %.0f MB limit by %.1f MB", mb, max_mb, mb - max_mb);
+	biggest_layers(ctx, res);
+	result_hint(res, "only the last stage ends up in the image: build in a builder stage and copy just "
+		    "dist/, node_modules/ (production dependencies) and package.json into a distroless runtime; "
+		    "`docker history %.19s` shows which step adds the bytes", ctx->image_id);
+}
+
+const struct check_kind check_image_size = {
+	.name = "image-size",
+	.summary = "the image is under the phase's size limit",
+	.needs = NEED_IMAGE,
+	.params = params,
+	.run = run,
+};

@@ -1,0 +1,275 @@
+/*
+ * layer-cache: after a source-only change, the dependency step comes from
+ * the cache.  In a scratch copy of the build context (the learner's folder
+ * is never written), one source file that is not a dependency manifest is
+ * edited and the image rebuilt; the builder's own output says whether the
+ * step matching `npm ci` was reused.  The rebuild starts in the background
+ * as soon as the image exists, so it overlaps the runtime checks.
+ */
+#include "check.h"
+#include "fsutil.h"
+#include "ignore.h"
+#include "xalloc.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const struct key_spec params[] = {
+	{ "step", KEY_STRING, 0, 1, 200, "text of the dependency step's instruction (default \"npm ci\")" },
+	{ "manifests", KEY_STRINGS, 0, 1, 32, "dependency manifests, never edited (default package.json, package-lock.json, ...)" },
+	{ NULL, 0, 0, 0, 0, NULL },
+};
+
+static const char *const default_manifests[] = {
+	"package.json", "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", NULL,
+};
+
+#define CONTEXT_MAX_BYTES (2ULL << 30)
+
+struct cache_state {
+	char context[PATH_MAX];
+	char iidfile[PATH_MAX];
+	char logfile[PATH_MAX];
+	char edited[PATH_MAX];
+	char failure[512];
+};
+
+struct copy_ctx {
+	struct ignore_rules *rules;
+};
+
+/* Leave out what the engine would leave out, but never the Dockerfile or .dockerignore. */
+static int context_filter(void *vctx, const char *rel, int is_dir)
+{
+	struct copy_ctx *c = vctx;
+
+	(void)is_dir;
+	if (!strcmp(rel, "Dockerfile") || !strcmp(rel, ".dockerignore"))
+		return 0;
+	return c->rules && ignore_excluded(c->rules, rel);
+}
+
+static int is_manifest(const struct check_def *def, const char *base)
+{
+	json_t *list = json_object_get(def->params, "manifests"), *v;
+	size_t i;
+
+	if (!list) {
+		for (const char *const *m = default_manifests; *m; m++)
+			if (!strcmp(base, *m))
+				return 1;
+		return 0;
+	}
+	json_array_foreach(list, i, v)
+		if (!strcmp(base, json_string_value(v)))
+			return 1;
+	return 0;
+}
+
+static int is_source(const char *name)
+{
+	static const char *const exts[] = { ".js", ".mjs", ".cjs", ".ts", ".jsx", ".tsx", NULL };
+	const char *dot = strrchr(name, '.');
+
+	for (const char *const *e = exts; dot && *e; e++)
+		if (!strcmp(dot, *e))
+			return 1;
+	return 0;
+}
+
+/*
+ * The best source file to edit under dir (relative rel): sources under src/
+ * first, then anywhere but node_modules.  best receives the relative path.
+ */
+static void find_source(const struct check_def *def, const char *root, const char *rel,
+			char *best, int *best_rank)
+{
+	char *path = *rel ? xasprintf("%s/%s", root, rel) : xstrdup(root);
+	DIR *d = opendir(path);
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		char *child;
+		struct stat sb;
+		int rank;
+
+		if (de->d_name[0] == '.' || !strcmp(de->d_name, "node_modules"))
+			continue;
+		child = *rel ? xasprintf("%s/%s", rel, de->d_name) : xstrdup(de->d_name);
+		{
+			char *full = xasprintf("%s/%s", root, child);
+			int st = lstat(full, &sb);
+			free(full);
+			if (st < 0) {
+				free(child);
+				continue;
+			}
+		}
+		if (S_ISDIR(sb.st_mode)) {
+			find_source(def, root, child, best, best_rank);
+		} else if (S_ISREG(sb.st_mode) && is_source(de->d_name) && !is_manifest(def, de->d_name)) {
+			rank = !strncmp(child, "src/", 4) ? 2 : 1;
+			/* the first in name order among equals, so runs are repeatable */
+			if (rank > *best_rank || (rank == *best_rank && strcmp(child, best) < 0)) {
+				*best_rank = rank;
+				snprintf(best, PATH_MAX, "%s", child);
+			}
+		}
+		free(child);
+	}
+	if (d)
+		closedir(d);
+	free(path);
+}
+
+static int edit_source(struct cache_state *st, const struct check_def *def, const char *run_id)
+{
+	char best[PATH_MAX] = "";
+	int rank = 0, fd;
+	char *path, *line;
+
+	find_source(def, st->context, "", best, &rank);
+	if (!*best)
+		snprintf(best, sizeof(best), "phaselab-cache-probe.js");
+	snprintf(st->edited, sizeof(st->edited), "%s", best);
+	path = xasprintf("%s/%s", st->context, best);
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	free(path);
+	if (fd < 0)
+		return -1;
+	line = xasprintf("\n// phaselab: a source-only change, to see the dependency layer reused (%s)\n", run_id);
+	if (write(fd, line, strlen(line)) < 0) {
+		free(line);
+		close(fd);
+		return -1;
+	}
+	free(line);
+	return close(fd);
+}
+
+static int start(struct check_ctx *ctx, const struct check_def *def)
+{
+	struct cache_state *st = xcalloc(1, sizeof(*st));
+	struct copy_ctx cc = { NULL };
+	struct strbuf err = STRBUF_INIT;
+	struct build_request req = { 0 };
+
+	ctx->background_state = st;
+	snprintf(st->context, sizeof(st->context), "%s/cache-context", ctx->run->path);
+	snprintf(st->iidfile, sizeof(st->iidfile), "%s/cache.iid", ctx->run->path);
+	snprintf(st->logfile, sizeof(st->logfile), "%s/cache.log", ctx->run->path);
+
+	if (ignore_load_dir(ctx->dir, &cc.rules, &err) < 0)
+		strbuf_reset(&err); /* unreadable .dockerignore: copy everything, the build-context check reports it */
+	if (copy_tree(ctx->dir, st->context, context_filter, &cc, CONTEXT_MAX_BYTES, &err) < 0) {
+		snprintf(st->failure, sizeof(st->failure), "cannot make the scratch copy: %s", err.buf);
+		goto out;
+	}
+	if (edit_source(st, def, ctx->engine->run_id) < 0) {
+		snprintf(st->failure, sizeof(st->failure), "cannot edit '%.300s' in the scratch copy: %s",
+			 st->edited, strerror(errno));
+		goto out;
+	}
+	req.context = st->context;
+	req.iidfile = st->iidfile;
+	req.timeout_ms = ctx->phase->build_timeout_ms;
+	req.out_path = st->logfile;
+	ctx->background = xcalloc(1, sizeof(*ctx->background));
+	*ctx->background = (struct proc)PROC_INIT;
+	ctx->background->max_capture = 4u << 20;
+	if (engine_build_start(ctx->engine, &req, ctx->background) < 0) {
+		snprintf(st->failure, sizeof(st->failure), "%s", ctx->engine->err.buf);
+		free(ctx->background);
+		ctx->background = NULL;
+	}
+out:
+	ignore_free(cc.rules);
+	strbuf_release(&err);
+	(void)def;
+	return 0;
+}
+
+static json_t *step_json(const struct build_step *s)
+{
+	return json_pack("{s:i, s:i, s:s?, s:s, s:b}", "index", s->index, "of", s->total,
+			 "stage", s->stage, "instruction", s->instruction, "cached", s->cached);
+}
+
+static void run(struct check_ctx *ctx, const struct check_def *def, struct check_result *res)
+{
+	struct cache_state *st = ctx->background_state;
+	const char *needle = obj_str(def->params, "step", "npm ci");
+	struct build_request req = { 0 };
+	struct build_log log;
+	char image_id[96];
+	long step, culprit;
+	int rc;
+
+	if (!st || !ctx->background) {
+		result_set(res, CHECK_ERROR, "the rebuild could not start: %s", st ? st->failure : "no image");
+		return;
+	}
+	req.iidfile = st->iidfile;
+	buildlog_init(&log);
+	rc = engine_build_finish(ctx->engine, &req, ctx->background, &log, image_id, sizeof(image_id));
+	proc_release(ctx->background);
+	free(ctx->background);
+	ctx->background = NULL;
+	result_evidence(res, "edited", json_string(st->edited));
+
+	if (rc < 0) {
+		result_engine_error(res, ctx, "the rebuild failed");
+		goto out;
+	}
+	if (rc == 1) {
+		result_set(res, CHECK_ERROR, "the first build passed but the rebuild after editing '%s' failed: %s",
+			   st->edited, log.error ? log.error : "see the builder's output");
+		goto out;
+	}
+	step = buildlog_find_step(&log, needle);
+	if (step < 0) {
+		result_set(res, CHECK_FAIL, "no build step runs `%s` (the rebuild had %zu steps)", needle, log.nsteps);
+		result_hint(res, "install dependencies with `RUN %s` (deterministic, from package-lock.json) in its own "
+			    "step, right after copying package.json and package-lock.json", needle);
+		goto out;
+	}
+	result_evidence(res, "step", step_json(&log.steps[step]));
+	if (log.steps[step].cached) {
+		result_set(res, CHECK_PASS, "after editing %s, step %d/%d `%s` came from the cache", st->edited,
+			   log.steps[step].index, log.steps[step].total, log.steps[step].instruction);
+		goto out;
+	}
+	culprit = buildlog_first_rebuilt_before(&log, step);
+	if (culprit >= 0) {
+		result_evidence(res, "first_rebuilt", step_json(&log.steps[culprit]));
+		result_set(res, CHECK_FAIL, "editing %s re-ran `%s`: step %d/%d `%s` came before it and was rebuilt, "
+			   "and every later step with it", st->edited, log.steps[step].instruction,
+			   log.steps[culprit].index, log.steps[culprit].total, log.steps[culprit].instruction);
+		result_hint(res, "copy only the dependency manifests before installing: `COPY package.json "
+			    "package-lock.json ./`, then `RUN npm ci --omit=dev`, and only then `COPY . .`; a source "
+			    "change then leaves the install layer cached");
+	} else {
+		result_set(res, CHECK_FAIL, "editing %s re-ran `%s` although no step before it changed",
+			   st->edited, log.steps[step].instruction);
+		result_hint(res, "something before the step changes on every build: an ARG or --build-arg whose "
+			    "value changes, or an ADD of a remote URL; keep those after the install step");
+	}
+out:
+	buildlog_release(&log);
+}
+
+const struct check_kind check_layer_cache = {
+	.name = "layer-cache",
+	.summary = "the dependency layer is reused after a source-only change",
+	.needs = NEED_IMAGE,
+	.params = params,
+	.start = start,
+	.run = run,
+};

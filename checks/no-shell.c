@@ -1,0 +1,120 @@
+/*
+ * no-shell: no shell can run in the container, and none is on the image's
+ * filesystem.  Two looks: each shell is tried with `exec` in the running
+ * container, and the exported filesystem is searched for a file or link of
+ * that name in any folder (which also works when the container exited).
+ */
+#include "check.h"
+#include "tar.h"
+#include "xalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const struct key_spec params[] = {
+	{ "shells", KEY_STRINGS, 0, 1, 32, "program names that count as a shell (default sh bash ash dash busybox)" },
+	{ NULL, 0, 0, 0, 0, NULL },
+};
+
+static const char *const default_shells[] = { "sh", "bash", "ash", "dash", "busybox", NULL };
+
+struct scan {
+	const char *const *shells;
+	json_t *found;   /* paths */
+	size_t count;
+};
+
+static int on_entry(void *vctx, const struct tar_entry *e, const struct strbuf *data)
+{
+	struct scan *s = vctx;
+	const char *base = strrchr(e->name, '/');
+
+	(void)data;
+	base = base ? base + 1 : e->name;
+	if (e->type == '5')
+		return 0;
+	for (const char *const *sh = s->shells; *sh; sh++) {
+		if (strcmp(base, *sh))
+			continue;
+		/* a link counts: /bin/sh -> busybox is how most images have one */
+		if (e->type == '2' || e->type == '1' || (e->mode & 0111)) {
+			if (s->count++ < 20)
+				json_array_append_new(s->found, json_string(e->name));
+		}
+	}
+	return 0;
+}
+
+static void run(struct check_ctx *ctx, const struct check_def *def, struct check_result *res)
+{
+	json_t *list = json_object_get(def->params, "shells");
+	const char **shells;
+	struct scan scan = { 0 };
+	json_t *ran = json_array(), *v;
+	size_t i, n = json_array_size(list);
+	int running;
+
+	shells = xcalloc((n ? n : ARRAY_SIZE(default_shells)) + 1, sizeof(*shells));
+	if (n)
+		json_array_foreach(list, i, v)
+			shells[i] = json_string_value(v);
+	else
+		memcpy(shells, default_shells, sizeof(default_shells));
+
+	/* the running container first: `docker exec <c> sh` is what the lesson tries */
+	ctx_need_container(ctx);
+	running = ctx_container_running(ctx);
+	for (const char **sh = shells; running && *sh; sh++) {
+		struct proc p = PROC_INIT;
+		const char *sh_args[] = { *sh, "-c", "exit 0", NULL };
+		const char *bb_args[] = { *sh, "true", NULL };
+		int rc = engine_exec(ctx->engine, ctx->container_id,
+				     strcmp(*sh, "busybox") ? sh_args : bb_args, 20000, &p);
+		if (rc == 0)
+			json_array_append_new(ran, json_string(*sh));
+		proc_release(&p);
+		if (ctx->engine->interrupted)
+			break;
+	}
+
+	scan.shells = shells;
+	scan.found = json_array();
+	if (ctx_need_export(ctx) < 0 || tar_walk(ctx->export_path, on_entry, &scan, 0) < 0) {
+		result_set(res, CHECK_ERROR, "cannot look at the image's filesystem: %s",
+			   ctx->export_failure ? ctx->export_failure : "the export is not a tar archive");
+		json_decref(scan.found);
+		json_decref(ran);
+		free(shells);
+		return;
+	}
+	result_evidence(res, "ran_in_container", ran);
+	result_evidence(res, "container_running", json_boolean(running));
+	result_evidence(res, "found_on_filesystem", scan.found);
+
+	if (json_array_size(ran) || scan.count) {
+		struct strbuf what = STRBUF_INIT;
+		json_array_foreach(ran, i, v)
+			strbuf_addf(&what, "%s`%s` runs in the container", what.len ? ", " : "", json_string_value(v));
+		if (scan.count)
+			strbuf_addf(&what, "%s%zu shell file%s on the filesystem (%s%s)", what.len ? "; " : "",
+				    scan.count, scan.count == 1 ? "" : "s",
+				    json_string_value(json_array_get(scan.found, 0)), scan.count > 1 ? ", ..." : "");
+		result_set(res, CHECK_FAIL, "the image has a shell: %s", what.buf);
+		result_hint(res, "base the runtime stage on the distroless Node image (FROM gcr.io/distroless/nodejs20-debian12), "
+			    "which has no shell or package manager, and copy only the app into it; for debugging, "
+			    "use an ephemeral debug container instead of a shell in the image");
+		strbuf_release(&what);
+	} else {
+		result_set(res, CHECK_PASS, "no shell runs in the container%s and none of %zu names is on the filesystem",
+			   running ? "" : " (not running: filesystem only)", n ? n : ARRAY_SIZE(default_shells) - 1);
+	}
+	free(shells);
+}
+
+const struct check_kind check_no_shell = {
+	.name = "no-shell",
+	.summary = "no shell can run in the container or is in the image",
+	.needs = NEED_IMAGE,
+	.params = params,
+	.run = run,
+};

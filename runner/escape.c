@@ -1,0 +1,236 @@
+#include "escape.h"
+
+#include <stdint.h>
+
+#define UTF8_INVALID UINT32_MAX
+#define ESC 0x1b
+#define BEL 0x07
+
+/*
+ * Decode one UTF-8 sequence at s[0..len), len >= 1.  Returns its length and
+ * sets *cp to the code point, or to UTF8_INVALID when s starts with an
+ * invalid sequence; the length is then that of its maximal subpart (the
+ * bytes that could have started a valid sequence), at least 1.  The lead
+ * byte narrows the range of the second byte (Unicode 15, table 3-7), which
+ * rules out overlong forms, surrogates and code points past U+10FFFF.
+ */
+static size_t utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	size_t n, i;
+	uint32_t v;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2;
+		v = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		v = c & 0x0f;
+		if (c == 0xe0)
+			lo = 0xa0; /* overlong */
+		else if (c == 0xed)
+			hi = 0x9f; /* surrogates */
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		v = c & 0x07;
+		if (c == 0xf0)
+			lo = 0x90; /* overlong */
+		else if (c == 0xf4)
+			hi = 0x8f; /* past U+10FFFF */
+	} else {
+		*cp = UTF8_INVALID;
+		return 1;
+	}
+	for (i = 1; i < n; i++) {
+		if (i >= len || s[i] < lo || s[i] > hi) {
+			*cp = UTF8_INVALID;
+			return i;
+		}
+		v = v << 6 | (s[i] & 0x3f);
+		lo = 0x80;
+		hi = 0xbf;
+	}
+	*cp = v;
+	return n;
+}
+
+void escape_utf8(struct strbuf *out, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, run = 0, n;
+	uint32_t cp;
+
+	strbuf_grow(out, len);
+	while (i < len) {
+		n = utf8_decode(p + i, len - i, &cp);
+		if (cp == UTF8_INVALID) {
+			/* flush the valid run before it, then the replacement */
+			strbuf_add(out, s + run, i - run);
+			strbuf_addstr(out, ESCAPE_REPLACEMENT);
+			run = i + n;
+		}
+		i += n;
+	}
+	strbuf_add(out, s + run, len - run);
+}
+
+/* Code points a terminal acts on rather than shows (besides C0 and DEL). */
+static int term_unsafe(uint32_t cp)
+{
+	return cp == UTF8_INVALID ||
+	       (cp >= 0x80 && cp <= 0x9f) ||      /* C1: 0x9b is CSI on some terminals */
+	       (cp >= 0x202a && cp <= 0x202e) ||  /* bidi embeddings and overrides */
+	       (cp >= 0x2066 && cp <= 0x2069);    /* bidi isolates */
+}
+
+/*
+ * Length of the escape sequence at p[0..len) (p[0] is ESC), to be dropped.
+ * *no_st is set once a search for a string terminator has failed: none is
+ * left in the rest of the text either, and not searching again keeps many
+ * unterminated strings linear.
+ */
+static size_t escape_seq_len(const unsigned char *p, size_t len, int *no_st)
+{
+	size_t j;
+
+	if (len < 2)
+		return 1;
+	switch (p[1]) {
+	case '[': /* CSI: parameters, intermediates, one final byte */
+		j = 2;
+		while (j < len && p[j] >= 0x30 && p[j] <= 0x3f)
+			j++;
+		while (j < len && p[j] >= 0x20 && p[j] <= 0x2f)
+			j++;
+		if (j < len && p[j] >= 0x40 && p[j] <= 0x7e)
+			j++;
+		return j; /* cut short by anything else: drop what was read */
+	case ']': /* OSC, DCS, SOS, PM, APC: a string up to BEL or ESC \ */
+	case 'P':
+	case 'X':
+	case '^':
+	case '_':
+		for (j = 2; !*no_st && j < len; j++) {
+			if (p[j] == BEL)
+				return j + 1;
+			if (p[j] == ESC && j + 1 < len && p[j + 1] == '\\')
+				return j + 2;
+		}
+		/* unterminated: drop the introducer, show the rest as text */
+		*no_st = 1;
+		return 2;
+	}
+	if (p[1] >= 0x20 && p[1] <= 0x2f) { /* nF: intermediates, then a final */
+		for (j = 1; j < len && p[j] >= 0x20 && p[j] <= 0x2f; j++)
+			;
+		if (j < len && p[j] >= 0x30 && p[j] <= 0x7e)
+			j++;
+		return j;
+	}
+	if (p[1] >= 0x30 && p[1] <= 0x7e) /* Fp, Fe, Fs: ESC 7, ESC c (reset), ... */
+		return 2;
+	return 1; /* ESC before a control or non-ASCII byte: drop the ESC alone */
+}
+
+void escape_term(struct strbuf *out, const char *s, size_t len, unsigned flags)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, col = 0, n;
+	int no_st = 0;
+	uint32_t cp;
+
+	strbuf_grow(out, len);
+	while (i < len) {
+		unsigned char c = p[i];
+
+		if (c == ESC) {
+			i += escape_seq_len(p + i, len - i, &no_st);
+			continue;
+		}
+		if (c == '\r' || c == '\n') {
+			i += c == '\r' && i + 1 < len && p[i + 1] == '\n' ? 2 : 1;
+			if (flags & ESCAPE_TERM_NEWLINES) {
+				strbuf_addch(out, '\n');
+				col = 0;
+			} else {
+				strbuf_addch(out, ' ');
+				col++;
+			}
+			continue;
+		}
+		if (c == '\t') {
+			do {
+				strbuf_addch(out, ' ');
+			} while (++col % 8);
+			i++;
+			continue;
+		}
+		if (c < 0x20 || c == 0x7f) {
+			strbuf_addstr(out, ESCAPE_REPLACEMENT);
+			col++;
+			i++;
+			continue;
+		}
+		n = utf8_decode(p + i, len - i, &cp);
+		if (term_unsafe(cp))
+			strbuf_addstr(out, ESCAPE_REPLACEMENT);
+		else
+			strbuf_add(out, s + i, n);
+		col++;
+		i += n;
+	}
+}
+
+void escape_json_text(struct strbuf *out, const char *json, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)json;
+	size_t i = 0, run = 0, n;
+	uint32_t cp;
+
+	strbuf_grow(out, len);
+	while (i < len) {
+		n = utf8_decode(p + i, len - i, &cp);
+		if (cp == 0x7f || term_unsafe(cp)) {
+			strbuf_add(out, json + run, i - run);
+			/* invalid bytes cannot come from jansson; if they do, U+FFFD */
+			strbuf_addf(out, "\\u%04X", cp == UTF8_INVALID ? 0xfffdU : (unsigned)cp);
+			run = i + n;
+		}
+		i += n;
+	}
+	strbuf_add(out, json + run, len - run);
+}
+
+size_t escape_cut(const char *s, size_t len, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t back;
+
+	if (len <= max)
+		return len;
+	/* p[max] is the first byte left out: back up over continuation bytes */
+	for (back = 0; back < 4 && back <= max; back++)
+		if ((p[max - back] & 0xc0) != 0x80)
+			return max - back;
+	return max; /* not UTF-8 here: any cut is as good */
+}
+
+void escape_add_truncated(struct strbuf *out, size_t dropped)
+{
+	strbuf_addf(out, "\xe2\x80\xa6 [truncated, %zu more byte%s]", dropped,
+		    dropped == 1 ? "" : "s");
+}
+
+size_t escape_truncate(struct strbuf *out, const char *s, size_t len, size_t max)
+{
+	size_t cut = escape_cut(s, len, max);
+
+	strbuf_add(out, s, cut);
+	if (cut < len)
+		escape_add_truncated(out, len - cut);
+	return len - cut;
+}

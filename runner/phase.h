@@ -1,0 +1,74 @@
+/*
+ * phase: one phase of the curriculum, loaded from phases/<id>/phase.json.
+ *
+ * The loader declares every key once (schema.h) and refuses an unknown key,
+ * a wrong type, a value out of bounds, an unknown check kind or a duplicate
+ * check id, naming the file and the key: a broken phase file is exit 2.
+ */
+#ifndef PHASELAB_PHASE_H
+#define PHASELAB_PHASE_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "strbuf.h"
+
+struct check_kind;
+
+struct check_def {
+	char *id;
+	char *title;
+	const struct check_kind *kind;
+	int points;
+	long timeout_ms;     /* the item's own time limit */
+	json_t *params;      /* owned; validated against kind->params; never NULL */
+	char *waits_on;      /* optional: id of a check this one needs (else from the kind) */
+};
+
+struct phase {
+	char *file;          /* the phase.json it came from */
+	char *dir;           /* its folder (lesson text lives there) */
+	char *id;            /* "03-containerization" */
+	int number;          /* 3 */
+	char *title;
+	char *service_dir;   /* the service folder in a learner's workspace */
+	char **requires;
+	size_t nrequires;
+	int pass_mark;
+	long build_timeout_ms;
+	char **base_images;  /* images the lab provides (make images); missing = environment */
+	size_t nbase_images;
+	/* the container the runtime checks share */
+	int port;
+	char **env;          /* "NAME=value" */
+	size_t nenv;
+	long memory_mb, pids;
+	double cpus;
+	long start_timeout_ms; /* how long the app may take to answer */
+	struct check_def *checks;
+	size_t nchecks;
+	json_t *root;        /* the whole document (owned) */
+};
+
+/* Load and validate one phase file.  0, or -1 with "FILE: KEY: problem" in err. */
+int phase_load_file(const char *file, struct phase *ph, struct strbuf *err);
+
+/*
+ * The phases folder: $PHASELAB_PHASES, else phases/ beside the program's
+ * bin/ folder, else /usr/share/phaselab/phases.  New string.
+ */
+char *phases_root(void);
+
+/*
+ * Find a phase by id ("03-containerization"), number ("3") or unambiguous id
+ * prefix, and load it.  0, -1 with a message (no such phase lists the known
+ * ids; a broken file names the file and key).
+ */
+int phase_find(const char *root, const char *which, struct phase *ph, struct strbuf *err);
+
+/* The check with this id, or NULL. */
+const struct check_def *phase_check(const struct phase *ph, const char *id);
+
+void phase_release(struct phase *ph);
+
+#endif
