@@ -228,11 +228,15 @@ static int cmd_check(int argc, char **argv)
 		return EXIT_ENVIRONMENT;
 	}
 	if (engine_open(&engine, run.id) < 0) {
-		cmd_fail(EXIT_ENVIRONMENT, "%s", engine.err.buf);
+		status = interrupt_pending() ? EXIT_INTERRUPTED : EXIT_ENVIRONMENT;
+		if (status == EXIT_INTERRUPTED)
+			cmd_fail(status, "interrupted");
+		else
+			cmd_fail(status, "%s", engine.err.buf);
 		engine_close(&engine);
 		rundir_remove(&run);
 		phase_release(&ph);
-		return EXIT_ENVIRONMENT;
+		return status;
 	}
 	/* what killed runs left behind goes first (never another live run's) */
 	engine.cleaning = 1;

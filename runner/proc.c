@@ -9,10 +9,13 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* SIGTERM, then SIGKILL after this long: shorter when the user is waiting on Ctrl-C */
 #define KILL_GRACE_MS 2000
+#define INTERRUPT_GRACE_MS 500
 
 extern char **environ;
 
@@ -53,12 +56,22 @@ static char **build_env(const struct proc *p)
 	return envp;
 }
 
-static void child_exec(const struct proc *p, char **envp, int out_fd, int err_fd, int exec_fd)
+static void child_exec(const struct proc *p, char **envp, int out_fd, int err_fd, int exec_fd,
+		       pid_t parent)
 {
 	sigset_t none;
 	int devnull, e;
 
 	setpgid(0, 0);
+	/*
+	 * Our children are in their own group, so a terminal's Ctrl-C reaches
+	 * only us and we clean up; but if we are SIGKILLed, they must not live
+	 * on (an orphaned `docker build` would create an image after the next
+	 * run's cleanup).
+	 */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(PROC_INTERRUPTED);
 	signal(SIGPIPE, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
@@ -86,7 +99,7 @@ int proc_start(struct proc *p)
 	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, execp[2] = { -1, -1 };
 	int file_fd = -1;
 	char **envp;
-	pid_t pid;
+	pid_t pid, parent;
 
 	p->status = -1;
 	p->exec_errno = 0;
@@ -105,6 +118,7 @@ int proc_start(struct proc *p)
 	}
 
 	envp = build_env(p);
+	parent = getpid();
 	pid = fork();
 	if (pid < 0) {
 		free(envp);
@@ -112,8 +126,8 @@ int proc_start(struct proc *p)
 	}
 	if (pid == 0) {
 		if (file_fd >= 0)
-			child_exec(p, envp, file_fd, file_fd, execp[1]);
-		child_exec(p, envp, outp[1], errp[1], execp[1]);
+			child_exec(p, envp, file_fd, file_fd, execp[1], parent);
+		child_exec(p, envp, outp[1], errp[1], execp[1], parent);
 	}
 	free(envp);
 	/* both sides set the group, so neither a kill nor a signal can race it */
@@ -219,7 +233,7 @@ static void wait_loop(struct proc *p, size_t cap)
 			}
 			if (p->interrupted || p->timed_out) {
 				kill_group(p, SIGTERM);
-				kill_at = now + KILL_GRACE_MS;
+				kill_at = now + (p->interrupted ? INTERRUPT_GRACE_MS : KILL_GRACE_MS);
 			}
 		}
 		if (kill_at && now >= kill_at) {

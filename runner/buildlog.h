@@ -1,0 +1,134 @@
+/*
+ * buildlog: read what `docker build` printed and say which steps came from
+ * the cache, which ran, and which one failed.
+ *
+ * Two output formats are understood, each as produced on this engine
+ * (dockerd 20.10); the fixtures in tests/fixtures/buildlog/ are real captures:
+ *
+ *   legacy    "Step 3/9 : RUN npm ci", " ---> Using cache", " ---> Running in
+ *             <id>", "The command '...' returned a non-zero code: 127"
+ *   BuildKit  with --progress=plain: "#7 [builder 4/6] RUN npm ci", "#7 0.512
+ *             <output>", "#7 CACHED", "#7 ERROR: ...", "------" blocks and
+ *             the final error line
+ *
+ * The parser takes the builder's stdout and stderr either merged or
+ * concatenated (stdout first): only the order of each stream's own lines
+ * matters.  Input is untrusted: any bytes, any length, CR or CRLF line ends,
+ * ANSI colour codes (stripped), a last line without a newline.  Memory stays
+ * bounded: each step keeps the last BUILDLOG_OUTPUT_MAX bytes of its output,
+ * each line at most BUILDLOG_LINE_MAX bytes, at most BUILDLOG_STEPS_MAX steps.
+ *
+ * Ownership: every string in a build_log belongs to it and is freed by
+ * buildlog_release(); callers copy what they keep.  Allocation failure is
+ * fatal (xalloc.h).
+ */
+#ifndef PHASELAB_BUILDLOG_H
+#define PHASELAB_BUILDLOG_H
+
+#include <stddef.h>
+
+#define BUILDLOG_OUTPUT_MAX (64 * 1024)
+#define BUILDLOG_LINE_MAX (16 * 1024)
+#define BUILDLOG_STEPS_MAX 512
+
+enum builder_kind { BUILDER_UNKNOWN, BUILDER_LEGACY, BUILDER_BUILDKIT };
+
+struct build_step {
+	/*
+	 * Name of the stage as written after FROM ... AS; NULL for an unnamed
+	 * stage (BuildKit's "stage-1" is its own label, not a name).
+	 */
+	char *stage;
+	/*
+	 * Equal for the steps of one stage, different between stages.  Stages
+	 * are numbered from 1 in the order the builder first shows them;
+	 * legacy instructions before the first FROM (global ARG) get 0.
+	 */
+	int stage_no;
+	/* 3 and 9 for "Step 3/9" or "[builder 3/6]"; BuildKit counts per stage. */
+	int index, total;
+	/* "RUN npm ci --omit=dev" as the builder printed it; never NULL. */
+	char *instruction;
+	/* The builder said it reused the cache ("Using cache", "CACHED"). */
+	int cached;
+	/*
+	 * The step started and did not come from the cache.  Never set for
+	 * FROM: resolving a base image is not a rebuild.
+	 */
+	int ran;
+	/* 1 for the step that failed, i.e. the one at build_log.failed_step. */
+	int failed;
+	/*
+	 * The step's own output lines, each ending in '\n' (BuildKit's
+	 * "#7 0.512 " prefixes removed), at most the last BUILDLOG_OUTPUT_MAX
+	 * bytes, cut at a line start; "" when it printed nothing, never NULL.
+	 */
+	char *output;
+};
+
+struct build_log {
+	enum builder_kind builder;
+	/*
+	 * In build order.  Legacy: as printed.  BuildKit: grouped by stage in
+	 * order of first appearance, then by index.  BuildKit omits steps it
+	 * merged with an identical one (two stages FROM the same image show
+	 * one FROM), so nsteps can be less than the Dockerfile's count.
+	 */
+	struct build_step *steps;
+	size_t nsteps;
+	/*
+	 * The log shows a failure: BuildKit printed an ERROR or a final error
+	 * line; legacy stopped without "Successfully built" after printing a
+	 * line that is not part of the build's own structure.  A legacy log
+	 * cut off in the middle of a RUN therefore counts as failed.
+	 */
+	int failed;
+	/*
+	 * Index into steps of the failed step, or -1 when the failure is not
+	 * in a step: Dockerfile parse errors, and base images that cannot be
+	 * resolved or pulled (a failing FROM step is -1 on both builders,
+	 * because BuildKit fails on an internal vertex before any step).
+	 */
+	long failed_step;
+	/*
+	 * The builder's final error message: one line for legacy, the lines
+	 * after the last "------" block for BuildKit (joined with '\n', no
+	 * trailing newline), else the failing vertex's ERROR text.  NULL when
+	 * the build did not fail.
+	 */
+	char *error;
+	/* Exit code of the failing command when printed, else -1. */
+	int exit_code;
+};
+
+/* Prepare an empty log; buildlog_release() may be called on it at once. */
+void buildlog_init(struct build_log *log);
+
+/*
+ * Parse text[0..len) into log (previous contents are released first; text
+ * may be NULL when len is 0).  Returns 0, or -1 when the text is not
+ * recognisably either builder's output: then log is empty and
+ * log->builder is BUILDER_UNKNOWN.
+ */
+int buildlog_parse(struct build_log *log, const char *text, size_t len);
+
+/* Free every string and the steps, leaving an empty, reusable log. */
+void buildlog_release(struct build_log *log);
+
+/* Which builder printed text[0..len), from the first line only one could print. */
+enum builder_kind buildlog_detect(const char *text, size_t len);
+
+/*
+ * First step (in build order) whose instruction contains needle
+ * (case-sensitive, e.g. "npm ci"), or -1.
+ */
+long buildlog_find_step(const struct build_log *log, const char *needle);
+
+/*
+ * The first step before step `before`, in the same stage (lower index, same
+ * stage_no), that ran instead of coming from cache: the reason a later step
+ * could not be cached.  -1 if none, or when `before` is out of range.
+ */
+long buildlog_first_rebuilt_before(const struct build_log *log, long before);
+
+#endif
