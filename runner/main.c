@@ -4,7 +4,6 @@
  */
 #include "cmd.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,18 +13,6 @@ static const struct cmd_entry *const commands[] = {
 	&cmd_check_entry,
 	NULL,
 };
-
-int cmd_fail(int status, const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("phaselab: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return status;
-}
 
 static void help(FILE *out)
 {
