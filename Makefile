@@ -48,9 +48,18 @@ $(B)/tests/%: $(B)/tests/unit/%.o $(LIB_OBJ)
 test: bin/phaselab $(TEST_BIN)
 	$(Q)tests/run-unit $(TEST_BIN)
 
-# Integration tests: a real engine, both builders, the bundled lab.
+# Integration tests: a real engine, both builders, the bundled lab, and
+# interruptions at many moments of a run.
 integration: bin/phaselab
 	$(Q)tests/integration/run
+	$(Q)tests/integration/interrupts
+
+# The main job on the bundled lab: the reference solution of phase 3,
+# assembled from labs/service and its overlay, checked for real.
+demo: bin/phaselab
+	$(Q)rm -rf $(B)/lab/03-containerization
+	$(Q)labs/assemble --solution 3 $(B)/lab/03-containerization >/dev/null
+	$(Q)bin/phaselab check --phase 3 --dir $(B)/lab/03-containerization
 
 # Everything CI runs.
 check: test integration
@@ -66,7 +75,7 @@ asan:
 clean:
 	rm -rf build build-asan bin
 
-.PHONY: all test integration check images asan clean
+.PHONY: all test integration demo check images asan clean
 .SECONDARY:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
