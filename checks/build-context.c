@@ -44,7 +44,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 
 	if (rc < 0) {
 		result_set(res, CHECK_FAIL, "%s", err.buf);
-		result_hint(res, "make .dockerignore a regular file in the service folder");
+		result_hint(res, "make .dockerignore a regular file in the service folder, beside the Dockerfile");
 		goto out;
 	}
 	if (rc == 0) {
