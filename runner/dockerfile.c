@@ -48,8 +48,8 @@ void dockerfile_parse(struct dockerfile *df, const char *text, size_t len)
 		}
 		if (!logical.len)
 			start_line = line;
-		if (l && *s == '#' && !logical.len) {
-			/* a comment line */
+		if ((l && *s == '#') || (!l && logical.len)) {
+			/* a comment line, or an empty one inside a continuation: the builder skips both */
 		} else if (l && s[l - 1] == '\\') {
 			strbuf_add(&logical, s, l - 1);
 			strbuf_addch(&logical, ' ');

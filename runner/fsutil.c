@@ -32,8 +32,8 @@ static int copy_file(int sfd, const char *dst, mode_t mode, struct copy_state *s
 	while ((r = read(sfd, buf, sizeof(buf))) > 0) {
 		st->copied += (unsigned long long)r;
 		if (st->max && st->copied > st->max) {
-			strbuf_addf(st->err, "the folder is larger than %llu MB (at '%s')",
-				    st->max >> 20, rel);
+			strbuf_addf(st->err, "the folder is larger than %llu bytes (at '%s')",
+				    st->max, rel);
 			close(dfd);
 			return -1;
 		}
@@ -47,11 +47,18 @@ static int copy_file(int sfd, const char *dst, mode_t mode, struct copy_state *s
 			off += w;
 		}
 	}
-	close(dfd);
 	if (r < 0) {
 		strbuf_addf(st->err, "cannot read '%s': %s", rel, strerror(errno));
+		close(dfd);
 		return -1;
 	}
+	/* exactly the source's mode, whatever the umask: the builder's cache key includes it */
+	if (fchmod(dfd, mode & 07777) < 0) {
+		strbuf_addf(st->err, "cannot set the mode of '%s': %s", dst, strerror(errno));
+		close(dfd);
+		return -1;
+	}
+	close(dfd);
 	return 0;
 }
 
@@ -88,6 +95,11 @@ static int copy_dir(int sfd, const char *dst, const char *rel, struct copy_state
 				rc = -1;
 			} else {
 				rc = copy_dir(cfd, child_dst, child_rel, st);
+				/* its real mode only now: 0555 would have kept us from filling it */
+				if (rc == 0 && chmod(child_dst, sb.st_mode & 07777) < 0) {
+					strbuf_addf(st->err, "cannot set the mode of '%s': %s", child_dst, strerror(errno));
+					rc = -1;
+				}
 			}
 		} else if (S_ISLNK(sb.st_mode)) {
 			char target[PATH_MAX];
@@ -134,6 +146,15 @@ int copy_tree(const char *src, const char *dst, copy_filter_fn filter, void *ctx
 	return copy_dir(sfd, dst, "", &st);
 }
 
+/* Pre-order pass: make every folder ours to empty (npm makes read-only ones). */
+static int open_up(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)ftw;
+	if (flag == FTW_D && (sb->st_mode & 0700) != 0700)
+		chmod(path, (sb->st_mode & 07777) | 0700);
+	return 0;
+}
+
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
 	(void)sb;
@@ -152,17 +173,27 @@ int remove_tree(const char *path)
 	if (!S_ISDIR(sb.st_mode))
 		return unlink(path);
 	/* folders without write permission (npm makes some) must still go */
+	if (!(sb.st_mode & 0200) || !(sb.st_mode & 0100))
+		chmod(path, (sb.st_mode & 07777) | 0700);
+	nftw(path, open_up, 16, FTW_PHYS | FTW_MOUNT);
 	return nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }
 
 int read_file_nofollow(const char *path, size_t max, struct strbuf *out)
 {
 	char buf[1 << 16];
+	struct stat sb;
 	ssize_t r;
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* non-blocking open: a FIFO named like the file must not hang us */
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 
 	if (fd < 0)
 		return -1;
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		errno = S_ISDIR(sb.st_mode) ? EISDIR : EINVAL;
+		return -1;
+	}
 	while ((r = read(fd, buf, sizeof(buf))) > 0) {
 		if (out->len + (size_t)r > max) {
 			close(fd);

@@ -192,6 +192,11 @@ int phase_load_file(const char *file, struct phase *ph, struct strbuf *err)
 	ph->root = root;
 	if (validate_object(root, phase_keys, file, "", err) < 0)
 		return -1;
+	if (strcmp(obj_str(root, "schema", "phaselab.phase/v1"), "phaselab.phase/v1")) {
+		strbuf_addf(err, "%s: schema: '%s' is not a schema this version reads (phaselab.phase/v1)",
+			    file, obj_str(root, "schema", ""));
+		return -1;
+	}
 	ph->id = xstrdup(obj_str(root, "id", ""));
 	if (!valid_id(ph->id)) {
 		strbuf_addf(err, "%s: id: '%s' is not an id (lowercase letters, digits, '-')", file, ph->id);
@@ -256,6 +261,7 @@ int phase_find(const char *root, const char *which, struct phase *ph, struct str
 {
 	DIR *d = opendir(root);
 	struct dirent *de;
+	struct stat sb;
 	char **names = NULL, *match = NULL;
 	size_t n = 0, cap = 0, nmatch = 0;
 	int numeric = *which && strspn(which, "0123456789") == strlen(which);
@@ -268,7 +274,16 @@ int phase_find(const char *root, const char *which, struct phase *ph, struct str
 		return -1;
 	}
 	while ((de = readdir(d))) {
+		char *pj;
+		int is_phase;
+
 		if (de->d_name[0] == '.')
+			continue;
+		/* a phase is a folder with a phase.json; a README beside them is not one */
+		pj = xasprintf("%s/%s/phase.json", root, de->d_name);
+		is_phase = stat(pj, &sb) == 0 && S_ISREG(sb.st_mode);
+		free(pj);
+		if (!is_phase)
 			continue;
 		if (n == cap)
 			names = xrealloc(names, (cap = cap ? cap * 2 : 8) * sizeof(*names));

@@ -211,7 +211,7 @@ static void kill_group(struct proc *p, int sig)
 static void wait_loop(struct proc *p, size_t cap)
 {
 	long long deadline = p->timeout_ms > 0 ? p->started + p->timeout_ms : 0;
-	long long kill_at = 0;
+	long long kill_at = 0, drain_until = 0;
 	int reaped = 0, wstatus = 0;
 	char buf[65536];
 
@@ -222,8 +222,16 @@ static void wait_loop(struct proc *p, size_t cap)
 
 		if (!reaped) {
 			pid_t r = waitpid(p->pid, &wstatus, WNOHANG);
-			if (r == p->pid)
+			if (r == p->pid) {
 				reaped = 1;
+				/* a grandchild may hold the pipes open: read what is there, not forever */
+				drain_until = now + 500;
+			}
+		}
+		if (reaped && drain_until && now >= drain_until) {
+			if (p->fd_out >= 0) { close(p->fd_out); p->fd_out = -1; }
+			if (p->fd_err >= 0) { close(p->fd_err); p->fd_err = -1; }
+			break;
 		}
 		if (!p->interrupted && !p->timed_out) {
 			if (interrupt_pending() && !p->uninterruptible) {

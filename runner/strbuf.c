@@ -122,7 +122,9 @@ void strbuf_rtrim(struct strbuf *sb)
 {
 	size_t len = sb->len;
 
-	while (len && strchr(" \t\r\n", sb->buf[len - 1]))
+	/* not strchr(): it would take a NUL byte for the terminator's match */
+	while (len && (sb->buf[len - 1] == ' ' || sb->buf[len - 1] == '\t' ||
+		       sb->buf[len - 1] == '\r' || sb->buf[len - 1] == '\n'))
 		len--;
 	strbuf_setlen(sb, len);
 }

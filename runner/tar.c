@@ -75,8 +75,30 @@ static int read_data(int fd, unsigned long long n, struct strbuf *sb, size_t max
 	return skip(fd, padded(n) - keep);
 }
 
-/* Apply "len key=value\n" records of a pax header. */
-static void pax_apply(const struct strbuf *pax, struct strbuf *name, struct strbuf *link)
+/*
+ * The header's checksum: the sum of its bytes with the checksum field taken
+ * as spaces.  Some writers sum signed chars; accept either.
+ */
+static int checksum_ok(const unsigned char *h)
+{
+	unsigned long long want = octal((const char *)h + 148, 8);
+	unsigned long usum = 0;
+	long ssum = 0;
+
+	for (int i = 0; i < 512; i++) {
+		unsigned char c = (i >= 148 && i < 156) ? ' ' : h[i];
+		usum += c;
+		ssum += (signed char)c;
+	}
+	return want == usum || (long long)want == ssum;
+}
+
+/*
+ * Apply "len key=value\n" records of a pax header; *has_name and *has_link
+ * say whether it carried a path or a linkpath.
+ */
+static void pax_apply(const struct strbuf *pax, struct strbuf *name, struct strbuf *link,
+		      int *has_name, int *has_link)
 {
 	const char *p = pax->buf, *end = pax->buf + pax->len;
 
@@ -93,9 +115,11 @@ static void pax_apply(const struct strbuf *pax, struct strbuf *name, struct strb
 			if (klen == 4 && !memcmp(sp + 1, "path", 4)) {
 				strbuf_reset(name);
 				strbuf_add(name, eq + 1, vlen);
+				*has_name = 1;
 			} else if (klen == 8 && !memcmp(sp + 1, "linkpath", 8)) {
 				strbuf_reset(link);
 				strbuf_add(link, eq + 1, vlen);
+				*has_link = 1;
 			}
 		}
 		p = rec_end;
@@ -106,7 +130,7 @@ int tar_walk(const char *path, tar_fn fn, void *ctx, size_t max_data)
 {
 	unsigned char h[512];
 	struct strbuf name = STRBUF_INIT, link = STRBUF_INIT, data = STRBUF_INIT, ext = STRBUF_INIT;
-	int have_long_name = 0, have_long_link = 0, rc = 0;
+	int have_long_name = 0, have_long_link = 0, rc = 0, entries = 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
@@ -117,15 +141,27 @@ int tar_walk(const char *path, tar_fn fn, void *ctx, size_t max_data)
 		char type;
 		int r;
 
-		if (read_full(fd, h, sizeof(h)) < 0)
-			break; /* end of file without the zero blocks: accept */
-		if (!h[0] && !memcmp(h, h + 1, sizeof(h) - 1))
+		if (read_full(fd, h, sizeof(h)) < 0) {
+			/* the end without the zero blocks is fine, but not before any entry */
+			if (!entries) {
+				errno = EINVAL;
+				rc = -1;
+			}
 			break;
-		if (memcmp(h + 257, "ustar", 5) && octal((char *)h + 148, 8) == 0) {
+		}
+		if (!h[0] && !memcmp(h, h + 1, sizeof(h) - 1)) {
+			if (!entries) {
+				errno = EINVAL;
+				rc = -1;
+			}
+			break;
+		}
+		if (!checksum_ok(h)) {
 			errno = EINVAL;
 			rc = -1;
 			break;
 		}
+		entries++;
 		size = octal((char *)h + 124, 12);
 		type = h[156] ? (char)h[156] : '0';
 
@@ -143,9 +179,7 @@ int tar_walk(const char *path, tar_fn fn, void *ctx, size_t max_data)
 				strbuf_addstr(&link, ext.buf);
 				have_long_link = 1;
 			} else {
-				pax_apply(&ext, &name, &link);
-				have_long_name = name.len > 0;
-				have_long_link = link.len > 0;
+				pax_apply(&ext, &name, &link, &have_long_name, &have_long_link);
 			}
 			continue;
 		}

@@ -1,0 +1,587 @@
+/*
+ * Tests for the phase-file loader (runner/phase.c, runner/schema.c) and the
+ * table of check kinds (checks/checks.c).
+ *
+ * tests/fixtures/phases/ holds good/ and, beside it, one folder per way of
+ * breaking it (good/phase.json with one change each): every broken file must
+ * be refused with a message that names the file and the key's path.  The
+ * real phases/03-containerization/phase.json must load as the lesson says.
+ * Paths are relative to $PHASELAB_ROOT (the repository), else ".".
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "phase.h"
+#include "schema.h"
+#include "strbuf.h"
+#include "xalloc.h"
+
+static const char *repo_root(void)
+{
+	const char *r = getenv("PHASELAB_ROOT");
+	return r && *r ? r : ".";
+}
+
+static char *fixture(const char *name)
+{
+	return xasprintf("%s/tests/fixtures/phases/%s/phase.json", repo_root(), name);
+}
+
+static char *real_phase(void)
+{
+	return xasprintf("%s/phases/03-containerization/phase.json", repo_root());
+}
+
+static void test_real_phase(void **state)
+{
+	static const char *const ids[] = {
+		"builds", "size", "responds", "nonroot", "healthy", "noshell", "cache", "dockerignore",
+	};
+	static const char *const kinds[] = {
+		"build", "image-size", "http", "process-user", "healthcheck", "no-shell", "layer-cache",
+		"build-context",
+	};
+	static const int points[] = { 20, 10, 15, 15, 15, 10, 10, 5 };
+	struct strbuf err = STRBUF_INIT;
+	struct phase ph;
+	char *file = real_phase();
+	int sum = 0;
+
+	(void)state;
+	if (phase_load_file(file, &ph, &err) < 0)
+		fail_msg("%s", err.buf);
+	assert_int_equal(err.len, 0);
+	assert_string_equal(ph.file, file);
+	assert_non_null(strstr(ph.dir, "phases/03-containerization"));
+	assert_string_equal(ph.id, "03-containerization");
+	assert_int_equal(ph.number, 3);
+	assert_string_equal(ph.title, "Containerization: a production image");
+	assert_string_equal(ph.service_dir, "service");
+	assert_int_equal(ph.nrequires, 1);
+	assert_string_equal(ph.requires[0], "02-dev-images");
+	assert_int_equal(ph.pass_mark, 100);
+	assert_int_equal(ph.build_timeout_ms, 600000);
+	assert_int_equal(ph.nbase_images, 2);
+	assert_string_equal(ph.base_images[0], "node:20-alpine");
+	assert_string_equal(ph.base_images[1], "gcr.io/distroless/nodejs20-debian12");
+
+	assert_int_equal(ph.port, 3000);
+	assert_int_equal(ph.nenv, 2);
+	assert_string_equal(ph.env[0], "NODE_ENV=production");
+	assert_string_equal(ph.env[1], "DATABASE_URL=postgres://app:app@db.invalid:5432/users");
+	assert_int_equal(ph.memory_mb, 512);
+	assert_int_equal(ph.pids, 256);
+	assert_true(ph.cpus == 1.0);
+	assert_int_equal(ph.start_timeout_ms, 20000);
+
+	assert_int_equal(ph.nchecks, 8);
+	for (size_t i = 0; i < ph.nchecks; i++) {
+		const struct check_def *d = &ph.checks[i];
+
+		assert_string_equal(d->id, ids[i]);
+		assert_non_null(d->kind);
+		assert_string_equal(d->kind->name, kinds[i]);
+		assert_ptr_equal(d->kind, check_kind_find(kinds[i]));
+		assert_int_equal(d->points, points[i]);
+		assert_non_null(d->params);
+		assert_true(json_is_object(d->params));
+		assert_ptr_equal(phase_check(&ph, ids[i]), d);
+		sum += d->points;
+	}
+	assert_int_equal(sum, ph.pass_mark);
+	assert_ptr_equal(ph.checks[0].kind, &check_build);
+	assert_int_equal(ph.checks[0].timeout_ms, 600000);
+	assert_int_equal(ph.checks[1].timeout_ms, 120000); /* the default */
+	assert_int_equal(ph.checks[4].timeout_ms, 90000);
+	assert_string_equal(ph.checks[0].title, "The image builds");
+	assert_true(obj_num(ph.checks[1].params, "max_mb", 0) == 200);
+	assert_string_equal(obj_str(ph.checks[6].params, "step", ""), "npm ci");
+	/* a check without params gets an empty object, never NULL */
+	assert_int_equal(json_object_size(ph.checks[0].params), 0);
+	assert_null(phase_check(&ph, "nope"));
+	phase_release(&ph);
+	assert_null(ph.checks);
+	free(file);
+	strbuf_release(&err);
+}
+
+static void test_good_fixture(void **state)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct phase ph;
+	char *file = fixture("good");
+
+	(void)state;
+	if (phase_load_file(file, &ph, &err) < 0)
+		fail_msg("%s", err.buf);
+	assert_string_equal(ph.id, "good");
+	assert_int_equal(ph.number, 7);
+	assert_string_equal(ph.service_dir, "app");
+	assert_int_equal(ph.pass_mark, 30);
+	assert_int_equal(ph.build_timeout_ms, 300000);
+	assert_int_equal(ph.port, 8080);
+	assert_int_equal(ph.nenv, 2);
+	assert_string_equal(ph.env[0], "MODE=test");
+	assert_string_equal(ph.env[1], "URL=http://x.invalid/?a=b");
+	assert_int_equal(ph.memory_mb, 256);
+	assert_int_equal(ph.pids, 64);
+	assert_true(ph.cpus == 0.5);
+	assert_int_equal(ph.start_timeout_ms, 5000);
+	assert_int_equal(ph.nchecks, 3);
+	assert_string_equal(ph.checks[2].id, "noshell");
+	assert_int_equal(ph.checks[0].timeout_ms, 300000);
+	phase_release(&ph);
+	free(file);
+	strbuf_release(&err);
+}
+
+/* Every optional key absent: the defaults phase.c documents. */
+static void test_defaults(void **state)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct phase ph;
+	char *file = fixture("good-defaults");
+
+	(void)state;
+	if (phase_load_file(file, &ph, &err) < 0)
+		fail_msg("%s", err.buf);
+	assert_string_equal(ph.service_dir, "service");
+	assert_int_equal(ph.nrequires, 0);
+	assert_int_equal(ph.nbase_images, 0);
+	assert_int_equal(ph.build_timeout_ms, 600000);
+	assert_int_equal(ph.port, 3000);
+	assert_int_equal(ph.nenv, 0);
+	assert_int_equal(ph.memory_mb, 512);
+	assert_int_equal(ph.pids, 256);
+	assert_true(ph.cpus == 1.0);
+	assert_int_equal(ph.start_timeout_ms, 20000);
+	assert_int_equal(ph.nchecks, 1);
+	assert_int_equal(ph.checks[0].timeout_ms, 120000);
+	assert_string_equal(ph.title, "Defaults");
+	phase_release(&ph);
+	free(file);
+	strbuf_release(&err);
+}
+
+struct broken_row {
+	const char *fixture;
+	const char *key;      /* the key path, right after "FILE: " */
+	const char *problem;  /* what the message must also say */
+};
+
+static const struct broken_row broken_rows[] = {
+	{ "unknown-key", "colour", ": unknown key (known: schema, id, number, title," },
+	{ "unknown-check-key", "checks[2].retries", ": unknown key (known: id, title, kind, points, timeout_s, params)" },
+	{ "unknown-param", "checks[1].params.max_gb", ": unknown key (known: max_mb, baseline_mb)" },
+	{ "pass-mark-string", "pass_mark", ": must be an integer" },
+	{ "number-zero", "number", ": 0 is out of range (1 to 99)" },
+	{ "port-out-of-range", "container.port", ": 70000 is out of range (1 to 65535)" },
+	{ "cpus-out-of-range", "container.cpus", ": 0.05 is out of range (0.1 to 64)" },
+	{ "unknown-kind", "checks[1].kind", ": unknown kind 'image-sise' (known: build image-size " },
+	{ "duplicate-id", "checks[2].id", ": 'size' is already the id of checks[1]" },
+	{ "missing-key", "title", ": missing (a string, required)" },
+	{ "missing-check-key", "checks[0].points", ": missing (an integer, required)" },
+	{ "missing-param", "checks[1].params.max_mb", ": missing (a number, required)" },
+	{ "param-wrong-type", "checks[1].params.max_mb", ": must be a number" },
+	{ "params-not-object", "checks[1].params", ": must be an object" },
+	{ "check-not-object", "checks[1]", ": must be an object" },
+	{ "no-checks", "checks", ": length 0 is out of range (1 to 64)" },
+	{ "pass-mark-too-high", "pass_mark", ": 36 is more than the 35 points the checks give" },
+	{ "env-not-string", "container.env.MODE", ": must be a string" },
+	{ "bad-id", "id", ": 'Bad Id' is not an id" },
+	{ "bad-check-id", "checks[2].id", ": 'No Shell' is not an id" },
+	{ "not-object", "(top level)", ": must be an object" },
+};
+
+static void test_broken(void **state)
+{
+	struct phase good;
+	struct strbuf err = STRBUF_INIT;
+	char *file = fixture("good");
+
+	(void)state;
+	/* the pair's good half loads: each failure below is its one change */
+	assert_int_equal(phase_load_file(file, &good, &err), 0);
+	phase_release(&good);
+	free(file);
+
+	for (size_t i = 0; i < sizeof(broken_rows) / sizeof(broken_rows[0]); i++) {
+		const struct broken_row *r = &broken_rows[i];
+		struct phase ph;
+		char *want;
+		int rc;
+
+		file = fixture(r->fixture);
+		strbuf_reset(&err);
+		rc = phase_load_file(file, &ph, &err);
+		want = xasprintf("%s: %s%s", file, r->key, r->problem);
+		if (rc != -1 || strncmp(err.buf, want, strlen(want)))
+			print_error("%s: rc %d, message \"%s\"\n  expected \"%s...\"\n", r->fixture, rc,
+				    err.buf, want);
+		assert_int_equal(rc, -1);
+		assert_int_equal(strncmp(err.buf, want, strlen(want)), 0);
+		/* one line, lowercase after the location, no full stop */
+		assert_null(strchr(err.buf, '\n'));
+		assert_int_not_equal(err.buf[err.len - 1], '.');
+		/* a failed load still releases cleanly (valgrind checks the rest) */
+		phase_release(&ph);
+		free(want);
+		free(file);
+	}
+	strbuf_release(&err);
+}
+
+/* An unknown kind's message lists every kind there is. */
+static void test_unknown_kind_lists_kinds(void **state)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct phase ph;
+	char *file = fixture("unknown-kind");
+
+	(void)state;
+	assert_int_equal(phase_load_file(file, &ph, &err), -1);
+	for (const struct check_kind *const *k = check_kinds; *k; k++) {
+		char *word = xasprintf(" %s", (*k)->name);
+		if (!strstr(err.buf, word))
+			fail_msg("'%s' is not listed in \"%s\"", (*k)->name, err.buf);
+		free(word);
+	}
+	phase_release(&ph);
+	free(file);
+	strbuf_release(&err);
+}
+
+/* Invalid JSON: the position, as FILE:LINE:COLUMN. */
+static void test_invalid_json(void **state)
+{
+	static const struct {
+		const char *fixture;
+		const char *position;
+		const char *problem;
+	} rows[] = {
+		/* the trailing comma after the last check; the ']' on line 23 is the error */
+		{ "invalid-json", ":23:3: not valid JSON: ", "']'" },
+		{ "duplicate-json-key", ":5:10: not valid JSON: ", "duplicate object key" },
+	};
+	struct strbuf err = STRBUF_INIT;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct phase ph;
+		char *file = fixture(rows[i].fixture);
+		char *want = xasprintf("%s%s", file, rows[i].position);
+
+		strbuf_reset(&err);
+		assert_int_equal(phase_load_file(file, &ph, &err), -1);
+		if (strncmp(err.buf, want, strlen(want)))
+			print_error("got \"%s\", expected \"%s...\"\n", err.buf, want);
+		assert_int_equal(strncmp(err.buf, want, strlen(want)), 0);
+		assert_non_null(strstr(err.buf, rows[i].problem));
+		phase_release(&ph);
+		free(want);
+		free(file);
+	}
+
+	/* a missing file: named, with the reason */
+	{
+		struct phase ph;
+		char *file = fixture("no-such-fixture");
+
+		strbuf_reset(&err);
+		assert_int_equal(phase_load_file(file, &ph, &err), -1);
+		assert_int_equal(strncmp(err.buf, file, strlen(file)), 0);
+		assert_non_null(strstr(err.buf, "No such file"));
+		phase_release(&ph);
+		free(file);
+	}
+	strbuf_release(&err);
+}
+
+/* ---- phase_find, on a phases folder made for the test ---- */
+
+static char find_root[PATH_MAX];
+
+static void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void add_phase(const char *id, const char *json)
+{
+	char *dir = xasprintf("%s/%s", find_root, id), *file = xasprintf("%s/phase.json", dir);
+
+	assert_int_equal(mkdir(dir, 0755), 0);
+	write_text(file, json);
+	free(file);
+	free(dir);
+}
+
+#define SMALL_PHASE(id, n) \
+	"{ \"id\": \"" id "\", \"number\": " #n ", \"title\": \"t\", \"pass_mark\": 0, " \
+	"\"checks\": [ { \"id\": \"builds\", \"title\": \"t\", \"kind\": \"build\", \"points\": 1 } ] }\n"
+
+static int find_setup(void **state)
+{
+	const char *base = getenv("TMPDIR");
+	struct strbuf real = STRBUF_INIT;
+	char *file = real_phase();
+	FILE *f;
+	char buf[4096];
+	size_t n;
+
+	(void)state;
+	snprintf(find_root, sizeof(find_root), "%s/phaselab-phases-XXXXXX", base && *base ? base : "/tmp");
+	if (!mkdtemp(find_root))
+		return -1;
+	f = fopen(file, "r");
+	free(file);
+	if (!f)
+		return -1;
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		strbuf_add(&real, buf, n);
+	fclose(f);
+	add_phase("03-containerization", real.buf);
+	strbuf_release(&real);
+	add_phase("04-compose", SMALL_PHASE("04-compose", 4));
+	add_phase("05-extra-a", SMALL_PHASE("05-extra-a", 5));
+	add_phase("05-extra-b", SMALL_PHASE("05-extra-b", 5));
+	add_phase("06-wrong", SMALL_PHASE("06-right", 6));
+	add_phase("10-misc", SMALL_PHASE("10-misc", 10));
+	return 0;
+}
+
+static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+static int find_teardown(void **state)
+{
+	(void)state;
+	return nftw(find_root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+#define KNOWN "(known: 03-containerization 04-compose 05-extra-a 05-extra-b 06-wrong 10-misc)"
+
+struct find_row {
+	const char *which;
+	const char *id;       /* the phase found, or NULL */
+	const char *message;  /* else the start of the message */
+};
+
+static const struct find_row find_rows[] = {
+	{ "03-containerization", "03-containerization", NULL },
+	{ "3", "03-containerization", NULL },
+	{ "03", "03-containerization", NULL },
+	{ "03-cont", "03-containerization", NULL },
+	{ "4", "04-compose", NULL },
+	{ "04-c", "04-compose", NULL },
+	{ "10", "10-misc", NULL },
+	{ "05-extra-b", "05-extra-b", NULL },   /* exact beats prefix */
+	{ "05-extra", NULL, "ambiguous phase '05-extra' " KNOWN },
+	{ "5", NULL, "ambiguous phase '5' " KNOWN },
+	{ "nope", NULL, "no phase 'nope' " KNOWN },
+	{ "1", NULL, "no phase '1' " KNOWN },
+	{ "99", NULL, "no phase '99' " KNOWN },
+	{ "06", NULL, NULL },                   /* message checked below */
+};
+
+static void test_find(void **state)
+{
+	struct strbuf err = STRBUF_INIT;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(find_rows) / sizeof(find_rows[0]); i++) {
+		const struct find_row *r = &find_rows[i];
+		struct phase ph;
+		int rc;
+
+		strbuf_reset(&err);
+		rc = phase_find(find_root, r->which, &ph, &err);
+		if (r->id) {
+			if (rc)
+				fail_msg("'%s': %s", r->which, err.buf);
+			assert_string_equal(ph.id, r->id);
+			assert_int_equal(err.len, 0);
+		} else {
+			assert_int_equal(rc, -1);
+			if (r->message && strcmp(err.buf, r->message))
+				fail_msg("'%s': \"%s\", expected \"%s\"", r->which, err.buf, r->message);
+		}
+		phase_release(&ph);
+	}
+
+	/* a folder whose file has another id */
+	{
+		struct phase ph;
+		char *want = xasprintf("%s/06-wrong/phase.json: id: '06-right' differs from its folder's name '06-wrong'",
+				       find_root);
+
+		strbuf_reset(&err);
+		assert_int_equal(phase_find(find_root, "06", &ph, &err), -1);
+		assert_string_equal(err.buf, want);
+		phase_release(&ph);
+		free(want);
+	}
+	strbuf_release(&err);
+}
+
+/* The repository's own phases folder, through the root argument. */
+static void test_find_repo(void **state)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct phase ph;
+	char *root = xasprintf("%s/phases", repo_root());
+
+	(void)state;
+	if (phase_find(root, "3", &ph, &err) < 0)
+		fail_msg("%s", err.buf);
+	assert_string_equal(ph.id, "03-containerization");
+	assert_int_equal(ph.nchecks, 8);
+	phase_release(&ph);
+	free(root);
+
+	strbuf_reset(&err);
+	assert_int_equal(phase_find("/nonexistent/phases", "3", &ph, &err), -1);
+	assert_non_null(strstr(err.buf, "cannot read the phases folder '/nonexistent/phases'"));
+	phase_release(&ph);
+	strbuf_release(&err);
+}
+
+/*
+ * Regression (fixed): phase_find lists every name in the phases folder as a known id, files
+ * included: a phases/README.md shows up in "(known: ...)" and a prefix such
+ * as "R" picks it and then fails on "README.md/phase.json".  Only folders
+ * (holding a phase.json) are phases.
+ */
+static void test_find_ignores_files(void **state)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct phase ph;
+	char *readme = xasprintf("%s/README.md", find_root);
+
+	(void)state;
+	write_text(readme, "# phases\n");
+	assert_int_equal(phase_find(find_root, "nope", &ph, &err), -1);
+	phase_release(&ph);
+	unlink(readme);
+	free(readme);
+	if (strstr(err.buf, "README.md")) {
+		print_error("a plain file is listed as a phase: \"%s\"\n", err.buf);
+		strbuf_release(&err);
+		fail();
+	}
+	strbuf_release(&err);
+}
+
+static void test_phases_root(void **state)
+{
+	char *old = getenv("PHASELAB_PHASES") ? xstrdup(getenv("PHASELAB_PHASES")) : NULL;
+	char *root;
+
+	(void)state;
+	assert_int_equal(setenv("PHASELAB_PHASES", "/some/where/phases", 1), 0);
+	root = phases_root();
+	assert_string_equal(root, "/some/where/phases");
+	free(root);
+	if (old)
+		setenv("PHASELAB_PHASES", old, 1);
+	else
+		unsetenv("PHASELAB_PHASES");
+	free(old);
+}
+
+/* ---- the table of check kinds ---- */
+
+static int valid_type(enum key_type t)
+{
+	switch (t) {
+	case KEY_STRING: case KEY_INT: case KEY_NUMBER: case KEY_BOOL:
+	case KEY_OBJECT: case KEY_ARRAY: case KEY_STRINGS: case KEY_INTS:
+		return 1;
+	}
+	return 0;
+}
+
+static void test_check_table(void **state)
+{
+	size_t n = 0;
+
+	(void)state;
+	for (const struct check_kind *const *k = check_kinds; *k; k++, n++) {
+		const struct check_kind *kind = *k;
+
+		assert_non_null(kind->name);
+		assert_true(kind->name[0] != '\0');
+		assert_non_null(kind->summary);
+		assert_true(kind->summary[0] != '\0');
+		assert_non_null(kind->run);
+		assert_non_null(kind->params);
+		assert_true(kind->needs == NEED_NOTHING || kind->needs == NEED_IMAGE ||
+			    kind->needs == NEED_CONTAINER);
+		assert_ptr_equal(check_kind_find(kind->name), kind);
+		for (const struct check_kind *const *o = check_kinds; o != k; o++) {
+			if (!strcmp((*o)->name, kind->name))
+				fail_msg("check kind '%s' is in the table twice", kind->name);
+			assert_ptr_not_equal(*o, kind);
+		}
+		/* its parameters: each declared once, with a type, bounds and a doc line */
+		for (const struct key_spec *s = kind->params; s->key; s++) {
+			assert_true(s->key[0] != '\0');
+			assert_true(valid_type(s->type));
+			assert_true(s->min <= s->max);
+			assert_non_null(s->doc);
+			assert_true(s->doc[0] != '\0');
+			for (const struct key_spec *t = kind->params; t != s; t++)
+				if (!strcmp(t->key, s->key))
+					fail_msg("%s: parameter '%s' declared twice", kind->name, s->key);
+		}
+	}
+	assert_int_equal(n, 8);
+	assert_ptr_equal(check_kind_find("build"), &check_build);
+	assert_null(check_kind_find("nope"));
+	assert_null(check_kind_find(""));
+	assert_null(check_kind_find("buil"));   /* no prefixes here: phase files spell kinds out */
+	assert_null(check_kind_find("Build"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_real_phase),
+		cmocka_unit_test(test_good_fixture),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_broken),
+		cmocka_unit_test(test_unknown_kind_lists_kinds),
+		cmocka_unit_test(test_invalid_json),
+		cmocka_unit_test(test_find),
+		cmocka_unit_test(test_find_repo),
+		cmocka_unit_test(test_find_ignores_files), /* regression, see above */
+		cmocka_unit_test(test_phases_root),
+		cmocka_unit_test(test_check_table),
+	};
+	int failed;
+
+	/* the phase_find tests share one phases folder; the others ignore it */
+	failed = cmocka_run_group_tests(tests, find_setup, find_teardown);
+	return failed;
+}

@@ -1,0 +1,503 @@
+/*
+ * Tests for runner/tar.c: archives are made by the system's `tar` (GNU tar)
+ * in a scratch folder, in each format tar.h says it understands: plain,
+ * ustar name prefixes, GNU long names ('L', 'K'), pax path/linkpath records
+ * and a pax global header.  Then a file's data, stopping early, and files
+ * that are not tar archives.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "strbuf.h"
+#include "tar.h"
+#include "xalloc.h"
+
+static char tmp[PATH_MAX];
+/* a 60+1+60 path that ustar can split into prefix and name, and a 150-char name it cannot */
+static char split_name[128], long_name[151];
+
+static void shell(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Run a shell command in the scratch folder; any failure fails the test. */
+static void shell(const char *fmt, ...)
+{
+	struct strbuf cmd = STRBUF_INIT;
+	va_list ap;
+	int rc;
+
+	strbuf_addf(&cmd, "cd '%s' && ", tmp);
+	va_start(ap, fmt);
+	strbuf_vaddf(&cmd, fmt, ap);
+	va_end(ap);
+	rc = system(cmd.buf);
+	if (rc != 0)
+		fail_msg("`%s` failed (%d)", cmd.buf, rc);
+	strbuf_release(&cmd);
+}
+
+static char *in_tmp(const char *name)
+{
+	return xasprintf("%s/%s", tmp, name);
+}
+
+static int group_setup(void **state)
+{
+	const char *base = getenv("TMPDIR");
+
+	(void)state;
+	snprintf(tmp, sizeof(tmp), "%s/phaselab-tar-XXXXXX", base && *base ? base : "/tmp");
+	if (!mkdtemp(tmp))
+		return -1;
+	memset(split_name, 'd', 60);
+	split_name[60] = '/';
+	memset(split_name + 61, 'f', 60);
+	split_name[121] = '\0';
+	memset(long_name, 'p', 150);
+	long_name[150] = '\0';
+	shell("mkdir -p src/sub src/%.60s && printf 'hello\\n' > src/hello.txt && chmod 0640 src/hello.txt"
+	      " && printf deep > src/sub/deep.txt && chmod 0755 src/sub"
+	      " && ln -s hello.txt src/link && ln src/hello.txt src/hard"
+	      " && printf long1 > src/%s && printf long2 > src/%s && ln -s %s src/lnk_long",
+	      split_name, split_name, long_name, long_name);
+	return 0;
+}
+
+static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	return nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+struct seen {
+	char name[256];
+	char link[256];
+	char type;
+	unsigned mode;
+	unsigned long long size;
+	char data[64];
+	size_t data_len;
+	int has_data;
+};
+
+struct walk {
+	struct seen e[16];
+	size_t n;
+	int calls;
+	const char *want_data;  /* return 2 for this name */
+	int stop_after;         /* return 1 after this many entries (0: never) */
+};
+
+static int record(void *vctx, const struct tar_entry *e, const struct strbuf *data)
+{
+	struct walk *w = vctx;
+	struct seen *s;
+
+	w->calls++;
+	if (data) {
+		/* the second call for the same entry, with its contents */
+		assert_true(w->n > 0);
+		s = &w->e[w->n - 1];
+		assert_string_equal(e->name, s->name);
+		assert_true(data->len < sizeof(s->data));
+		memcpy(s->data, data->buf, data->len);
+		s->data_len = data->len;
+		s->has_data = 1;
+		assert_int_equal(data->buf[data->len], '\0');
+		return 0;
+	}
+	assert_true(w->n < 16);
+	s = &w->e[w->n++];
+	memset(s, 0, sizeof(*s));
+	snprintf(s->name, sizeof(s->name), "%s", e->name);
+	snprintf(s->link, sizeof(s->link), "%s", e->linkname);
+	s->type = e->type;
+	s->mode = e->mode;
+	s->size = e->size;
+	if (w->stop_after && (int)w->n >= w->stop_after)
+		return 1;
+	return w->want_data && !strcmp(e->name, w->want_data) ? 2 : 0;
+}
+
+static const struct seen *find(const struct walk *w, const char *name)
+{
+	for (size_t i = 0; i < w->n; i++)
+		if (!strcmp(w->e[i].name, name))
+			return &w->e[i];
+	fail_msg("no entry '%s' in the archive (%zu entries)", name, w->n);
+	return NULL;
+}
+
+static void walk_archive(const char *archive, struct walk *w, size_t max_data)
+{
+	char *path = in_tmp(archive);
+
+	if (tar_walk(path, record, w, max_data) != 0)
+		fail_msg("tar_walk '%s': %s", path, strerror(errno));
+	free(path);
+}
+
+static void test_plain(void **state)
+{
+	struct walk w = { 0 };
+	const struct seen *s;
+
+	(void)state;
+	shell("tar --format=gnu -cf plain.tar -C src hello.txt sub link hard");
+	walk_archive("plain.tar", &w, 0);
+	assert_int_equal(w.n, 5);
+
+	s = find(&w, "hello.txt");
+	assert_int_equal(s->type, '0');
+	assert_int_equal(s->mode & 07777, 0640);
+	assert_int_equal(s->size, 6);
+	assert_string_equal(s->link, "");
+
+	s = find(&w, "sub/");
+	assert_int_equal(s->type, '5');
+	assert_int_equal(s->mode & 07777, 0755);
+	assert_int_equal(s->size, 0);
+
+	s = find(&w, "sub/deep.txt");
+	assert_int_equal(s->type, '0');
+	assert_int_equal(s->size, 4);
+
+	s = find(&w, "link");
+	assert_int_equal(s->type, '2');
+	assert_string_equal(s->link, "hello.txt");
+	assert_int_equal(s->size, 0);
+
+	s = find(&w, "hard");
+	assert_int_equal(s->type, '1');
+	assert_string_equal(s->link, "hello.txt");
+	assert_int_equal(s->size, 0);
+	/* the walk went on past each file's data: nothing was read */
+	assert_int_equal(w.calls, 5);
+}
+
+/* Names come without a leading "./" or "/". */
+static void test_name_prefixes(void **state)
+{
+	struct walk w = { 0 };
+	char *src = in_tmp("src");
+
+	(void)state;
+	shell("tar -cf dot.tar -C src ./hello.txt ./sub/deep.txt");
+	walk_archive("dot.tar", &w, 0);
+	assert_int_equal(w.n, 2);
+	assert_string_equal(w.e[0].name, "hello.txt");
+	assert_string_equal(w.e[1].name, "sub/deep.txt");
+
+	memset(&w, 0, sizeof(w));
+	shell("tar -P -cf abs.tar '%s/hello.txt'", src);
+	walk_archive("abs.tar", &w, 0);
+	assert_int_equal(w.n, 1);
+	/* tmp itself is absolute: the name is it without its first "/" */
+	assert_int_equal(strncmp(w.e[0].name, src + 1, strlen(src + 1)), 0);
+	assert_string_equal(w.e[0].name + strlen(src + 1), "/hello.txt");
+	free(src);
+}
+
+/* "@S" stands for split_name, "@L" for long_name. */
+static const char *expand(const char *s)
+{
+	return !strcmp(s, "@S") ? split_name : !strcmp(s, "@L") ? long_name : s;
+}
+
+struct want_entry {
+	const char *name;
+	char type;
+	const char *link;
+};
+
+struct long_row {
+	const char *options;
+	const char *members;
+	struct want_entry want[5];
+};
+
+#define NO_TIMES "--pax-option=delete=atime,delete=ctime,delete=mtime"
+
+static const struct long_row long_rows[] = {
+	/* 'L' and 'K' records */
+	{ "--format=gnu", "lnk_long @L @S hello.txt",
+	  { { "lnk_long", '2', "@L" }, { "@L", '0', "" }, { "@S", '0', "" }, { "hello.txt", '0', "" } } },
+	/*
+	 * 'x' records with path and linkpath.  GNU tar adds an 'x' header with
+	 * times to every entry unless told not to; without them only the
+	 * entries that need a record get one.  Two 'x' headers that carry
+	 * different keys in a row are test_pax_without_path_regression.
+	 */
+	{ "--format=pax " NO_TIMES, "@L @S hello.txt",
+	  { { "@L", '0', "" }, { "@S", '0', "" }, { "hello.txt", '0', "" } } },
+	{ "--format=pax " NO_TIMES, "lnk_long hello.txt",
+	  { { "lnk_long", '2', "@L" }, { "hello.txt", '0', "" } } },
+	/* the 155-byte prefix field */
+	{ "--format=ustar", "@S hello.txt link",
+	  { { "@S", '0', "" }, { "hello.txt", '0', "" }, { "link", '2', "hello.txt" } } },
+};
+
+static void make_archive(const char *archive, const char *options, const char *members)
+{
+	struct strbuf list = STRBUF_INIT;
+	char *copy = xstrdup(members), *tok, *save = NULL;
+
+	for (tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
+		strbuf_addf(&list, " %s", expand(tok));
+	shell("tar %s -cf %s -C src%s", options, archive, list.buf);
+	strbuf_release(&list);
+	free(copy);
+}
+
+static void test_long_names(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(long_rows) / sizeof(long_rows[0]); i++) {
+		const struct long_row *r = &long_rows[i];
+		struct walk w = { .want_data = split_name };
+		size_t n = 0;
+
+		make_archive("long.tar", r->options, r->members);
+		walk_archive("long.tar", &w, 64);
+		while (n < 5 && r->want[n].name)
+			n++;
+		if (w.n != n)
+			fail_msg("row %zu: %zu entries, expected %zu", i, w.n, n);
+		for (size_t j = 0; j < n; j++) {
+			const struct seen *s = &w.e[j];
+
+			if (strcmp(s->name, expand(r->want[j].name)) || s->type != r->want[j].type ||
+			    strcmp(s->link, expand(r->want[j].link)))
+				fail_msg("row %zu entry %zu: '%s' type %c link '%s'", i, j, s->name, s->type, s->link);
+			if (s->type == '0')
+				assert_int_equal(s->size, strcmp(s->name, "hello.txt") ? 5 : 6);
+			/* the data of a long-named file, through a long-name record */
+			if (strcmp(s->name, split_name))
+				assert_false(s->has_data);
+			else
+				assert_string_equal(s->data, "long1");
+		}
+	}
+}
+
+/* A pax path record wins over the header's name; a global header is skipped. */
+static void test_pax_records(void **state)
+{
+	struct walk w = { 0 };
+
+	(void)state;
+	shell("tar --format=pax --pax-option=path:=renamed/by-pax.txt -cf ren.tar -C src hello.txt");
+	walk_archive("ren.tar", &w, 0);
+	assert_int_equal(w.n, 1);
+	assert_string_equal(w.e[0].name, "renamed/by-pax.txt");
+	assert_int_equal(w.e[0].size, 6);
+
+	memset(&w, 0, sizeof(w));
+	shell("tar --format=pax --pax-option=comment=global,delete=atime,delete=ctime,delete=mtime "
+	      "-cf glob.tar -C src hello.txt link");
+	walk_archive("glob.tar", &w, 0);
+	assert_int_equal(w.n, 2);
+	assert_string_equal(w.e[0].name, "hello.txt");
+	assert_string_equal(w.e[1].name, "link");
+	assert_string_equal(w.e[1].link, "hello.txt");
+}
+
+/*
+ * Regression (fixed): an 'x' header without a path record gives its entry the name of the
+ * entry before it, and one without a linkpath record gives it the previous
+ * entry's link target.  tar.c's tar_walk() reuses the name and link buffers
+ * across entries and, after pax_apply(), sets have_long_name = name.len > 0
+ * and have_long_link = link.len > 0, which is true whenever an earlier entry
+ * left something there.  GNU tar writes an 'x' header with times for every
+ * entry; Go's archive/tar (`docker export`) writes one for xattrs, big ids,
+ * non-ASCII or long names.  `tar --format=pax -cf x.tar hello.txt link`
+ * walks as "hello.txt", "hello.txt" (the second a symlink).
+ */
+static const struct long_row pax_bug_rows[] = {
+	{ "--format=pax", "hello.txt link sub/deep.txt",
+	  { { "hello.txt", '0', "" }, { "link", '2', "hello.txt" }, { "sub/deep.txt", '0', "" } } },
+	{ "--format=pax " NO_TIMES, "lnk_long @L",
+	  { { "lnk_long", '2', "@L" }, { "@L", '0', "" } } },
+	{ "--format=pax " NO_TIMES, "@L lnk_long",
+	  { { "@L", '0', "" }, { "lnk_long", '2', "@L" } } },
+};
+
+static void test_pax_without_path_regression(void **state)
+{
+	int wrong = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(pax_bug_rows) / sizeof(pax_bug_rows[0]); i++) {
+		const struct long_row *r = &pax_bug_rows[i];
+		struct walk w = { 0 };
+
+		make_archive("pax-bug.tar", r->options, r->members);
+		walk_archive("pax-bug.tar", &w, 0);
+		assert_true(w.n >= 2);
+		for (size_t j = 0; j < w.n && r->want[j].name; j++) {
+			const struct seen *s = &w.e[j];
+
+			if (strcmp(s->name, expand(r->want[j].name)) || s->type != r->want[j].type ||
+			    strcmp(s->link, expand(r->want[j].link))) {
+				print_error("%s (%s) entry %zu: '%.20s' type %c link '%.20s', expected '%.20s' link '%.20s'\n",
+					    r->options, r->members, j, s->name, s->type, s->link,
+					    expand(r->want[j].name), expand(r->want[j].link));
+				wrong++;
+			}
+		}
+	}
+	assert_int_equal(wrong, 0);
+}
+
+struct data_row {
+	size_t max_data;
+	const char *expected;  /* NULL: no second call */
+};
+
+static const struct data_row data_rows[] = {
+	{ 64, "hello\n" },
+	{ 6, "hello\n" },
+	{ 3, "hel" },     /* cut, and the walk still finds the next header */
+	{ 0, NULL },      /* no data wanted: fn's 2 means go on */
+};
+
+static void test_data(void **state)
+{
+	(void)state;
+	shell("tar --format=gnu -cf data.tar -C src sub/deep.txt hello.txt link");
+	for (size_t i = 0; i < sizeof(data_rows) / sizeof(data_rows[0]); i++) {
+		struct walk w = { .want_data = "hello.txt" };
+		const struct seen *s;
+
+		walk_archive("data.tar", &w, data_rows[i].max_data);
+		assert_int_equal(w.n, 3);
+		s = find(&w, "hello.txt");
+		if (data_rows[i].expected) {
+			assert_true(s->has_data);
+			assert_int_equal(s->data_len, strlen(data_rows[i].expected));
+			assert_memory_equal(s->data, data_rows[i].expected, s->data_len);
+			assert_int_equal(w.calls, 4);
+		} else {
+			assert_false(s->has_data);
+			assert_int_equal(w.calls, 3);
+		}
+		assert_false(find(&w, "sub/deep.txt")->has_data);
+		assert_string_equal(find(&w, "link")->link, "hello.txt");
+	}
+}
+
+static void test_stop(void **state)
+{
+	struct walk w = { .stop_after = 2 };
+
+	(void)state;
+	shell("tar --format=gnu -cf stop.tar -C src hello.txt sub link hard");
+	walk_archive("stop.tar", &w, 0);
+	assert_int_equal(w.n, 2);
+	assert_int_equal(w.calls, 2);
+}
+
+struct bad_row {
+	const char *name;
+	const char *make;     /* shell command writing the file */
+	int err;              /* expected errno */
+};
+
+static const struct bad_row bad_rows[] = {
+	{ "text.txt", "yes 'this is not a tar archive' | head -c 2048 > text.txt", EINVAL },
+	{ "zero-size-header.bin", "printf 'x' > zero-size-header.bin && head -c 1023 /dev/zero >> zero-size-header.bin", EINVAL },
+	{ "missing.tar", "true", ENOENT },
+};
+
+static void test_not_tar(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad_rows) / sizeof(bad_rows[0]); i++) {
+		struct walk w = { 0 };
+		char *path = in_tmp(bad_rows[i].name);
+		int rc;
+
+		shell("%s", bad_rows[i].make);
+		errno = 0;
+		rc = tar_walk(path, record, &w, 0);
+		if (rc != -1)
+			print_error("%s: rc %d\n", bad_rows[i].name, rc);
+		assert_int_equal(rc, -1);
+		assert_int_equal(errno, bad_rows[i].err);
+		assert_int_equal(w.calls, 0);
+		free(path);
+	}
+}
+
+/*
+ * Regression (fixed): tar_walk never verifies a header's checksum, and accepts a file that
+ * ends before the first 512-byte header.  So a short text file ("hello\n")
+ * returns 0 as an empty archive, and a text file of digits (its bytes
+ * 148..155 parse as an octal checksum) is walked as an archive whose entries
+ * are garbage.  tar.h promises -1 with EINVAL for a file that is not a tar
+ * archive.
+ */
+static const struct bad_row forged_rows[] = {
+	{ "short.txt", "printf 'hello\\n' > short.txt", EINVAL },
+	{ "digits.txt", "yes 1234567 | head -c 2048 > digits.txt", EINVAL },
+};
+
+static void test_not_tar_forged(void **state)
+{
+	int wrong = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(forged_rows) / sizeof(forged_rows[0]); i++) {
+		struct walk w = { 0 };
+		char *path = in_tmp(forged_rows[i].name);
+		int rc, e;
+
+		shell("%s", forged_rows[i].make);
+		errno = 0;
+		rc = tar_walk(path, record, &w, 0);
+		e = errno;
+		if (rc != -1 || e != forged_rows[i].err || w.calls) {
+			print_error("%s: rc %d, errno %d, %zu entries (first '%.20s')\n", forged_rows[i].name,
+				    rc, e, w.n, w.n ? w.e[0].name : "");
+			wrong++;
+		}
+		free(path);
+	}
+	assert_int_equal(wrong, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_plain),
+		cmocka_unit_test(test_name_prefixes),
+		cmocka_unit_test(test_long_names),
+		cmocka_unit_test(test_pax_records),
+		cmocka_unit_test(test_pax_without_path_regression), /* regression, see above */
+		cmocka_unit_test(test_data),
+		cmocka_unit_test(test_stop),
+		cmocka_unit_test(test_not_tar),
+		cmocka_unit_test(test_not_tar_forged), /* regression, see above */
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
