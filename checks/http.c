@@ -71,7 +71,12 @@ static void judge(const struct check_def *def, const struct http_answer *a, stru
 static void run(struct check_ctx *ctx, const struct check_def *def, struct check_result *res)
 {
 	const char *path = obj_str(def->params, "path", "/health");
-	long long deadline = ctx->container_started_ms + ctx->phase->start_timeout_ms;
+	json_int_t start_ns = json_integer_value(json_object_get(json_object_get(json_object_get(ctx->image, "Config"),
+								      "Healthcheck"), "StartPeriod"));
+	/* the image's own start period says how long the service may take; the phase bounds it */
+	long wait_ms = start_ns > 0 && start_ns / 1000000 < ctx->phase->start_timeout_ms ?
+		(long)(start_ns / 1000000) : ctx->phase->start_timeout_ms;
+	long long deadline = ctx->container_started_ms + wait_ms;
 	long long last_state_check = 0;
 	long backoff = 50;
 	int tries = 0, answered = 0;
@@ -119,13 +124,14 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 			    "output; a missing environment variable, a module that is not in the image, or a "
 			    "file the non-root user cannot read are the usual causes");
 	} else if (a.curl_code == 28) {
-		result_set(res, CHECK_FAIL, "the port accepts connections but GET %s got no answer within %ld s",
-			   path, ctx->phase->start_timeout_ms / 1000);
+		result_set(res, CHECK_FAIL, "the port accepts connections but GET %s got no answer within %.0f s",
+			   path, wait_ms / 1000.0);
 		result_hint(res, "the service accepts connections and never answers: does the /health handler "
 			    "end the response (res.end)?");
 	} else {
-		result_set(res, CHECK_FAIL, "nothing listened on port %d within %ld s (%s)", ctx->phase->port,
-			   ctx->phase->start_timeout_ms / 1000, a.error);
+		result_set(res, CHECK_FAIL, "nothing listened on port %d within %.0f s, the %s (%s)", ctx->phase->port,
+			   wait_ms / 1000.0, wait_ms == ctx->phase->start_timeout_ms ? "phase's start timeout" :
+			   "image's HEALTHCHECK start period", a.error);
 		result_hint(res, "the service must listen on port %d on all interfaces (0.0.0.0), not on "
 			    "localhost only nor on another port: check PORT and server.listen()", ctx->phase->port);
 	}

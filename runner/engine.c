@@ -194,6 +194,8 @@ int engine_build_start(struct engine *e, const struct build_request *req, struct
 	argv[n++] = "build";
 	if (e->builder == BUILDER_BUILDKIT)
 		argv[n++] = "--progress=plain";
+	else
+		argv[n++] = "--force-rm"; /* a failed RUN's container would stay behind, unlabelled */
 	argv[n++] = "--iidfile";
 	argv[n++] = req->iidfile;
 	argv[n++] = "--label";
