@@ -58,12 +58,6 @@ static const struct known_cause causes[] = {
 	{ NULL, NULL },
 };
 
-static json_t *step_json(const struct build_step *s)
-{
-	return json_pack("{s:i, s:i, s:s?, s:s, s:b}", "index", s->index, "of", s->total,
-			 "stage", s->stage, "instruction", s->instruction, "cached", s->cached);
-}
-
 /*
  * A FROM image that is not here and cannot be pulled.  Returns the image
  * (owned by df) or NULL.
@@ -112,7 +106,7 @@ static void explain_failure(struct check_ctx *ctx, const struct check_def *def, 
 		result_set(res, CHECK_FAIL, "the build failed at step %d/%d%s%s: %s (exit code %d)",
 			   failed->index, failed->total, failed->stage ? " of stage " : "",
 			   failed->stage ? failed->stage : "", failed->instruction, log->exit_code);
-		result_evidence(res, "failed_step", step_json(failed));
+		result_evidence(res, "failed_step", build_step_json(failed));
 	} else {
 		strbuf_add_tail_lines(&tail, ctx->build_output.buf, ctx->build_output.len, (size_t)nlines);
 		result_set(res, CHECK_FAIL, "the build failed before any step ran: %s",

@@ -111,6 +111,8 @@ void result_hint(struct check_result *res, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Set evidence key to a new reference (steals v). */
 void result_evidence(struct check_result *res, const char *key, json_t *v);
+/* A build step as evidence: index, of, stage, instruction, cached (new reference). */
+json_t *build_step_json(const struct build_step *s);
 /* An engine failure: CHECK_ERROR with the engine's message. */
 void result_engine_error(struct check_result *res, struct check_ctx *ctx, const char *doing);
 

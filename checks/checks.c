@@ -36,29 +36,41 @@ const struct check_kind *check_kind_find(const char *name)
 	return NULL;
 }
 
+/* The printf-formatted text as a new string. */
+static char *vformat(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+static char *vformat(const char *fmt, va_list ap)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_vaddf(&sb, fmt, ap);
+	return strbuf_detach(&sb, NULL);
+}
+
 void result_set(struct check_result *res, enum check_status st, const char *fmt, ...)
 {
 	va_list ap;
-	struct strbuf sb = STRBUF_INIT;
 
 	va_start(ap, fmt);
-	strbuf_vaddf(&sb, fmt, ap);
-	va_end(ap);
 	free(res->message);
-	res->message = strbuf_detach(&sb, NULL);
+	res->message = vformat(fmt, ap);
+	va_end(ap);
 	res->status = st;
 }
 
 void result_hint(struct check_result *res, const char *fmt, ...)
 {
 	va_list ap;
-	struct strbuf sb = STRBUF_INIT;
 
 	va_start(ap, fmt);
-	strbuf_vaddf(&sb, fmt, ap);
-	va_end(ap);
 	free(res->hint);
-	res->hint = strbuf_detach(&sb, NULL);
+	res->hint = vformat(fmt, ap);
+	va_end(ap);
+}
+
+json_t *build_step_json(const struct build_step *s)
+{
+	return json_pack("{s:i, s:i, s:s?, s:s, s:b}", "index", s->index, "of", s->total,
+			 "stage", s->stage, "instruction", s->instruction, "cached", s->cached);
 }
 
 void result_evidence(struct check_result *res, const char *key, json_t *v)

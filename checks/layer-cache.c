@@ -196,12 +196,6 @@ out:
 	return 0;
 }
 
-static json_t *step_json(const struct build_step *s)
-{
-	return json_pack("{s:i, s:i, s:s?, s:s, s:b}", "index", s->index, "of", s->total,
-			 "stage", s->stage, "instruction", s->instruction, "cached", s->cached);
-}
-
 static void run(struct check_ctx *ctx, const struct check_def *def, struct check_result *res)
 {
 	struct cache_state *st = ctx->background_state;
@@ -240,7 +234,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 			    "step, right after copying package.json and package-lock.json", needle);
 		goto out;
 	}
-	result_evidence(res, "step", step_json(&log.steps[step]));
+	result_evidence(res, "step", build_step_json(&log.steps[step]));
 	if (log.steps[step].cached) {
 		result_set(res, CHECK_PASS, "after editing %s, step %d/%d `%s` came from the cache", st->edited,
 			   log.steps[step].index, log.steps[step].total, log.steps[step].instruction);
@@ -248,7 +242,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	}
 	culprit = buildlog_first_rebuilt_before(&log, step);
 	if (culprit >= 0) {
-		result_evidence(res, "first_rebuilt", step_json(&log.steps[culprit]));
+		result_evidence(res, "first_rebuilt", build_step_json(&log.steps[culprit]));
 		result_set(res, CHECK_FAIL, "editing %s re-ran `%s`: step %d/%d `%s` came before it and was rebuilt, "
 			   "and every later step with it", st->edited, log.steps[step].instruction,
 			   log.steps[culprit].index, log.steps[culprit].total, log.steps[culprit].instruction);

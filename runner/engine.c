@@ -475,28 +475,29 @@ int engine_export(struct engine *e, const char *id, const char *path, long timeo
 	return rc;
 }
 
-int engine_rm_container(struct engine *e, const char *id)
+/* `rm -f` or `rmi -f --no-prune`; an object already gone is not an error. */
+static int remove_object(struct engine *e, int image, const char *id)
 {
-	const char *args[] = { "rm", "-f", "-v", id, NULL };
+	const char *cargs[] = { "rm", "-f", "-v", id, NULL };
+	const char *iargs[] = { "rmi", "-f", "--no-prune", id, NULL };
 	struct proc p = PROC_INIT;
 	int rc = 0;
 
-	if (engine_call(e, &p, args, 0) != 0 && !strstr(p.err.buf, "No such container"))
-		rc = call_failed(e, &p, "removing a container");
+	if (engine_call(e, &p, image ? iargs : cargs, 0) != 0 &&
+	    !strstr(p.err.buf, image ? "No such image" : "No such container"))
+		rc = call_failed(e, &p, image ? "removing an image" : "removing a container");
 	proc_release(&p);
 	return rc;
 }
 
+int engine_rm_container(struct engine *e, const char *id)
+{
+	return remove_object(e, 0, id);
+}
+
 int engine_rm_image(struct engine *e, const char *id)
 {
-	const char *args[] = { "rmi", "-f", "--no-prune", id, NULL };
-	struct proc p = PROC_INIT;
-	int rc = 0;
-
-	if (engine_call(e, &p, args, 0) != 0 && !strstr(p.err.buf, "No such image"))
-		rc = call_failed(e, &p, "removing an image");
-	proc_release(&p);
-	return rc;
+	return remove_object(e, 1, id);
 }
 
 /* List ids of one kind labelled with run_id ("" for any run); returns a strbuf of lines. */
@@ -530,7 +531,7 @@ int engine_remove_labelled(struct engine *e, const char *run_id)
 			for (line = strtok_r(ids.buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 				if (!*line)
 					continue;
-				if ((images ? engine_rm_image(e, line) : engine_rm_container(e, line)) == 0)
+				if (remove_object(e, images, line) == 0)
 					removed++;
 			}
 		}
