@@ -53,6 +53,7 @@ test: bin/phaselab $(TEST_BIN)
 integration: bin/phaselab
 	$(Q)tests/integration/run
 	$(Q)tests/integration/interrupts
+	$(Q)tests/integration/environment
 
 # The main job on the bundled lab: the reference solution of phase 3,
 # assembled from labs/service and its overlay, checked for real.
