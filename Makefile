@@ -25,6 +25,7 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
 MAIN_OBJ := $(B)/runner/main.o
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
+TOOL_BIN := $(patsubst tests/tools/%.c,$(B)/tools/%,$(wildcard tests/tools/*.c))
 
 all: bin/phaselab
 
@@ -43,6 +44,12 @@ $(B)/tests/%: $(B)/tests/unit/%.o $(LIB_OBJ)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(TEST_LIBS) $(LDLIBS)
 
+# Helpers for the integration tests (they use libgit2 like the program does).
+$(B)/tools/%: tests/tools/%.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(PKG_LIBS)
+
 # Unit tests: no engine needed.  Each binary prints cmocka's summary;
 # tests/run-unit prints the closing "N passed, N failed" line.
 test: bin/phaselab $(TEST_BIN)
@@ -50,10 +57,11 @@ test: bin/phaselab $(TEST_BIN)
 
 # Integration tests: a real engine, both builders, the bundled lab, and
 # interruptions at many moments of a run.
-integration: bin/phaselab
+integration: bin/phaselab $(TOOL_BIN)
 	$(Q)tests/integration/run
 	$(Q)tests/integration/interrupts
 	$(Q)tests/integration/environment
+	$(Q)tests/integration/grade
 
 # The main job on the bundled lab: the reference solution of phase 3,
 # assembled from labs/service and its overlay, checked for real.

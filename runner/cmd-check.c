@@ -12,6 +12,7 @@
 #include "timeutil.h"
 #include "xalloc.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -20,17 +21,16 @@
 #include <unistd.h>
 
 static const char usage[] =
-	"usage: phaselab check --phase ID [--dir DIR] [--format text|json] [--output FILE]\n"
+	"usage: phaselab check --phase ID [--dir DIR] [--format FORMAT] [--output FILE]\n"
 	"\n"
 	"  -p, --phase ID     the phase: its id (03-containerization) or number (3)\n"
 	"  -d, --dir DIR      the service folder to build (default: the phase's folder here)\n"
-	"  -f, --format FMT   text (default) or json (schema phaselab.report/v1)\n"
+	"  -f, --format FMT   text (default), json (schema phaselab.report/v1), junit,\n"
+	"                     markdown, gradescope (results.json) or html\n"
 	"  -o, --output FILE  write the report to FILE instead of standard output\n"
 	"\n"
 	"exit status: 0 passed, 1 not passed, 2 bad usage or phase file,\n"
 	"             3 environment not usable, 130 interrupted\n";
-
-static const char *const formats[] = { "text", "json", NULL };
 
 static void progress(const char *fmt, const char *arg)
 {
@@ -112,7 +112,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c, known = 0;
+	int c;
 
 	o->format = "text";
 	optind = 1;
@@ -132,47 +132,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 		return cmd_fail(EXIT_USAGE, "check: unexpected argument '%s'\n%s", argv[optind], usage);
 	if (!o->phase)
 		return cmd_fail(EXIT_USAGE, "check: --phase is required\n%s", usage);
-	for (const char *const *f = formats; *f; f++)
-		known |= !strcmp(*f, o->format);
-	if (!known)
-		return cmd_fail(EXIT_USAGE, "check: unknown format '%s' (this version writes: text, json)", o->format);
+	if (!report_writer(o->format))
+		return cmd_fail(EXIT_USAGE, "check: unknown format '%s' (text, json, junit, markdown, gradescope, html)",
+				o->format);
 	return 0;
-}
-
-static int write_report(const struct report *r, const struct options *o)
-{
-	FILE *out = stdout;
-	char *tmp = NULL;
-	int rc;
-
-	if (o->output) {
-		tmp = xasprintf("%s.tmp.%ld", o->output, (long)getpid());
-		out = fopen(tmp, "we");
-		if (!out) {
-			cmd_fail(EXIT_USAGE, "cannot write the report to '%s': %m", o->output);
-			free(tmp);
-			return -1;
-		}
-	}
-	if (!strcmp(o->format, "json"))
-		rc = report_write_json(r, out);
-	else
-		rc = report_write_text(r, out, out == stdout && isatty(1) && !getenv("NO_COLOR"));
-	if (o->output) {
-		/* a report is replaced whole or not at all */
-		if (fflush(out) != 0 || fsync(fileno(out)) != 0)
-			rc = -1;
-		if (fclose(out) != 0)
-			rc = -1;
-		if (rc == 0 && rename(tmp, o->output) < 0)
-			rc = -1;
-		if (rc < 0) {
-			unlink(tmp);
-			cmd_fail(EXIT_USAGE, "cannot write the report to '%s': %m", o->output);
-		}
-		free(tmp);
-	}
-	return rc;
 }
 
 static int cmd_check(int argc, char **argv)
@@ -311,8 +274,11 @@ static int cmd_check(int argc, char **argv)
 	report_tally(&r);
 	r.duration_ms = (long)(now_ms() - t0);
 
-	if (write_report(&r, &o) < 0)
+	if (report_write_to(&r, o.format, o.output) < 0) {
+		cmd_fail(EXIT_USAGE, "cannot write the report to '%s': %s", o.output ? o.output : "standard output",
+			 strerror(errno));
 		status = EXIT_USAGE;
+	}
 	else if (ctx.env_broken)
 		status = EXIT_ENVIRONMENT;
 	else
@@ -328,7 +294,7 @@ out:
 
 const struct cmd_entry cmd_check_entry = {
 	.name = "check",
-	.usage = "--phase ID [--dir DIR] [--format text|json] [--output FILE]",
+	.usage = "--phase ID [--dir DIR] [--format FORMAT] [--output FILE]",
 	.summary = "build a service folder and grade it against a phase's checklist",
 	.exec = cmd_check,
 };

@@ -25,6 +25,8 @@ struct cmd_entry {
 };
 
 extern const struct cmd_entry cmd_check_entry;
+extern const struct cmd_entry cmd_grade_entry;
+extern const struct cmd_entry cmd_report_entry;
 
 /* "phaselab: " + message on stderr; returns status. */
 int cmd_fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

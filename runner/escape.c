@@ -1,6 +1,7 @@
 #include "escape.h"
 
 #include <stdint.h>
+#include <string.h>
 
 #define UTF8_INVALID UINT32_MAX
 #define ESC 0x1b
@@ -233,4 +234,190 @@ size_t escape_truncate(struct strbuf *out, const char *s, size_t len, size_t max
 	if (cut < len)
 		escape_add_truncated(out, len - cut);
 	return len - cut;
+}
+
+/* Code points Unicode keeps out of interchange; XML 1.0 forbids U+FFFE and U+FFFF. */
+static int noncharacter(uint32_t cp)
+{
+	return (cp >= 0xfdd0 && cp <= 0xfdef) || (cp & 0xfffe) == 0xfffe;
+}
+
+/*
+ * The first two steps of every escaper below (escape.h): cut s to max bytes,
+ * make the kept text inert, add the marker.  The result is valid UTF-8 whose
+ * only control character is '\n'; noncharacters are left to the caller's
+ * loop, which decodes anyway.
+ */
+static void clean_bounded(struct strbuf *clean, const char *s, size_t len, size_t max)
+{
+	size_t cut;
+
+	if (!s)
+		return;
+	cut = escape_cut(s, len, max);
+	escape_term(clean, s, cut, ESCAPE_TERM_NEWLINES);
+	if (cut < len)
+		escape_add_truncated(clean, len - cut);
+}
+
+/*
+ * Next code point of clean text at clean->buf[*i], advancing *i: its length
+ * is returned in *n, a noncharacter comes back as U+FFFD (to be written as
+ * ESCAPE_REPLACEMENT, not copied).
+ */
+static uint32_t next_cp(const struct strbuf *clean, size_t *i, size_t *n)
+{
+	uint32_t cp;
+
+	*n = utf8_decode((const unsigned char *)clean->buf + *i, clean->len - *i, &cp);
+	*i += *n;
+	return noncharacter(cp) || cp == UTF8_INVALID ? 0xfffd : cp;
+}
+
+/* Append the code point just read (clean->buf[i - n .. i)), or U+FFFD for it. */
+static void add_cp(struct strbuf *out, const struct strbuf *clean, size_t i, size_t n,
+		   uint32_t cp)
+{
+	if (cp == 0xfffd)
+		strbuf_addstr(out, ESCAPE_REPLACEMENT);
+	else
+		strbuf_add(out, clean->buf + i - n, n);
+}
+
+void escape_xml(struct strbuf *out, const char *s, size_t len, size_t max, unsigned flags)
+{
+	struct strbuf clean = STRBUF_INIT;
+	int attr = flags & ESCAPE_XML_ATTR;
+	size_t i = 0, n;
+
+	clean_bounded(&clean, s, len, max);
+	strbuf_grow(out, clean.len);
+	while (i < clean.len) {
+		uint32_t cp = next_cp(&clean, &i, &n);
+
+		switch (cp) {
+		case '&': strbuf_addstr(out, "&amp;"); break;
+		case '<': strbuf_addstr(out, "&lt;"); break;
+		case '>': strbuf_addstr(out, "&gt;"); break;
+		case '"': strbuf_addstr(out, attr ? "&quot;" : "\""); break;
+		case '\'': strbuf_addstr(out, attr ? "&apos;" : "'"); break;
+		/* attribute-value normalization would turn a raw line break into a space */
+		case '\n': strbuf_addstr(out, attr ? "&#10;" : "\n"); break;
+		default: add_cp(out, &clean, i, n, cp);
+		}
+	}
+	strbuf_release(&clean);
+}
+
+void escape_html(struct strbuf *out, const char *s, size_t len, size_t max)
+{
+	struct strbuf clean = STRBUF_INIT;
+	size_t i = 0, n;
+
+	clean_bounded(&clean, s, len, max);
+	strbuf_grow(out, clean.len);
+	while (i < clean.len) {
+		uint32_t cp = next_cp(&clean, &i, &n);
+
+		switch (cp) {
+		case '&': strbuf_addstr(out, "&amp;"); break;
+		case '<': strbuf_addstr(out, "&lt;"); break;
+		case '>': strbuf_addstr(out, "&gt;"); break;
+		case '"': strbuf_addstr(out, "&quot;"); break;
+		case '\'': strbuf_addstr(out, "&#39;"); break;
+		default: add_cp(out, &clean, i, n, cp);
+		}
+	}
+	strbuf_release(&clean);
+}
+
+/*
+ * At the start of a Markdown line: the length of a run of digits followed by
+ * '.' or ')' at p[0..len) (an ordered list marker, without the punctuation),
+ * or 0.  CommonMark allows up to nine digits.
+ */
+static size_t md_list_number(const char *p, size_t len)
+{
+	size_t j = 0;
+
+	while (j < len && j < 9 && p[j] >= '0' && p[j] <= '9')
+		j++;
+	return j && j < len && (p[j] == '.' || p[j] == ')') ? j : 0;
+}
+
+void escape_md(struct strbuf *out, const char *s, size_t len, size_t max, unsigned flags)
+{
+	struct strbuf clean = STRBUF_INIT;
+	size_t i = 0, n, digits;
+	uint32_t cp;
+	int start = 1;
+
+	clean_bounded(&clean, s, len, max);
+	strbuf_grow(out, clean.len);
+	while (i < clean.len) {
+		if (start) {
+			/* the caller's line begins here: nothing may open a block */
+			if (clean.buf[i] == ' ') {
+				i++;
+				continue;
+			}
+			start = 0;
+			if (clean.buf[i] && strchr("#-+=", clean.buf[i])) {
+				strbuf_addch(out, '\\');
+			} else if ((digits = md_list_number(clean.buf + i, clean.len - i))) {
+				strbuf_add(out, clean.buf + i, digits);
+				strbuf_addch(out, '\\');
+				i += digits; /* the '.' or ')' is copied below */
+			}
+		}
+		cp = next_cp(&clean, &i, &n);
+		switch (cp) {
+		case '\\': case '`': case '*': case '_': case '~':
+		case '[': case ']': case '|': case '$':
+			strbuf_addch(out, '\\');
+			strbuf_addch(out, (int)cp);
+			break;
+		case '&': strbuf_addstr(out, "&amp;"); break;
+		case '<': strbuf_addstr(out, "&lt;"); break;
+		case '>': strbuf_addstr(out, "&gt;"); break;
+		case '\n': strbuf_addstr(out, flags & ESCAPE_MD_BR ? "<br>" : " "); break;
+		default: add_cp(out, &clean, i, n, cp);
+		}
+	}
+	strbuf_release(&clean);
+}
+
+void escape_md_code_block(struct strbuf *out, const char *s, size_t len, size_t max,
+			  const char *lang)
+{
+	struct strbuf clean = STRBUF_INIT;
+	size_t i = 0, n, run = 0, longest = 0, fence;
+
+	clean_bounded(&clean, s, len, max);
+	for (i = 0; i < clean.len; i++) {
+		run = clean.buf[i] == '`' ? run + 1 : 0;
+		if (run > longest)
+			longest = run;
+	}
+	/* a closing fence is at least as long as the opening one: no line can be */
+	fence = longest < 3 ? 3 : longest + 1;
+
+	for (i = 0; i < fence; i++)
+		strbuf_addch(out, '`');
+	if (lang)
+		strbuf_addstr(out, lang);
+	strbuf_addch(out, '\n');
+	strbuf_grow(out, clean.len);
+	i = 0;
+	while (i < clean.len) {
+		uint32_t cp = next_cp(&clean, &i, &n);
+
+		add_cp(out, &clean, i, n, cp); /* noncharacters go here too */
+	}
+	if (clean.len && clean.buf[clean.len - 1] != '\n')
+		strbuf_addch(out, '\n');
+	for (i = 0; i < fence; i++)
+		strbuf_addch(out, '`');
+	strbuf_addch(out, '\n');
+	strbuf_release(&clean);
 }

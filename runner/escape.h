@@ -79,4 +79,82 @@ void escape_add_truncated(struct strbuf *out, size_t dropped);
  */
 size_t escape_truncate(struct strbuf *out, const char *s, size_t len, size_t max);
 
+/*
+ * Escapers for the report's other output languages.  Each one bounds,
+ * cleans, then escapes, in that order:
+ *
+ *  - bound: s[0..len) is cut with escape_cut() to at most max bytes and the
+ *    truncation marker follows when something was left out (the marker is
+ *    escaped like the rest);
+ *  - clean: the kept text is made inert as escape_term() does with
+ *    ESCAPE_TERM_NEWLINES (escape sequences removed; other controls, C1 and
+ *    bidi controls and invalid UTF-8 become U+FFFD; "\r\n" and "\r" become
+ *    "\n"; tabs become spaces), and so are the Unicode noncharacters
+ *    (U+FDD0..U+FDEF, U+xFFFE, U+xFFFF), which XML 1.0 forbids in part and
+ *    HTML calls parse errors;
+ *  - escape: for the language, below.
+ *
+ * s may be NULL (nothing is appended).  The output is valid UTF-8.  It can be
+ * longer than max: by the marker (at most 50 bytes), times what cleaning and
+ * escaping make of one byte (at most 8: a tab's spaces; "&amp;" for '&',
+ * "<br>" for a line break, U+FFFD for an invalid byte).
+ */
+
+/* escape_xml() flags */
+#define ESCAPE_XML_ATTR 0x1 /* inside an attribute value: quotes and line breaks too */
+
+/*
+ * XML 1.0 text content, or with ESCAPE_XML_ATTR an attribute value in double
+ * or single quotes.  '&', '<' and '>' become entities everywhere ('>' so that
+ * "]]>" cannot appear); with ESCAPE_XML_ATTR '"' and '\'' do too, and a line
+ * break becomes "&#10;" (a raw one would be read back as a space).  Every
+ * character XML 1.0 forbids (controls but tab and line feed, U+FFFE, U+FFFF)
+ * is gone by then: the result is always well-formed.
+ */
+void escape_xml(struct strbuf *out, const char *s, size_t len, size_t max, unsigned flags);
+
+/*
+ * HTML text content and quoted attribute values alike: '&', '<', '>', '"'
+ * and '\'' become entities.  Line breaks stay (a <pre> or "white-space:
+ * pre-wrap" shows them).  Not for unquoted attributes, URLs, <script> or
+ * <style>: the report puts learner text in none of these.
+ */
+void escape_html(struct strbuf *out, const char *s, size_t len, size_t max);
+
+/* escape_md() flags */
+#define ESCAPE_MD_BR 0x1 /* line breaks become "<br>" (a table cell); else spaces */
+
+/*
+ * GitHub-flavoured Markdown inline text, safe in a table cell, a heading, a
+ * list item or a paragraph: the result is a single line that renders as the
+ * text itself, with no markup, link, image, HTML, math or table column.
+ *
+ *  - '\\', '`', '*', '_', '~', '[', ']', '|' and '$' (GitHub's math) are
+ *    backslash-escaped; '&', '<' and '>' become entities, so no HTML and
+ *    no autolink in angle brackets;
+ *  - line breaks become "<br>" (ESCAPE_MD_BR) or spaces, so nothing can
+ *    start a block (a heading, a list, a quote, a fence) on a line of its
+ *    own;
+ *  - at the start, where the caller's line begins, leading spaces are
+ *    dropped (four would make a code block) and what could still start a
+ *    block ('#', '-', '+', '=', "1." and "1)") is escaped.
+ *
+ * Bare URLs still become links where GitHub links them, and "@name" may
+ * still mention someone in a comment: both are GitHub's post-processing of
+ * the text, not Markdown.
+ */
+void escape_md(struct strbuf *out, const char *s, size_t len, size_t max, unsigned flags);
+
+/*
+ * A fenced code block holding s: a fence of backticks longer than any run of
+ * backticks in the text (at least three), the info string lang (a constant
+ * such as "json", or NULL; never learner text), the text, and the fence
+ * again, each on its own line.  Nothing in a fenced block is markup, and no
+ * line of the text can close it.  The block must start at the beginning of
+ * a line at the top level of the document (not in a list item or a quote,
+ * whose indentation the text would have to keep).
+ */
+void escape_md_code_block(struct strbuf *out, const char *s, size_t len, size_t max,
+			  const char *lang);
+
 #endif

@@ -16,4 +16,33 @@ struct git_state {
  */
 int git_describe_dir(const char *dir, struct git_state *st);
 
+/*
+ * Clone url (a git URL or a local path) into path, or fetch into an
+ * existing clone: the learner's branches land in refs/remotes/origin/.
+ * Hooks never run (libgit2 has none) and submodules are not touched.
+ * Returns 0, or -1 with a message in err.
+ */
+struct strbuf;
+int git_clone_or_fetch(const char *url, const char *path, struct strbuf *err);
+
+struct git_pick {
+	char commit[41];       /* what to grade; "" when nothing qualifies */
+	long long committed_at; /* its committer time (seconds since the epoch) */
+	char tip[41];          /* the branch's newest commit */
+	long long tip_at;
+	int late;              /* the tip is newer than the deadline */
+};
+
+/*
+ * Choose the commit to grade on branch (NULL: the remote's default branch):
+ * the newest commit at or before deadline (seconds; < 0: no deadline), or the
+ * tip itself when late_ok.  Returns 0 (pick->commit may be "" when no commit
+ * is old enough), -1 with a message in err.
+ */
+int git_pick_commit(const char *path, const char *branch, long long deadline, int late_ok,
+		    struct git_pick *pick, struct strbuf *err);
+
+/* Check commit out in the clone at path, detached, discarding any local change. */
+int git_checkout_commit(const char *path, const char *commit, struct strbuf *err);
+
 #endif

@@ -11,6 +11,8 @@
 
 static const struct cmd_entry *const commands[] = {
 	&cmd_check_entry,
+	&cmd_grade_entry,
+	&cmd_report_entry,
 	NULL,
 };
 

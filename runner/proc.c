@@ -346,6 +346,23 @@ int proc_finish(struct proc *p)
 	return p->status;
 }
 
+int proc_poll(struct proc *p)
+{
+	siginfo_t si;
+
+	if (p->pid <= 0)
+		return 1;
+	memset(&si, 0, sizeof(si));
+	/* WNOWAIT: only look; proc_finish reaps it and collects the output */
+	if ((p->timeout_ms > 0 && now_ms() >= p->started + p->timeout_ms) ||
+	    (interrupt_pending() && !p->uninterruptible) ||
+	    (waitid(P_PID, (id_t)p->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == p->pid)) {
+		proc_finish(p);
+		return 1;
+	}
+	return 0;
+}
+
 int proc_run(struct proc *p)
 {
 	if (proc_start(p) < 0) {

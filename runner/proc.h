@@ -81,6 +81,12 @@ struct proc {
 int proc_start(struct proc *p);
 /* Wait for a started process, enforcing the deadline.  Returns p->status. */
 int proc_finish(struct proc *p);
+/*
+ * For a process started with out_path (nobody needs to drain its pipes):
+ * 1 when it has ended (it is then finished as by proc_finish, or killed at
+ * its deadline or on an interrupt), 0 while it runs.  For a worker pool.
+ */
+int proc_poll(struct proc *p);
 /* proc_start + proc_finish.  Returns p->status, or -1 when fork failed. */
 int proc_run(struct proc *p);
 /* Free the captured output; p can be reused after PROC_INIT-style reset. */

@@ -74,4 +74,51 @@ int report_write_json(const struct report *r, FILE *out);
 /* The JSON report as a new jansson object (used by the json writer and tests). */
 json_t *report_to_json(const struct report *r);
 
+/*
+ * More writers, same contract (0, or -1 with errno set); each file's opening
+ * comment gives its layout and bounds.
+ * junit: JUnit XML for CI test views, one <testsuite> for the phase.
+ * markdown: GitHub-flavoured Markdown for a CI step summary or a pull-request
+ * comment, kept under GitHub's 65536-character comment limit.
+ * gradescope: Gradescope's autograder results.json.
+ * html: one self-contained page (no script, no external asset).
+ */
+int report_write_junit(const struct report *r, FILE *out);
+int report_write_markdown(const struct report *r, FILE *out);
+int report_write_gradescope(const struct report *r, FILE *out);
+int report_write_html(const struct report *r, FILE *out);
+
+struct strbuf;
+
+/*
+ * Read a JSON report (schema "phaselab.report/v1", as report_to_json()
+ * makes it) into r, which is overwritten, not released.  root is borrowed;
+ * r takes its own reference to each evidence object.  Every key of the
+ * contract is required, with its type; an unknown key is refused too.
+ * Returns 0, or -1 with "KEY: what is wrong" in err (the key's path, as
+ * "checks[2].status") and r empty.
+ *
+ * The inverse of report_to_json(): writing r again gives the same JSON, and
+ * every writer prints what it would have printed from the original report.
+ * For that, a string the JSON report had cut (it ends with the truncation
+ * marker) comes back at its original length: the kept text, then filler that
+ * every writer's bound cuts off again, so that their markers count the same
+ * bytes.  (Up to 64 MiB of filler per report; past that a string keeps its
+ * marker as text.)
+ */
+int report_from_json(json_t *root, struct report *r, struct strbuf *err);
+
+/* The writer for a format name ("text", "json", "junit", "markdown", "gradescope", "html"), or NULL. */
+typedef int (*report_writer_fn)(const struct report *r, FILE *out, int color);
+report_writer_fn report_writer(const char *format);
+/* The format names, NULL-terminated, for usage texts. */
+extern const char *const report_formats[];
+
+/*
+ * Write r in format to path atomically (or to standard output when path is
+ * NULL, with colour if it is a terminal and NO_COLOR is unset).  0, or -1
+ * with errno set.
+ */
+int report_write_to(const struct report *r, const char *format, const char *path);
+
 #endif

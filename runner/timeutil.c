@@ -1,6 +1,9 @@
 #include "timeutil.h"
 
+#include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 long long now_ms(void)
@@ -21,4 +24,64 @@ void rfc3339_now(char *buf, size_t size)
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(buf, size, "%s.%03ldZ", base, ts.tv_nsec / 1000000);
+}
+
+int parse_time(const char *s, long long *out)
+{
+	struct tm tm;
+	const char *rest;
+	char *end;
+	int has_zone = 0;
+	long offset = 0;
+
+	if (*s == '@') {
+		long long v = strtoll(s + 1, &end, 10);
+		if (end == s + 1 || *end)
+			return -1;
+		*out = v;
+		return 0;
+	}
+	memset(&tm, 0, sizeof(tm));
+	if (!(rest = strptime(s, "%Y-%m-%d", &tm)))
+		return -1;
+	if (*rest == 'T' || *rest == 't' || *rest == ' ') {
+		const char *t = strptime(rest + 1, "%H:%M:%S", &tm);
+		if (!t)
+			t = strptime(rest + 1, "%H:%M", &tm);
+		if (!t)
+			return -1;
+		rest = t;
+		if (*rest == '.') /* fractions of a second do not matter for a deadline */
+			for (rest++; isdigit((unsigned char)*rest); rest++)
+				;
+	}
+	if (*rest == 'Z' || *rest == 'z') {
+		has_zone = 1;
+		rest++;
+	} else if ((*rest == '+' || *rest == '-') && isdigit((unsigned char)rest[1])) {
+		int sign = *rest == '-' ? -1 : 1, hh, mm;
+		if (sscanf(rest + 1, "%2d:%2d", &hh, &mm) != 2)
+			return -1;
+		offset = sign * (hh * 3600L + mm * 60L);
+		has_zone = 1;
+		rest += 6;
+	}
+	if (*rest)
+		return -1;
+	if (has_zone) {
+		*out = (long long)timegm(&tm) - offset;
+	} else {
+		tm.tm_isdst = -1;
+		*out = (long long)mktime(&tm);
+	}
+	return 0;
+}
+
+void format_time_utc(long long t, char *buf, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
