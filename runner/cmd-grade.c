@@ -147,6 +147,10 @@ static void prepare(struct learner *l, const struct grade_opts *o, const char *o
 		l->problem = xasprintf("cannot create '%s': %s", l->dir, strerror(errno));
 		return;
 	}
+	if (!strstr(l->entry->repo, "://") && !strchr(l->entry->repo, '@') && access(l->entry->repo, F_OK) < 0) {
+		l->problem = xasprintf("the repository '%s' does not exist", l->entry->repo);
+		return;
+	}
 	if (git_clone_or_fetch(l->entry->repo, l->repo, &err) < 0 ||
 	    git_pick_commit(l->repo, l->entry->branch, o->deadline, o->late, &l->pick, &err) < 0) {
 		l->problem = xasprintf("%s", err.buf);
@@ -268,6 +272,15 @@ static void csv_field(struct strbuf *sb, const char *s)
 }
 
 /* The learner's status for the phase's k-th check. */
+static int max_points(const struct phase *ph)
+{
+	int max = 0;
+
+	for (size_t k = 0; k < ph->nchecks; k++)
+		max += ph->checks[k].points;
+	return max;
+}
+
 static const char *status_of(const struct learner *l, const struct check_def *def)
 {
 	/* nothing on time is "skip"; a repository that could not be read, or a check that broke, "error" */
@@ -292,10 +305,8 @@ static int write_gradebook(const char *out, const struct phase *ph, struct learn
 	for (size_t i = 0; i < n; i++) {
 		const struct learner *l = &ls[i];
 		char when[32] = "";
-		int max = 0;
+		int max = max_points(ph);
 
-		for (size_t k = 0; k < ph->nchecks; k++)
-			max += ph->checks[k].points;
 		if (l->pick.commit[0])
 			format_time_utc(l->pick.committed_at, when, sizeof(when));
 		csv_field(&sb, l->entry->learner);
@@ -324,7 +335,7 @@ static int write_summary(const char *out, const struct phase *ph, const struct g
 		rows[i].commit = l->pick.commit;
 		rows[i].graded = l->has_report;
 		rows[i].score = l->has_report ? l->report.score : 0;
-		rows[i].max_score = l->has_report ? l->report.max_score : 0;
+		rows[i].max_score = l->has_report ? l->report.max_score : max_points(ph);
 		rows[i].passed = l->has_report && l->report.passed;
 		rows[i].late = l->pick.late;
 		rows[i].problem = l->problem;
@@ -332,7 +343,12 @@ static int write_summary(const char *out, const struct phase *ph, const struct g
 		for (size_t k = 0; k < ph->nchecks; k++)
 			rows[i].statuses[k] = status_of(l, &ph->checks[k]);
 	}
-	rc = summary_write(out, ph, o->deadline_text, rows, n);
+	{
+		char when[40];
+		if (o->deadline >= 0)
+			format_time_utc(o->deadline, when, sizeof(when));
+		rc = summary_write(out, ph, o->deadline >= 0 ? when : NULL, rows, n);
+	}
 	for (size_t i = 0; i < n; i++)
 		free(rows[i].statuses);
 	free(rows);
