@@ -50,7 +50,8 @@ static const char usage[] =
 
 struct grade_opts {
 	const char *phase, *roster, *out, *deadline_text;
-	long long deadline;   /* -1: none */
+	long long deadline;   /* valid when has_deadline */
+	int has_deadline;
 	int late, force, jobs;
 	long timeout_ms;
 };
@@ -81,7 +82,6 @@ static int parse_args(int argc, char **argv, struct grade_opts *o)
 	int c;
 
 	memset(o, 0, sizeof(*o));
-	o->deadline = -1;
 	o->jobs = cores > 0 ? (int)cores : 1;
 	o->timeout_ms = 15 * 60 * 1000L;
 	optind = 1;
@@ -93,6 +93,7 @@ static int parse_args(int argc, char **argv, struct grade_opts *o)
 		case 'o': o->out = optarg; break;
 		case 'd':
 			o->deadline_text = optarg;
+			o->has_deadline = 1;
 			if (parse_time(optarg, &o->deadline) < 0)
 				return cmd_fail(EXIT_USAGE, "grade: --deadline '%s' is not a time (2026-11-20T23:59:00Z, "
 						"\"2026-11-20 23:59\", @<seconds>)", optarg);
@@ -152,7 +153,7 @@ static void prepare(struct learner *l, const struct grade_opts *o, const char *o
 		return;
 	}
 	if (git_clone_or_fetch(l->entry->repo, l->repo, &err) < 0 ||
-	    git_pick_commit(l->repo, l->entry->branch, o->deadline, o->late, &l->pick, &err) < 0) {
+	    git_pick_commit(l->repo, l->entry->branch, o->has_deadline, o->deadline, o->late, &l->pick, &err) < 0) {
 		l->problem = xasprintf("%s", err.buf);
 		strbuf_release(&err);
 		return;
@@ -345,9 +346,9 @@ static int write_summary(const char *out, const struct phase *ph, const struct g
 	}
 	{
 		char when[40];
-		if (o->deadline >= 0)
+		if (o->has_deadline)
 			format_time_utc(o->deadline, when, sizeof(when));
-		rc = summary_write(out, ph, o->deadline >= 0 ? when : NULL, rows, n);
+		rc = summary_write(out, ph, o->has_deadline ? when : NULL, rows, n);
 	}
 	for (size_t i = 0; i < n; i++)
 		free(rows[i].statuses);

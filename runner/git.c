@@ -97,7 +97,7 @@ int git_clone_or_fetch(const char *url, const char *path, struct strbuf *err)
 	return rc;
 }
 
-int git_pick_commit(const char *path, const char *branch, long long deadline, int late_ok,
+int git_pick_commit(const char *path, const char *branch, int has_deadline, long long deadline, int late_ok,
 		    struct git_pick *pick, struct strbuf *err)
 {
 	git_repository *repo = NULL;
@@ -131,7 +131,7 @@ int git_pick_commit(const char *path, const char *branch, long long deadline, in
 	}
 	git_oid_tostr(pick->tip, sizeof(pick->tip), &oid);
 	pick->tip_at = (long long)git_commit_time(tip);
-	pick->late = deadline >= 0 && pick->tip_at > deadline;
+	pick->late = has_deadline && pick->tip_at > deadline;
 	if (!pick->late || late_ok) {
 		memcpy(pick->commit, pick->tip, sizeof(pick->commit));
 		pick->committed_at = pick->tip_at;

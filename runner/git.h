@@ -35,11 +35,11 @@ struct git_pick {
 
 /*
  * Choose the commit to grade on branch (NULL: the remote's default branch):
- * the newest commit at or before deadline (seconds; < 0: no deadline), or the
+ * the newest commit at or before deadline (seconds, when has_deadline), or the
  * tip itself when late_ok.  Returns 0 (pick->commit may be "" when no commit
  * is old enough), -1 with a message in err.
  */
-int git_pick_commit(const char *path, const char *branch, long long deadline, int late_ok,
+int git_pick_commit(const char *path, const char *branch, int has_deadline, long long deadline, int late_ok,
 		    struct git_pick *pick, struct strbuf *err);
 
 /* Check commit out in the clone at path, detached, discarding any local change. */

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define MAX_FIELDS 16
 
@@ -61,11 +62,14 @@ static int read_record(const char *text, size_t len, size_t *pos, int *line, cha
 			if (!quoted) {
 				/* unquoted fields: surrounding spaces are not part of an id or a path */
 				size_t a = 0;
+				/* trailing first: a field of only spaces is then empty, and a stays 0 */
+				strbuf_rtrim(&f);
 				while (a < f.len && isspace((unsigned char)f.buf[a]))
 					a++;
-				strbuf_rtrim(&f);
-				memmove(f.buf, f.buf + a, f.len - a + 1);
-				f.len -= a;
+				if (a) {
+					memmove(f.buf, f.buf + a, f.len - a + 1);
+					f.len -= a;
+				}
 			}
 			if (n < MAX_FIELDS)
 				fields[n++] = strbuf_detach(&f, NULL);
@@ -146,7 +150,8 @@ int roster_parse(const char *file, const char *text, size_t len, struct roster *
 		} else {
 			int dup = 0;
 			for (size_t i = 0; i < r->n; i++)
-				dup |= !strcmp(r->entries[i].learner, learner);
+				/* case-blind: Alice and alice would share a folder on some file systems */
+				dup |= !strcasecmp(r->entries[i].learner, learner);
 			if (dup) {
 				strbuf_addf(problems, "%s:%d: learner '%s' is listed twice\n", file, start, learner);
 				bad++;

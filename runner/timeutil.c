@@ -44,7 +44,10 @@ int parse_time(const char *s, long long *out)
 	memset(&tm, 0, sizeof(tm));
 	if (!(rest = strptime(s, "%Y-%m-%d", &tm)))
 		return -1;
-	if (*rest == 'T' || *rest == 't' || *rest == ' ') {
+	/* a deadline needs a time of day: a bare date would silently mean its first second */
+	if (*rest != 'T' && *rest != 't' && *rest != ' ')
+		return -1;
+	{
 		const char *t = strptime(rest + 1, "%H:%M:%S", &tm);
 		if (!t)
 			t = strptime(rest + 1, "%H:%M", &tm);
@@ -58,21 +61,40 @@ int parse_time(const char *s, long long *out)
 	if (*rest == 'Z' || *rest == 'z') {
 		has_zone = 1;
 		rest++;
-	} else if ((*rest == '+' || *rest == '-') && isdigit((unsigned char)rest[1])) {
+	} else if (*rest == '+' || *rest == '-') {
+		/* exactly [+-]HH:MM, as RFC 3339 writes it */
 		int sign = *rest == '-' ? -1 : 1, hh, mm;
-		if (sscanf(rest + 1, "%2d:%2d", &hh, &mm) != 2)
+		const char *o = rest + 1;
+		if (!isdigit((unsigned char)o[0]) || !isdigit((unsigned char)o[1]) || o[2] != ':' ||
+		    !isdigit((unsigned char)o[3]) || !isdigit((unsigned char)o[4]))
+			return -1;
+		hh = (o[0] - '0') * 10 + (o[1] - '0');
+		mm = (o[3] - '0') * 10 + (o[4] - '0');
+		if (hh > 23 || mm > 59)
 			return -1;
 		offset = sign * (hh * 3600L + mm * 60L);
 		has_zone = 1;
-		rest += 6;
+		rest = o + 5;
 	}
 	if (*rest)
 		return -1;
-	if (has_zone) {
-		*out = (long long)timegm(&tm) - offset;
-	} else {
-		tm.tm_isdst = -1;
-		*out = (long long)mktime(&tm);
+	{
+		/* strptime takes 31 for any month and 61 for seconds: a date that rolls over is no date */
+		struct tm want = tm, back;
+		time_t t;
+
+		if (has_zone) {
+			t = timegm(&tm);
+			gmtime_r(&t, &back);
+		} else {
+			tm.tm_isdst = -1;
+			t = mktime(&tm);
+			localtime_r(&t, &back);
+		}
+		if (back.tm_year != want.tm_year || back.tm_mon != want.tm_mon || back.tm_mday != want.tm_mday ||
+		    want.tm_sec > 59)
+			return -1;
+		*out = (long long)t - (has_zone ? offset : 0);
 	}
 	return 0;
 }
