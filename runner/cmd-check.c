@@ -149,7 +149,7 @@ static int cmd_check(int argc, char **argv)
 	struct report r;
 	struct git_state gs;
 	char dir[PATH_MAX];
-	char *root, *default_dir = NULL;
+	char *default_dir = NULL;
 	struct stat sb;
 	long long t0 = now_ms();
 	int status, bg_started = 0, rc;
@@ -160,15 +160,8 @@ static int cmd_check(int argc, char **argv)
 	if (rc)
 		return rc;
 
-	root = phases_root();
-	rc = phase_find(root, o.phase, &ph, &err);
-	free(root);
-	if (rc < 0) {
-		cmd_fail(EXIT_USAGE, "%s", err.buf);
-		strbuf_release(&err);
-		phase_release(&ph);
+	if (phase_load_for_command(o.phase, &ph))
 		return EXIT_USAGE;
-	}
 	if (!o.dir)
 		o.dir = default_dir = xstrdup(ph.service_dir);
 	if (stat(o.dir, &sb) < 0 || !S_ISDIR(sb.st_mode) || !realpath(o.dir, dir)) {

@@ -364,7 +364,7 @@ static int cmd_grade(int argc, char **argv)
 	struct strbuf err = STRBUF_INIT, text = STRBUF_INIT;
 	struct engine engine;
 	struct learner *ls = NULL;
-	char self[PATH_MAX], out[PATH_MAX], *root, *repos;
+	char self[PATH_MAX], out[PATH_MAX], *repos;
 	size_t next = 0, running = 0, done = 0, failed = 0;
 	long long t0 = now_ms();
 	ssize_t len;
@@ -375,15 +375,8 @@ static int cmd_grade(int argc, char **argv)
 		return EXIT_PASSED;
 	if (rc)
 		return rc;
-	root = phases_root();
-	rc = phase_find(root, o.phase, &ph, &err);
-	free(root);
-	if (rc < 0) {
-		cmd_fail(EXIT_USAGE, "%s", err.buf);
-		phase_release(&ph);
-		strbuf_release(&err);
+	if (phase_load_for_command(o.phase, &ph))
 		return EXIT_USAGE;
-	}
 	if (read_file_nofollow(o.roster, 16 << 20, &text) < 0) {
 		phase_release(&ph);
 		return cmd_fail(EXIT_USAGE, "grade: cannot read the roster '%s': %s", o.roster, strerror(errno));

@@ -4,6 +4,7 @@
 #include "xalloc.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -325,6 +326,22 @@ int phase_find(const char *root, const char *which, struct phase *ph, struct str
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
+	return rc;
+}
+
+int phase_load_for_command(const char *which, struct phase *ph)
+{
+	struct strbuf err = STRBUF_INIT;
+	char *root = phases_root();
+	int rc = phase_find(root, which, ph, &err);
+
+	free(root);
+	if (rc < 0) {
+		fprintf(stderr, "phaselab: %s\n", err.buf);
+		phase_release(ph);
+		rc = 2;
+	}
+	strbuf_release(&err);
 	return rc;
 }
 

@@ -66,6 +66,12 @@ char *phases_root(void);
  */
 int phase_find(const char *root, const char *which, struct phase *ph, struct strbuf *err);
 
+/*
+ * phase_find in phases_root(), for the commands: on failure the message is
+ * printed ("phaselab: ...") and the result is EXIT_USAGE (2); 0 on success.
+ */
+int phase_load_for_command(const char *which, struct phase *ph);
+
 /* The check with this id, or NULL. */
 const struct check_def *phase_check(const struct phase *ph, const char *id);
 

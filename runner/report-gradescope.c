@@ -219,27 +219,5 @@ static json_t *results_to_json(const struct report *r)
 
 int report_write_gradescope(const struct report *r, FILE *out)
 {
-	struct strbuf sb = STRBUF_INIT;
-	json_t *root = results_to_json(r);
-	char *text;
-	int ret = 0;
-
-	if (!root) {
-		errno = ENOMEM;
-		return -1;
-	}
-	text = json_dumps(root, GS_FLAGS);
-	json_decref(root);
-	if (!text) {
-		errno = ENOMEM;
-		return -1;
-	}
-	/* nothing left for it to do after escape_term(); kept so the file is safe to cat */
-	escape_json_text(&sb, text, strlen(text));
-	free(text);
-	strbuf_addch(&sb, '\n');
-	if (fwrite(sb.buf, 1, sb.len, out) != sb.len || fflush(out) || ferror(out))
-		ret = -1;
-	strbuf_release(&sb);
-	return ret;
+	return report_dump_json(results_to_json(r), GS_FLAGS, out);
 }

@@ -23,6 +23,7 @@
  */
 #include "report.h"
 #include "escape.h"
+#include "hint.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -239,71 +240,19 @@ static void add_header(struct strbuf *sb, const struct report *r)
 			    n[CHECK_ERROR] == 1 ? "It scored" : "They scored");
 }
 
-/* Is line[0..len) blank, and how far is it indented? */
-static int blank(const char *line, size_t len, size_t *indent)
+static void emit_html(void *ctx, int is_code, const char *text, size_t len)
 {
-	size_t i = 0;
+	struct strbuf *sb = ctx;
 
-	while (i < len && line[i] == ' ')
-		i++;
-	*indent = i;
-	return i == len;
+	strbuf_addstr(sb, is_code ? "<pre>" : "<p>");
+	escape_html(sb, text, len, len);
+	strbuf_addstr(sb, is_code ? "</pre>\n" : "</p>\n");
 }
 
-/*
- * A hint (cleaned and bounded: '\n' its only control) as prose and code:
- * runs of indented lines are code, as the hints write it, dedented into a
- * <pre>; the other lines are paragraphs, their line breaks kept.  The
- * Markdown writer reads hints the same way.
- */
+/* A hint (cleaned and bounded) as paragraphs and <pre> blocks, as hint.h reads it. */
 static void add_hint_blocks(struct strbuf *sb, const char *clean)
 {
-	struct strbuf code = STRBUF_INIT;
-	const char *p = clean, *eol, *q;
-	size_t indent, min, n;
-
-	while (*p) {
-		eol = strchrnul(p, '\n');
-		if (blank(p, (size_t)(eol - p), &indent)) {
-			p = *eol ? eol + 1 : eol;
-			continue;
-		}
-		if (!indent) {
-			for (q = p; *q; q = *eol ? eol + 1 : eol) {
-				eol = strchrnul(q, '\n');
-				if (blank(q, (size_t)(eol - q), &n) || n)
-					break;
-			}
-			strbuf_addstr(sb, "<p>");
-			escape_html(sb, p, (size_t)(q - p - (q[-1] == '\n')), (size_t)(q - p));
-			strbuf_addstr(sb, "</p>\n");
-			p = q;
-			continue;
-		}
-		min = indent;
-		for (q = p; *q; q = *eol ? eol + 1 : eol) {
-			eol = strchrnul(q, '\n');
-			if (blank(q, (size_t)(eol - q), &n))
-				continue;
-			if (!n)
-				break;
-			if (n < min)
-				min = n;
-		}
-		/* dedented; trailing blank lines dropped */
-		strbuf_reset(&code);
-		for (; p < q; p = *eol ? eol + 1 : eol) {
-			eol = strchrnul(p, '\n');
-			if ((size_t)(eol - p) > min)
-				strbuf_add(&code, p + min, (size_t)(eol - p) - min);
-			strbuf_addch(&code, '\n');
-		}
-		strbuf_rtrim(&code);
-		strbuf_addstr(sb, "<pre>");
-		escape_html(sb, code.buf, code.len, code.len);
-		strbuf_addstr(sb, "</pre>\n");
-	}
-	strbuf_release(&code);
+	hint_blocks(clean, emit_html, sb);
 }
 
 static void add_hint(struct strbuf *sb, const char *hint)

@@ -17,8 +17,12 @@
 
 int report_write_json(const struct report *r, FILE *out)
 {
+	return report_dump_json(report_to_json(r), JSON_REPORT_FLAGS, out);
+}
+
+int report_dump_json(json_t *root, size_t flags, FILE *out)
+{
 	struct strbuf sb = STRBUF_INIT;
-	json_t *root = report_to_json(r);
 	char *text;
 	int ret = 0;
 
@@ -26,7 +30,7 @@ int report_write_json(const struct report *r, FILE *out)
 		errno = ENOMEM;
 		return -1;
 	}
-	text = json_dumps(root, JSON_REPORT_FLAGS);
+	text = json_dumps(root, flags);
 	json_decref(root);
 	if (!text) {
 		/* out of memory, or evidence jansson cannot encode (a check's bug) */

@@ -39,6 +39,7 @@
  */
 #include "report.h"
 #include "escape.h"
+#include "hint.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -138,74 +139,23 @@ static void add_row(struct strbuf *sb, const struct check_result *c, int full)
 	strbuf_addstr(sb, " |\n");
 }
 
-/* Is line[0..len) blank, and how far is it indented? */
-static int blank(const char *line, size_t len, size_t *indent)
+static void emit_md(void *ctx, int is_code, const char *text, size_t len)
 {
-	size_t i = 0;
+	struct strbuf *sb = ctx;
 
-	while (i < len && line[i] == ' ')
-		i++;
-	*indent = i;
-	return i == len;
+	if (is_code) {
+		escape_md_code_block(sb, text, len, len, NULL);
+		strbuf_addch(sb, '\n');
+	} else {
+		escape_md(sb, text, len, len, ESCAPE_MD_BR);
+		strbuf_addstr(sb, "\n\n");
+	}
 }
 
-/*
- * A hint, cleaned and bounded (clean: escape_term()'s output, '\n' its only
- * control), as blocks: runs of indented lines are code, which is how the
- * hints write it (and how the text report shows it), dedented into a fenced
- * block; the other lines are prose, a paragraph per run, its line breaks kept.
- */
+/* A hint (cleaned and bounded) as paragraphs and fenced code, as hint.h reads it. */
 static void add_hint_blocks(struct strbuf *sb, const char *clean)
 {
-	struct strbuf block = STRBUF_INIT;
-	const char *p = clean, *eol, *q;
-	size_t indent, min, n;
-
-	while (*p) {
-		eol = strchrnul(p, '\n');
-		if (blank(p, (size_t)(eol - p), &indent)) {
-			p = *eol ? eol + 1 : eol;
-			continue;
-		}
-		strbuf_reset(&block);
-		if (!indent) {
-			/* prose up to a blank or an indented line */
-			for (q = p; *q; q = *eol ? eol + 1 : eol) {
-				eol = strchrnul(q, '\n');
-				if (blank(q, (size_t)(eol - q), &n) || n)
-					break;
-			}
-			escape_md(sb, p, (size_t)(q - p), (size_t)(q - p), ESCAPE_MD_BR);
-			/* the last line's break came through as a trailing "<br>" */
-			while (sb->len >= 4 && !memcmp(sb->buf + sb->len - 4, "<br>", 4))
-				strbuf_setlen(sb, sb->len - 4);
-			strbuf_addstr(sb, "\n\n");
-			p = q;
-			continue;
-		}
-		/* code: indented lines, and blank lines between them */
-		min = indent;
-		for (q = p; *q; q = *eol ? eol + 1 : eol) {
-			eol = strchrnul(q, '\n');
-			if (blank(q, (size_t)(eol - q), &n))
-				continue;
-			if (!n)
-				break;
-			if (n < min)
-				min = n;
-		}
-		/* q is past the block: drop its trailing blank lines */
-		for (; p < q; p = *eol ? eol + 1 : eol) {
-			eol = strchrnul(p, '\n');
-			if ((size_t)(eol - p) > min)
-				strbuf_add(&block, p + min, (size_t)(eol - p) - min);
-			strbuf_addch(&block, '\n');
-		}
-		strbuf_rtrim(&block);
-		escape_md_code_block(sb, block.buf, block.len, block.len, NULL);
-		strbuf_addch(sb, '\n');
-	}
-	strbuf_release(&block);
+	hint_blocks(clean, emit_md, sb);
 }
 
 static void add_hint(struct strbuf *sb, const struct check_result *c)

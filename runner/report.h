@@ -71,6 +71,13 @@ void report_tally(struct report *r);
 int report_write_text(const struct report *r, FILE *out, int color);
 int report_write_json(const struct report *r, FILE *out);
 
+/*
+ * Write a JSON document (steals root; NULL means out of memory) with
+ * jansson's flags, a newline after it, and DEL, C1 and bidi controls escaped
+ * so the file is safe to cat.  0, or -1 with errno set.
+ */
+int report_dump_json(json_t *root, size_t flags, FILE *out);
+
 /* The JSON report as a new jansson object (used by the json writer and tests). */
 json_t *report_to_json(const struct report *r);
 
