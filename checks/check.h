@@ -65,10 +65,16 @@ struct check_ctx {
 	char *container_failure;         /* why there is no running container */
 	const char *container_check_id;  /* the check whose failure explains it */
 
-	/* the container's filesystem, exported once for static looks */
+	/* the container's filesystem, exported once for static looks (in the background) */
 	enum stage_state export;
 	char *export_path;
 	char *export_failure;
+	struct proc export_proc;
+	int export_started;
+
+	/* what the run made, for a removal without a search */
+	char cache_image_id[96];
+	int untracked;                   /* something may exist that we hold no id of: sweep by label */
 	int env_broken;                  /* a base image of the lab is missing: exit 3 */
 
 	/* things other checks left for later (the background rebuild) */

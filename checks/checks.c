@@ -6,6 +6,7 @@
  */
 #include "check.h"
 #include "fsutil.h"
+#include "interrupt.h"
 #include "timeutil.h"
 #include "xalloc.h"
 
@@ -114,6 +115,9 @@ int ctx_need_image(struct check_ctx *ctx)
 				 sizeof(ctx->image_id));
 	ctx->build_ms = (long)(now_ms() - t0);
 	ctx->build_timed_out = p.timed_out;
+	/* a build cut short may still be finishing in the engine */
+	if (p.timed_out || p.interrupted)
+		ctx->untracked = 1;
 	strbuf_add(&ctx->build_output, p.out.buf, p.out.len);
 	proc_release(&p);
 	free(iid);
@@ -197,6 +201,7 @@ int ctx_need_container(struct check_ctx *ctx)
 	req.cpus = ph->cpus;
 	ctx->container_started_ms = now_ms();
 	if (engine_run(ctx->engine, &req, ctx->container_id, sizeof(ctx->container_id)) < 0) {
+		ctx->untracked = !ctx->container_id[0];
 		if (ctx->engine->interrupted) {
 			ctx->container = STAGE_ERROR;
 		} else {
@@ -213,6 +218,14 @@ int ctx_need_container(struct check_ctx *ctx)
 	}
 	ctx->host_port = engine_host_port(ctx->container_info, ph->port);
 	ctx->container = STAGE_READY;
+	/*
+	 * The static look at the filesystem needs an export: start it now, so it
+	 * runs while the service starts and the runtime checks wait on it.
+	 */
+	ctx->export_path = rundir_path(ctx->run, "rootfs.tar");
+	ctx->export_proc = (struct proc)PROC_INIT;
+	ctx->export_started = engine_export_start(ctx->engine, ctx->container_id, ctx->export_path,
+						  120000, &ctx->export_proc) == 0;
 	if (!json_is_true(json_object_get(json_object_get(ctx->container_info, "State"), "Running"))) {
 		container_gone(ctx, ctx->container_info);
 		return -1;
@@ -229,6 +242,16 @@ int ctx_need_export(struct check_ctx *ctx)
 		ctx->export_failure = xstrdup(ctx->build_failure);
 		return -1;
 	}
+	if (ctx->export_started) {
+		ctx->export_started = 0;
+		if (engine_export_finish(ctx->engine, &ctx->export_proc) < 0) {
+			ctx->export = STAGE_ERROR;
+			ctx->export_failure = xasprintf("cannot export the image's filesystem: %s", ctx->engine->err.buf);
+			return -1;
+		}
+		ctx->export = STAGE_READY;
+		return 0;
+	}
 	if (!ctx->container_id[0]) {
 		/* never started (or could not be): a created container exports just as well */
 		const char *args[] = { "create", "--label", NULL, ctx->image_id, NULL };
@@ -239,13 +262,18 @@ int ctx_need_export(struct check_ctx *ctx)
 		if (engine_call(ctx->engine, &p, args, 0) == 0) {
 			strbuf_rtrim(&p.out);
 			snprintf(ctx->container_id, sizeof(ctx->container_id), "%s", p.out.buf);
+		} else {
+			ctx->untracked = 1;
 		}
 		proc_release(&p);
 		free(label);
 	}
-	ctx->export_path = rundir_path(ctx->run, "rootfs.tar");
+	if (!ctx->export_path)
+		ctx->export_path = rundir_path(ctx->run, "rootfs.tar");
+	ctx->export_proc = (struct proc)PROC_INIT;
 	if (!ctx->container_id[0] ||
-	    engine_export(ctx->engine, ctx->container_id, ctx->export_path, 120000) < 0) {
+	    engine_export_start(ctx->engine, ctx->container_id, ctx->export_path, 120000, &ctx->export_proc) < 0 ||
+	    engine_export_finish(ctx->engine, &ctx->export_proc) < 0) {
 		ctx->export = STAGE_ERROR;
 		ctx->export_failure = xasprintf("cannot export the image's filesystem: %s", ctx->engine->err.buf);
 		return -1;
@@ -254,19 +282,44 @@ int ctx_need_export(struct check_ctx *ctx)
 	return 0;
 }
 
+/*
+ * Remove what the run made.  When every object's id is known (the usual
+ * case) that is two calls; after an interrupt or an engine failure, when
+ * something may exist that we hold no id of, every object with the run's
+ * label is found and removed.
+ */
 void ctx_release(struct check_ctx *ctx)
 {
 	struct engine *e = ctx->engine;
 
 	e->cleaning = 1;
 	if (ctx->background) {
+		/* a rebuild nobody collected: its image, if any, has no id we know */
 		proc_finish(ctx->background);
 		proc_release(ctx->background);
 		free(ctx->background);
 		ctx->background = NULL;
+		ctx->untracked = 1;
 	}
-	/* everything carries the run's label: one sweep finds it all */
-	engine_remove_labelled(e, e->run_id);
+	if (ctx->export_started) {
+		proc_finish(&ctx->export_proc);
+		proc_release(&ctx->export_proc);
+		ctx->export_started = 0;
+	}
+	if (ctx->untracked || e->interrupted || interrupt_pending()) {
+		engine_remove_labelled(e, e->run_id);
+	} else {
+		const char *images[] = { "rmi", "-f", "--no-prune", ctx->image_id, ctx->cache_image_id, NULL };
+		struct proc p = PROC_INIT;
+
+		if (ctx->container_id[0])
+			engine_rm_container(e, ctx->container_id);
+		if (!ctx->cache_image_id[0])
+			images[4] = NULL;
+		if (ctx->image_id[0] && engine_call(e, &p, images, 0) != 0 && !strstr(p.err.buf, "No such image"))
+			engine_remove_labelled(e, e->run_id); /* something held on: find it by label */
+		proc_release(&p);
+	}
 	e->cleaning = 0;
 
 	json_decref(ctx->image);

@@ -213,6 +213,10 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	req.iidfile = st->iidfile;
 	buildlog_init(&log);
 	rc = engine_build_finish(ctx->engine, &req, ctx->background, &log, image_id, sizeof(image_id));
+	if (rc == 0)
+		snprintf(ctx->cache_image_id, sizeof(ctx->cache_image_id), "%s", image_id);
+	else
+		ctx->untracked = 1; /* a failed or interrupted rebuild: leave the search to the label */
 	proc_release(ctx->background);
 	free(ctx->background);
 	ctx->background = NULL;

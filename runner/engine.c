@@ -463,15 +463,61 @@ int engine_logs(struct engine *e, const char *id, int tail, struct strbuf *sb)
 	return rc;
 }
 
-int engine_export(struct engine *e, const char *id, const char *path, long timeout_ms)
+int engine_start(struct engine *e, struct proc *p, const char *const *args, long timeout_ms,
+		 const char *out_path)
+{
+	size_t n = 0;
+	const char **argv;
+
+	while (args[n])
+		n++;
+	argv = xcalloc(n + 2, sizeof(*argv));
+	argv[0] = e->cli;
+	memcpy(argv + 1, args, n * sizeof(*argv));
+	/* args[] may live on the caller's stack: the child has what it needs once started */
+	p->argv = argv;
+	p->timeout_ms = timeout_ms ? timeout_ms : e->call_timeout_ms;
+	p->out_path = out_path;
+	p->uninterruptible = e->cleaning;
+	e->calls++;
+	if (proc_start(p) < 0) {
+		set_err(e, "cannot start '%s %s': %s", e->cli, args[0], strerror(errno));
+		free(argv);
+		p->argv = NULL;
+		p->pid = 0;
+		return -1;
+	}
+	free(argv);
+	p->argv = NULL;
+	return 0;
+}
+
+int engine_finish(struct engine *e, struct proc *p)
+{
+	if (p->pid <= 0)
+		return -1;
+	proc_finish(p);
+	if (p->interrupted)
+		e->interrupted = 1;
+	return p->status;
+}
+
+int engine_export_start(struct engine *e, const char *id, const char *path, long timeout_ms,
+			struct proc *p)
 {
 	const char *args[] = { "export", "-o", path, id, NULL };
-	struct proc p = PROC_INIT;
+
+	/* the CLI's own messages; the archive itself goes to path */
+	return engine_start(e, p, args, timeout_ms, NULL);
+}
+
+int engine_export_finish(struct engine *e, struct proc *p)
+{
 	int rc = 0;
 
-	if (engine_call(e, &p, args, timeout_ms) != 0)
-		rc = call_failed(e, &p, "exporting the container's filesystem");
-	proc_release(&p);
+	if (engine_finish(e, p) != 0)
+		rc = call_failed(e, p, "exporting the container's filesystem");
+	proc_release(p);
 	return rc;
 }
 

@@ -44,6 +44,15 @@ void engine_close(struct engine *e);
 /* Run `<cli> args...` with a deadline (0: call_timeout_ms).  Returns p->status or -1. */
 int engine_call(struct engine *e, struct proc *p, const char *const *args, long timeout_ms);
 
+/*
+ * The same, in the background: the call's output goes to out_path (nobody
+ * needs to drain a pipe meanwhile).  engine_finish waits for it and returns
+ * its status (or -1 when it could not start, e->err set).
+ */
+int engine_start(struct engine *e, struct proc *p, const char *const *args, long timeout_ms,
+		 const char *out_path);
+int engine_finish(struct engine *e, struct proc *p);
+
 struct build_request {
 	const char *context;      /* the build context folder */
 	const char *iidfile;      /* where the builder writes the image id */
@@ -80,7 +89,11 @@ struct run_request {
 	double cpus;
 };
 
-/* `run -d`: starts a labelled container.  id receives its full id (65 bytes). */
+/*
+ * `run -d`: starts a labelled container.  id receives its full id (65
+ * bytes), also when the engine created it but could not start it (then -1
+ * is returned and id may be set): the caller removes it.
+ */
 int engine_run(struct engine *e, const struct run_request *req, char *id, size_t id_size);
 
 /* The host port published for container port/tcp, or -1 (e->err says why). */
@@ -102,10 +115,13 @@ int engine_exec(struct engine *e, const char *id, const char *const *argv, long 
 int engine_logs(struct engine *e, const char *id, int tail, struct strbuf *sb);
 
 /*
- * Stream the container's filesystem as a tar archive (`export`) to a file.
- * Returns 0, or -1 (e->err).
+ * The container's filesystem as a tar archive (`export -o path`), in the
+ * background: start it, then finish it when the archive is needed.  0, or
+ * -1 (e->err).
  */
-int engine_export(struct engine *e, const char *id, const char *path, long timeout_ms);
+int engine_export_start(struct engine *e, const char *id, const char *path, long timeout_ms,
+			struct proc *p);
+int engine_export_finish(struct engine *e, struct proc *p);
 
 /* Remove, ignoring "no such" errors.  Images are removed with --no-prune: their
  * parent layers are the build cache that makes the next check fast. */
