@@ -1,6 +1,7 @@
 # phaselab: `make` builds bin/phaselab, `make test` runs the unit tests,
 # `make integration` the tests against a real engine, `make images` prepares
-# the base images.  Quiet unless V=1.
+# the base images, `make check-sanitizers` runs the unit tests under ASan and
+# UBSan and the fuzzers.  Quiet unless V=1.
 
 CC      ?= cc
 PKGS    := libgit2 jansson libcurl
@@ -51,8 +52,11 @@ $(B)/tools/%: tests/tools/%.c
 	$(Q)$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(PKG_LIBS)
 
 # Unit tests: no engine needed.  Each binary prints cmocka's summary;
-# tests/run-unit prints the closing "N passed, N failed" line.
-test: bin/phaselab $(TEST_BIN)
+# tests/run-unit prints the closing "N passed, N failed" line.  `unit` runs
+# them without building the program (what `asan` uses).
+test: bin/phaselab unit
+
+unit: $(TEST_BIN)
 	$(Q)tests/run-unit $(TEST_BIN)
 
 # Integration tests: a real engine, both builders, the bundled lab, and
@@ -77,14 +81,32 @@ check: test integration
 images:
 	$(Q)labs/images/make-images
 
+# The unit tests under AddressSanitizer (leaks included) and
+# UndefinedBehaviorSanitizer, built apart in build-asan: bin/phaselab is left
+# alone.  Any report fails the run (halt_on_error, and no recovery compiled in).
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 asan:
-	$(MAKE) B=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
-		LDFLAGS="-fsanitize=address,undefined" test
+	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		$(MAKE) --no-print-directory B=build-asan CFLAGS="-O1 -g $(SAN_FLAGS)" LDFLAGS="$(SAN_FLAGS)" unit
+
+# libFuzzer harnesses (clang) for the readers of untrusted input, each fuzzed
+# for PHASELAB_FUZZ_SECONDS (default 20), then every saved regression input
+# and seed replayed: tests/fuzz/run says how.
+fuzz:
+	$(Q)tests/fuzz/run
+
+check-sanitizers: asan fuzz
+
+# phaselab against the naive way (the lesson's steps, waiting at the image's
+# own timings) and the floor (only the unavoidable engine work): medians of
+# warm runs, a cold run apart, ratios, engine calls, phaselab's peak memory.
+bench: bin/phaselab
+	$(Q)bench/run
 
 clean:
 	rm -rf build build-asan bin
 
-.PHONY: all test integration demo check images asan clean
+.PHONY: all test unit integration demo check images asan fuzz check-sanitizers bench clean
 .SECONDARY:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

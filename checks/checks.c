@@ -309,16 +309,20 @@ void ctx_release(struct check_ctx *ctx)
 	if (ctx->untracked || e->interrupted || interrupt_pending()) {
 		engine_remove_labelled(e, e->run_id);
 	} else {
-		const char *images[] = { "rmi", "-f", "--no-prune", ctx->image_id, ctx->cache_image_id, NULL };
-		struct proc p = PROC_INIT;
-
+		/*
+		 * The learner's image goes with --no-prune: its layers are the cache
+		 * the next check hits.  The rebuild's own layers hold a one-off edit
+		 * (it carries the run id, so no later run can be fooled by a cache hit
+		 * of it): they go with their image.
+		 */
 		if (ctx->container_id[0])
 			engine_rm_container(e, ctx->container_id);
-		if (!ctx->cache_image_id[0])
-			images[4] = NULL;
-		if (ctx->image_id[0] && engine_call(e, &p, images, 0) != 0 && !strstr(p.err.buf, "No such image"))
+		if (ctx->cache_image_id[0] && engine_rm_image_and_layers(e, ctx->cache_image_id) < 0)
+			ctx->untracked = 1;
+		if (ctx->image_id[0] && engine_rm_image(e, ctx->image_id) < 0)
+			ctx->untracked = 1;
+		if (ctx->untracked)
 			engine_remove_labelled(e, e->run_id); /* something held on: find it by label */
-		proc_release(&p);
 	}
 	e->cleaning = 0;
 

@@ -196,6 +196,47 @@ out:
 	return 0;
 }
 
+/*
+ * The legacy builder keeps each step of the rebuild as an image.  Those of
+ * steps that ran (not "Using cache") hold the one-off edit: no later build
+ * can hit them, and an earlier stage's (the builder stage) are nobody's
+ * parent, so removing the final image does not reach them.  Remove them by
+ * the ids the builder printed; cached steps' images are the real cache and
+ * stay.  BuildKit keeps its cache elsewhere and prints no such ids.
+ */
+static void remove_rebuild_layers(struct check_ctx *ctx, const char *out)
+{
+	const char *args[34] = { "rmi", "-f" };
+	const char *line = out;
+	char ids[32][16];
+	int cached = 0;
+	size_t n = 0;
+
+	while (line && *line && n < 32) {
+		const char *eol = strchr(line, '\n');
+		size_t len = eol ? (size_t)(eol - line) : strlen(line);
+
+		if (len >= 5 && !strncmp(line, "Step ", 5))
+			cached = 0;
+		else if (len >= 17 && !strncmp(line, " ---> Using cache", 17))
+			cached = 1;
+		else if (len >= 18 && !strncmp(line, " ---> ", 6) && strspn(line + 6, "0123456789abcdef") >= 12 && !cached)
+			snprintf(ids[n++], sizeof(ids[0]), "%.12s", line + 6);
+		line = eol ? eol + 1 : NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		args[2 + i] = ids[i];
+	if (n) {
+		struct proc p = PROC_INIT;
+		/* the final image is among them: after it, its parents are free to go */
+		ctx->engine->cleaning = 1;
+		engine_call(ctx->engine, &p, args, 0);
+		ctx->engine->cleaning = 0;
+		proc_release(&p);
+		ctx->cache_image_id[0] = '\0';
+	}
+}
+
 static void run(struct check_ctx *ctx, const struct check_def *def, struct check_result *res)
 {
 	struct cache_state *st = ctx->background_state;
@@ -217,6 +258,8 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 		snprintf(ctx->cache_image_id, sizeof(ctx->cache_image_id), "%s", image_id);
 	else
 		ctx->untracked = 1; /* a failed or interrupted rebuild: leave the search to the label */
+	if (rc == 0 && ctx->engine->builder == BUILDER_LEGACY)
+		remove_rebuild_layers(ctx, ctx->background->out.buf);
 	proc_release(ctx->background);
 	free(ctx->background);
 	ctx->background = NULL;

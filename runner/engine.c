@@ -521,11 +521,15 @@ int engine_export_finish(struct engine *e, struct proc *p)
 	return rc;
 }
 
-/* `rm -f` or `rmi -f --no-prune`; an object already gone is not an error. */
+/*
+ * `rm -f`, `rmi -f --no-prune` (image 1) or `rmi -f` (image 2: its untagged
+ * parents that nothing else uses go too); an object already gone is not an
+ * error.
+ */
 static int remove_object(struct engine *e, int image, const char *id)
 {
 	const char *cargs[] = { "rm", "-f", "-v", id, NULL };
-	const char *iargs[] = { "rmi", "-f", "--no-prune", id, NULL };
+	const char *iargs[] = { "rmi", "-f", image == 2 ? id : "--no-prune", image == 2 ? NULL : id, NULL };
 	struct proc p = PROC_INIT;
 	int rc = 0;
 
@@ -544,6 +548,11 @@ int engine_rm_container(struct engine *e, const char *id)
 int engine_rm_image(struct engine *e, const char *id)
 {
 	return remove_object(e, 1, id);
+}
+
+int engine_rm_image_and_layers(struct engine *e, const char *id)
+{
+	return remove_object(e, 2, id);
 }
 
 /* List ids of one kind labelled with run_id ("" for any run); returns a strbuf of lines. */

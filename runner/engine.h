@@ -127,6 +127,8 @@ int engine_export_finish(struct engine *e, struct proc *p);
  * parent layers are the build cache that makes the next check fast. */
 int engine_rm_container(struct engine *e, const char *id);
 int engine_rm_image(struct engine *e, const char *id);
+/* Remove an image and the layers only it uses: for a throwaway build whose cache nobody will hit again. */
+int engine_rm_image_and_layers(struct engine *e, const char *id);
 
 /* Remove every container and image labelled with run_id.  Returns the number removed. */
 int engine_remove_labelled(struct engine *e, const char *run_id);
