@@ -1,0 +1,124 @@
+/*
+ * The .dockerignore matcher: ignore_parse() on any bytes, then
+ * ignore_excluded() and ignore_deciding_pattern() on paths (ignore.h).
+ *
+ * The input is the file, up to its first NUL byte; what follows that NUL
+ * is a list of extra paths, one per line.  The paths asked about are those,
+ * a few that every check asks about, and each pattern's own line (without
+ * a leading '!'), which makes the matcher's hard paths reachable.
+ *
+ * What is checked: a refusal says "line N: ..."; a rule set comes with no
+ * message; the deciding pattern is the text of the line it names; no
+ * deciding pattern means not excluded; and since paths are cleaned first,
+ * "p", "./p", "p/" and "p//" are all decided by the same pattern.
+ */
+#include "fuzz.h"
+
+#include "ignore.h"
+#include "strbuf.h"
+
+/* A bound on the work per input: a path's cost is patterns x tokens x length. */
+#define MAX_PATHS 16
+#define MAX_PATH_LEN 256
+
+static const char *const fixed_paths[] = {
+	"node_modules", ".git", "tests", "src/app.js", "Dockerfile", ".dockerignore",
+	"node_modules/x/index.js", "a/b/c", ".", "", "/", "..", "../x", "a\nb",
+};
+
+struct input {
+	const char *text; /* the .dockerignore */
+	size_t len;
+	size_t nlines;
+};
+
+/* Line `line` (from 1) of the text, as parse() splits lines: [*start, *start + *n). */
+static int line_at(const struct input *in, int line, const char **start, size_t *n)
+{
+	const char *s = in->text, *end = in->text + in->len, *nl;
+
+	for (int i = 1; s < end; i++) {
+		nl = memchr(s, '\n', (size_t)(end - s));
+		if (i == line) {
+			*start = s;
+			*n = nl ? (size_t)(nl - s) : (size_t)(end - s);
+			return 1;
+		}
+		if (!nl)
+			break;
+		s = nl + 1;
+	}
+	return 0;
+}
+
+static void check_path(const struct input *in, struct ignore_rules *r, const char *path, int all_forms)
+{
+	static const char *const forms[] = { "./%s", "%s/", "%s//" };
+	const char *pat, *alt, *start;
+	char buf[MAX_PATH_LEN + 8];
+	int line = -1, alt_line = -1, ex;
+	size_t n;
+
+	ex = ignore_excluded(r, path);
+	pat = ignore_deciding_pattern(r, path, &line);
+	FUZZ_CHECK(ex == 0 || ex == 1, "ignore_excluded returned %d", ex);
+	if (!pat) {
+		FUZZ_CHECK(!ex && line == 0, "'%s' excluded (%d) by no pattern, line %d", path, ex, line);
+	} else {
+		FUZZ_CHECK(line >= 1 && (size_t)line <= in->nlines, "line %d of %zu", line, in->nlines);
+		FUZZ_CHECK(line_at(in, line, &start, &n) && memmem(start, n, pat, strlen(pat)),
+			   "the deciding pattern '%s' is not on line %d", pat, line);
+	}
+	if (!*path || *path == '/' || strlen(path) > MAX_PATH_LEN)
+		return;
+	for (size_t i = 0; i < (all_forms ? sizeof(forms) / sizeof(forms[0]) : 1); i++) {
+		snprintf(buf, sizeof(buf), forms[i], path);
+		alt = ignore_deciding_pattern(r, buf, &alt_line);
+		FUZZ_CHECK(alt == pat && alt_line == line && ignore_excluded(r, buf) == ex,
+			   "'%s' is decided by line %d, '%s' by line %d", path, line, buf, alt_line);
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct ignore_rules *r;
+	struct input in;
+	const char *nul = memchr(data, '\0', size), *s, *end, *nl;
+	char *copy = fuzz_string(data, size), *p, *q;
+	size_t npaths = 0, i;
+
+	in.text = (const char *)data;
+	in.len = nul ? (size_t)(nul - (const char *)data) : size;
+	in.nlines = 0;
+	for (s = in.text, end = in.text + in.len; s < end; s = nl + 1) {
+		in.nlines++;
+		if (!(nl = memchr(s, '\n', (size_t)(end - s))))
+			break;
+	}
+
+	r = ignore_parse(in.len ? in.text : NULL, in.len, &err);
+	if (!r) {
+		FUZZ_CHECK(!strncmp(err.buf, "line ", 5), "refused with '%s'", err.buf);
+		goto out;
+	}
+	FUZZ_CHECK(err.len == 0, "parsed, yet with a message: '%s'", err.buf);
+	FUZZ_CHECK(ignore_count(r) <= in.nlines, "%zu patterns in %zu lines", ignore_count(r), in.nlines);
+	FUZZ_CHECK(!ignore_excluded(NULL, "node_modules"), "no rules exclude something");
+
+	for (i = 0; i < sizeof(fixed_paths) / sizeof(fixed_paths[0]); i++)
+		check_path(&in, r, fixed_paths[i], 1);
+	/* each line of the file, and each line after the NUL (copy has them NUL-split) */
+	for (p = copy; p < copy + size && npaths < MAX_PATHS; p = q + 1, npaths++) {
+		q = p + strcspn(p, "\n");
+		*q = '\0';
+		if (strlen(p) > MAX_PATH_LEN)
+			continue;
+		check_path(&in, r, *p == '!' ? p + 1 : p, 0);
+	}
+out:
+	ignore_free(r);
+	strbuf_release(&err);
+	free(copy);
+	return 0;
+}

@@ -1,0 +1,119 @@
+/*
+ * The JSON reader of reports: json_loadb() and report_from_json() on any
+ * bytes, as `phaselab report --from FILE` reads a file (report.h), then every
+ * writer on what was read.
+ *
+ * What is checked: a refusal has a message and leaves the report empty;
+ * every writer succeeds; what a writer prints is safe text (escape.h: valid
+ * UTF-8, no control but newline and tab, no C1 or bidi control; colours only
+ * as SGR in the text writer with colour); Markdown stays within GitHub's
+ * 65536 characters; and the round trip the header promises: the report
+ * written as JSON reads back, writes the same JSON again, and every writer
+ * prints the same from the copy as from the report.
+ *
+ * Each input costs twenty renderings, so mutations stay small; the seeds
+ * with strings past the JSON report's 64 KiB bound are replayed whole.
+ * fuzz-options: -max_len=16384 -len_control=0
+ */
+#include "fuzz.h"
+
+#include "report.h"
+#include "strbuf.h"
+
+#define MARKDOWN_MAX_CHARS 65536
+
+struct output {
+	char *buf;
+	size_t len;
+};
+
+/* What writer format (color) prints for r; aborts if it fails. */
+static struct output render(const struct report *r, const char *format, int color)
+{
+	struct output o = { NULL, 0 };
+	FILE *f = open_memstream(&o.buf, &o.len);
+	int rc;
+
+	if (!f)
+		abort();
+	rc = report_writer(format)(r, f, color);
+	FUZZ_CHECK(fclose(f) == 0 && rc == 0, "the %s writer failed (%d)", format, rc);
+	return o;
+}
+
+static size_t code_points(const char *s, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		n += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return n;
+}
+
+static void check_read(struct report *r)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct report back;
+	json_t *j1, *j2;
+	size_t bad;
+
+	/* each writer, and safe output */
+	for (const char *const *fmt = report_formats; *fmt; fmt++) {
+		for (int color = 0; color <= !strcmp(*fmt, "text"); color++) {
+			struct output o = render(r, *fmt, color);
+
+			bad = fuzz_unsafe_text(o.buf, o.len, color);
+			FUZZ_CHECK(bad == (size_t)-1, "%s%s output: unsafe byte 0x%02x at offset %zu: '%.40s'",
+				   *fmt, color ? " (colour)" : "", bad < o.len ? (unsigned char)o.buf[bad] : 0, bad,
+				   bad < o.len ? o.buf + bad : "");
+			if (!strcmp(*fmt, "markdown"))
+				FUZZ_CHECK(code_points(o.buf, o.len) <= MARKDOWN_MAX_CHARS,
+					   "Markdown of %zu characters", code_points(o.buf, o.len));
+			free(o.buf);
+		}
+	}
+
+	/* the round trip */
+	j1 = report_to_json(r);
+	FUZZ_CHECK(j1, "report_to_json() failed");
+	FUZZ_CHECK(report_from_json(j1, &back, &err) == 0, "the report as written does not read back: %s", err.buf);
+	j2 = report_to_json(&back);
+	FUZZ_CHECK(j2 && json_equal(j1, j2), "read back, the report writes different JSON");
+	for (const char *const *fmt = report_formats; *fmt; fmt++) {
+		struct output a = render(r, *fmt, 0), b = render(&back, *fmt, 0);
+
+		FUZZ_CHECK(a.len == b.len && !memcmp(a.buf, b.buf, a.len),
+			   "the %s writer prints %zu bytes from the report, %zu from its JSON read back", *fmt,
+			   a.len, b.len);
+		free(a.buf);
+		free(b.buf);
+	}
+	json_decref(j1);
+	json_decref(j2);
+	report_release(&back);
+	strbuf_release(&err);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct strbuf err = STRBUF_INIT;
+	json_error_t jerr;
+	struct report r;
+	json_t *root;
+
+	/* the flags of cmd-report.c */
+	root = json_loadb((const char *)data, size, 0, &jerr);
+	if (!root)
+		return 0;
+	memset(&r, 0x5a, sizeof(r)); /* overwritten, never released */
+	if (report_from_json(root, &r, &err) == 0) {
+		check_read(&r);
+	} else {
+		FUZZ_CHECK(err.len > 0, "refused without a message");
+		FUZZ_CHECK(!r.checks && !r.nchecks && !r.phase_id && !r.dir, "a refused report is not empty");
+	}
+	report_release(&r);
+	json_decref(root);
+	strbuf_release(&err);
+	return 0;
+}

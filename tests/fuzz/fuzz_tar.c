@@ -1,0 +1,113 @@
+/*
+ * The tar reader: tar_walk() on any bytes in a file (tar.h), as the checks
+ * read what `docker export` wrote of a learner's image.
+ *
+ * The first byte of the input chooses how, the rest is the archive:
+ *   bit 0  fix each header's checksum first (a mutation seldom keeps one
+ *          right, and the reader stops at a wrong one), walking the headers
+ *          the way the reader does;
+ *   bit 1  ask for each entry's data (the callback returns 2, as the
+ *          process-user check does for etc/passwd);
+ *   bit 2  stop at the third entry (the callback returns 1);
+ *   bit 3  keep at most 16 bytes of data, else 1 MiB.
+ *
+ * What is checked: names without a leading "/" or "./", a link name always,
+ * a size only for regular files, data within its bound and NUL-terminated,
+ * at most one entry per 512-byte block, and 0 or -1 returned.
+ */
+#include "fuzz.h"
+
+#include "strbuf.h"
+#include "tar.h"
+
+#define BLOCK 512
+
+struct walk {
+	unsigned flags;
+	size_t max_data;
+	size_t entries, limit;
+};
+
+/* The reader's octal(), to find the next header. */
+static unsigned long long octal(const unsigned char *p, size_t n)
+{
+	unsigned long long v = 0;
+
+	if (n && (p[0] & 0x80)) {
+		for (size_t i = 1; i < n; i++)
+			v = (v << 8) | p[i];
+		return v;
+	}
+	while (n && (*p == ' ' || !*p))
+		p++, n--;
+	for (; n && *p >= '0' && *p <= '7'; p++, n--)
+		v = v * 8 + (unsigned long long)(*p - '0');
+	return v;
+}
+
+/* Write a right checksum into each header the reader would come to. */
+static void fix_checksums(unsigned char *a, size_t len)
+{
+	size_t off = 0;
+
+	while (off <= len && len - off >= BLOCK) {
+		unsigned char *h = a + off;
+		unsigned long long size;
+		unsigned sum = 0;
+		size_t i;
+
+		for (i = 0; i < BLOCK && !h[i]; i++)
+			;
+		if (i == BLOCK)
+			return;
+		memset(h + 148, ' ', 8);
+		for (i = 0; i < BLOCK; i++)
+			sum += h[i];
+		snprintf((char *)h + 148, 8, "%06o", sum);
+		h[155] = ' ';
+		size = octal(h + 124, 12);
+		if (size > len)
+			return;
+		off += BLOCK + (size_t)((size + BLOCK - 1) & ~(unsigned long long)(BLOCK - 1));
+	}
+}
+
+static int on_entry(void *ctx, const struct tar_entry *e, const struct strbuf *data)
+{
+	struct walk *w = ctx;
+
+	FUZZ_CHECK(e->name && e->linkname, "an entry without a name or link name");
+	FUZZ_CHECK(e->name[0] != '/' && strncmp(e->name, "./", 2), "name '%s' not made relative", e->name);
+	FUZZ_CHECK(e->size == 0 || e->type == '0' || e->type == '7', "type '%c' with size %llu", e->type, e->size);
+	if (data) {
+		FUZZ_CHECK(w->flags & 2, "data that was not asked for");
+		FUZZ_CHECK(data->len <= w->max_data && data->buf[data->len] == '\0',
+			   "%zu bytes of data, at most %zu", data->len, w->max_data);
+		return 0;
+	}
+	w->entries++;
+	FUZZ_CHECK(w->entries <= w->limit, "%zu entries in %zu blocks", w->entries, w->limit);
+	if ((w->flags & 4) && w->entries == 3)
+		return 1;
+	return (w->flags & 2) ? 2 : 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct walk w = { 0, 0, 0, 0 };
+	unsigned char *a;
+	int rc;
+
+	if (!size)
+		return 0;
+	w.flags = data[0];
+	w.max_data = (w.flags & 8) ? 16 : 1 << 20;
+	w.limit = (size - 1) / BLOCK;
+	a = (unsigned char *)fuzz_string(data + 1, size - 1);
+	if (w.flags & 1)
+		fix_checksums(a, size - 1);
+	rc = tar_walk(fuzz_file(a, size - 1), on_entry, &w, w.max_data);
+	FUZZ_CHECK(rc == 0 || rc == -1, "returned %d", rc);
+	free(a);
+	return 0;
+}

@@ -1,0 +1,34 @@
+/*
+ * Deadlines: parse_time() on any text (timeutil.h), as `phaselab grade
+ * --deadline` reads it.
+ *
+ * What is checked: 0 or -1; a time with a zone that parses, written back
+ * with format_time_utc() (as the gradebook does) and parsed again, is the
+ * same second, in the years that format writes with four digits; "@N" is N.
+ */
+#include "fuzz.h"
+
+#include "timeutil.h"
+
+/* 1000-01-01T00:00:00Z and 9999-12-31T23:59:59Z */
+#define FOUR_DIGIT_MIN (-30610224000LL)
+#define FOUR_DIGIT_MAX 253402300799LL
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *s = fuzz_string(data, size), buf[64];
+	long long t = 0, back = 0;
+	int rc = parse_time(s, &t);
+
+	FUZZ_CHECK(rc == 0 || rc == -1, "returned %d", rc);
+	if (rc == 0 && t >= FOUR_DIGIT_MIN && t <= FOUR_DIGIT_MAX) {
+		format_time_utc(t, buf, sizeof(buf));
+		FUZZ_CHECK(parse_time(buf, &back) == 0 && back == t, "'%s' is %lld, written '%s', read back %lld",
+			   s, t, buf, back);
+	}
+	if (rc == 0 && s[0] == '@') {
+		FUZZ_CHECK(strtoll(s + 1, NULL, 10) == t, "'%s' is %lld", s, t);
+	}
+	free(s);
+	return 0;
+}
