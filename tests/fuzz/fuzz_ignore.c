@@ -10,7 +10,8 @@
  * What is checked: a refusal says "line N: ..."; a rule set comes with no
  * message; the deciding pattern is the text of the line it names; no
  * deciding pattern means not excluded; and since paths are cleaned first,
- * "p", "./p", "p/" and "p//" are all decided by the same pattern.
+ * "p" and "./p" are decided by the same pattern (and, for the fixed paths,
+ * "p/" and "p//" too).
  */
 #include "fuzz.h"
 
