@@ -192,7 +192,6 @@ static int start(struct check_ctx *ctx, const struct check_def *def)
 out:
 	ignore_free(cc.rules);
 	strbuf_release(&err);
-	(void)def;
 	return 0;
 }
 

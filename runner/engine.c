@@ -189,6 +189,7 @@ int engine_build_start(struct engine *e, const struct build_request *req, struct
 	const char **argv = xcalloc(16, sizeof(*argv));
 	char *label = xasprintf("%s=%s", ENGINE_LABEL, e->run_id);
 	size_t n = 0;
+	int rc;
 
 	argv[n++] = e->cli;
 	argv[n++] = "build";
@@ -214,14 +215,14 @@ int engine_build_start(struct engine *e, const struct build_request *req, struct
 	p->timeout_ms = req->timeout_ms;
 	p->out_path = req->out_path;
 	e->calls++;
-	if (proc_start(p) < 0) {
+	rc = proc_start(p);
+	if (rc < 0)
 		set_err(e, "cannot start '%s build': %s", e->cli, strerror(errno));
-		free(argv);
-		free(label);
-		p->argv = NULL;
-		return -1;
-	}
-	return 0;
+	/* the child has its own copy once started: nothing to keep until the finish */
+	free(argv);
+	free(label);
+	p->argv = NULL;
+	return rc;
 }
 
 static int read_small_file(const char *path, char *buf, size_t size)
@@ -242,16 +243,9 @@ static int read_small_file(const char *path, char *buf, size_t size)
 int engine_build_finish(struct engine *e, const struct build_request *req, struct proc *p,
 			struct build_log *log, char *image_id, size_t image_id_size)
 {
-	const char **argv = (const char **)p->argv;
 	int rc;
 
 	proc_finish(p);
-	/* argv[6] or [7] is the label we allocated; find it by prefix */
-	for (size_t i = 0; argv && argv[i]; i++)
-		if (!strncmp(argv[i], ENGINE_LABEL "=", sizeof(ENGINE_LABEL)))
-			free((char *)argv[i]);
-	free(argv);
-	p->argv = NULL;
 
 	/* the builders interleave the two streams; stdout then stderr keeps each one's order */
 	if (p->err.len) {
