@@ -44,6 +44,8 @@ struct check_ctx {
 	const struct phase *phase;
 	struct rundir *run;
 	const char *dir;                 /* the learner's service folder (never written) */
+	long long baseline_bytes;        /* the size an earlier phase recorded (0: none) */
+	const char *baseline_what;       /* what it was, for people ("your phase-2 image") */
 
 	/* the build (by the kind "build") */
 	enum stage_state build;
@@ -107,8 +109,12 @@ int ctx_need_container(struct check_ctx *ctx);
 int ctx_need_export(struct check_ctx *ctx);
 /* Is the container still running?  Updates ctx->container_failure when it is not. */
 int ctx_container_running(struct check_ctx *ctx);
-/* Release everything the run holds: containers, images, files (also after an interrupt). */
-void ctx_release(struct check_ctx *ctx);
+/*
+ * Release everything the run holds: containers, images, files (also after an
+ * interrupt).  -1 when the engine could not remove all of it (it stopped
+ * answering): the run's label is then the only way to find what is left.
+ */
+int ctx_release(struct check_ctx *ctx);
 
 /* Helpers for run functions: set the message / hint with printf formats. */
 void result_set(struct check_result *res, enum check_status st, const char *fmt, ...)

@@ -288,9 +288,10 @@ int ctx_need_export(struct check_ctx *ctx)
  * something may exist that we hold no id of, every object with the run's
  * label is found and removed.
  */
-void ctx_release(struct check_ctx *ctx)
+int ctx_release(struct check_ctx *ctx)
 {
 	struct engine *e = ctx->engine;
+	int left = 0;
 
 	e->cleaning = 1;
 	if (ctx->background) {
@@ -307,7 +308,7 @@ void ctx_release(struct check_ctx *ctx)
 		ctx->export_started = 0;
 	}
 	if (ctx->untracked || e->interrupted || interrupt_pending()) {
-		engine_remove_labelled(e, e->run_id);
+		left = engine_remove_labelled(e, e->run_id) < 0;
 	} else {
 		/*
 		 * The learner's image goes with --no-prune: its layers are the cache
@@ -315,14 +316,14 @@ void ctx_release(struct check_ctx *ctx)
 		 * (it carries the run id, so no later run can be fooled by a cache hit
 		 * of it): they go with their image.
 		 */
-		if (ctx->container_id[0])
-			engine_rm_container(e, ctx->container_id);
+		if (ctx->container_id[0] && engine_rm_container(e, ctx->container_id) < 0)
+			ctx->untracked = 1;
 		if (ctx->cache_image_id[0] && engine_rm_image_and_layers(e, ctx->cache_image_id) < 0)
 			ctx->untracked = 1;
 		if (ctx->image_id[0] && engine_rm_image(e, ctx->image_id) < 0)
 			ctx->untracked = 1;
-		if (ctx->untracked)
-			engine_remove_labelled(e, e->run_id); /* something held on: find it by label */
+		if (ctx->untracked) /* something held on: find it by label */
+			left = engine_remove_labelled(e, e->run_id) < 0;
 	}
 	e->cleaning = 0;
 
@@ -336,4 +337,5 @@ void ctx_release(struct check_ctx *ctx)
 	free(ctx->export_failure);
 	free(ctx->background_state);
 	ctx->image = ctx->container_info = NULL;
+	return left ? -1 : 0;
 }

@@ -1,7 +1,9 @@
 /*
  * image-size: the built image's size, in bytes as the engine counts them,
- * against the phase's limit.  MB here are the engine's: 10^6 bytes, the unit
- * `docker images` prints.
+ * against the phase's limit, and the reduction against the development
+ * image (the size a learner's earlier phase recorded, else the lesson's
+ * figure).  Without a limit it only records the size, for a later phase.
+ * MB here are the engine's: 10^6 bytes, the unit `docker images` prints.
  */
 #include "check.h"
 
@@ -9,8 +11,10 @@
 #include <string.h>
 
 static const struct key_spec params[] = {
-	{ "max_mb", KEY_NUMBER, 1, 1, 100000, "the largest acceptable size, in MB (10^6 bytes)" },
-	{ "baseline_mb", KEY_NUMBER, 0, 1, 100000, "the development image's size, to report the reduction" },
+	{ "max_mb", KEY_NUMBER, 0, 1, 100000, "the largest acceptable size, in MB (10^6 bytes); absent: record only" },
+	{ "baseline_mb", KEY_NUMBER, 0, 1, 100000, "the development image's size in the lesson, to report the reduction" },
+	{ "baseline_from", KEY_STRING, 0, 1, 64, "the phase whose recorded image size is the baseline, in a workspace" },
+	{ "min_reduction_percent", KEY_NUMBER, 0, 1, 99, "the reduction against the baseline the lesson promises" },
 	{ NULL, 0, 0, 0, 0, NULL },
 };
 
@@ -30,8 +34,12 @@ static void biggest_layers(struct check_ctx *ctx, struct check_result *res)
 			const char *size = json_string_value(json_object_get(row, "Size"));
 			/* "Size" is human-readable here ("250MB"); the ordering is all we need */
 			double v = size ? strtod(size, NULL) : 0;
-			long long bytes = (long long)(v * (strstr(size ? size : "", "GB") ? 1e9 :
-					  strstr(size ? size : "", "MB") ? 1e6 : strstr(size ? size : "", "kB") ? 1e3 : 1));
+			long long bytes;
+
+			v *= strstr(size ? size : "", "GB") ? 1e9 : strstr(size ? size : "", "MB") ? 1e6 :
+			     strstr(size ? size : "", "kB") ? 1e3 : 1;
+			/* the engine's text, not ours: keep the cast defined whatever it says */
+			bytes = v > 0 && v < 9e18 ? (long long)v : 0;
 			for (int i = 0; i < 3 && created_by; i++) {
 				if (bytes > top[i].size) {
 					free(top[2].what);
@@ -56,25 +64,54 @@ static void biggest_layers(struct check_ctx *ctx, struct check_result *res)
 
 static void run(struct check_ctx *ctx, const struct check_def *def, struct check_result *res)
 {
-	double max_mb = obj_num(def->params, "max_mb", 200);
+	int limited = json_object_get(def->params, "max_mb") != NULL;
+	double max_mb = obj_num(def->params, "max_mb", 0);
+	double min_reduction = obj_num(def->params, "min_reduction_percent", 0);
 	double baseline_mb = obj_num(def->params, "baseline_mb", 0);
+	const char *baseline_what = "the lesson's development image";
 	json_t *size = json_object_get(ctx->image, "Size");
-	double mb;
+	struct strbuf reduction = STRBUF_INIT;
+	double mb, percent = 0;
+	int too_big, too_little = 0;
 
-	if (!json_is_integer(size)) {
+	if (!json_is_integer(size) || json_integer_value(size) < 0) {
 		result_set(res, CHECK_ERROR, "the engine did not report the image's size");
 		return;
 	}
 	mb = (double)json_integer_value(size) / 1e6;
 	result_evidence(res, "bytes", json_integer(json_integer_value(size)));
-	result_evidence(res, "limit_bytes", json_integer((json_int_t)(max_mb * 1e6)));
-	if (baseline_mb > 0)
-		result_evidence(res, "reduction_percent", json_real(100.0 * (1 - mb / baseline_mb)));
-	if (mb <= max_mb) {
-		result_set(res, CHECK_PASS, "%.1f MB, under the %.0f MB limit", mb, max_mb);
+	if (!limited) {
+		result_set(res, CHECK_PASS, "%.1f MB, recorded: a later phase measures its image against it", mb);
 		return;
 	}
-	result_set(res, CHECK_FAIL, "%.1f MB, over the %.0f MB limit by %.1f MB", mb, max_mb, mb - max_mb);
+	result_evidence(res, "limit_bytes", json_integer((json_int_t)(max_mb * 1e6)));
+	if (ctx->baseline_bytes > 0) {
+		baseline_mb = (double)ctx->baseline_bytes / 1e6;
+		baseline_what = ctx->baseline_what ? ctx->baseline_what : "your development image";
+		result_evidence(res, "baseline_bytes", json_integer(ctx->baseline_bytes));
+	}
+	if (baseline_mb > 0) {
+		percent = 100.0 * (1 - mb / baseline_mb);
+		result_evidence(res, "reduction_percent", json_real(percent));
+		strbuf_addf(&reduction, "; %.0f %% smaller than %s (%.1f MB)", percent, baseline_what, baseline_mb);
+		if (min_reduction > 0) {
+			too_little = percent < min_reduction;
+			strbuf_addf(&reduction, ", %s the %.0f %% the lesson promises",
+				    too_little ? "short of" : "beyond", min_reduction);
+		}
+	}
+	too_big = mb > max_mb;
+	if (!too_big && !too_little) {
+		result_set(res, CHECK_PASS, "%.1f MB, under the %.0f MB limit%s", mb, max_mb, reduction.buf);
+		strbuf_release(&reduction);
+		return;
+	}
+	if (too_big)
+		result_set(res, CHECK_FAIL, "%.1f MB, over the %.0f MB limit by %.1f MB%s", mb, max_mb,
+			   mb - max_mb, reduction.buf);
+	else
+		result_set(res, CHECK_FAIL, "%.1f MB, under the %.0f MB limit%s", mb, max_mb, reduction.buf);
+	strbuf_release(&reduction);
 	biggest_layers(ctx, res);
 	result_hint(res, "only the last stage ends up in the image: build in a builder stage and copy just "
 		    "dist/, node_modules/ (production dependencies) and package.json into a distroless runtime; "

@@ -105,6 +105,16 @@ static int env_flag(const char *name, int *value)
 	return 1;
 }
 
+int engine_ping(struct engine *e)
+{
+	const char *args[] = { "version", "--format", "{{.Server.Version}}", NULL };
+	struct proc p = PROC_INIT;
+	int up = engine_call(e, &p, args, 10000) == 0 && p.out.len > 0;
+
+	proc_release(&p);
+	return up;
+}
+
 int engine_open(struct engine *e, const char *run_id)
 {
 	const char *version_args[] = { "version", "--format", "{{json .}}", NULL };
@@ -570,7 +580,7 @@ static int list_labelled(struct engine *e, int images, const char *run_id, struc
 
 int engine_remove_labelled(struct engine *e, const char *run_id)
 {
-	int removed = 0;
+	int removed = 0, failed = 0;
 
 	for (int images = 0; images <= 1; images++) {
 		struct strbuf ids = STRBUF_INIT;
@@ -582,9 +592,13 @@ int engine_remove_labelled(struct engine *e, const char *run_id)
 					continue;
 				if (remove_object(e, images, line) == 0)
 					removed++;
+				else
+					failed = 1;
 			}
+		} else {
+			failed = 1;
 		}
 		strbuf_release(&ids);
 	}
-	return removed;
+	return failed ? -1 : removed;
 }

@@ -40,6 +40,8 @@ struct engine {
  */
 int engine_open(struct engine *e, const char *run_id);
 void engine_close(struct engine *e);
+/* Does the engine's server still answer?  1 or 0 (within 10 s). */
+int engine_ping(struct engine *e);
 
 /* Run `<cli> args...` with a deadline (0: call_timeout_ms).  Returns p->status or -1. */
 int engine_call(struct engine *e, struct proc *p, const char *const *args, long timeout_ms);
@@ -130,7 +132,10 @@ int engine_rm_image(struct engine *e, const char *id);
 /* Remove an image and the layers only it uses: for a throwaway build whose cache nobody will hit again. */
 int engine_rm_image_and_layers(struct engine *e, const char *id);
 
-/* Remove every container and image labelled with run_id.  Returns the number removed. */
+/*
+ * Remove every container and image labelled with run_id.  Returns the number
+ * removed, or -1 when the engine could not list or remove them all.
+ */
 int engine_remove_labelled(struct engine *e, const char *run_id);
 
 #endif

@@ -26,6 +26,16 @@ static const struct key_spec phase_keys[] = {
 	{ "base_images", KEY_STRINGS, 0, 0, 0, "images the lab provides (`make images`)" },
 	{ "container", KEY_OBJECT, 0, 0, 0, "how the runtime checks start the container" },
 	{ "checks", KEY_ARRAY, 1, 1, 64, "the checklist, in report order" },
+	{ "intro", KEY_STRING, 0, 1, 200, "the phase's introduction: a Markdown file in its folder" },
+	{ "steps", KEY_ARRAY, 0, 1, 32, "the lesson's steps, in order" },
+	{ NULL, 0, 0, 0, 0, NULL },
+};
+
+static const struct key_spec step_keys[] = {
+	{ "id", KEY_STRING, 1, 1, 64, "the step's id (lowercase letters, digits, '-')" },
+	{ "title", KEY_STRING, 1, 1, 200, "one line for people" },
+	{ "lesson", KEY_STRING, 0, 1, 200, "its text: a Markdown file in the phase's folder" },
+	{ "checks", KEY_STRINGS, 1, 1, 64, "ids of the checks that verify it" },
 	{ NULL, 0, 0, 0, 0, NULL },
 };
 
@@ -46,6 +56,7 @@ static const struct key_spec check_keys[] = {
 	{ "points", KEY_INT, 1, 0, 10000, "points when it passes" },
 	{ "timeout_s", KEY_INT, 0, 1, 7200, "the item's time limit (default 120)" },
 	{ "params", KEY_OBJECT, 0, 0, 0, "the kind's parameters" },
+	{ "hints", KEY_STRINGS, 0, 1, 3, "hints for learners, from a nudge to the fix" },
 	{ NULL, 0, 0, 0, 0, NULL },
 };
 
@@ -156,6 +167,7 @@ static int load_checks(struct phase *ph, json_t *arr, struct strbuf *err)
 		d->title = xstrdup(obj_str(c, "title", id));
 		d->points = (int)obj_int(c, "points", 0);
 		d->timeout_ms = (long)obj_int(c, "timeout_s", 120) * 1000;
+		d->hints = str_array(json_object_get(c, "hints"), &d->nhints);
 		ph->nchecks++;
 		{
 			char pwhere[48];
@@ -165,6 +177,114 @@ static int load_checks(struct phase *ph, json_t *arr, struct strbuf *err)
 		}
 	}
 	return 0;
+}
+
+/*
+ * A lesson file named in a phase file: a relative path inside the phase's
+ * folder (no "..", no absolute path) to a regular file that exists.
+ */
+static int lesson_path_ok(const struct phase *ph, const char *key, const char *rel, struct strbuf *err)
+{
+	struct stat sb;
+	char *path;
+	int ok;
+
+	if (rel[0] == '/' || !strcmp(rel, "..") || !strncmp(rel, "../", 3) || strstr(rel, "/../") ||
+	    (strlen(rel) >= 3 && !strcmp(rel + strlen(rel) - 3, "/.."))) {
+		strbuf_addf(err, "%s: %s: '%s' must be a path inside the phase's folder", ph->file, key, rel);
+		return -1;
+	}
+	path = xasprintf("%s/%s", ph->dir, rel);
+	ok = stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+	if (!ok)
+		strbuf_addf(err, "%s: %s: no such file '%s'", ph->file, key, path);
+	free(path);
+	return ok ? 0 : -1;
+}
+
+/* The steps, or one step holding every check when the phase gives none. */
+static int load_steps(struct phase *ph, json_t *arr, struct strbuf *err)
+{
+	unsigned char *covered;
+	json_t *st;
+	size_t i;
+	int rc = -1;
+
+	if (!arr) {
+		ph->steps = xcalloc(1, sizeof(*ph->steps));
+		ph->nsteps = 1;
+		ph->steps[0].id = xstrdup("checklist");
+		ph->steps[0].title = xstrdup(ph->title);
+		ph->steps[0].checks = xcalloc(ph->nchecks, sizeof(size_t));
+		for (i = 0; i < ph->nchecks; i++)
+			ph->steps[0].checks[i] = i;
+		ph->steps[0].nchecks = ph->nchecks;
+		return 0;
+	}
+	covered = xcalloc(ph->nchecks + 1, 1);
+	ph->steps = xcalloc(json_array_size(arr), sizeof(*ph->steps));
+	json_array_foreach(arr, i, st) {
+		struct phase_step *s = &ph->steps[i];
+		char where[32], key[48];
+		const char *id;
+		json_t *c;
+		size_t j;
+
+		snprintf(where, sizeof(where), "steps[%zu]", i);
+		if (validate_object(st, step_keys, ph->file, where, err) < 0)
+			goto out;
+		id = obj_str(st, "id", "");
+		if (!valid_id(id)) {
+			strbuf_addf(err, "%s: %s.id: '%s' is not an id (lowercase letters, digits, '-')",
+				    ph->file, where, id);
+			goto out;
+		}
+		if (phase_step_index(ph, id) >= 0) {
+			strbuf_addf(err, "%s: %s.id: '%s' is already the id of steps[%d]",
+				    ph->file, where, id, phase_step_index(ph, id));
+			goto out;
+		}
+		s->id = xstrdup(id);
+		s->title = xstrdup(obj_str(st, "title", id));
+		ph->nsteps++;
+		if (json_object_get(st, "lesson")) {
+			snprintf(key, sizeof(key), "%s.lesson", where);
+			if (lesson_path_ok(ph, key, obj_str(st, "lesson", ""), err) < 0)
+				goto out;
+			s->lesson = xstrdup(obj_str(st, "lesson", ""));
+		}
+		s->checks = xcalloc(json_array_size(json_object_get(st, "checks")), sizeof(size_t));
+		json_array_foreach(json_object_get(st, "checks"), j, c) {
+			const struct check_def *d = phase_check(ph, json_string_value(c));
+			if (!d) {
+				strbuf_addf(err, "%s: %s.checks[%zu]: no check has the id '%s'",
+					    ph->file, where, j, json_string_value(c));
+				goto out;
+			}
+			s->checks[s->nchecks++] = (size_t)(d - ph->checks);
+			covered[d - ph->checks] = 1;
+		}
+	}
+	/* a check no step verifies would never be seen by a learner walking the phase */
+	for (i = 0; i < ph->nchecks; i++) {
+		if (!covered[i]) {
+			strbuf_addf(err, "%s: steps: no step verifies the check '%s' (name it in a step's checks)",
+				    ph->file, ph->checks[i].id);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	free(covered);
+	return rc;
+}
+
+int phase_step_index(const struct phase *ph, const char *id)
+{
+	for (size_t i = 0; i < ph->nsteps; i++)
+		if (ph->steps[i].id && !strcmp(ph->steps[i].id, id))
+			return (int)i;
+	return -1;
 }
 
 int phase_load_file(const char *file, struct phase *ph, struct strbuf *err)
@@ -214,6 +334,13 @@ int phase_load_file(const char *file, struct phase *ph, struct strbuf *err)
 		return -1;
 	if (load_checks(ph, json_object_get(root, "checks"), err) < 0)
 		return -1;
+	if (json_object_get(root, "intro")) {
+		if (lesson_path_ok(ph, "intro", obj_str(root, "intro", ""), err) < 0)
+			return -1;
+		ph->intro = xstrdup(obj_str(root, "intro", ""));
+	}
+	if (load_steps(ph, json_object_get(root, "steps"), err) < 0)
+		return -1;
 	{
 		int max = 0;
 		for (size_t i = 0; i < ph->nchecks; i++)
@@ -258,17 +385,15 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int phase_find(const char *root, const char *which, struct phase *ph, struct strbuf *err)
+/* The names of the phase folders in root (folders with a phase.json), sorted. */
+static int list_phase_dirs(const char *root, char ***names_out, size_t *n_out, struct strbuf *err)
 {
 	DIR *d = opendir(root);
 	struct dirent *de;
 	struct stat sb;
-	char **names = NULL, *match = NULL;
-	size_t n = 0, cap = 0, nmatch = 0;
-	int numeric = *which && strspn(which, "0123456789") == strlen(which);
-	int rc = -1;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
 
-	memset(ph, 0, sizeof(*ph));
 	if (!d) {
 		strbuf_addf(err, "cannot read the phases folder '%s': %s (set PHASELAB_PHASES)",
 			    root, strerror(errno));
@@ -291,42 +416,202 @@ int phase_find(const char *root, const char *which, struct phase *ph, struct str
 		names[n++] = xstrdup(de->d_name);
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), cmp_str);
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_str);
+	*names_out = names;
+	*n_out = n;
+	return 0;
+}
+
+/*
+ * Which of names[] `which` means: an exact name, a number (the folder's
+ * leading digits) or an unambiguous prefix.  The index, or -1 with a message
+ * listing the known names.
+ */
+static int match_phase(char *const *names, size_t n, const char *which, struct strbuf *err)
+{
+	int numeric = *which && strspn(which, "0123456789") == strlen(which);
+	size_t nmatch = 0;
+	int match = -1;
 
 	for (size_t i = 0; i < n; i++) {
 		int hit;
-		if (!strcmp(names[i], which)) {
-			match = names[i];
-			nmatch = 1;
-			break;
-		}
+		if (!strcmp(names[i], which))
+			return (int)i;
 		if (numeric)
 			hit = isdigit((unsigned char)names[i][0]) && atoi(names[i]) == atoi(which);
 		else
-			hit = !strncmp(names[i], which, strlen(which));
+			hit = *which && !strncmp(names[i], which, strlen(which));
 		if (hit) {
-			match = names[i];
+			match = (int)i;
 			nmatch++;
 		}
 	}
-	if (nmatch != 1) {
-		strbuf_addf(err, "%s phase '%s' (known:", nmatch ? "ambiguous" : "no", which);
-		for (size_t i = 0; i < n; i++)
-			strbuf_addf(err, " %s", names[i]);
-		strbuf_addch(err, ')');
-	} else {
-		char *file = xasprintf("%s/%s/phase.json", root, match);
-		rc = phase_load_file(file, ph, err);
-		if (rc == 0 && strcmp(ph->id, match)) {
-			strbuf_addf(err, "%s: id: '%s' differs from its folder's name '%s'", file, ph->id, match);
-			rc = -1;
-		}
-		free(file);
+	if (nmatch == 1)
+		return match;
+	strbuf_addf(err, "%s phase '%s' (known:", nmatch ? "ambiguous" : "no", which);
+	for (size_t i = 0; i < n; i++)
+		strbuf_addf(err, " %s", names[i]);
+	strbuf_addch(err, ')');
+	return -1;
+}
+
+/* Load root/name/phase.json and insist its id is its folder's name. */
+static int load_named(const char *root, const char *name, struct phase *ph, struct strbuf *err)
+{
+	char *file = xasprintf("%s/%s/phase.json", root, name);
+	int rc = phase_load_file(file, ph, err);
+
+	if (rc == 0 && strcmp(ph->id, name)) {
+		strbuf_addf(err, "%s: id: '%s' differs from its folder's name '%s'", file, ph->id, name);
+		rc = -1;
 	}
+	free(file);
+	return rc;
+}
+
+static void free_names(char **names, size_t n)
+{
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
+}
+
+int phase_find(const char *root, const char *which, struct phase *ph, struct strbuf *err)
+{
+	char **names;
+	size_t n;
+	int i, rc = -1;
+
+	memset(ph, 0, sizeof(*ph));
+	if (list_phase_dirs(root, &names, &n, err) < 0)
+		return -1;
+	i = match_phase(names, n, which, err);
+	if (i >= 0)
+		rc = load_named(root, names[i], ph, err);
+	free_names(names, n);
 	return rc;
+}
+
+static int cmp_number(const void *a, const void *b)
+{
+	const struct phase *x = a, *y = b;
+	return x->number - y->number;
+}
+
+static int set_index(const struct phase_set *set, const char *id)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (!strcmp(set->phases[i].id, id))
+			return (int)i;
+	return -1;
+}
+
+/* Depth-first search for a cycle through i; state: 0 new, 1 on the path, 2 done. */
+static int find_cycle(const struct phase_set *set, size_t i, unsigned char *state, struct strbuf *path)
+{
+	const struct phase *ph = &set->phases[i];
+
+	if (state[i] == 2)
+		return 0;
+	if (state[i] == 1) {
+		strbuf_addstr(path, ph->id);
+		return 1;
+	}
+	state[i] = 1;
+	for (size_t r = 0; r < ph->nrequires; r++) {
+		size_t before = path->len;
+		strbuf_addf(path, "%s -> ", ph->id);
+		if (find_cycle(set, (size_t)set_index(set, ph->requires[r]), state, path))
+			return 1;
+		strbuf_setlen(path, before);
+	}
+	state[i] = 2;
+	return 0;
+}
+
+int phase_set_load(const char *root, struct phase_set *set, struct strbuf *err)
+{
+	char **names;
+	size_t n;
+	unsigned char *state;
+	int rc = -1;
+
+	memset(set, 0, sizeof(*set));
+	set->root = xstrdup(root);
+	if (list_phase_dirs(root, &names, &n, err) < 0)
+		return -1;
+	set->phases = xcalloc(n ? n : 1, sizeof(*set->phases));
+	for (size_t i = 0; i < n; i++) {
+		if (load_named(root, names[i], &set->phases[i], err) < 0) {
+			phase_release(&set->phases[i]);
+			goto out;
+		}
+		set->n++;
+	}
+	if (!n) {
+		strbuf_addf(err, "the phases folder '%s' holds no phase (folders with a phase.json)", root);
+		goto out;
+	}
+	qsort(set->phases, set->n, sizeof(*set->phases), cmp_number);
+	for (size_t i = 0; i + 1 < set->n; i++) {
+		if (set->phases[i].number == set->phases[i + 1].number) {
+			strbuf_addf(err, "%s: number: %d is also the number of %s", set->phases[i + 1].file,
+				    set->phases[i].number, set->phases[i].file);
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < set->n; i++) {
+		const struct phase *ph = &set->phases[i];
+		for (size_t r = 0; r < ph->nrequires; r++) {
+			if (set_index(set, ph->requires[r]) < 0) {
+				strbuf_addf(err, "%s: requires[%zu]: no phase has the id '%s' (known:",
+					    ph->file, r, ph->requires[r]);
+				for (size_t k = 0; k < set->n; k++)
+					strbuf_addf(err, " %s", set->phases[k].id);
+				strbuf_addch(err, ')');
+				goto out;
+			}
+		}
+	}
+	state = xcalloc(set->n, 1);
+	for (size_t i = 0; i < set->n; i++) {
+		struct strbuf path = STRBUF_INIT;
+		if (find_cycle(set, i, state, &path)) {
+			strbuf_addf(err, "%s: requires: the phases require each other in a cycle (%s)",
+				    set->phases[i].file, path.buf);
+			strbuf_release(&path);
+			free(state);
+			goto out;
+		}
+		strbuf_release(&path);
+	}
+	free(state);
+	rc = 0;
+out:
+	free_names(names, n);
+	return rc;
+}
+
+struct phase *phase_set_find(struct phase_set *set, const char *which, struct strbuf *err)
+{
+	char **ids = xcalloc(set->n + 1, sizeof(*ids));
+	int i;
+
+	for (size_t k = 0; k < set->n; k++)
+		ids[k] = set->phases[k].id;
+	i = match_phase(ids, set->n, which, err);
+	free(ids);
+	return i < 0 ? NULL : &set->phases[i];
+}
+
+void phase_set_release(struct phase_set *set)
+{
+	for (size_t i = 0; i < set->n; i++)
+		phase_release(&set->phases[i]);
+	free(set->phases);
+	free(set->root);
+	memset(set, 0, sizeof(*set));
 }
 
 int phase_load_for_command(const char *which, struct phase *ph)
@@ -359,9 +644,18 @@ void phase_release(struct phase *ph)
 		free(ph->checks[i].id);
 		free(ph->checks[i].title);
 		free(ph->checks[i].waits_on);
+		free_strv(ph->checks[i].hints, ph->checks[i].nhints);
 		json_decref(ph->checks[i].params);
 	}
 	free(ph->checks);
+	for (size_t i = 0; i < ph->nsteps; i++) {
+		free(ph->steps[i].id);
+		free(ph->steps[i].title);
+		free(ph->steps[i].lesson);
+		free(ph->steps[i].checks);
+	}
+	free(ph->steps);
+	free(ph->intro);
 	free_strv(ph->requires, ph->nrequires);
 	free_strv(ph->base_images, ph->nbase_images);
 	free_strv(ph->env, ph->nenv);

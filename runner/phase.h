@@ -23,6 +23,17 @@ struct check_def {
 	long timeout_ms;     /* the item's own time limit */
 	json_t *params;      /* owned; validated against kind->params; never NULL */
 	char *waits_on;      /* optional: id of a check this one needs (else from the kind) */
+	char **hints;        /* tiered hints for learners: a nudge first, the fix last */
+	size_t nhints;
+};
+
+/* One step of a phase's lesson: its text, and the checks that verify it. */
+struct phase_step {
+	char *id;
+	char *title;
+	char *lesson;        /* the Markdown file, relative to the phase's folder; NULL: none */
+	size_t *checks;      /* indexes into phase.checks */
+	size_t nchecks;
 };
 
 struct phase {
@@ -47,6 +58,9 @@ struct phase {
 	long start_timeout_ms; /* how long the app may take to answer */
 	struct check_def *checks;
 	size_t nchecks;
+	char *intro;         /* the phase's introduction (Markdown, relative to dir); NULL: none */
+	struct phase_step *steps; /* never empty: without "steps", one step holds every check */
+	size_t nsteps;
 	json_t *root;        /* the whole document (owned) */
 };
 
@@ -76,5 +90,25 @@ int phase_load_for_command(const char *which, struct phase *ph);
 const struct check_def *phase_check(const struct phase *ph, const char *id);
 
 void phase_release(struct phase *ph);
+
+/* The index of the step with this id, or -1. */
+int phase_step_index(const struct phase *ph, const char *id);
+
+/*
+ * Every phase in a phases folder, in the order a learner meets them: by
+ * number.  Loading refuses what would break a walk through them: a broken
+ * phase file, two phases with one number, a "requires" naming no phase, and
+ * cycles (a phase that needs itself, directly or not).
+ */
+struct phase_set {
+	char *root;
+	struct phase *phases;
+	size_t n;
+};
+
+int phase_set_load(const char *root, struct phase_set *set, struct strbuf *err);
+/* By id, number or unambiguous prefix, as phase_find; NULL with a message in err. */
+struct phase *phase_set_find(struct phase_set *set, const char *which, struct strbuf *err);
+void phase_set_release(struct phase_set *set);
 
 #endif

@@ -90,6 +90,30 @@ char *rundir_path(const struct rundir *rd, const char *name)
 	return xasprintf("%s/%s", rd->path, name);
 }
 
+void rundir_abandon(struct rundir *rd)
+{
+	char *keep = rd->path;
+
+	/* scratch files go; the folder and its lock file stay, for rundir_reap_stale */
+	if (keep) {
+		DIR *d = opendir(keep);
+		struct dirent *de;
+		while (d && (de = readdir(d))) {
+			char *p;
+			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") || !strcmp(de->d_name, "lock"))
+				continue;
+			p = xasprintf("%s/%s", keep, de->d_name);
+			remove_tree(p);
+			free(p);
+		}
+		if (d)
+			closedir(d);
+	}
+	rd->path = NULL;
+	rundir_remove(rd);
+	free(keep);
+}
+
 void rundir_remove(struct rundir *rd)
 {
 	if (rd->path)
@@ -131,9 +155,9 @@ int rundir_reap_stale(struct engine *e)
 		}
 		if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) == 0) {
 			found++;
-			if (e)
-				engine_remove_labelled(e, de->d_name);
-			remove_tree(path);
+			/* the folder is the only trace of the run: keep it until its objects are gone */
+			if (!e || engine_remove_labelled(e, de->d_name) >= 0)
+				remove_tree(path);
 		}
 		if (fd >= 0)
 			close(fd);

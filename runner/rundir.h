@@ -30,6 +30,12 @@ char *rundir_path(const struct rundir *rd, const char *name);
 /* Remove the folder and release the lock. */
 void rundir_remove(struct rundir *rd);
 /*
+ * The engine could not remove everything the run made: empty the folder but
+ * keep it, and release the lock, so that the next run finds it dead and
+ * removes the run's labelled objects once the engine answers again.
+ */
+void rundir_abandon(struct rundir *rd);
+/*
  * Remove what dead runs left behind: engine objects labelled with their id
  * (when e is not NULL) and their folders.  Returns the number of dead runs found.
  */

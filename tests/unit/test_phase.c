@@ -184,8 +184,8 @@ struct broken_row {
 
 static const struct broken_row broken_rows[] = {
 	{ "unknown-key", "colour", ": unknown key (known: schema, id, number, title," },
-	{ "unknown-check-key", "checks[2].retries", ": unknown key (known: id, title, kind, points, timeout_s, params)" },
-	{ "unknown-param", "checks[1].params.max_gb", ": unknown key (known: max_mb, baseline_mb)" },
+	{ "unknown-check-key", "checks[2].retries", ": unknown key (known: id, title, kind, points, timeout_s, params, hints)" },
+	{ "unknown-param", "checks[1].params.max_gb", ": unknown key (known: max_mb, baseline_mb, baseline_from, min_reduction_percent)" },
 	{ "pass-mark-string", "pass_mark", ": must be an integer" },
 	{ "number-zero", "number", ": 0 is out of range (1 to 99)" },
 	{ "port-out-of-range", "container.port", ": 70000 is out of range (1 to 65535)" },
@@ -194,7 +194,7 @@ static const struct broken_row broken_rows[] = {
 	{ "duplicate-id", "checks[2].id", ": 'size' is already the id of checks[1]" },
 	{ "missing-key", "title", ": missing (a string, required)" },
 	{ "missing-check-key", "checks[0].points", ": missing (an integer, required)" },
-	{ "missing-param", "checks[1].params.max_mb", ": missing (a number, required)" },
+	{ "missing-param", "checks[3].params.must_exclude", ": missing (an array of strings, required)" },
 	{ "param-wrong-type", "checks[1].params.max_mb", ": must be a number" },
 	{ "params-not-object", "checks[1].params", ": must be an object" },
 	{ "check-not-object", "checks[1]", ": must be an object" },
@@ -204,6 +204,15 @@ static const struct broken_row broken_rows[] = {
 	{ "bad-id", "id", ": 'Bad Id' is not an id" },
 	{ "bad-check-id", "checks[2].id", ": 'No Shell' is not an id" },
 	{ "not-object", "(top level)", ": must be an object" },
+	/* the lesson: good-steps/ with one change each */
+	{ "step-unknown-check", "steps[1].checks[2]", ": no check has the id 'nosuch'" },
+	{ "step-uncovered", "steps", ": no step verifies the check 'noshell'" },
+	{ "step-lesson-outside", "steps[0].lesson", ": '../good/phase.json' must be a path inside the phase's folder" },
+	{ "step-lesson-missing", "steps[1].lesson", ": no such file '" },
+	{ "step-duplicate-id", "steps[1].id", ": 'build' is already the id of steps[0]" },
+	{ "step-no-checks", "steps[1].checks", ": length 0 is out of range (1 to 64)" },
+	{ "hints-too-many", "checks[1].hints", ": length 4 is out of range (1 to 3)" },
+	{ "intro-missing", "intro", ": no such file '" },
 };
 
 static void test_broken(void **state)
@@ -564,6 +573,116 @@ static void test_check_table(void **state)
 	assert_null(check_kind_find("Build"));
 }
 
+/* Steps, intro and hints load as written; without steps, one step holds every check. */
+static void test_steps(void **state)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct phase ph;
+	char *file = fixture("good-steps");
+
+	(void)state;
+	if (phase_load_file(file, &ph, &err) < 0)
+		fail_msg("%s", err.buf);
+	assert_string_equal(ph.intro, "intro.md");
+	assert_int_equal(ph.nsteps, 2);
+	assert_string_equal(ph.steps[0].id, "build");
+	assert_string_equal(ph.steps[0].lesson, "steps/1-build.md");
+	assert_int_equal(ph.steps[0].nchecks, 1);
+	assert_int_equal(ph.steps[0].checks[0], 0);
+	assert_int_equal(ph.steps[1].nchecks, 2);
+	assert_string_equal(ph.checks[ph.steps[1].checks[1]].id, "noshell");
+	assert_int_equal(phase_step_index(&ph, "slim"), 1);
+	assert_int_equal(phase_step_index(&ph, "nosuch"), -1);
+	assert_int_equal(ph.checks[1].nhints, 3);
+	assert_string_equal(ph.checks[1].hints[0], "Which stage ends up in the image?");
+	assert_int_equal(ph.checks[0].nhints, 0);
+	phase_release(&ph);
+	free(file);
+
+	file = fixture("good");
+	assert_int_equal(phase_load_file(file, &ph, &err), 0);
+	assert_null(ph.intro);
+	assert_int_equal(ph.nsteps, 1);
+	assert_int_equal(ph.steps[0].nchecks, ph.nchecks);
+	for (size_t i = 0; i < ph.nchecks; i++)
+		assert_int_equal(ph.steps[0].checks[i], i);
+	phase_release(&ph);
+	free(file);
+	strbuf_release(&err);
+}
+
+static char *phase_set_dir(const char *name)
+{
+	return xasprintf("%s/tests/fixtures/phase-sets/%s", repo_root(), name);
+}
+
+/* A phases folder loads in number order, and finds phases as --phase does. */
+static void test_phase_set(void **state)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct phase_set set;
+	char *root = phase_set_dir("good");
+
+	(void)state;
+	if (phase_set_load(root, &set, &err) < 0)
+		fail_msg("%s", err.buf);
+	assert_int_equal(set.n, 3);
+	/* by number, not by name: "10-tenth" sorts before "02-second" as text */
+	assert_string_equal(set.phases[0].id, "01-first");
+	assert_string_equal(set.phases[1].id, "02-second");
+	assert_string_equal(set.phases[2].id, "10-tenth");
+	assert_ptr_equal(phase_set_find(&set, "10", &err), &set.phases[2]);
+	assert_ptr_equal(phase_set_find(&set, "02-second", &err), &set.phases[1]);
+	assert_ptr_equal(phase_set_find(&set, "01", &err), &set.phases[0]);
+	assert_ptr_equal(phase_set_find(&set, "02-s", &err), &set.phases[1]);
+	strbuf_reset(&err);
+	assert_null(phase_set_find(&set, "0-", &err));
+	assert_non_null(strstr(err.buf, "no phase '0-' (known: 01-first 02-second 10-tenth)"));
+	phase_set_release(&set);
+	free(root);
+
+	/* the real curriculum loads as a set: its requirements all resolve */
+	root = xasprintf("%s/phases", repo_root());
+	strbuf_reset(&err);
+	if (phase_set_load(root, &set, &err) < 0)
+		fail_msg("%s", err.buf);
+	phase_set_release(&set);
+	free(root);
+	strbuf_release(&err);
+}
+
+static void test_phase_set_broken(void **state)
+{
+	static const struct {
+		const char *set, *file, *problem;
+	} rows[] = {
+		{ "unknown-require", "02-second/phase.json",
+		  ": requires[0]: no phase has the id '01-frist' (known: 01-first 02-second)" },
+		{ "cycle", "01-first/phase.json",
+		  ": requires: the phases require each other in a cycle (01-first -> 03-third -> 02-second -> 01-first)" },
+		{ "self", "01-first/phase.json",
+		  ": requires: the phases require each other in a cycle (01-first -> 01-first)" },
+		{ "same-number", "01-first/phase.json", ": number: 1 is also the number of " },
+	};
+	struct strbuf err = STRBUF_INIT;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct phase_set set;
+		char *root = phase_set_dir(rows[i].set);
+		char *want = xasprintf("%s/%s%s", root, rows[i].file, rows[i].problem);
+
+		strbuf_reset(&err);
+		assert_int_equal(phase_set_load(root, &set, &err), -1);
+		if (strncmp(err.buf, want, strlen(want)))
+			fail_msg("%s: got \"%s\"\n  expected \"%s...\"", rows[i].set, err.buf, want);
+		phase_set_release(&set);
+		free(want);
+		free(root);
+	}
+	strbuf_release(&err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -571,6 +690,9 @@ int main(void)
 		cmocka_unit_test(test_good_fixture),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_broken),
+		cmocka_unit_test(test_steps),
+		cmocka_unit_test(test_phase_set),
+		cmocka_unit_test(test_phase_set_broken),
 		cmocka_unit_test(test_unknown_kind_lists_kinds),
 		cmocka_unit_test(test_invalid_json),
 		cmocka_unit_test(test_find),
