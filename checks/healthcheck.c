@@ -8,6 +8,7 @@
  * configured timings are reported as evidence.
  */
 #include "check.h"
+#include "escape.h"
 #include "interrupt.h"
 #include "tar.h"
 #include "timeutil.h"
@@ -69,12 +70,13 @@ static json_t *probe_log(json_t *health, int last_n)
 
 	json_array_foreach(log, i, entry) {
 		const char *o = json_string_value(json_object_get(entry, "Output"));
-		char buf[301];
+		size_t len = o ? strlen(o) : 0;
 		if ((int)(n - i) > last_n)
 			continue;
-		snprintf(buf, sizeof(buf), "%s", o ? o : "");
-		json_array_append_new(out, json_pack("{s:I, s:s}", "exit_code",
-			json_integer_value(json_object_get(entry, "ExitCode")), "output", buf));
+		/* cut on a character boundary: half a character is not JSON */
+		json_array_append_new(out, json_pack("{s:I, s:s%}", "exit_code",
+			json_integer_value(json_object_get(entry, "ExitCode")), "output", o ? o : "",
+			escape_cut(o ? o : "", len, 300)));
 	}
 	return out;
 }
@@ -171,7 +173,11 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 		}
 	}
 	if (ctx_need_container(ctx) < 0 || !ctx_container_running(ctx)) {
-		result_set(res, CHECK_SKIP, "waits on '%s': %s", ctx->container_check_id, ctx->container_failure);
+		if (ctx->container == STAGE_ERROR)
+			result_set(res, CHECK_ERROR, "no container to probe: %s", ctx->container_failure);
+		else
+			result_set(res, CHECK_SKIP, "waits on '%s': %s", ctx->container_check_id,
+				   ctx->container_failure);
 		goto out;
 	}
 
@@ -179,8 +185,19 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	 * How long the engine can take to decide, at the overridden interval:
 	 * the start period plus `retries` failing probes, each up to the timeout.
 	 */
-	deadline = ctx->container_started_ms + start_ns / NS_PER_MS +
-		   (retries ? retries : 3) * ((timeout_ns ? timeout_ns / NS_PER_MS : 30000) + 250) + 1000;
+	{
+		/*
+		 * The image's timings are the learner's numbers: bound them before the
+		 * arithmetic (the item's own time limit cuts the wait anyway).
+		 */
+		const long long day_ms = 86400000LL;
+		long long start_ms = start_ns > 0 ? start_ns / NS_PER_MS : 0;
+		long long probe_ms = timeout_ns > 0 ? timeout_ns / NS_PER_MS : 30000;
+		long long tries = retries > 0 ? retries : 3;
+
+		deadline = ctx->container_started_ms + (start_ms < day_ms ? start_ms : day_ms) +
+			   (tries < 1000 ? tries : 1000) * ((probe_ms < day_ms ? probe_ms : day_ms) + 250) + 1000;
+	}
 	if (deadline > t0 + def->timeout_ms)
 		deadline = t0 + def->timeout_ms;
 	for (long wait = 100;; wait = wait * 2 > 400 ? 400 : wait * 2) {
@@ -224,7 +241,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 		strbuf_addstr(&o, out ? out : "");
 		strbuf_rtrim(&o);
 		if (o.len > 200)
-			strbuf_setlen(&o, 200);
+			strbuf_setlen(&o, escape_cut(o.buf, o.len, 200));
 		if (not_found(out))
 			result_set(res, CHECK_FAIL, "the image's probe cannot run, so the container can never become "
 				   "healthy; the engine said: %s%s", o.buf, notes.buf);

@@ -118,6 +118,10 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 		judge(def, &a, res);
 	} else if (interrupt_pending()) {
 		result_set(res, CHECK_ERROR, "interrupted");
+	} else if (ctx->container == STAGE_ERROR) {
+		/* the engine, not the service, stopped answering */
+		result_set(res, CHECK_ERROR, "nothing answered, and the engine could not say why: %s",
+			   ctx->container_failure);
 	} else if (ctx->container != STAGE_READY) {
 		result_set(res, CHECK_FAIL, "nothing answered: %s", ctx->container_failure);
 		result_hint(res, "the service stops at start: run the image yourself (docker run) and read its "

@@ -93,10 +93,10 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	if (baseline_mb > 0) {
 		percent = 100.0 * (1 - mb / baseline_mb);
 		result_evidence(res, "reduction_percent", json_real(percent));
-		strbuf_addf(&reduction, "; %.0f %% smaller than %s (%.1f MB)", percent, baseline_what, baseline_mb);
+		strbuf_addf(&reduction, "; %.0f%% smaller than %s (%.1f MB)", percent, baseline_what, baseline_mb);
 		if (min_reduction > 0) {
 			too_little = percent < min_reduction;
-			strbuf_addf(&reduction, ", %s the %.0f %% the lesson promises",
+			strbuf_addf(&reduction, ", %s the %.0f%% the lesson promises",
 				    too_little ? "short of" : "beyond", min_reduction);
 		}
 	}

@@ -244,7 +244,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	struct build_log log;
 	char image_id[96];
 	long step, culprit;
-	int rc;
+	int rc, timed_out;
 
 	if (!st || !ctx->background) {
 		result_set(res, CHECK_ERROR, "the rebuild could not start: %s", st ? st->failure : "no image");
@@ -253,6 +253,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	req.iidfile = st->iidfile;
 	buildlog_init(&log);
 	rc = engine_build_finish(ctx->engine, &req, ctx->background, &log, image_id, sizeof(image_id));
+	timed_out = ctx->background->timed_out;
 	if (rc == 0)
 		snprintf(ctx->cache_image_id, sizeof(ctx->cache_image_id), "%s", image_id);
 	else
@@ -264,6 +265,14 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	ctx->background = NULL;
 	result_evidence(res, "edited", json_string(st->edited));
 
+	if (timed_out) {
+		/* the first build finished; a rebuild that re-runs a step forever is the Dockerfile's doing */
+		result_set(res, CHECK_FAIL, "the rebuild after editing '%s' did not finish within the phase's "
+			   "%.0f s build time limit", st->edited, ctx->phase->build_timeout_ms / 1000.0);
+		result_hint(res, "a step that never ends re-ran after a source-only edit: copy the source after "
+			    "the `%s` step, and make sure no RUN step waits forever", needle);
+		goto out;
+	}
 	if (rc < 0) {
 		result_engine_error(res, ctx, "the rebuild failed");
 		goto out;

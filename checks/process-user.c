@@ -94,7 +94,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	if (engine_top(ctx->engine, ctx->container_id, &rows, &n) < 0 || n == 0) {
 		json_decref(procs);
 		free(rows);
-		if (!ctx_container_running(ctx)) {
+		if (!ctx_container_running(ctx) && ctx->container != STAGE_ERROR) {
 			result_set(res, CHECK_SKIP, "waits on '%s': %s", ctx->container_check_id, ctx->container_failure);
 			return;
 		}

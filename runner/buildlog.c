@@ -3,10 +3,12 @@
  *
  * Every line is first cleaned (clean_line): what a terminal would show after
  * the last carriage return, colour codes and other control bytes removed,
- * cut at BUILDLOG_LINE_MAX.  The cleaned line then goes to one of two small
- * state machines, chosen once by buildlog_detect().
+ * invalid UTF-8 replaced, cut at BUILDLOG_LINE_MAX between characters.  The
+ * cleaned line then goes to one of two small state machines, chosen once by
+ * buildlog_detect().
  */
 #include "buildlog.h"
+#include "escape.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -125,13 +127,14 @@ static int is_plain(unsigned char c)
  * Clean the raw line s[0..n) into sb: keep what follows the last carriage
  * return (progress counters rewrite themselves that way; CRLF leaves an
  * empty segment that is skipped), drop escape sequences and control bytes
- * (legacy colours a RUN step's stderr red), stop at BUILDLOG_LINE_MAX, drop
- * trailing blanks.
+ * (legacy colours a RUN step's stderr red), replace invalid UTF-8 with
+ * U+FFFD (a Latin-1 file name; reports and JSON evidence need UTF-8), stop
+ * at BUILDLOG_LINE_MAX without splitting a character, drop trailing blanks.
  */
 static void clean_line(struct strbuf *sb, const char *s, size_t n)
 {
 	const char *cr, *run, *e;
-	size_t room;
+	size_t room, take;
 
 	strbuf_reset(sb);
 	while (n && s[n - 1] == '\r')
@@ -153,13 +156,20 @@ static void clean_line(struct strbuf *sb, const char *s, size_t n)
 		}
 		for (run = s; run < e && is_plain((unsigned char)*run); run++)
 			;
+		/*
+		 * A replacement is longer than the byte it replaces: the bound is
+		 * checked after.  Three bytes past the room finish any character
+		 * that starts in it; one left unfinished there becomes a U+FFFD
+		 * at or past the bound, which the cut drops.
+		 */
 		room = BUILDLOG_LINE_MAX - sb->len;
-		if ((size_t)(run - s) > room) {
-			strbuf_add(sb, s, room);
+		take = (size_t)(run - s) < room + 3 ? (size_t)(run - s) : room + 3;
+		escape_utf8(sb, s, take);
+		if (sb->len > BUILDLOG_LINE_MAX) {
+			strbuf_setlen(sb, escape_cut(sb->buf, sb->len, BUILDLOG_LINE_MAX));
 			strbuf_addstr(sb, " [line truncated]");
 			return;
 		}
-		strbuf_add(sb, s, (size_t)(run - s));
 		s = run;
 	}
 	/* "#9 0.311 " and "code: " end in blanks that carry nothing */

@@ -18,6 +18,10 @@
  * bounded: each step keeps the last BUILDLOG_OUTPUT_MAX bytes of its output,
  * each line at most BUILDLOG_LINE_MAX bytes, at most BUILDLOG_STEPS_MAX steps.
  *
+ * Every string is valid UTF-8 (invalid bytes become U+FFFD, a cut never
+ * splits a character) with no control byte but tab, and newline in output
+ * and error: steps become JSON evidence, which must be UTF-8.
+ *
  * Ownership: every string in a build_log belongs to it and is freed by
  * buildlog_release(); callers copy what they keep.  Allocation failure is
  * fatal (xalloc.h).

@@ -1,4 +1,5 @@
 #include "roster.h"
+#include "escape.h"
 #include "xalloc.h"
 
 #include <ctype.h>
@@ -7,6 +8,8 @@
 #include <strings.h>
 
 #define MAX_FIELDS 16
+/* How much of a bad learner id a problem quotes. */
+#define QUOTE_MAX 80
 
 /*
  * Split one CSV record starting at *pos into fields (new strings).  Handles
@@ -86,6 +89,19 @@ static int read_record(const char *text, size_t len, size_t *pos, int *line, cha
 	return n;
 }
 
+/*
+ * Append the learner text s for a problem: cut to QUOTE_MAX bytes and made
+ * one inert line, since a quoted CSV field can hold newlines and escapes.
+ */
+static void add_quoted(struct strbuf *problems, const char *s)
+{
+	size_t len = strlen(s), cut = escape_cut(s, len, QUOTE_MAX);
+
+	escape_term(problems, s, cut, 0);
+	if (cut < len)
+		escape_add_truncated(problems, len - cut);
+}
+
 int roster_valid_id(const char *s)
 {
 	size_t n = strlen(s);
@@ -144,8 +160,10 @@ int roster_parse(const char *file, const char *text, size_t len, struct roster *
 			strbuf_addf(problems, "%s:%d: missing %s\n", file, start, !*learner ? "the learner" : "the repo");
 			bad++;
 		} else if (!roster_valid_id(learner)) {
-			strbuf_addf(problems, "%s:%d: learner '%.80s' is not an id (letters, digits, '.', '_', '-', "
-				    "starting with a letter or digit, at most 64)\n", file, start, learner);
+			strbuf_addf(problems, "%s:%d: learner '", file, start);
+			add_quoted(problems, learner);
+			strbuf_addstr(problems, "' is not an id (letters, digits, '.', '_', '-', "
+				      "starting with a letter or digit, at most 64)\n");
 			bad++;
 		} else {
 			int dup = 0;

@@ -1,6 +1,7 @@
 #include "strbuf.h"
 #include "xalloc.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,8 +41,17 @@ void strbuf_grow(struct strbuf *sb, size_t extra)
 {
 	size_t want;
 
-	if (sb->len + extra + 1 < sb->len)
-		xmalloc((size_t)-1); /* overflow: let the allocator report it */
+	/*
+	 * len + extra + 1 past SIZE_MAX: no buffer can hold it.  Tested before
+	 * the sum, which can wrap to exactly len and look like room already
+	 * there; and ended here, as xalloc.c would, rather than by asking
+	 * malloc for SIZE_MAX (a sanitizer aborts on that request).
+	 */
+	if (extra > SIZE_MAX - 1 - sb->len) {
+		fprintf(stderr, "phaselab: out of memory (a buffer of %zu bytes cannot grow by %zu)\n",
+			sb->len, extra);
+		exit(3);
+	}
 	want = sb->len + extra + 1;
 	if (want <= sb->alloc)
 		return;

@@ -28,6 +28,7 @@ extern char strbuf_empty[];
 void strbuf_init(struct strbuf *sb, size_t hint);
 void strbuf_release(struct strbuf *sb);
 char *strbuf_detach(struct strbuf *sb, size_t *len);
+/* Room for extra more bytes and the NUL; past SIZE_MAX it exits as xalloc.h does. */
 void strbuf_grow(struct strbuf *sb, size_t extra);
 void strbuf_reset(struct strbuf *sb);
 void strbuf_setlen(struct strbuf *sb, size_t len);

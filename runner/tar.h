@@ -23,6 +23,9 @@ struct tar_entry {
  * is set and fn returns 2, the entry's contents (at most max_data bytes) are
  * read into data and fn is called again with data filled.  Returns 0, or
  * -1 when the file cannot be read or is not a tar archive (errno EINVAL).
+ * A malformed archive is not one: a wrong checksum, a negative size or one
+ * past the end of the file, a pax record that is not "LEN key=value\n"
+ * (the entries before the fault have been passed to fn).
  */
 typedef int (*tar_fn)(void *ctx, const struct tar_entry *e, const struct strbuf *data);
 int tar_walk(const char *path, tar_fn fn, void *ctx, size_t max_data);

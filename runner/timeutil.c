@@ -1,6 +1,7 @@
 #include "timeutil.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +36,16 @@ int parse_time(const char *s, long long *out)
 	long offset = 0;
 
 	if (*s == '@') {
-		long long v = strtoll(s + 1, &end, 10);
-		if (end == s + 1 || *end)
+		long long v;
+		time_t t;
+
+		errno = 0;
+		v = strtoll(s + 1, &end, 10);
+		if (end == s + 1 || *end || errno == ERANGE)
+			return -1;
+		/* a deadline is a date: seconds whose year does not fit a struct tm are none */
+		t = (time_t)v;
+		if ((long long)t != v || !gmtime_r(&t, &tm))
 			return -1;
 		*out = v;
 		return 0;
@@ -99,11 +108,17 @@ int parse_time(const char *s, long long *out)
 	return 0;
 }
 
-void format_time_utc(long long t, char *buf, size_t size)
+int format_time_utc(long long t, char *buf, size_t size)
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
 
-	gmtime_r(&tt, &tm);
-	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (!size)
+		return -1;
+	/* past what a struct tm holds there is no date to write, only garbage */
+	if ((long long)tt != t || !gmtime_r(&tt, &tm) || !strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm)) {
+		buf[0] = '\0';
+		return -1;
+	}
+	return 0;
 }

@@ -48,6 +48,38 @@ static char *read_fixture(const char *name, size_t *len)
 	return strbuf_detach(&sb, len);
 }
 
+/* 1 if s is valid UTF-8: no stray or missing continuation, overlong form or surrogate. */
+static int valid_utf8(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
+	while (*s) {
+		unsigned c = *s, need, cp, min;
+
+		if (c < 0x80) {
+			s++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			need = 1, cp = c & 0x1f, min = 0x80;
+		else if (c >= 0xe0 && c <= 0xef)
+			need = 2, cp = c & 0x0f, min = 0x800;
+		else if (c >= 0xf0 && c <= 0xf4)
+			need = 3, cp = c & 0x07, min = 0x10000;
+		else
+			return 0;
+		for (unsigned k = 1; k <= need; k++) {
+			if ((s[k] & 0xc0) != 0x80)
+				return 0;
+			cp = cp << 6 | (s[k] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		s += need + 1;
+	}
+	return 1;
+}
+
 /* What must hold for any parse, whatever the input. */
 static void check_invariants(const struct build_log *log)
 {
@@ -69,6 +101,10 @@ static void check_invariants(const struct build_log *log)
 
 		assert_non_null(st->instruction);
 		assert_non_null(st->output);
+		/* they become JSON evidence, which jansson only takes as UTF-8 */
+		assert_true(valid_utf8(st->instruction));
+		assert_true(valid_utf8(st->output));
+		assert_true(!st->stage || valid_utf8(st->stage));
 		assert_true(strlen(st->output) <= BUILDLOG_OUTPUT_MAX);
 		assert_false(st->ran && st->cached);
 		assert_int_equal(st->failed, (long)i == log->failed_step);
@@ -77,6 +113,7 @@ static void check_invariants(const struct build_log *log)
 			assert_true(*st->stage);
 	}
 	assert_true(failed <= 1);
+	assert_true(!log->error || valid_utf8(log->error));
 }
 
 static const char *instr_at(const struct build_log *log, long i)
@@ -745,6 +782,88 @@ static void test_huge_single_line(void **state)
 	free(line);
 }
 
+/*
+ * Regression (fixed): clean_line (runner/buildlog.c) kept every byte from 0x80 up
+ * and cut a long line at BUILDLOG_LINE_MAX bytes wherever that fell.  A
+ * Latin-1 "caf\xe9" in a RUN line, or a cut in the middle of a character,
+ * left invalid UTF-8 in the step, and build_step_json() (jansson) returned
+ * NULL for it: the failed step vanished from the evidence.  Invalid bytes
+ * become U+FFFD and the cut falls on a character boundary.
+ */
+#define FFFD "\xef\xbf\xbd"
+#define MARK " [line truncated]"
+
+static void test_utf8_regression(void **state)
+{
+	static const char legacy_tail[] = "\n ---> Running in 0123456789ab\nout\xff\n ---> 0123456789ab\n"
+					  "Successfully built 0123456789ab\n";
+	struct strbuf sb = STRBUF_INIT, want = STRBUF_INIT;
+	struct build_log log;
+	size_t prefix = strlen("Step 1/1 : ");
+
+	(void)state;
+	buildlog_init(&log);
+
+	/* Latin-1 in an instruction and in its output */
+	strbuf_addf(&sb, "Step 1/1 : RUN echo caf\xe9%s", legacy_tail);
+	assert_int_equal(buildlog_parse(&log, sb.buf, sb.len), 0);
+	check_invariants(&log);
+	assert_string_equal(log.steps[0].instruction, "RUN echo caf" FFFD);
+	assert_string_equal(log.steps[0].output, "out" FFFD "\n");
+
+	/* "\xc3\xa9" across the bound: the cut comes before it */
+	strbuf_reset(&sb);
+	strbuf_addstr(&sb, "Step 1/1 : RUN echo ");
+	while (sb.len < BUILDLOG_LINE_MAX - 1)
+		strbuf_addch(&sb, 'a');
+	strbuf_addstr(&sb, "\xc3\xa9tail");
+	strbuf_addstr(&sb, legacy_tail);
+	assert_int_equal(buildlog_parse(&log, sb.buf, sb.len), 0);
+	check_invariants(&log);
+	strbuf_add(&want, sb.buf + prefix, BUILDLOG_LINE_MAX - 1 - prefix);
+	strbuf_addstr(&want, MARK);
+	assert_string_equal(log.steps[0].instruction, want.buf);
+
+	/* ending exactly at the bound, it is kept whole */
+	strbuf_reset(&sb);
+	strbuf_addstr(&sb, "Step 1/1 : RUN echo ");
+	while (sb.len < BUILDLOG_LINE_MAX - 2)
+		strbuf_addch(&sb, 'a');
+	strbuf_addstr(&sb, "\xc3\xa9");
+	strbuf_addstr(&sb, legacy_tail);
+	assert_int_equal(buildlog_parse(&log, sb.buf, sb.len), 0);
+	check_invariants(&log);
+	assert_int_equal(strlen(log.steps[0].instruction), BUILDLOG_LINE_MAX - prefix);
+	assert_memory_equal(log.steps[0].instruction + BUILDLOG_LINE_MAX - prefix - 2, "\xc3\xa9", 3);
+
+	/* invalid bytes grow threefold: still bounded, still cut between characters */
+	strbuf_reset(&sb);
+	strbuf_addstr(&sb, "Step 1/1 : RUN echo ");
+	for (int i = 0; i < BUILDLOG_LINE_MAX; i++)
+		strbuf_addch(&sb, '\xff');
+	strbuf_addstr(&sb, legacy_tail);
+	assert_int_equal(buildlog_parse(&log, sb.buf, sb.len), 0);
+	check_invariants(&log);
+	assert_true(strlen(log.steps[0].instruction) <= BUILDLOG_LINE_MAX - prefix + strlen(MARK));
+	assert_true(strlen(log.steps[0].instruction) > BUILDLOG_LINE_MAX - prefix - 3);
+	assert_non_null(strstr(log.steps[0].instruction, FFFD MARK));
+
+	/* BuildKit: the step's name and its output */
+	strbuf_reset(&sb);
+	strbuf_addstr(&sb, "#1 [internal] load build definition from Dockerfile\n"
+		      "#5 [2/2] RUN echo caf\xe9\n#5 0.101 caf\xe9 \xed\xa0\x80\n#5 DONE 0.1s\n");
+	assert_int_equal(buildlog_parse(&log, sb.buf, sb.len), 0);
+	check_invariants(&log);
+	assert_int_equal(log.nsteps, 1);
+	assert_string_equal(log.steps[0].instruction, "RUN echo caf" FFFD);
+	/* a surrogate is invalid too: one U+FFFD per maximal invalid subpart */
+	assert_string_equal(log.steps[0].output, "caf" FFFD " " FFFD FFFD FFFD "\n");
+
+	buildlog_release(&log);
+	strbuf_release(&sb);
+	strbuf_release(&want);
+}
+
 /* Megabytes of output: each step keeps its last BUILDLOG_OUTPUT_MAX bytes. */
 static void test_huge_output(void **state)
 {
@@ -896,6 +1015,7 @@ int main(void)
 		cmocka_unit_test(test_buildkit_platform_label),
 		cmocka_unit_test(test_carriage_returns),
 		cmocka_unit_test(test_huge_single_line),
+		cmocka_unit_test(test_utf8_regression), /* regression, see above */
 		cmocka_unit_test(test_huge_output),
 		cmocka_unit_test(test_too_many_steps),
 		cmocka_unit_test(test_lookups),

@@ -314,6 +314,43 @@ static void test_regression_blank_fields(void **state)
 	assert_int_equal(failed, 0);
 }
 
+/*
+ * Regression (fixed): a bad learner id went into its problem as it was, and a
+ * quoted field can hold anything: a newline made one problem two lines
+ * (problems are one per line), an escape sequence reached the teacher's
+ * terminal, and the cut at 80 bytes could split a character.  The id is
+ * now cut on a character boundary with a marker and made inert on one line
+ * (escape_term: newlines become spaces, escape sequences go, other
+ * controls become U+FFFD).
+ */
+#define A79 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+
+static const struct row escape_rows[] = {
+	{ "a newline in a quoted learner", "learner,repo\n\"alice\nbob\",/srv/a\ncarol,c\n", 1,
+	  { { "carol", "c", NULL, 4 } }, { FILE_NAME ":2: learner 'alice bob' is not an id", NULL } },
+	{ "CRLF and a tab", "learner,repo\n\"al\tice\r\nx\",a\n", 1, { { NULL } },
+	  { FILE_NAME ":2: learner 'al      ice x' is not an id", NULL } },
+	{ "an escape sequence", "learner,repo\n\"\x1b]0;owned\x07\x1b[2Jbob!\",a\n", 1, { { NULL } },
+	  { FILE_NAME ":2: learner 'bob!' is not an id", NULL } },
+	{ "other controls", "learner,repo\nbo\x01" "b\x7f,a\n", 1, { { NULL } },
+	  { FILE_NAME ":2: learner 'bo\xef\xbf\xbd" "b\xef\xbf\xbd' is not an id", NULL } },
+	{ "invalid UTF-8", "learner,repo\nbob\xe9,a\n", 1, { { NULL } },
+	  { FILE_NAME ":2: learner 'bob\xef\xbf\xbd' is not an id", NULL } },
+	{ "cut before a character", "learner,repo\n" A79 "\xc3\xa9" "bcdef,a\n", 1, { { NULL } },
+	  { FILE_NAME ":2: learner '" A79 "\xe2\x80\xa6 [truncated, 7 more bytes]' is not an id", NULL } },
+};
+
+static void test_regression_escaped_problems(void **state)
+{
+	size_t failed = 0;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(escape_rows); i++)
+		failed += !check_row(&escape_rows[i]);
+	/* Regression (fixed): roster_parse (runner/roster.c) quotes learner text raw */
+	assert_int_equal(failed, 0);
+}
+
 /* The length given counts, not a NUL: text after it is not read. */
 static void test_length(void **state)
 {
@@ -427,6 +464,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_regression_blank_fields),
+		cmocka_unit_test(test_regression_escaped_problems), /* regression, see above */
 		cmocka_unit_test(test_length),
 		cmocka_unit_test(test_many),
 		cmocka_unit_test(test_valid_id),

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "strbuf.h"
 
@@ -177,6 +179,71 @@ static void test_grow(void **state)
 	assert_int_equal(sb.len, 1003);
 	assert_sane(&sb);
 	strbuf_release(&sb);
+}
+
+/*
+ * Regression (fixed): strbuf_grow's overflow test, len + extra + 1 < len, misses
+ * the sum that wraps to exactly len (extra == SIZE_MAX): it returned as if
+ * the room were there, and strbuf_add then copied SIZE_MAX bytes (tar.c's
+ * pax reader did, with a record length of -1).  Growing past SIZE_MAX must
+ * end the program as an allocation failure does: status 3 and a message.
+ */
+struct grow_row {
+	const char *contents;
+	size_t extra;
+};
+
+static const struct grow_row grow_overflow_rows[] = {
+	{ "", SIZE_MAX },          /* wraps to 0: the empty string */
+	{ "abc", SIZE_MAX },       /* wraps to exactly len */
+	{ "abc", SIZE_MAX - 3 },   /* wraps to 0 */
+	{ "abc", SIZE_MAX - 2 },   /* wraps to 1 */
+};
+
+/* Run strbuf_grow in a child; its exit status (-1: it did not exit) and stderr. */
+static int grow_in_child(const struct grow_row *r, char *err, size_t size)
+{
+	int fds[2], status;
+	ssize_t n, got = 0;
+	pid_t pid;
+
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		struct strbuf sb = STRBUF_INIT;
+
+		dup2(fds[1], 2);
+		close(fds[0]);
+		strbuf_addstr(&sb, r->contents);
+		strbuf_grow(&sb, r->extra);
+		_exit(0); /* it came back: the bug */
+	}
+	close(fds[1]);
+	while (got < (ssize_t)size - 1 && (n = read(fds[0], err + got, size - 1 - (size_t)got)) > 0)
+		got += n;
+	err[got] = '\0';
+	close(fds[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void test_grow_overflow_regression(void **state)
+{
+	int wrong = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(grow_overflow_rows) / sizeof(grow_overflow_rows[0]); i++) {
+		const struct grow_row *r = &grow_overflow_rows[i];
+		char err[256];
+		int rc = grow_in_child(r, err, sizeof(err));
+
+		if (rc != 3 || strncmp(err, "phaselab: out of memory", 23)) {
+			print_error("'%s' grown by %zu: exit %d, stderr \"%s\"\n", r->contents, r->extra, rc, err);
+			wrong++;
+		}
+	}
+	assert_int_equal(wrong, 0);
 }
 
 static void test_detach(void **state)
@@ -384,6 +451,7 @@ int main(void)
 		cmocka_unit_test(test_add_binary),
 		cmocka_unit_test(test_addf),
 		cmocka_unit_test(test_grow),
+		cmocka_unit_test(test_grow_overflow_regression), /* regression, see above */
 		cmocka_unit_test(test_detach),
 		cmocka_unit_test(test_rtrim),
 		cmocka_unit_test(test_rtrim_keeps_nul_regression), /* regression, see above */

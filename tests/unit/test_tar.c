@@ -3,7 +3,8 @@
  * in a scratch folder, in each format tar.h says it understands: plain,
  * ustar name prefixes, GNU long names ('L', 'K'), pax path/linkpath records
  * and a pax global header.  Then a file's data, stopping early, and files
- * that are not tar archives.
+ * that are not tar archives.  Malformed archives no tar writes (a pax record
+ * without its newline, a size past the end) are made block by block here.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "strbuf.h"
@@ -485,6 +487,268 @@ static void test_not_tar_forged(void **state)
 	assert_int_equal(wrong, 0);
 }
 
+/* ---- archives made block by block --------------------------------------- */
+
+#define BLOCK 512
+
+/* Write the checksum of header h: its bytes summed with the field as spaces. */
+static void set_checksum(unsigned char *h)
+{
+	unsigned sum = 0;
+
+	memset(h + 148, ' ', 8);
+	for (int i = 0; i < BLOCK; i++)
+		sum += h[i];
+	snprintf((char *)h + 148, 8, "%06o", sum);
+	h[155] = ' ';
+}
+
+/* Append a ustar header for name, type and size (octal) to ar. */
+static unsigned char *add_header(struct strbuf *ar, const char *name, char type, unsigned long long size)
+{
+	unsigned char h[BLOCK];
+	char num[24];
+
+	memset(h, 0, sizeof(h));
+	snprintf((char *)h, 100, "%s", name);
+	memcpy(h + 100, "0000644", 8);
+	memcpy(h + 108, "0000000", 8);
+	memcpy(h + 116, "0000000", 8);
+	assert_true(size <= 077777777777ULL); /* 11 octal digits: larger ones are set by hand */
+	snprintf(num, sizeof(num), "%011llo", size);
+	memcpy(h + 124, num, 12);
+	memcpy(h + 136, "00000000000", 12);
+	h[156] = (unsigned char)type;
+	memcpy(h + 257, "ustar", 6);
+	memcpy(h + 263, "00", 2);
+	set_checksum(h);
+	strbuf_add(ar, h, sizeof(h));
+	return (unsigned char *)ar->buf + ar->len - BLOCK;
+}
+
+/* Append data padded to a whole block. */
+static void add_data(struct strbuf *ar, const char *data, size_t len)
+{
+	strbuf_add(ar, data, len);
+	while (ar->len % BLOCK)
+		strbuf_addch(ar, '\0');
+}
+
+/* Append the two zero blocks and write ar to name in the scratch folder. */
+static void write_archive(const char *name, struct strbuf *ar)
+{
+	char *path = in_tmp(name);
+	FILE *f;
+
+	for (int i = 0; i < 2 * BLOCK; i++)
+		strbuf_addch(ar, '\0');
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(ar->buf, 1, ar->len, f), ar->len);
+	assert_int_equal(fclose(f), 0);
+	free(path);
+}
+
+/*
+ * What a malformed archive must give: rc, the entries fn saw, the first
+ * one's name.  The walk runs in a child, with a callback that asserts
+ * nothing and stops at 100 entries, under a 10 s alarm: a crash, a read
+ * out of bounds or a walk that never ends is a failure here, not the end
+ * of the test program.
+ */
+struct child_walk {
+	size_t n;
+	char first[64];
+};
+
+static int count_entry(void *vctx, const struct tar_entry *e, const struct strbuf *data)
+{
+	struct child_walk *w = vctx;
+
+	if (data)
+		return 0;
+	if (!w->n++)
+		snprintf(w->first, sizeof(w->first), "%s", e->name);
+	return w->n >= 100 ? 1 : 2;
+}
+
+static int walk_in_child(const char *label, const char *archive, int want_rc, size_t want_n,
+			 const char *want_first)
+{
+	char *path = in_tmp(archive);
+	int status;
+	pid_t pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		struct child_walk w = { 0, "" };
+		int rc, e, ok;
+
+		alarm(10);
+		errno = 0;
+		rc = tar_walk(path, count_entry, &w, 64);
+		e = errno;
+		ok = rc == want_rc && (rc == 0 || e == EINVAL) && w.n == want_n &&
+		     (!want_first || !strcmp(w.first, want_first));
+		if (!ok)
+			print_error("%s: rc %d, errno %d, %zu entries (first '%s'); want rc %d%s, %zu entries "
+				    "(first '%s')\n", label, rc, e, w.n, w.first, want_rc, want_rc ? " EINVAL" : "",
+				    want_n, want_first ? want_first : "");
+		_exit(ok ? 0 : 1);
+	}
+	free(path);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (WIFSIGNALED(status)) {
+		print_error("%s: the walk died of signal %d (%s)\n", label, WTERMSIG(status),
+			    strsignal(WTERMSIG(status)));
+		return 0;
+	}
+	return WIFEXITED(status) && !WEXITSTATUS(status);
+}
+
+/*
+ * Regression (fixed): pax_apply (runner/tar.c) trusted each record's length.  Without
+ * its newline the value was 1 byte shorter than nothing (strbuf_add of
+ * SIZE_MAX: a crash), a length shorter than its own digits made memchr
+ * read without bound, and a length past LONG_MAX overflowed a pointer.
+ * A pax header whose records are not "LEN key=value\n", each inside its
+ * data, makes the archive malformed: -1, EINVAL, the entry not passed on.
+ */
+struct pax_row {
+	const char *records;
+	const char *name;  /* the entry's name, NULL: malformed */
+};
+
+static const struct pax_row pax_rows[] = {
+	{ "14 path=a/b/c\n", "a/b/c" },
+	{ "12 path=x/y\n14 path=a/b/c\n", "a/b/c" },              /* the last one wins */
+	{ "19 comment=a=b c d\n12 path=x/y\n", "x/y" },          /* '=' in a value */
+	{ "17 path=/./etc/x\n", "etc/x" },
+	{ "14 path=a/b/cX", NULL },                              /* no newline */
+	{ "14 path=a/b/c", NULL },                               /* the data ends first */
+	{ "1 path=x\n", NULL },                                  /* shorter than its digits */
+	{ "2 path=x\n", NULL },
+	{ "4 a\n", NULL },                                       /* no room for "k=\n" */
+	{ "0 path=x\n", NULL },
+	{ "99 path=x\n", NULL },                                 /* past the data */
+	{ "99999999999999999999999 path=x\n", NULL },            /* past any length */
+	{ "8 pathx\n", NULL },                                   /* no '=' */
+	{ "6 =ab\n", NULL },                                     /* no key */
+	{ "9path=ab\n", NULL },                                  /* no space */
+	{ " 9 path=a\n", NULL },                                 /* no length */
+	{ "12 path=x/y\n5 a=b", NULL },                          /* a bad record after a good one */
+};
+
+static void test_pax_malformed_regression(void **state)
+{
+	int wrong = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(pax_rows) / sizeof(pax_rows[0]); i++) {
+		const struct pax_row *r = &pax_rows[i];
+		struct strbuf ar = STRBUF_INIT;
+		char label[80];
+
+		add_header(&ar, "PaxHeaders/orig.txt", 'x', strlen(r->records));
+		add_data(&ar, r->records, strlen(r->records));
+		add_header(&ar, "orig.txt", '0', 5);
+		add_data(&ar, "hello", 5);
+		write_archive("pax.tar", &ar);
+		snprintf(label, sizeof(label), "pax row %zu", i);
+		wrong += !walk_in_child(label, "pax.tar", r->name ? 0 : -1, r->name ? 1 : 0, r->name);
+		strbuf_release(&ar);
+	}
+	assert_int_equal(wrong, 0);
+}
+
+/*
+ * Regression (fixed): tar_walk (runner/tar.c) took any size.  A base-256 size that
+ * wraps off_t seeked back to the same header, for ever; one past the end of
+ * the file seeked beyond it and the walk ended as if the archive had; one
+ * wider than 64 bits wrapped to a small number.  Each is malformed.
+ */
+struct size_row {
+	const char *label;
+	unsigned char field[12];  /* the size field; all zero: octal 5 */
+	int rc;
+	size_t entries;
+};
+
+static const struct size_row size_rows[] = {
+	{ "octal 5", { 0 }, 0, 2 },
+	{ "base-256 5", { 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5 }, 0, 2 },
+	{ "base-256 -512, back to the header",
+	  { 0x80, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe, 0x00 }, -1, 0 },
+	{ "base-256 negative", { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfb }, -1, 0 },
+	{ "base-256 past 64 bits", { 0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 5 }, -1, 0 },
+	{ "base-256 flag bits", { 0x81, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5 }, -1, 0 },
+	{ "octal 8 GiB, past the end", { '7', '7', '7', '7', '7', '7', '7', '7', '7', '7', '7', 0 }, -1, 0 },
+	{ "base-256 4 GiB, past the end", { 0x80, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0 }, -1, 0 },
+};
+
+static void test_size_regression(void **state)
+{
+	int wrong = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(size_rows) / sizeof(size_rows[0]); i++) {
+		const struct size_row *r = &size_rows[i];
+		struct strbuf ar = STRBUF_INIT;
+		unsigned char *h = add_header(&ar, "big.bin", '0', 5);
+
+		if (r->field[0]) {
+			memcpy(h + 124, r->field, 12);
+			set_checksum(h);
+		}
+		add_data(&ar, "hello", 5);
+		add_header(&ar, "after.txt", '0', 0);
+		write_archive("size.tar", &ar);
+		wrong += !walk_in_child(r->label, "size.tar", r->rc, r->entries, r->entries ? "big.bin" : NULL);
+		strbuf_release(&ar);
+	}
+	assert_int_equal(wrong, 0);
+}
+
+/*
+ * Regression (fixed): names lost their leading "./" and then their leading "/", once
+ * each: "/./etc/passwd" stayed "./etc/passwd", and a check looking for
+ * "etc/passwd" missed it.  Any mix of the two goes.
+ */
+static const struct { const char *in, *out; } name_rows[] = {
+	{ "/./etc/passwd", "etc/passwd" },
+	{ ".//etc/passwd", "etc/passwd" },
+	{ "/././/./etc/passwd", "etc/passwd" },
+	{ "//etc/passwd", "etc/passwd" },
+	{ "./", "" },
+	{ ".hidden/./x", ".hidden/./x" },   /* only the front */
+	{ "../x", "../x" },
+};
+
+static void test_name_mixed_prefixes_regression(void **state)
+{
+	int wrong = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(name_rows) / sizeof(name_rows[0]); i++) {
+		struct strbuf ar = STRBUF_INIT;
+		struct walk w = { 0 };
+
+		add_header(&ar, name_rows[i].in, '0', 0);
+		write_archive("names.tar", &ar);
+		walk_archive("names.tar", &w, 0);
+		assert_int_equal(w.n, 1);
+		if (strcmp(w.e[0].name, name_rows[i].out)) {
+			print_error("'%s': '%s', want '%s'\n", name_rows[i].in, w.e[0].name, name_rows[i].out);
+			wrong++;
+		}
+		strbuf_release(&ar);
+	}
+	assert_int_equal(wrong, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -497,6 +761,9 @@ int main(void)
 		cmocka_unit_test(test_stop),
 		cmocka_unit_test(test_not_tar),
 		cmocka_unit_test(test_not_tar_forged), /* regression, see above */
+		cmocka_unit_test(test_pax_malformed_regression), /* regression, see above */
+		cmocka_unit_test(test_size_regression), /* regression, see above */
+		cmocka_unit_test(test_name_mixed_prefixes_regression), /* regression, see above */
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

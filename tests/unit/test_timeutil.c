@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -357,6 +358,34 @@ static void test_regression_date_without_time(void **state)
 	assert_int_equal(count_accepted(date_only_rows, ARRAY_SIZE(date_only_rows)), 0);
 }
 
+/*
+ * Regression (fixed): "@N" was read with strtoll and ERANGE unchecked, so
+ * "@99999999999999999999" was LLONG_MAX, and any N was taken, although past
+ * about 2^31 years gmtime() has no date for it: `grade` then printed the
+ * deadline from an uninitialised struct tm.  Seconds that are no date are
+ * refused.
+ */
+static const char *const seconds_rows[] = {
+	"@99999999999999999999",            /* past LLONG_MAX: strtoll says ERANGE */
+	"@-99999999999999999999",
+	"@9223372036854775807",             /* LLONG_MAX itself: no year holds it */
+	"@-9223372036854775808",
+	"@99999999999999999",               /* a year past INT_MAX */
+};
+
+static void test_regression_seconds_out_of_range(void **state)
+{
+	long long got = -12345;
+
+	(void)state;
+	/* Regression (fixed): parse_time (runner/timeutil.c) accepts every one of these */
+	assert_int_equal(count_accepted(seconds_rows, ARRAY_SIZE(seconds_rows)), 0);
+	/* the largest still is a date, in a year with many digits */
+	assert_int_equal(parse_time("@253402300799", &got), 0);
+	assert_int_equal(got, 253402300799LL);
+	assert_int_equal(parse_time("@-62135596800", &got), 0);
+}
+
 /* ---- format_time_utc ---------------------------------------------------- */
 
 struct format_row {
@@ -417,9 +446,42 @@ static void test_format_utc(void **state)
 	/* exactly the room it needs: 20 characters and the NUL */
 	{
 		char buf[21];
-		format_time_utc(1795219140, buf, sizeof(buf));
+		assert_int_equal(format_time_utc(1795219140, buf, sizeof(buf)), 0);
 		assert_string_equal(buf, "2026-11-20T23:59:00Z");
 	}
+}
+
+/*
+ * Regression (fixed): format_time_utc ignored gmtime_r failing (no year holds
+ * the seconds) and wrote whatever the uninitialised struct tm held, or
+ * nothing at all when strftime found no room.  It returns -1 and leaves an
+ * empty string, which a caller that ignores the -1 prints as no time.
+ */
+static const long long unformattable[] = { LLONG_MAX, LLONG_MIN, 99999999999999999LL, -99999999999999999LL };
+
+static void test_format_utc_failure_regression(void **state)
+{
+	char buf[64];
+	int wrong = 0;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(unformattable); i++) {
+		int rc;
+
+		memset(buf, 'x', sizeof(buf));
+		rc = format_time_utc(unformattable[i], buf, sizeof(buf));
+		if (rc != -1 || buf[0]) {
+			print_error("%lld: rc %d, \"%.63s\"; want -1, \"\"\n", unformattable[i], rc, buf);
+			wrong++;
+		}
+	}
+	/* too small a buffer: empty, never a time cut short */
+	memset(buf, 'x', sizeof(buf));
+	assert_int_equal(format_time_utc(1795219140, buf, 20), -1);
+	assert_string_equal(buf, "");
+	assert_int_equal(format_time_utc(1795219140, buf, 0), -1);
+	assert_int_equal(buf[0], '\0');
+	assert_int_equal(wrong, 0);
 }
 
 /* ---- rfc3339_now -------------------------------------------------------- */
@@ -503,7 +565,9 @@ int main(void)
 		cmocka_unit_test(test_regression_impossible_dates),
 		cmocka_unit_test(test_regression_malformed_offsets),
 		cmocka_unit_test(test_regression_date_without_time),
+		cmocka_unit_test(test_regression_seconds_out_of_range),
 		cmocka_unit_test(test_format_utc),
+		cmocka_unit_test(test_format_utc_failure_regression), /* regression, see above */
 		cmocka_unit_test(test_rfc3339_now),
 		cmocka_unit_test(test_now_ms),
 	};
