@@ -1,7 +1,8 @@
 # phaselab: `make` builds bin/phaselab, `make test` runs the unit tests,
 # `make integration` the tests against a real engine, `make images` prepares
 # the base images, `make check-sanitizers` runs the unit tests under ASan and
-# UBSan and the fuzzers.  Quiet unless V=1.
+# UBSan and the fuzzers, `make check` all of them (what CI runs).  Quiet
+# unless V=1.
 
 CC      ?= cc
 PKGS    := libgit2 jansson libcurl
@@ -59,13 +60,16 @@ test: bin/phaselab unit
 unit: $(TEST_BIN)
 	$(Q)tests/run-unit $(TEST_BIN)
 
-# Integration tests: a real engine, both builders, the bundled lab, and
-# interruptions at many moments of a run.
+# Integration tests: a real engine, both builders, the bundled lab,
+# interruptions at many moments of a run, hostile submissions and engine
+# faults, and a learner's walk through the phases under a terminal.
 integration: bin/phaselab $(TOOL_BIN)
 	$(Q)tests/integration/run
 	$(Q)tests/integration/interrupts
 	$(Q)tests/integration/environment
 	$(Q)tests/integration/grade
+	$(Q)tests/integration/walk
+	$(Q)tests/integration/hostile
 
 # The main job on the bundled lab: the reference solution of phase 3,
 # assembled from labs/service and its overlay, checked for real.
@@ -74,8 +78,9 @@ demo: bin/phaselab
 	$(Q)labs/assemble --solution 3 $(B)/lab/03-containerization >/dev/null
 	$(Q)bin/phaselab check --phase 3 --dir $(B)/lab/03-containerization
 
-# Everything CI runs.
-check: test integration
+# Everything CI runs: the unit tests, the same under the sanitizers with the
+# fuzzers for a bounded time, then the engine tests.
+check: test check-sanitizers integration
 
 # Base images: pulled where a registry answers, else built as local stand-ins.
 images:

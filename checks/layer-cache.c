@@ -267,8 +267,8 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 
 	if (timed_out) {
 		/* the first build finished; a rebuild that re-runs a step forever is the Dockerfile's doing */
-		result_set(res, CHECK_FAIL, "the rebuild after editing '%s' did not finish within the phase's "
-			   "%.0f s build time limit", st->edited, ctx->phase->build_timeout_ms / 1000.0);
+		result_set(res, CHECK_FAIL, "the rebuild after editing '%s' did not finish within %.0f s, the "
+			   "phase's build time limit", st->edited, ctx->phase->build_timeout_ms / 1000.0);
 		result_hint(res, "a step that never ends re-ran after a source-only edit: copy the source after "
 			    "the `%s` step, and make sure no RUN step waits forever", needle);
 		goto out;

@@ -27,6 +27,14 @@ struct cmd_entry {
 extern const struct cmd_entry cmd_check_entry;
 extern const struct cmd_entry cmd_grade_entry;
 extern const struct cmd_entry cmd_report_entry;
+extern const struct cmd_entry cmd_init_entry;
+extern const struct cmd_entry cmd_status_entry;
+extern const struct cmd_entry cmd_list_entry;
+extern const struct cmd_entry cmd_show_entry;
+extern const struct cmd_entry cmd_next_entry;
+extern const struct cmd_entry cmd_hint_entry;
+extern const struct cmd_entry cmd_watch_entry;
+extern const struct cmd_entry cmd_reset_entry;
 
 /* "phaselab: " + message on stderr; returns status. */
 int cmd_fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -42,6 +42,13 @@ struct git_pick {
 int git_pick_commit(const char *path, const char *branch, int has_deadline, long long deadline, int late_ok,
 		    struct git_pick *pick, struct strbuf *err);
 
+/*
+ * Make dir a repository and commit everything in it (what .gitignore
+ * allows) as its first commit, authored by the user's git identity or a
+ * stand-in.  Returns 0, or -1 with a message in err.
+ */
+int git_init_commit(const char *dir, const char *message, struct strbuf *err);
+
 /* Check commit out in the clone at path, detached, discarding any local change. */
 int git_checkout_commit(const char *path, const char *commit, struct strbuf *err);
 

@@ -244,7 +244,7 @@ static void add_summary(struct strbuf *sb, const struct report *r, int color)
 	}
 }
 
-int report_write_text(const struct report *r, FILE *out, int color)
+static int write_text(const struct report *r, FILE *out, int color, int whole)
 {
 	struct strbuf sb = STRBUF_INIT;
 	int points_width = 0, ret = 0;
@@ -257,14 +257,26 @@ int report_write_text(const struct report *r, FILE *out, int color)
 			points_width = n;
 	}
 
-	add_header(&sb, r);
+	if (whole)
+		add_header(&sb, r);
 	for (i = 0; i < r->nchecks; i++)
 		add_check(&sb, &r->checks[i], points_width, color);
-	add_summary(&sb, r, color);
+	if (whole)
+		add_summary(&sb, r, color);
 
 	/* one write: a report is not printed halfway on an early error */
 	if (fwrite(sb.buf, 1, sb.len, out) != sb.len || fflush(out) || ferror(out))
 		ret = -1;
 	strbuf_release(&sb);
 	return ret;
+}
+
+int report_write_text(const struct report *r, FILE *out, int color)
+{
+	return write_text(r, out, color, 1);
+}
+
+int report_write_text_checks(const struct report *r, FILE *out, int color)
+{
+	return write_text(r, out, color, 0);
 }

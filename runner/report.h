@@ -69,6 +69,8 @@ void report_tally(struct report *r);
  * no NO_COLOR).
  */
 int report_write_text(const struct report *r, FILE *out, int color);
+/* The check lines alone, without the header and the score (a step's verification). */
+int report_write_text_checks(const struct report *r, FILE *out, int color);
 int report_write_json(const struct report *r, FILE *out);
 
 /*

@@ -185,7 +185,7 @@ struct broken_row {
 static const struct broken_row broken_rows[] = {
 	{ "unknown-key", "colour", ": unknown key (known: schema, id, number, title," },
 	{ "unknown-check-key", "checks[2].retries", ": unknown key (known: id, title, kind, points, timeout_s, params, hints)" },
-	{ "unknown-param", "checks[1].params.max_gb", ": unknown key (known: max_mb, baseline_mb, baseline_from, min_reduction_percent)" },
+	{ "unknown-param", "checks[1].params.max_gb", ": unknown key (known: max_mb, record, baseline_mb, baseline_from, min_reduction_percent)" },
 	{ "pass-mark-string", "pass_mark", ": must be an integer" },
 	{ "number-zero", "number", ": 0 is out of range (1 to 99)" },
 	{ "port-out-of-range", "container.port", ": 70000 is out of range (1 to 65535)" },
@@ -349,25 +349,12 @@ static void add_phase(const char *id, const char *json)
 static int find_setup(void **state)
 {
 	const char *base = getenv("TMPDIR");
-	struct strbuf real = STRBUF_INIT;
-	char *file = real_phase();
-	FILE *f;
-	char buf[4096];
-	size_t n;
 
 	(void)state;
 	snprintf(find_root, sizeof(find_root), "%s/phaselab-phases-XXXXXX", base && *base ? base : "/tmp");
 	if (!mkdtemp(find_root))
 		return -1;
-	f = fopen(file, "r");
-	free(file);
-	if (!f)
-		return -1;
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		strbuf_add(&real, buf, n);
-	fclose(f);
-	add_phase("03-containerization", real.buf);
-	strbuf_release(&real);
+	add_phase("03-containerization", SMALL_PHASE("03-containerization", 3));
 	add_phase("04-compose", SMALL_PHASE("04-compose", 4));
 	add_phase("05-extra-a", SMALL_PHASE("05-extra-a", 5));
 	add_phase("05-extra-b", SMALL_PHASE("05-extra-b", 5));

@@ -1,0 +1,277 @@
+/*
+ * Tests for the learner's progress (runner/progress.c): the state machine
+ * over the phases of tests/fixtures/phase-sets/good and the steps of
+ * tests/fixtures/phases/good-steps, and the file: a round trip, atomic
+ * replacement, and refusals of damaged or hand-edited files naming the key.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fsutil.h"
+#include "progress.h"
+#include "xalloc.h"
+
+static const char *repo_root(void)
+{
+	const char *r = getenv("PHASELAB_ROOT");
+	return r && *r ? r : ".";
+}
+
+static char tmpdir[64];
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/phaselab-test-progress.XXXXXX");
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	return remove_tree(tmpdir);
+}
+
+static char *tmpfile_(const char *name)
+{
+	return xasprintf("%s/%s", tmpdir, name);
+}
+
+static void load_set(struct phase_set *set)
+{
+	struct strbuf err = STRBUF_INIT;
+	char *root = xasprintf("%s/tests/fixtures/phase-sets/good", repo_root());
+
+	if (phase_set_load(root, set, &err) < 0)
+		fail_msg("%s", err.buf);
+	free(root);
+	strbuf_release(&err);
+}
+
+static void load_steps_phase(struct phase *ph)
+{
+	struct strbuf err = STRBUF_INIT;
+	char *file = xasprintf("%s/tests/fixtures/phases/good-steps/phase.json", repo_root());
+
+	if (phase_load_file(file, ph, &err) < 0)
+		fail_msg("%s", err.buf);
+	free(file);
+	strbuf_release(&err);
+}
+
+/* A report with the given checks, each "id:status", passed when every one passes. */
+static void make_report(struct report *r, const char *const *rows, size_t n)
+{
+	memset(r, 0, sizeof(*r));
+	r->checks = xcalloc(n, sizeof(*r->checks));
+	r->nchecks = n;
+	for (size_t i = 0; i < n; i++) {
+		const char *colon = strchr(rows[i], ':');
+		struct check_result *c = &r->checks[i];
+
+		c->id = xstrndup(rows[i], (size_t)(colon - rows[i]));
+		c->kind = xstrdup(!strcmp(c->id, "size") ? "image-size" : "other");
+		c->status = !strcmp(colon + 1, "pass") ? CHECK_PASS : CHECK_FAIL;
+		c->max_points = 10;
+		c->points = c->status == CHECK_PASS ? 10 : 0;
+		c->evidence = !strcmp(c->id, "size") ? json_pack("{s:I}", "bytes", (json_int_t)123000000) :
+						       json_object();
+		c->message = xstrdup("m");
+	}
+	r->pass_mark = 10 * (int)n;
+	report_tally(r);
+}
+
+static void test_states(void **state)
+{
+	struct phase_set set;
+	struct progress pg;
+	struct strbuf err = STRBUF_INIT;
+	const char *needs = NULL;
+	char *file = tmpfile_("none.json");
+
+	(void)state;
+	load_set(&set);
+	/* no file: a fresh start, the first phase open and the rest locked */
+	assert_int_equal(progress_load(file, &pg, &err), 0);
+	assert_int_equal(progress_state(&pg, &set, &set.phases[0], NULL), PHASE_OPEN);
+	assert_int_equal(progress_state(&pg, &set, &set.phases[1], &needs), PHASE_LOCKED);
+	assert_string_equal(needs, "01-first");
+	assert_ptr_equal(progress_current(&pg, &set), &set.phases[0]);
+
+	/* the first passes: the second opens; the tenth still waits for the second */
+	progress_phase(&pg, "01-first", 1)->passed_at = xstrdup("2026-11-23T10:00:00Z");
+	assert_int_equal(progress_state(&pg, &set, &set.phases[0], NULL), PHASE_PASSED);
+	assert_int_equal(progress_state(&pg, &set, &set.phases[1], NULL), PHASE_OPEN);
+	assert_int_equal(progress_state(&pg, &set, &set.phases[2], &needs), PHASE_LOCKED);
+	assert_string_equal(needs, "02-second");
+	assert_ptr_equal(progress_current(&pg, &set), &set.phases[1]);
+
+	progress_phase(&pg, "02-second", 1)->passed_at = xstrdup("2026-11-23T11:00:00Z");
+	progress_phase(&pg, "10-tenth", 1)->passed_at = xstrdup("2026-11-23T12:00:00Z");
+	assert_null(progress_current(&pg, &set));
+	progress_release(&pg);
+	phase_set_release(&set);
+	strbuf_release(&err);
+	free(file);
+}
+
+static void test_steps_advance(void **state)
+{
+	static const char *const step1_fail[] = { "builds:fail" };
+	static const char *const step1_pass[] = { "builds:pass" };
+	static const char *const step2_fail[] = { "builds:pass", "size:pass", "noshell:fail" };
+	static const char *const step2_pass[] = { "builds:pass", "size:pass", "noshell:pass" };
+	unsigned char only[3];
+	struct phase ph;
+	struct progress pg = { 0 };
+	struct report r;
+
+	(void)state;
+	load_steps_phase(&ph);
+	assert_int_equal(progress_step(&pg, &ph), 0);
+	/* step 1 verifies its checks; step 2 verifies its own and step 1's */
+	progress_step_checks(&ph, 0, only);
+	assert_memory_equal(only, ((unsigned char[]){ 1, 0, 0 }), 3);
+	progress_step_checks(&ph, 1, only);
+	assert_memory_equal(only, ((unsigned char[]){ 1, 1, 1 }), 3);
+
+	make_report(&r, step1_fail, 1);
+	assert_int_equal(progress_record(&pg, &ph, 0, &r, "t1"), STEP_NOT_DONE);
+	assert_int_equal(progress_step(&pg, &ph), 0);
+	report_release(&r);
+
+	progress_set_hint_level(progress_phase(&pg, ph.id, 1), "builds", 2);
+	make_report(&r, step1_pass, 1);
+	assert_int_equal(progress_record(&pg, &ph, 0, &r, "t2"), STEP_DONE);
+	assert_int_equal(progress_step(&pg, &ph), 1);
+	/* a check that passes forgets the hints shown for its failure */
+	assert_int_equal(progress_hint_level(progress_phase(&pg, ph.id, 0), "builds"), 0);
+	report_release(&r);
+
+	/* the last step: every check must pass, and the pass mark decides the phase */
+	make_report(&r, step2_fail, 3);
+	assert_int_equal(progress_record(&pg, &ph, 1, &r, "t3"), STEP_NOT_DONE);
+	assert_null(progress_phase(&pg, ph.id, 0)->passed_at);
+	/* the size check passed: its measure is recorded for later phases */
+	assert_int_equal(progress_phase(&pg, ph.id, 0)->image_bytes, 123000000);
+	report_release(&r);
+
+	make_report(&r, step2_pass, 3);
+	assert_int_equal(progress_record(&pg, &ph, 1, &r, "2026-11-23T12:00:00Z"), PHASE_DONE);
+	assert_string_equal(progress_phase(&pg, ph.id, 0)->passed_at, "2026-11-23T12:00:00Z");
+	assert_int_equal(progress_phase(&pg, ph.id, 0)->score, 30);
+	report_release(&r);
+
+	/* a step id the phase no longer has */
+	free(progress_phase(&pg, ph.id, 0)->step);
+	progress_phase(&pg, ph.id, 0)->step = xstrdup("gone");
+	assert_int_equal(progress_step(&pg, &ph), -1);
+	progress_release(&pg);
+	phase_release(&ph);
+}
+
+static void test_round_trip(void **state)
+{
+	struct strbuf err = STRBUF_INIT, text = STRBUF_INIT;
+	struct progress pg, back;
+	struct phase_progress *pp;
+	char *file = tmpfile_("progress.json");
+
+	(void)state;
+	assert_int_equal(progress_load(file, &pg, &err), 0);
+	pp = progress_phase(&pg, "02-dev-images", 1);
+	pp->passed_at = xstrdup("2026-11-23T10:00:00.123Z");
+	pp->score = pp->max_score = 100;
+	pp->image_bytes = 1134567890;
+	pp = progress_phase(&pg, "03-containerization", 1);
+	pp->step = xstrdup("dockerignore");
+	progress_set_hint_level(pp, "dockerignore", 2);
+	assert_int_equal(progress_save(&pg, &err), 0);
+
+	assert_int_equal(progress_load(file, &back, &err), 0);
+	assert_int_equal(back.n, 2);
+	assert_string_equal(back.phases[0].id, "02-dev-images");
+	assert_int_equal(back.phases[0].image_bytes, 1134567890);
+	assert_int_equal(back.phases[0].score, 100);
+	assert_string_equal(back.phases[1].step, "dockerignore");
+	assert_int_equal(progress_hint_level(&back.phases[1], "dockerignore"), 2);
+	/* the write is a rename: no temporary file is left beside it */
+	assert_int_equal(access(file, F_OK), 0);
+	{
+		char *tmp = xasprintf("%s.tmp.%ld", file, (long)getpid());
+		assert_int_not_equal(access(tmp, F_OK), 0);
+		free(tmp);
+	}
+	assert_int_equal(read_file_nofollow(file, 1 << 20, &text), 0);
+	assert_non_null(strstr(text.buf, "\"schema\": \"phaselab.progress/v1\""));
+	progress_release(&pg);
+	progress_release(&back);
+	strbuf_release(&err);
+	strbuf_release(&text);
+	free(file);
+}
+
+static void test_damaged(void **state)
+{
+	static const struct {
+		const char *text, *key;
+	} rows[] = {
+		{ "", ":1:0: not valid JSON" },
+		{ "{\"schema\": \"phaselab.progress/v1\", \"phases\": {", ":1:" },
+		{ "[]", ": (top level): must be an object" },
+		{ "{\"phases\": {}}", ": schema: missing" },
+		{ "{\"schema\": \"phaselab.progress/v9\", \"phases\": {}}", ": schema: 'phaselab.progress/v9' is not" },
+		{ "{\"schema\": \"phaselab.progress/v1\", \"phases\": []}", ": phases: must be an object" },
+		{ "{\"schema\": \"phaselab.progress/v1\", \"phases\": {\"03\": {\"step\": 7}}}",
+		  ": phases.03.step: must be a string" },
+		{ "{\"schema\": \"phaselab.progress/v1\", \"phases\": {\"03\": {\"colour\": 1}}}",
+		  ": phases.03.colour: unknown key" },
+		{ "{\"schema\": \"phaselab.progress/v1\", \"phases\": {\"03\": {\"passed_at\": \"yesterday\"}}}",
+		  ": phases.03.passed_at: 'yesterday' is not a time" },
+		{ "{\"schema\": \"phaselab.progress/v1\", \"phases\": {\"03\": {\"hints\": {\"size\": 99}}}}",
+		  ": phases.03.hints.size: must be an integer from 0 to 9" },
+		{ "{\"schema\": \"phaselab.progress/v1\", \"phases\": {\"03\": {\"image_bytes\": -5}}}",
+		  ": phases.03.image_bytes: -5 is out of range" },
+		{ "{\"schema\": \"phaselab.progress/v1\", \"schema\": \"x\", \"phases\": {}}", "not valid JSON" },
+	};
+	struct strbuf err = STRBUF_INIT;
+	char *file = tmpfile_("damaged.json");
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct progress pg;
+		char *want = xasprintf("%s%s", file, rows[i].key);
+		FILE *f = fopen(file, "w");
+
+		fputs(rows[i].text, f);
+		fclose(f);
+		strbuf_reset(&err);
+		assert_int_equal(progress_load(file, &pg, &err), -1);
+		if (!strstr(err.buf, rows[i].key) || strncmp(err.buf, file, strlen(file)))
+			fail_msg("row %zu: got \"%s\", expected \"%s...\"", i, err.buf, want);
+		progress_release(&pg);
+		free(want);
+	}
+	strbuf_release(&err);
+	free(file);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_states),
+		cmocka_unit_test(test_steps_advance),
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_damaged),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
