@@ -4,15 +4,18 @@
  * output, and the hint names the known causes.
  */
 #include "check.h"
+#include "ignore.h"
 #include "dockerfile.h"
 #include "xalloc.h"
 
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 static const struct key_spec params[] = {
 	{ "output_lines", KEY_INT, 0, 1, 200, "lines of the failing step's output kept as evidence (default 15)" },
+	{ "max_context_mb", KEY_INT, 0, 1, 100000, "the largest build context sent to the engine, in MB (default 1000)" },
 	{ NULL, 0, 0, 0, 0, NULL },
 };
 
@@ -150,6 +153,84 @@ static void explain_failure(struct check_ctx *ctx, const struct check_def *def, 
 	strbuf_release(&haystack);
 }
 
+struct context_walk {
+	const struct ignore_rules *rules;
+	unsigned long long bytes, limit, biggest_bytes;
+	struct strbuf biggest;  /* the largest file sent, relative to the context */
+	unsigned long files;
+};
+
+/*
+ * Add up what the builder would send: the files .dockerignore does not
+ * exclude (links count as themselves, never followed).  Stops once over the
+ * limit: a 3 GB file is not read, only its size.
+ */
+static void walk_context(struct context_walk *w, const char *root, const char *rel, int depth)
+{
+	char *dir = *rel ? xasprintf("%s/%s", root, rel) : xstrdup(root);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	while (d && depth < 64 && w->bytes <= w->limit && (de = readdir(d))) {
+		struct stat sb;
+		char *path, *sub;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		sub = *rel ? xasprintf("%s/%s", rel, de->d_name) : xstrdup(de->d_name);
+		path = xasprintf("%s/%s", root, sub);
+		if (lstat(path, &sb) == 0) {
+			if (S_ISDIR(sb.st_mode)) {
+				/* an excluded folder may hold an exception (!dir/keep): look inside anyway */
+				walk_context(w, root, sub, depth + 1);
+			} else if (!ignore_excluded(w->rules, sub)) {
+				w->bytes += (unsigned long long)sb.st_size;
+				w->files++;
+				if ((unsigned long long)sb.st_size > w->biggest_bytes) {
+					w->biggest_bytes = (unsigned long long)sb.st_size;
+					strbuf_reset(&w->biggest);
+					strbuf_addstr(&w->biggest, sub);
+				}
+			}
+		}
+		free(path);
+		free(sub);
+	}
+	if (d)
+		closedir(d);
+	free(dir);
+}
+
+/* A context over the limit fails the build before the engine is sent any of it. */
+static int context_too_large(struct check_ctx *ctx, const struct check_def *def, struct check_result *res)
+{
+	struct context_walk w = { 0 };
+	struct ignore_rules *rules = NULL;
+	struct strbuf err = STRBUF_INIT;
+
+	w.limit = (unsigned long long)obj_int(def->params, "max_context_mb", 1000) * 1000000ULL;
+	strbuf_init(&w.biggest, 0);
+	ignore_load_dir(ctx->dir, &rules, &err); /* a broken .dockerignore is the build's to report */
+	w.rules = rules;
+	walk_context(&w, ctx->dir, "", 0);
+	ignore_free(rules);
+	strbuf_release(&err);
+	if (w.bytes <= w.limit) {
+		strbuf_release(&w.biggest);
+		return 0;
+	}
+	ctx->build = STAGE_FAILED;
+	ctx->build_failure = xstrdup("the build context is too large");
+	result_evidence(res, "context_bytes_at_least", json_integer((json_int_t)w.bytes));
+	result_set(res, CHECK_FAIL, "the build context is over %.0f MB (at least %.1f MB in %lu files; the largest, "
+		   "'%s', is %.1f MB): the engine would be sent all of it with every build", w.limit / 1e6,
+		   w.bytes / 1e6, w.files, w.biggest.buf, w.biggest_bytes / 1e6);
+	result_hint(res, "the build needs only the sources and the manifests: exclude everything else (data, "
+		    "archives, node_modules, .git) in .dockerignore");
+	strbuf_release(&w.biggest);
+	return 1;
+}
+
 static void run(struct check_ctx *ctx, const struct check_def *def, struct check_result *res)
 {
 	struct stat sb;
@@ -165,6 +246,8 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 			    "named exactly `Dockerfile`");
 		return;
 	}
+	if (context_too_large(ctx, def, res))
+		return;
 	ctx_need_image(ctx);
 	result_evidence(res, "builder", json_string(ctx->engine->builder == BUILDER_BUILDKIT ? "buildkit" : "legacy"));
 	result_evidence(res, "build_ms", json_integer(ctx->build_ms));
