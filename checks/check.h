@@ -29,6 +29,7 @@
 #include "report.h"
 #include "rundir.h"
 #include "schema.h"
+#include "tar.h"
 
 enum check_need {
 	NEED_NOTHING,
@@ -67,7 +68,12 @@ struct check_ctx {
 	char *container_failure;         /* why there is no running container */
 	const char *container_check_id;  /* the check whose failure explains it */
 
-	/* the container's filesystem, exported once for static looks (in the background) */
+	/*
+	 * The container's filesystem, for static looks: read in place where the
+	 * engine has it mounted on this machine (rootfs_dir), else exported once
+	 * (in the background, from the container's start).
+	 */
+	char *rootfs_dir;
 	enum stage_state export;
 	char *export_path;
 	char *export_failure;
@@ -88,6 +94,7 @@ struct check_kind {
 	const char *name;
 	const char *summary;
 	enum check_need needs;
+	int uses_container;              /* looks at the running container when there is one */
 	const struct key_spec *params;   /* NULL-key-terminated; may be the empty table */
 	/*
 	 * Optional: called once the image exists and before any check runs, to
@@ -107,6 +114,16 @@ int ctx_need_image(struct check_ctx *ctx);
 int ctx_need_container(struct check_ctx *ctx);
 /* The container's filesystem as a tar file (ctx->export_path); works on an exited container. */
 int ctx_need_export(struct check_ctx *ctx);
+/*
+ * Walk the container's filesystem (tar_walk's contract): in place when it is
+ * mounted here, else through the export.  0, or -1 with ctx->export_failure.
+ */
+int ctx_walk_fs(struct check_ctx *ctx, tar_fn fn, void *arg, size_t max_data);
+/*
+ * Remove the container once no check will look at it: its app and its
+ * health probes stop taking the CPU the cache rebuild still needs.
+ */
+void ctx_drop_container(struct check_ctx *ctx);
 /* Is the container still running?  Updates ctx->container_failure when it is not. */
 int ctx_container_running(struct check_ctx *ctx);
 /*

@@ -7,6 +7,7 @@
 #include "check.h"
 #include "fsutil.h"
 #include "interrupt.h"
+#include "rootfs.h"
 #include "timeutil.h"
 #include "xalloc.h"
 
@@ -219,13 +220,27 @@ int ctx_need_container(struct check_ctx *ctx)
 	ctx->host_port = engine_host_port(ctx->container_info, ph->port);
 	ctx->container = STAGE_READY;
 	/*
-	 * The static look at the filesystem needs an export: start it now, so it
-	 * runs while the service starts and the runtime checks wait on it.
+	 * The static look at the filesystem: where the engine mounts the
+	 * container's root on this machine (overlay2, a local engine we may
+	 * read), it is read in place, which costs nothing; otherwise an export
+	 * starts now, so it runs while the service starts.
 	 */
-	ctx->export_path = rundir_path(ctx->run, "rootfs.tar");
-	ctx->export_proc = (struct proc)PROC_INIT;
-	ctx->export_started = engine_export_start(ctx->engine, ctx->container_id, ctx->export_path,
-						  120000, &ctx->export_proc) == 0;
+	{
+		json_t *gd = json_object_get(ctx->container_info, "GraphDriver");
+		const char *driver = json_string_value(json_object_get(gd, "Name"));
+		const char *merged = json_string_value(json_object_get(json_object_get(gd, "Data"), "MergedDir"));
+		const char *how = getenv("PHASELAB_ROOTFS");
+
+		if (!(how && !strcmp(how, "export")) && driver && !strcmp(driver, "overlay2") && merged &&
+		    rootfs_usable(merged))
+			ctx->rootfs_dir = xstrdup(merged);
+	}
+	if (!ctx->rootfs_dir) {
+		ctx->export_path = rundir_path(ctx->run, "rootfs.tar");
+		ctx->export_proc = (struct proc)PROC_INIT;
+		ctx->export_started = engine_export_start(ctx->engine, ctx->container_id, ctx->export_path,
+							  120000, &ctx->export_proc) == 0;
+	}
 	if (!json_is_true(json_object_get(json_object_get(ctx->container_info, "State"), "Running"))) {
 		container_gone(ctx, ctx->container_info);
 		return -1;
@@ -282,6 +297,37 @@ int ctx_need_export(struct check_ctx *ctx)
 	return 0;
 }
 
+void ctx_drop_container(struct check_ctx *ctx)
+{
+	if (ctx->container != STAGE_READY || !ctx->container_id[0])
+		return;
+	ctx->engine->cleaning = 1;
+	if (engine_rm_container(ctx->engine, ctx->container_id) < 0)
+		ctx->untracked = 1; /* the label sweep at the end finds it */
+	ctx->engine->cleaning = 0;
+	ctx->container_id[0] = '\0';
+	ctx->container = STAGE_FAILED;
+	free(ctx->container_failure);
+	ctx->container_failure = xstrdup("the container was removed: no check needed it any more");
+	free(ctx->rootfs_dir);
+	ctx->rootfs_dir = NULL;
+}
+
+int ctx_walk_fs(struct check_ctx *ctx, tar_fn fn, void *arg, size_t max_data)
+{
+	/* in place while the container runs; an exited one is exported (it works on those) */
+	if (ctx->rootfs_dir && rootfs_walk(ctx->rootfs_dir, fn, arg, max_data) == 0)
+		return 0;
+	if (ctx_need_export(ctx) < 0)
+		return -1;
+	if (tar_walk(ctx->export_path, fn, arg, max_data) < 0) {
+		free(ctx->export_failure);
+		ctx->export_failure = xstrdup("the export is not a tar archive");
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * Remove what the run made.  When every object's id is known (the usual
  * case) that is two calls; after an interrupt or an engine failure, when
@@ -334,6 +380,7 @@ int ctx_release(struct check_ctx *ctx)
 	free(ctx->build_failure);
 	free(ctx->container_failure);
 	free(ctx->export_path);
+	free(ctx->rootfs_dir);
 	free(ctx->export_failure);
 	free(ctx->background_state);
 	ctx->image = ctx->container_info = NULL;

@@ -162,8 +162,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 
 	if (!strcmp(form, "CMD-SHELL")) {
 		struct has_shell hs = { 0 };
-		if (ctx_need_export(ctx) == 0)
-			tar_walk(ctx->export_path, find_sh, &hs, 0);
+		ctx_walk_fs(ctx, find_sh, &hs, 0);
 		if (!hs.found) {
 			result_set(res, CHECK_FAIL, "the HEALTHCHECK is in shell form (%s), which runs through /bin/sh -c, "
 				   "and this image has no /bin/sh: it can never succeed", prog ? prog : "");
@@ -272,6 +271,7 @@ const struct check_kind check_healthcheck = {
 	.name = "healthcheck",
 	.summary = "the image's own HEALTHCHECK reaches healthy",
 	.needs = NEED_IMAGE,
+	.uses_container = 1,
 	.params = params,
 	.run = run,
 };

@@ -147,6 +147,7 @@ const struct check_kind check_http = {
 	.name = "http",
 	.summary = "the running container answers on its health endpoint",
 	.needs = NEED_CONTAINER,
+	.uses_container = 1,
 	.params = params,
 	.run = run,
 };

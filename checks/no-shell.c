@@ -79,9 +79,9 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 
 	scan.shells = shells;
 	scan.found = json_array();
-	if (ctx_need_export(ctx) < 0 || tar_walk(ctx->export_path, on_entry, &scan, 0) < 0) {
+	if (ctx_walk_fs(ctx, on_entry, &scan, 0) < 0) {
 		result_set(res, CHECK_ERROR, "cannot look at the image's filesystem: %s",
-			   ctx->export_failure ? ctx->export_failure : "the export is not a tar archive");
+			   ctx->export_failure ? ctx->export_failure : "no reason given");
 		json_decref(scan.found);
 		json_decref(ran);
 		free(shells);
@@ -115,6 +115,7 @@ const struct check_kind check_no_shell = {
 	.name = "no-shell",
 	.summary = "no shell can run in the container or is in the image",
 	.needs = NEED_IMAGE,
+	.uses_container = 1,
 	.params = params,
 	.run = run,
 };

@@ -64,8 +64,8 @@ static long resolve_user(struct check_ctx *ctx, const char *user)
 		return uid;
 	}
 	pl.name = name;
-	if (*name && ctx_need_export(ctx) == 0)
-		tar_walk(ctx->export_path, on_entry, &pl, 1 << 20);
+	if (*name)
+		ctx_walk_fs(ctx, on_entry, &pl, 1 << 20);
 	free(name);
 	return pl.found ? pl.uid : -1;
 }
@@ -140,6 +140,7 @@ const struct check_kind check_process_user = {
 	.name = "process-user",
 	.summary = "the container's process does not run as root",
 	.needs = NEED_CONTAINER,
+	.uses_container = 1,
 	.params = params,
 	.run = run,
 };

@@ -109,6 +109,15 @@ static void write_stats(const struct engine *e, long long wall_ms)
 	fclose(f);
 }
 
+/* Will a check from i on look at the running container? */
+static int container_needed_from(const struct phase *ph, const unsigned char *only, size_t i)
+{
+	for (; i < ph->nchecks; i++)
+		if ((!only || only[i]) && ph->checks[i].kind->uses_container)
+			return 1;
+	return 0;
+}
+
 static int any_error(const struct report *r)
 {
 	for (size_t i = 0; i < r->nchecks; i++)
@@ -177,6 +186,8 @@ int verify_phase(const struct phase *ph, const char *dir, const struct verify_op
 
 		if (o->only && !o->only[i])
 			continue;
+		if (!container_needed_from(ph, o->only, i))
+			ctx_drop_container(&ctx);
 		res = &r->checks[n++];
 		res->id = xstrdup(def->id);
 		res->title = xstrdup(def->title);
