@@ -107,24 +107,6 @@ out:
 	return rc;
 }
 
-/* Remove what populate made in a folder that was empty: all of it. */
-static void undo(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-
-	while (d && (de = readdir(d))) {
-		char *p;
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		p = xasprintf("%s/%s", dir, de->d_name);
-		remove_tree(p);
-		free(p);
-	}
-	if (d)
-		closedir(d);
-}
-
 static int cmd_init(int argc, char **argv)
 {
 	const char *pos[1] = { "." };
@@ -164,7 +146,7 @@ static int cmd_init(int argc, char **argv)
 
 	labs = labs_root();
 	if (populate(real, labs, &err) < 0) {
-		undo(real);
+		remove_contents(real, NULL); /* it was empty: all of it is ours */
 		if (made)
 			rmdir(real);
 		cmd_fail(EXIT_ENVIRONMENT, "init: %s", err.buf);

@@ -206,6 +206,16 @@ void escape_json_text(struct strbuf *out, const char *json, size_t len)
 	strbuf_add(out, json + run, len - run);
 }
 
+size_t escape_columns(const char *s, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
 size_t escape_cut(const char *s, size_t len, size_t max)
 {
 	const unsigned char *p = (const unsigned char *)s;

@@ -68,6 +68,9 @@ void escape_json_text(struct strbuf *out, const char *json, size_t len);
  */
 size_t escape_cut(const char *s, size_t len, size_t max);
 
+/* Terminal columns of valid UTF-8: one per code point (wide characters are rare in our text). */
+size_t escape_columns(const char *s, size_t len);
+
 /* Append the truncation marker: "… [truncated, N more bytes]" (N = dropped). */
 void escape_add_truncated(struct strbuf *out, size_t dropped);
 

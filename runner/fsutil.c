@@ -245,3 +245,55 @@ fail:
 	free(tmp);
 	return -1;
 }
+
+int remove_contents(const char *dir, const char *keep)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int rc = 0, saved = 0;
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		char *p;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") || (keep && !strcmp(de->d_name, keep)))
+			continue;
+		p = xasprintf("%s/%s", dir, de->d_name);
+		if (remove_tree(p) < 0 && !saved) {
+			saved = errno;
+			rc = -1;
+		}
+		free(p);
+	}
+	closedir(d);
+	if (rc)
+		errno = saved;
+	return rc;
+}
+
+char *install_dir(const char *env, const char *name)
+{
+	const char *set = getenv(env);
+	char exe[PATH_MAX], *slash;
+	ssize_t n;
+	struct stat sb;
+
+	if (set && *set)
+		return xstrdup(set);
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		slash = strrchr(exe, '/');
+		if (slash) {
+			char *cand;
+
+			*slash = '\0';
+			cand = xasprintf("%s/../%s", exe, name);
+			if (stat(cand, &sb) == 0 && S_ISDIR(sb.st_mode))
+				return cand;
+			free(cand);
+		}
+	}
+	return xasprintf("/usr/share/phaselab/%s", name);
+}

@@ -29,6 +29,15 @@ int copy_tree(const char *src, const char *dst, copy_filter_fn filter, void *ctx
 
 /* Remove a tree without following links.  Returns 0, or -1 (errno of the first failure). */
 int remove_tree(const char *path);
+/* Remove what the folder dir holds, except the entry named keep (may be NULL).  As remove_tree. */
+int remove_contents(const char *dir, const char *keep);
+
+/*
+ * A folder the program ships with (name: "phases", "labs"): $env when set,
+ * else name/ beside the program's bin/ folder, else /usr/share/phaselab/name.
+ * New string.
+ */
+char *install_dir(const char *env, const char *name);
 
 /* Read a whole regular file (not through a symlink), at most max bytes.  0, or -1 with errno. */
 int read_file_nofollow(const char *path, size_t max, struct strbuf *out);

@@ -102,28 +102,7 @@ int workspace_save(struct workspace *ws)
 
 char *labs_root(void)
 {
-	const char *env = getenv("PHASELAB_LABS");
-	char exe[PATH_MAX];
-	ssize_t n;
-	struct stat sb;
-
-	if (env && *env)
-		return xstrdup(env);
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		char *slash, *cand;
-
-		exe[n] = '\0';
-		slash = strrchr(exe, '/');
-		if (slash) {
-			*slash = '\0';
-			cand = xasprintf("%s/../labs", exe);
-			if (stat(cand, &sb) == 0 && S_ISDIR(sb.st_mode))
-				return cand;
-			free(cand);
-		}
-	}
-	return xstrdup("/usr/share/phaselab/labs");
+	return install_dir("PHASELAB_LABS", "labs");
 }
 
 int learn_color(void)

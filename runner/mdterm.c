@@ -49,17 +49,6 @@ static const struct {
 
 static const unsigned heading_style[] = { 0, ST_BOLD | ST_UNDER, ST_BOLD, ST_BOLD };
 
-/* Terminal columns of valid UTF-8: one per code point, as mdterm.h says. */
-static size_t columns(const char *s, size_t len)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < len; i++)
-		if (((unsigned char)s[i] & 0xc0) != 0x80)
-			n++;
-	return n;
-}
-
 static void add_spaces(struct strbuf *sb, size_t n)
 {
 	while (n--)
@@ -466,7 +455,7 @@ static void lead_set(struct lead *l, int color, size_t indent, const char *mark,
 	strbuf_addstr(&l->text, mark);
 	add_sgr(&l->text, color ? style : 0, 0);
 	strbuf_addch(&l->text, ' ');
-	l->cols += columns(mark, strlen(mark)) + 1;
+	l->cols += escape_columns(mark, strlen(mark)) + 1;
 	l->trail = 1;
 }
 
@@ -531,7 +520,7 @@ static size_t wrap(struct render *r, const struct inl *in, const struct lead *fi
 	while (i < n) {
 		for (w = i; i < n && !is_break(in, i); i++)
 			;
-		wc = columns(v + w, i - w);
+		wc = escape_columns(v + w, i - w);
 		unglued = wc > room;
 		if (unglued) { /* too wide for any line: the glue gives way */
 			for (; w < n && v[w] == ' '; w++)
@@ -540,7 +529,7 @@ static size_t wrap(struct render *r, const struct inl *in, const struct lead *fi
 				break;
 			for (i = w; i < n && v[i] != ' '; i++)
 				;
-			wc = columns(v + w, i - w);
+			wc = escape_columns(v + w, i - w);
 		}
 		if (!fresh && col + 1 + wc > r->width) {
 			style_to(r, &cur, 0);

@@ -1,5 +1,6 @@
 #include "phase.h"
 #include "check.h"
+#include "fsutil.h"
 #include "schema.h"
 #include "xalloc.h"
 
@@ -356,28 +357,7 @@ int phase_load_file(const char *file, struct phase *ph, struct strbuf *err)
 
 char *phases_root(void)
 {
-	const char *env = getenv("PHASELAB_PHASES");
-	char exe[PATH_MAX];
-	ssize_t n;
-	struct stat sb;
-
-	if (env && *env)
-		return xstrdup(env);
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		char *slash, *cand;
-
-		exe[n] = '\0';
-		slash = strrchr(exe, '/');
-		if (slash) {
-			*slash = '\0';
-			cand = xasprintf("%s/../phases", exe);
-			if (stat(cand, &sb) == 0 && S_ISDIR(sb.st_mode))
-				return cand;
-			free(cand);
-		}
-	}
-	return xstrdup("/usr/share/phaselab/phases");
+	return install_dir("PHASELAB_PHASES", "phases");
 }
 
 static int cmp_str(const void *a, const void *b)

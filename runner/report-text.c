@@ -42,17 +42,6 @@ static const struct {
 	[CHECK_ERROR] = { "ERROR", SGR("35") }, /* magenta */
 };
 
-/* Terminal columns of valid UTF-8: one per code point (close enough). */
-static size_t columns(const char *s, size_t len)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < len; i++)
-		if (((unsigned char)s[i] & 0xc0) != 0x80)
-			n++;
-	return n;
-}
-
 static void add_spaces(struct strbuf *sb, size_t n)
 {
 	while (n--)
@@ -110,7 +99,7 @@ static void add_wrapped(struct strbuf *sb, const char *text, size_t col, size_t 
 		for (fresh = 1, gap = 0; p < eol; fresh = 0) {
 			for (word = p; p < eol && *p != ' '; p++)
 				;
-			width = columns(word, (size_t)(p - word));
+			width = escape_columns(word, (size_t)(p - word));
 			if (!fresh && col + gap + width > TEXT_WIDTH) {
 				strbuf_addch(sb, '\n');
 				add_spaces(sb, hang);

@@ -95,20 +95,8 @@ void rundir_abandon(struct rundir *rd)
 	char *keep = rd->path;
 
 	/* scratch files go; the folder and its lock file stay, for rundir_reap_stale */
-	if (keep) {
-		DIR *d = opendir(keep);
-		struct dirent *de;
-		while (d && (de = readdir(d))) {
-			char *p;
-			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") || !strcmp(de->d_name, "lock"))
-				continue;
-			p = xasprintf("%s/%s", keep, de->d_name);
-			remove_tree(p);
-			free(p);
-		}
-		if (d)
-			closedir(d);
-	}
+	if (keep)
+		remove_contents(keep, "lock");
 	rd->path = NULL;
 	rundir_remove(rd);
 	free(keep);

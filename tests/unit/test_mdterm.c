@@ -30,6 +30,8 @@
 #include "strbuf.h"
 #include "xalloc.h"
 
+#include "golden.h"
+
 #define R ESCAPE_REPLACEMENT
 #define BOLD "\x1b[1m"
 #define ITALIC "\x1b[3m"
@@ -141,84 +143,6 @@ static void assert_fits(const char *s, size_t width)
 	}
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-	struct strbuf sb = STRBUF_INIT;
-	char chunk[8192];
-	size_t n;
-	FILE *f = fopen(path, "rb");
-
-	if (!f)
-		return NULL;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		strbuf_add(&sb, chunk, n);
-	fclose(f);
-	return strbuf_detach(&sb, len);
-}
-
-static char *golden_path(const char *name)
-{
-	const char *root = getenv("PHASELAB_ROOT");
-
-	return xasprintf("%s/tests/golden/mdterm/%s", root && *root ? root : ".", name);
-}
-
-/* Print a line of output around byte at with control bytes made visible. */
-static void show_line(const char *label, const char *s, size_t len, size_t at)
-{
-	size_t start = at, end = at, i;
-
-	while (start && s[start - 1] != '\n')
-		start--;
-	while (end < len && s[end] != '\n' && end - start < 160)
-		end++;
-	fprintf(stderr, "  %s: ", label);
-	for (i = start; i < end; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x20 || c == 0x7f)
-			fprintf(stderr, "\\x%02x", c);
-		else
-			fputc(c, stderr);
-	}
-	fputc('\n', stderr);
-}
-
-/* Compare with tests/golden/mdterm/name, or rewrite it (PHASELAB_UPDATE_GOLDEN=1). */
-static void check_golden(const char *name, const char *got, size_t got_len)
-{
-	const char *update = getenv("PHASELAB_UPDATE_GOLDEN");
-	char *path = golden_path(name), *want;
-	size_t want_len, i, line = 1;
-
-	if (update && !strcmp(update, "1")) {
-		FILE *f = fopen(path, "wb");
-
-		if (!f || fwrite(got, 1, got_len, f) != got_len || fclose(f))
-			fail_msg("cannot write '%s': %s", path, strerror(errno));
-		fprintf(stderr, "updated %s\n", path);
-		free(path);
-		return;
-	}
-	want = slurp(path, &want_len);
-	if (!want)
-		fail_msg("cannot read '%s': %s (PHASELAB_UPDATE_GOLDEN=1 creates it)", path,
-			 strerror(errno));
-	for (i = 0; i < want_len && i < got_len && want[i] == got[i]; i++)
-		if (got[i] == '\n')
-			line++;
-	if (i < want_len || i < got_len) {
-		fprintf(stderr, "%s differs at line %zu (byte %zu):\n", path, line, i);
-		show_line("expected", want, want_len, i);
-		show_line("got     ", got, got_len, i);
-		free(want);
-		free(path);
-		fail_msg("output differs from the golden file; if intended, rerun with "
-			 "PHASELAB_UPDATE_GOLDEN=1 and read the diff");
-	}
-	free(want);
-	free(path);
-}
 
 /* Escape sequences, a bell and a NUL byte. */
 #define HOSTILE "a\x1b[31mred\x1b[0m b\x07" "c\0d"
@@ -229,6 +153,22 @@ struct row {
 	int width;
 	const char *want;
 };
+
+/* The renderer's golden files are in tests/golden/mdterm/. */
+static char *golden_path(const char *name)
+{
+	const char *root = getenv("PHASELAB_ROOT");
+
+	return xasprintf("%s/tests/golden/mdterm/%s", root && *root ? root : ".", name);
+}
+
+static void check_golden_mdterm(const char *name, const char *got, size_t got_len)
+{
+	char *rel = xasprintf("mdterm/%s", name);
+
+	check_golden(rel, got, got_len);
+	free(rel);
+}
 
 static void run_rows(const struct row *rows, size_t n, int color)
 {
@@ -511,14 +451,14 @@ static void golden(const char *name, int width)
 	assert_fits(out, (size_t)width);
 	free(file);
 	file = xasprintf("%s.plain", name);
-	check_golden(file, out, len);
+	check_golden_mdterm(file, out, len);
 	free(out);
 
 	out = render(md, md_len, 1, width, &len);
 	assert_safe(out, len, 1);
 	free(file);
 	file = xasprintf("%s.ansi", name);
-	check_golden(file, out, len);
+	check_golden_mdterm(file, out, len);
 	free(out);
 
 	free(file);
