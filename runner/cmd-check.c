@@ -6,6 +6,7 @@
 #include "fsutil.h"
 #include "http.h"
 #include "interrupt.h"
+#include "learn.h"
 #include "report.h"
 #include "verify.h"
 #include "xalloc.h"
@@ -22,7 +23,8 @@ static const char usage[] =
 	"usage: phaselab check --phase ID [--dir DIR] [--format FORMAT] [--output FILE]\n"
 	"\n"
 	"  -p, --phase ID     the phase: its id (03-containerization) or number (3)\n"
-	"  -d, --dir DIR      the service folder to build (default: the phase's folder here)\n"
+	"  -d, --dir DIR      the service folder to build (default: the phase's service\n"
+	"                     folder in the workspace around the current folder, or here)\n"
 	"  -f, --format FMT   text (default), json (schema phaselab.report/v1), junit,\n"
 	"                     markdown, gradescope (results.json) or html\n"
 	"  -o, --output FILE  write the report to FILE instead of standard output\n"
@@ -92,8 +94,12 @@ static int cmd_check(int argc, char **argv)
 
 	if (phase_load_for_command(o.phase, &ph))
 		return EXIT_USAGE;
-	if (!o.dir)
-		o.dir = default_dir = xstrdup(ph.service_dir);
+	if (!o.dir) {
+		/* the phase's service folder: in the workspace around us, else here */
+		char *ws = workspace_find(".");
+		o.dir = default_dir = ws ? xasprintf("%s/%s", ws, ph.service_dir) : xstrdup(ph.service_dir);
+		free(ws);
+	}
 	if (stat(o.dir, &sb) < 0 || !S_ISDIR(sb.st_mode) || !realpath(o.dir, dir)) {
 		cmd_fail(EXIT_USAGE, "check: '%s' is not a folder%s", o.dir,
 			 default_dir ? " (give the service folder with --dir)" : "");
