@@ -160,6 +160,12 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	timings(hc, res);
 	lesson_timings(def, hc, &notes);
 
+	/*
+	 * The shared container first (its verdict is read below): the look for a
+	 * shell then reads its filesystem in place instead of creating another
+	 * container to export.
+	 */
+	ctx_need_container(ctx);
 	if (!strcmp(form, "CMD-SHELL")) {
 		struct has_shell hs = { 0 };
 		ctx_walk_fs(ctx, find_sh, &hs, 0);

@@ -229,7 +229,8 @@ static void remove_rebuild_layers(struct check_ctx *ctx, const char *out)
 		struct proc p = PROC_INIT;
 		/* the final image is among them: after it, its parents are free to go */
 		ctx->engine->cleaning = 1;
-		engine_call(ctx->engine, &p, args, 0);
+		if (engine_call(ctx->engine, &p, args, 0) != 0)
+			ctx->untracked = 1; /* what stayed is found by its label at the end */
 		ctx->engine->cleaning = 0;
 		proc_release(&p);
 		ctx->cache_image_id[0] = '\0';

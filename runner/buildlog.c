@@ -655,7 +655,9 @@ static void buildkit_line(struct parser *p, const char *l, size_t n)
 	if (p->final_error.len)
 		strbuf_addch(&p->final_error, '\n');
 	strbuf_add(&p->final_error, l, n);
-	keep_tail(&p->final_error, ERROR_MAX);
+	/* trimmed with slack, as add_output does: once per line would be quadratic */
+	if (p->final_error.len > ERROR_MAX + ERROR_MAX / 2)
+		keep_tail(&p->final_error, ERROR_MAX);
 }
 
 static int cmp_steps(const void *a, const void *b)
@@ -675,6 +677,7 @@ static void buildkit_finish(struct parser *p)
 	if (!p->final_error.len && (!p->have_vertex_error || p->exported))
 		return;
 	log->failed = 1;
+	keep_tail(&p->final_error, ERROR_MAX);
 	if (p->final_error.len)
 		log->error = xstrndup(p->final_error.buf, p->final_error.len);
 	else if (p->vertex_error.len)

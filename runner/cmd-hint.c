@@ -126,7 +126,12 @@ static int cmd_hint(int argc, char **argv)
 	}
 	if (c->status != CHECK_FAIL) {
 		/* a skip waits on another check, an error is not the learner's doing */
-		printf("'%s' did not run to a verdict: %s\n", c->id, c->message);
+		struct strbuf shown = STRBUF_INIT;
+
+		/* the id matched one of the phase's (CHECK was validated); the message is the file's text */
+		escape_term(&shown, c->message, strlen(c->message), 0);
+		printf("'%s' did not run to a verdict: %s\n", c->id, shown.buf);
+		strbuf_release(&shown);
 		goto out;
 	}
 	def = phase_check(ph, c->id);

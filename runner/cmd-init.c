@@ -5,9 +5,11 @@
  * nothing of the learner's is ever overwritten.
  */
 #include "cmd.h"
+#include "escape.h"
 #include "fsutil.h"
 #include "git.h"
 #include "learn.h"
+#include "progress.h"
 #include "xalloc.h"
 
 #include <dirent.h>
@@ -76,7 +78,7 @@ static int populate(const char *dir, const char *labs, struct strbuf *err)
 	struct strbuf readme = STRBUF_INIT;
 	char *src = xasprintf("%s/service", labs), *dst = xasprintf("%s/service", dir);
 	char *readme_src = xasprintf("%s/workspace/README.md", labs);
-	char *state = xasprintf("%s/%s", dir, WORKSPACE_STATE);
+	char *state = xasprintf("%s/%s", dir, WORKSPACE_STATE), *progress_file = NULL;
 	int rc = -1;
 
 	if (read_file_nofollow(readme_src, 1 << 20, &readme) < 0) {
@@ -91,8 +93,8 @@ static int populate(const char *dir, const char *labs, struct strbuf *err)
 		strbuf_addf(err, "cannot make '%s': %s", state, strerror(errno));
 		goto out;
 	}
-	if (write_text(state, "progress.json", "{\n  \"schema\": \"phaselab.progress/v1\",\n  \"phases\": {}\n}\n",
-		       err) < 0)
+	progress_file = workspace_progress_file(dir);
+	if (progress_write_empty(progress_file, err) < 0)
 		goto out;
 	if (git_init_commit(dir, "Start of the workshop: the service as it is handed out (phaselab init)\n",
 			    err) < 0)
@@ -104,6 +106,7 @@ out:
 	free(dst);
 	free(readme_src);
 	free(state);
+	free(progress_file);
 	return rc;
 }
 
@@ -129,9 +132,13 @@ static int cmd_init(int argc, char **argv)
 	if (!first)
 		return cmd_fail(EXIT_USAGE, "init: cannot read the folder '%s': %s", pos[0], strerror(errno));
 	if (*first) {
+		struct strbuf shown = STRBUF_INIT;
+
+		escape_term(&shown, first, strlen(first), 0); /* a file name is any bytes */
 		cmd_fail(EXIT_USAGE, "init: '%s' is not empty (it holds '%s'): a workspace is made only in an "
 			 "empty or new folder, so that nothing of yours is overwritten; name a new one: "
-			 "`phaselab init workshop`", pos[0], first);
+			 "`phaselab init workshop`", pos[0], shown.buf);
+		strbuf_release(&shown);
 		free(first);
 		return EXIT_USAGE;
 	}

@@ -31,7 +31,7 @@ static int cmd_list(int argc, char **argv)
 		int k;
 
 		printf("%s %2d  %-42.42s  ", ph == cur ? ">" : " ", ph->number, ph->title);
-		switch (progress_state(&ws.pg, &ws.set, ph, &needs)) {
+		switch (progress_state(&ws.pg, ph, &needs)) {
 		case PHASE_PASSED:
 			printf("%spassed%s %d/%d on %.10s\n", color ? "\033[32m" : "", color ? "\033[0m" : "",
 			       pp->score, pp->max_score, pp->passed_at);

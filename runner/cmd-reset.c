@@ -6,6 +6,7 @@
 #include "cmd.h"
 #include "fsutil.h"
 #include "learn.h"
+#include "progress.h"
 #include "timeutil.h"
 #include "xalloc.h"
 
@@ -25,12 +26,11 @@ static const char usage[] =
 	"\n"
 	"exit status: 0 reset, 1 you said no, 2 no workspace, or no answer possible\n";
 
-static const char fresh[] = "{\n  \"schema\": \"phaselab.progress/v1\",\n  \"phases\": {}\n}\n";
-
 static int cmd_reset(int argc, char **argv)
 {
 	static const char *const flags[] = { "yes", NULL };
 	int set[1] = { 0 };
+	struct strbuf err = STRBUF_INIT;
 	char *root, *file = NULL, *keep = NULL, answer[16] = "";
 	char stamp[32];
 	time_t t = time(NULL);
@@ -57,21 +57,26 @@ static int cmd_reset(int argc, char **argv)
 			goto out;
 		}
 	}
-	file = xasprintf("%s/%s/progress.json", root, WORKSPACE_STATE);
+	file = workspace_progress_file(root);
 	gmtime_r(&t, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
 	keep = xasprintf("%s/%s/progress-%s.json", root, WORKSPACE_STATE, stamp);
-	if (rename(file, keep) < 0 && errno != ENOENT) {
+	/*
+	 * A link, not a rename: it never replaces an earlier copy (two resets in
+	 * one second), and progress.json exists at every moment.
+	 */
+	if (link(file, keep) < 0 && errno != ENOENT) {
 		rc = cmd_fail(EXIT_ENVIRONMENT, "reset: cannot keep '%s' as '%s': %s", file, keep, strerror(errno));
 		goto out;
 	}
-	if (write_file_atomic(file, fresh, strlen(fresh)) < 0) {
-		rc = cmd_fail(EXIT_ENVIRONMENT, "reset: cannot write '%s': %s", file, strerror(errno));
+	if (progress_write_empty(file, &err) < 0) {
+		rc = cmd_fail(EXIT_ENVIRONMENT, "reset: %s", err.buf);
 		goto out;
 	}
 	printf("Progress reset (the old file is %s).  `phaselab` says where to start.\n", keep);
 	rc = EXIT_PASSED;
 out:
+	strbuf_release(&err);
 	free(root);
 	free(file);
 	free(keep);

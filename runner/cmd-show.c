@@ -73,12 +73,13 @@ static int cmd_show(int argc, char **argv)
 	ph = learn_phase(&ws, pos[0], &rc);
 	if (!ph)
 		goto out;
-	st = progress_state(&ws.pg, &ws.set, ph, &needs);
+	st = progress_state(&ws.pg, ph, &needs);
 	if (st == PHASE_LOCKED && !set[0]) {
-		const struct phase *req = phase_set_find(&ws.set, needs, &md);
+		/* the set vouched for every requirement when it loaded: it is there */
+		const struct phase *req = phase_set_find(&ws.set, needs, &checks);
 		rc = cmd_fail(EXIT_NOT_PASSED, "show: phase %d (%s) is locked: pass phase %d (%s) first, with "
 			      "`phaselab next`; instructors can open it anyway with --force", ph->number, ph->title,
-			      req ? req->number : 0, needs);
+			      req->number, needs);
 		goto out;
 	}
 	current = st == PHASE_OPEN ? progress_step(&ws.pg, ph) : 0;

@@ -59,7 +59,7 @@ static int cmd_status(int argc, char **argv)
 	if ((rc = workspace_open(&ws)))
 		return rc;
 	for (size_t i = 0; i < ws.set.n; i++)
-		passed += progress_state(&ws.pg, &ws.set, &ws.set.phases[i], NULL) == PHASE_PASSED;
+		passed += progress_state(&ws.pg, &ws.set.phases[i], NULL) == PHASE_PASSED;
 	ph = progress_current(&ws.pg, &ws.set);
 	if (!ph) {
 		printf("Every phase has passed (%d of %zu): well done.  `phaselab list` shows your scores.\n",

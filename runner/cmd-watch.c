@@ -124,7 +124,7 @@ static int wait_for_change(const char *dir, int use_inotify)
 
 		if (last && wait <= 0)
 			break;
-		n = poll(fds, ifd >= 0 ? 2 : 1, ifd >= 0 ? (int)wait : (int)(wait < 0 ? SCAN_MS : wait));
+		n = poll(fds, ifd >= 0 ? 2 : 1, (int)wait);
 		if (interrupt_pending() || (n > 0 && (fds[0].revents & POLLIN)))
 			break;
 		if (ifd >= 0) {
@@ -133,17 +133,12 @@ static int wait_for_change(const char *dir, int use_inotify)
 					;
 				last = now_ms();
 			}
-		} else if (!last) {
-			now = 0;
-			fingerprint(dir, &now, 0);
-			if (now != before)
-				last = now_ms();
 		} else {
 			now = 0;
 			fingerprint(dir, &now, 0);
 			if (now != before) {
 				before = now;
-				last = now_ms(); /* still changing: wait for quiet again */
+				last = now_ms(); /* a change, or still changing: wait for quiet (again) */
 			}
 		}
 	}
@@ -190,11 +185,8 @@ static int cmd_watch(int argc, char **argv)
 		rc = step_rc;
 		if (rc == EXIT_INTERRUPTED || rc == EXIT_ENVIRONMENT || rc == EXIT_USAGE)
 			break;
-		ph = learn_phase(&ws, NULL, &rc);
-		if (!ph)
-			break;
 		if (step_rc == EXIT_PASSED)
-			continue; /* the next step may already be done: verify it at once */
+			continue; /* the next step (or phase) may already be done: verify it at once */
 		dir = xasprintf("%s/%s", ws.root, ph->service_dir);
 		printf("\nWatching %s/ for changes (Ctrl-C to stop) ...\n", ph->service_dir);
 		fflush(stdout);

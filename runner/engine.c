@@ -1,4 +1,5 @@
 #include "engine.h"
+#include "fsutil.h"
 #include "interrupt.h"
 #include "xalloc.h"
 
@@ -196,58 +197,50 @@ int engine_build_start(struct engine *e, const struct build_request *req, struct
 {
 	static const char *env_legacy[] = { "DOCKER_BUILDKIT=0", NULL };
 	static const char *env_buildkit[] = { "DOCKER_BUILDKIT=1", "BUILDKIT_PROGRESS=plain", NULL };
-	const char **argv = xcalloc(16, sizeof(*argv));
+	const char *args[16];
 	char *label = xasprintf("%s=%s", ENGINE_LABEL, e->run_id);
 	size_t n = 0;
 	int rc;
 
-	argv[n++] = e->cli;
-	argv[n++] = "build";
+	args[n++] = "build";
 	if (e->builder == BUILDER_BUILDKIT)
-		argv[n++] = "--progress=plain";
+		args[n++] = "--progress=plain";
 	else
-		argv[n++] = "--force-rm"; /* a failed RUN's container would stay behind, unlabelled */
-	argv[n++] = "--iidfile";
-	argv[n++] = req->iidfile;
-	argv[n++] = "--label";
-	argv[n++] = label;
+		args[n++] = "--force-rm"; /* a failed RUN's container would stay behind, unlabelled */
+	args[n++] = "--iidfile";
+	args[n++] = req->iidfile;
+	args[n++] = "--label";
+	args[n++] = label;
 	if (req->tag) {
-		argv[n++] = "-t";
-		argv[n++] = req->tag;
+		args[n++] = "-t";
+		args[n++] = req->tag;
 	}
-	argv[n++] = "--";
-	argv[n++] = req->context;
-	argv[n] = NULL;
+	args[n++] = "--";
+	args[n++] = req->context;
+	args[n] = NULL;
 
 	unlink(req->iidfile);
-	p->argv = argv;
 	p->env = e->builder == BUILDER_BUILDKIT ? env_buildkit : env_legacy;
-	p->timeout_ms = req->timeout_ms;
-	p->out_path = req->out_path;
-	e->calls++;
-	rc = proc_start(p);
-	if (rc < 0)
-		set_err(e, "cannot start '%s build': %s", e->cli, strerror(errno));
-	/* the child has its own copy once started: nothing to keep until the finish */
-	free(argv);
-	free(label);
-	p->argv = NULL;
+	rc = engine_start(e, p, args, req->timeout_ms, req->out_path);
+	free(label); /* the child has its own copy once started */
 	return rc;
 }
 
-static int read_small_file(const char *path, char *buf, size_t size)
+/* The image id the builder wrote (--iidfile): 0, or -1 when there is none. */
+static int read_image_id(const char *path, char *buf, size_t size)
 {
-	FILE *f = fopen(path, "re");
-	size_t n;
+	struct strbuf sb = STRBUF_INIT;
+	int rc = -1;
 
-	if (!f)
-		return -1;
-	n = fread(buf, 1, size - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	while (n && isspace((unsigned char)buf[n - 1]))
-		buf[--n] = '\0';
-	return n ? 0 : -1;
+	if (read_file_nofollow(path, size - 1, &sb) == 0) {
+		strbuf_rtrim(&sb);
+		if (sb.len) {
+			memcpy(buf, sb.buf, sb.len + 1);
+			rc = 0;
+		}
+	}
+	strbuf_release(&sb);
+	return rc;
 }
 
 int engine_build_finish(struct engine *e, const struct build_request *req, struct proc *p,
@@ -274,7 +267,7 @@ int engine_build_finish(struct engine *e, const struct build_request *req, struc
 	if (p->status == PROC_NOT_FOUND && p->exec_errno)
 		return call_failed(e, p, "building the image");
 	if (p->status == 0) {
-		rc = read_small_file(req->iidfile, image_id, image_id_size);
+		rc = read_image_id(req->iidfile, image_id, image_id_size);
 		if (rc < 0) {
 			set_err(e, "the build succeeded but wrote no image id to '%s'", req->iidfile);
 			return -1;

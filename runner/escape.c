@@ -258,16 +258,21 @@ static int noncharacter(uint32_t cp)
  * only control character is '\n'; noncharacters are left to the caller's
  * loop, which decodes anyway.
  */
-static void clean_bounded(struct strbuf *clean, const char *s, size_t len, size_t max)
+void escape_term_bounded(struct strbuf *out, const char *s, size_t len, size_t max, unsigned flags)
 {
 	size_t cut;
 
 	if (!s)
 		return;
 	cut = escape_cut(s, len, max);
-	escape_term(clean, s, cut, ESCAPE_TERM_NEWLINES);
+	escape_term(out, s, cut, flags);
 	if (cut < len)
-		escape_add_truncated(clean, len - cut);
+		escape_add_truncated(out, len - cut);
+}
+
+static void clean_bounded(struct strbuf *clean, const char *s, size_t len, size_t max)
+{
+	escape_term_bounded(clean, s, len, max, ESCAPE_TERM_NEWLINES);
 }
 
 /*

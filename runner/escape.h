@@ -75,6 +75,13 @@ size_t escape_columns(const char *s, size_t len);
 void escape_add_truncated(struct strbuf *out, size_t dropped);
 
 /*
+ * escape_term() of s[0..len) cut first to max bytes (on a character
+ * boundary), with the truncation marker when something was cut: how every
+ * writer bounds text before it shows it.  s may be NULL (nothing is added).
+ */
+void escape_term_bounded(struct strbuf *out, const char *s, size_t len, size_t max, unsigned flags);
+
+/*
  * Append s[0..len), cut with escape_cut() and followed by the marker when
  * something was left out; returns the number of bytes left out.  The result
  * can be longer than max by the marker (at most 50 bytes).  The text is not

@@ -1,5 +1,6 @@
 #include "learn.h"
 #include "cmd.h"
+#include "escape.h"
 #include "fsutil.h"
 #include "schema.h"
 #include "timeutil.h"
@@ -61,13 +62,18 @@ int workspace_open(struct workspace *ws)
 		workspace_close(ws);
 		return EXIT_USAGE;
 	}
-	file = xasprintf("%s/%s/progress.json", ws->root, WORKSPACE_STATE);
+	file = workspace_progress_file(ws->root);
 	rc = progress_load(file, &ws->pg, &err);
 	free(file);
 	if (rc < 0) {
+		struct strbuf shown = STRBUF_INIT;
+
+		/* the message quotes keys and values of a hand-edited file: any bytes */
+		escape_term(&shown, err.buf, err.len, 0);
 		cmd_fail(EXIT_USAGE, "%s\n  your progress file is damaged or was edited by hand; `phaselab reset` "
 			 "starts the phases again (it keeps a copy of the file, and your own files are not touched)",
-			 err.buf);
+			 shown.buf);
+		strbuf_release(&shown);
 		strbuf_release(&err);
 		workspace_close(ws);
 		return EXIT_USAGE;
@@ -82,6 +88,11 @@ void workspace_close(struct workspace *ws)
 	progress_release(&ws->pg);
 	free(ws->root);
 	memset(ws, 0, sizeof(*ws));
+}
+
+char *workspace_progress_file(const char *root)
+{
+	return xasprintf("%s/%s/progress.json", root, WORKSPACE_STATE);
 }
 
 char *workspace_report_file(const struct workspace *ws, const struct phase *ph)
@@ -141,8 +152,12 @@ static int current_step(struct workspace *ws, const struct phase *ph)
 
 	if (k < 0) {
 		struct phase_progress *pp = progress_phase(&ws->pg, ph->id, 1);
+		struct strbuf shown = STRBUF_INIT;
+
+		escape_term(&shown, pp->step, strlen(pp->step), 0); /* progress.json may be hand-edited */
 		cmd_fail(0, "your progress names step '%s', which %s no longer has: back to its first step",
-			 pp->step, ph->id);
+			 shown.buf, ph->id);
+		strbuf_release(&shown);
 		free(pp->step);
 		pp->step = NULL;
 		k = 0;

@@ -31,6 +31,8 @@ int workspace_open(struct workspace *ws);
 void workspace_close(struct workspace *ws);
 /* The folder of the workspace around start (new string), or NULL. */
 char *workspace_find(const char *start);
+/* The progress file of the workspace at root (new string). */
+char *workspace_progress_file(const char *root);
 /* The file of ph's last report in the workspace (new string). */
 char *workspace_report_file(const struct workspace *ws, const struct phase *ph);
 /* Save the progress, printing why on failure (exit status 3 then, else 0). */

@@ -1,5 +1,6 @@
 #include "phase.h"
 #include "check.h"
+#include "cmd.h"
 #include "fsutil.h"
 #include "schema.h"
 #include "xalloc.h"
@@ -602,9 +603,8 @@ int phase_load_for_command(const char *which, struct phase *ph)
 
 	free(root);
 	if (rc < 0) {
-		fprintf(stderr, "phaselab: %s\n", err.buf);
+		rc = cmd_fail(EXIT_USAGE, "%s", err.buf);
 		phase_release(ph);
-		rc = 2;
 	}
 	strbuf_release(&err);
 	return rc;

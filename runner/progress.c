@@ -151,6 +151,13 @@ int progress_save(const struct progress *pg, struct strbuf *err)
 	return rc;
 }
 
+int progress_write_empty(const char *file, struct strbuf *err)
+{
+	struct progress pg = { .file = (char *)file };
+
+	return progress_save(&pg, err);
+}
+
 void progress_release(struct progress *pg)
 {
 	for (size_t i = 0; i < pg->n; i++) {
@@ -186,10 +193,8 @@ static int passed(const struct progress *pg, const char *id)
 	return pp && pp->passed_at;
 }
 
-enum phase_state progress_state(const struct progress *pg, const struct phase_set *set,
-				const struct phase *ph, const char **needs)
+enum phase_state progress_state(const struct progress *pg, const struct phase *ph, const char **needs)
 {
-	(void)set; /* the set vouched for ph's requirements when it loaded */
 	if (passed(pg, ph->id))
 		return PHASE_PASSED;
 	for (size_t r = 0; r < ph->nrequires; r++) {
@@ -205,7 +210,7 @@ enum phase_state progress_state(const struct progress *pg, const struct phase_se
 const struct phase *progress_current(const struct progress *pg, const struct phase_set *set)
 {
 	for (size_t i = 0; i < set->n; i++)
-		if (progress_state(pg, set, &set->phases[i], NULL) == PHASE_OPEN)
+		if (progress_state(pg, &set->phases[i], NULL) == PHASE_OPEN)
 			return &set->phases[i];
 	return NULL;
 }
@@ -246,14 +251,14 @@ enum step_outcome progress_record(struct progress *pg, const struct phase *ph, i
 				pp->image_bytes = json_integer_value(bytes);
 		}
 	}
-	if (!all_pass)
-		return STEP_NOT_DONE;
 	if ((size_t)k + 1 < ph->nsteps) {
+		if (!all_pass)
+			return STEP_NOT_DONE;
 		free(pp->step);
 		pp->step = xstrdup(ph->steps[k + 1].id);
 		return STEP_DONE;
 	}
-	/* the last step ran the whole checklist: the pass mark decides the phase */
+	/* the last step ran the whole checklist: the pass mark decides the phase, as for check */
 	if (!r->passed)
 		return STEP_NOT_DONE;
 	free(pp->passed_at);

@@ -45,6 +45,8 @@ struct progress {
 int progress_load(const char *file, struct progress *pg, struct strbuf *err);
 /* Write it atomically.  0, or -1 with the reason in err. */
 int progress_save(const struct progress *pg, struct strbuf *err);
+/* Write a fresh start (no phase begun) to file, as progress_save does. */
+int progress_write_empty(const char *file, struct strbuf *err);
 void progress_release(struct progress *pg);
 
 /* A phase's entry; with create, made when missing.  NULL otherwise. */
@@ -53,8 +55,7 @@ struct phase_progress *progress_phase(struct progress *pg, const char *id, int c
 enum phase_state { PHASE_LOCKED, PHASE_OPEN, PHASE_PASSED };
 
 /* The state of ph; when locked, *needs (if given) is the first required phase not passed. */
-enum phase_state progress_state(const struct progress *pg, const struct phase_set *set,
-				const struct phase *ph, const char **needs);
+enum phase_state progress_state(const struct progress *pg, const struct phase *ph, const char **needs);
 /* The phase to work on: the first open one by number; NULL when every phase passed. */
 const struct phase *progress_current(const struct progress *pg, const struct phase_set *set);
 /*

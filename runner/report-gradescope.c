@@ -39,15 +39,7 @@
 /* Append report text s, bounded and made inert; the result is valid UTF-8. */
 static void add_text(struct strbuf *sb, const char *s, size_t max)
 {
-	size_t len, cut;
-
-	if (!s)
-		return;
-	len = strlen(s);
-	cut = escape_cut(s, len, max);
-	escape_term(sb, s, cut, ESCAPE_TERM_NEWLINES);
-	if (cut < len)
-		escape_add_truncated(sb, len - cut);
+	escape_term_bounded(sb, s, s ? strlen(s) : 0, max, ESCAPE_TERM_NEWLINES);
 }
 
 /* A new JSON string from sb; sb is emptied. */

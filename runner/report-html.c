@@ -258,12 +258,9 @@ static void add_hint_blocks(struct strbuf *sb, const char *clean)
 static void add_hint(struct strbuf *sb, const char *hint)
 {
 	struct strbuf clean = STRBUF_INIT;
-	size_t len = strlen(hint), cut = escape_cut(hint, len, HTML_MAX_LONG);
 
 	/* bound and clean once, here, so that the blocks are cut from what is shown */
-	escape_term(&clean, hint, cut, ESCAPE_TERM_NEWLINES);
-	if (cut < len)
-		escape_add_truncated(&clean, len - cut);
+	escape_term_bounded(&clean, hint, strlen(hint), HTML_MAX_LONG, ESCAPE_TERM_NEWLINES);
 	strbuf_rtrim(&clean);
 	strbuf_addstr(sb, "<section class=\"hint\">\n<h3>How to fix</h3>\n");
 	add_hint_blocks(sb, clean.buf);

@@ -161,7 +161,6 @@ static void add_hint_blocks(struct strbuf *sb, const char *clean)
 static void add_hint(struct strbuf *sb, const struct check_result *c)
 {
 	struct strbuf clean = STRBUF_INIT;
-	size_t len = strlen(c->hint), cut = escape_cut(c->hint, len, MD_MAX_HINT);
 
 	strbuf_addstr(sb, "#### ");
 	add_md(sb, c->title, MD_MAX_SHORT, 0);
@@ -170,9 +169,7 @@ static void add_hint(struct strbuf *sb, const struct check_result *c)
 	strbuf_addstr(sb, c->status == CHECK_ERROR ? "), could not be checked\n\n" : ")\n\n");
 
 	/* bound and clean once, here, so that the blocks are cut from what is shown */
-	escape_term(&clean, c->hint, cut, ESCAPE_TERM_NEWLINES);
-	if (cut < len)
-		escape_add_truncated(&clean, len - cut);
+	escape_term_bounded(&clean, c->hint, strlen(c->hint), MD_MAX_HINT, ESCAPE_TERM_NEWLINES);
 	add_hint_blocks(sb, clean.buf);
 	strbuf_release(&clean);
 }

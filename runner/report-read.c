@@ -86,11 +86,7 @@ static const char *const check_nullable[] = { "hint", NULL };
 /* Append a value from the file to a message: bounded, and inert on a terminal. */
 static void add_value(struct strbuf *err, const char *s)
 {
-	size_t len = strlen(s), cut = escape_cut(s, len, 64);
-
-	escape_term(err, s, cut, 0);
-	if (cut < len)
-		escape_add_truncated(err, len - cut);
+	escape_term_bounded(err, s, strlen(s), 64, 0);
 }
 
 /* How the table names the type of a nullable key (only strings and objects are). */

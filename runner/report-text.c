@@ -51,15 +51,7 @@ static void add_spaces(struct strbuf *sb, size_t n)
 /* Append report text s: bounded to max bytes, then made safe (escape.h). */
 static void add_term(struct strbuf *sb, const char *s, size_t max, unsigned flags)
 {
-	size_t len, cut;
-
-	if (!s)
-		return;
-	len = strlen(s);
-	cut = escape_cut(s, len, max);
-	escape_term(sb, s, cut, flags);
-	if (cut < len)
-		escape_add_truncated(sb, len - cut);
+	escape_term_bounded(sb, s, s ? strlen(s) : 0, max, flags);
 }
 
 /*

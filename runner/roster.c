@@ -95,11 +95,7 @@ static int read_record(const char *text, size_t len, size_t *pos, int *line, cha
  */
 static void add_quoted(struct strbuf *problems, const char *s)
 {
-	size_t len = strlen(s), cut = escape_cut(s, len, QUOTE_MAX);
-
-	escape_term(problems, s, cut, 0);
-	if (cut < len)
-		escape_add_truncated(problems, len - cut);
+	escape_term_bounded(problems, s, strlen(s), QUOTE_MAX, 0);
 }
 
 int roster_valid_id(const char *s)
