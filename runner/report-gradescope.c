@@ -61,11 +61,9 @@ static void set(json_t *obj, const char *key, json_t *v, int *err)
 /* The paragraph at the top: the verdict, what failed and why, what was checked. */
 static void add_summary(struct strbuf *sb, const struct report *r)
 {
-	size_t i, n[4] = { 0, 0, 0, 0 };
+	size_t i, n[4];
 
-	for (i = 0; i < r->nchecks; i++)
-		if ((size_t)r->checks[i].status < 4)
-			n[r->checks[i].status]++;
+	report_count_status(r, n);
 	strbuf_addstr(sb, "Phase ");
 	add_text(sb, r->phase_id, GS_MAX_SHORT);
 	if (r->phase_title && *r->phase_title) {

@@ -173,11 +173,9 @@ static void add_header(struct strbuf *sb, const struct report *r)
 		[CHECK_SKIP] = "skipped",
 	};
 	const char *verdict = r->passed ? "passed" : "failed";
-	size_t i, n[4] = { 0, 0, 0, 0 };
+	size_t i, n[4];
 
-	for (i = 0; i < r->nchecks; i++)
-		if ((size_t)r->checks[i].status < ARRAY_SIZE(n))
-			n[r->checks[i].status]++;
+	report_count_status(r, n);
 
 	strbuf_addstr(sb, "<header class=\"top\">\n<div>\n<p class=\"eyebrow\">Phase ");
 	add_html(sb, r->phase_id, HTML_MAX_SHORT);

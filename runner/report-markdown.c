@@ -79,7 +79,7 @@ static void add_duration(struct strbuf *sb, long ms)
 
 static void add_header(struct strbuf *sb, const struct report *r)
 {
-	size_t i, n[4] = { 0, 0, 0, 0 };
+	size_t i, n[4];
 	static const char *const names[] = {
 		[CHECK_PASS] = "passed",
 		[CHECK_FAIL] = "failed",
@@ -89,9 +89,7 @@ static void add_header(struct strbuf *sb, const struct report *r)
 	static const enum check_status order[] = { CHECK_PASS, CHECK_FAIL, CHECK_ERROR, CHECK_SKIP };
 	const char *sep = "";
 
-	for (i = 0; i < r->nchecks; i++)
-		if ((size_t)r->checks[i].status < 4)
-			n[r->checks[i].status]++;
+	report_count_status(r, n);
 
 	strbuf_addstr(sb, "## ");
 	add_md(sb, r->phase_title && *r->phase_title ? r->phase_title : r->phase_id,

@@ -56,6 +56,14 @@ void report_release(struct report *r)
 	memset(r, 0, sizeof(*r));
 }
 
+void report_count_status(const struct report *r, size_t n[4])
+{
+	memset(n, 0, 4 * sizeof(*n));
+	for (size_t i = 0; i < r->nchecks; i++)
+		if ((size_t)r->checks[i].status < 4)
+			n[r->checks[i].status]++;
+}
+
 void report_tally(struct report *r)
 {
 	size_t i;

@@ -62,6 +62,8 @@ void report_release(struct report *r);
 
 /* Add up points: fills score, max_score and passed from the checks. */
 void report_tally(struct report *r);
+/* How many checks have each status: n[CHECK_PASS] ... n[CHECK_ERROR]. */
+void report_count_status(const struct report *r, size_t n[4]);
 
 /*
  * Writers.  Each returns 0, or -1 when writing to out failed (errno set).
