@@ -8,7 +8,8 @@ CC      ?= cc
 PKGS    := libgit2 jansson libcurl
 CFLAGS  ?= -O2 -g
 WARN    := -std=c11 -Wall -Wextra -Wshadow -Wmissing-prototypes -Wwrite-strings \
-           -Wstrict-prototypes -Wformat=2 -Wno-format-nonliteral
+           -Wstrict-prototypes -Wformat=2 -Wno-format-nonliteral \
+           -Werror=implicit-function-declaration
 CPPFLAGS += -D_GNU_SOURCE -Irunner -Ichecks -MMD -MP
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))

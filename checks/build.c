@@ -181,8 +181,9 @@ static void walk_context(struct context_walk *w, const char *root, const char *r
 		path = xasprintf("%s/%s", root, sub);
 		if (lstat(path, &sb) == 0) {
 			if (S_ISDIR(sb.st_mode)) {
-				/* an excluded folder may hold an exception (!dir/keep): look inside anyway */
-				walk_context(w, root, sub, depth + 1);
+				/* an excluded folder may hold an exception (!dir/keep): look inside then */
+				if (!w->rules || !ignore_excludes_all_under(w->rules, sub))
+					walk_context(w, root, sub, depth + 1);
 			} else if (!ignore_excluded(w->rules, sub)) {
 				w->bytes += (unsigned long long)sb.st_size;
 				w->files++;

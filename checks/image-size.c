@@ -6,6 +6,8 @@
  * MB here are the engine's: 10^6 bytes, the unit `docker images` prints.
  */
 #include "check.h"
+#include "escape.h"
+#include "xalloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -19,10 +21,56 @@ static const struct key_spec params[] = {
 	{ NULL, 0, 0, 0, 0, NULL },
 };
 
-/* On failure, the biggest layers say where the bytes come from: one more engine call. */
-static void biggest_layers(struct check_ctx *ctx, struct check_result *res)
+/*
+ * The step behind a layer as the Dockerfile said it.  BuildKit records
+ * "RUN /bin/sh -c <command> # buildkit" and "COPY <src> <dest> # buildkit";
+ * the legacy builder "/bin/sh -c <command>" for RUN and, for COPY and ADD,
+ * "/bin/sh -c #(nop) COPY dir:<content hash> in <dest> ", where the hash
+ * says nothing to a learner: that becomes "COPY (a folder) into <dest>".
+ */
+static void layer_step(struct strbuf *out, const char *created_by)
 {
-	const char *args[] = { "history", "--no-trunc", "--format", "{{json .}}", ctx->image_id, NULL };
+	static const char nop[] = "/bin/sh -c #(nop) ", shell[] = "/bin/sh -c ", mark[] = " # buildkit";
+	static const struct { const char *prefix, *what; } sources[] = {
+		{ "dir:", "a folder" }, { "file:", "a file" }, { "multi:", "several files" },
+	};
+	const char *s = created_by, *in;
+	size_t n;
+
+	if (!strncmp(s, nop, sizeof(nop) - 1)) {
+		s += sizeof(nop) - 1;
+		while (*s == ' ')
+			s++;
+		for (size_t i = 0; i < ARRAY_SIZE(sources); i++) {
+			const char *word = !strncmp(s, "COPY ", 5) ? "COPY" : !strncmp(s, "ADD ", 4) ? "ADD" : NULL;
+			const char *src = word ? s + strlen(word) + 1 : NULL;
+
+			if (src && !strncmp(src, sources[i].prefix, strlen(sources[i].prefix)) &&
+			    (in = strstr(src, " in "))) {
+				strbuf_addf(out, "%s (%s) into ", word, sources[i].what);
+				s = in + 4;
+				break;
+			}
+		}
+	} else if (!strncmp(s, shell, sizeof(shell) - 1)) {
+		strbuf_addstr(out, "RUN ");
+		s += sizeof(shell) - 1;
+	}
+	n = strlen(s);
+	if (n >= sizeof(mark) - 1 && !strcmp(s + n - (sizeof(mark) - 1), mark))
+		n -= sizeof(mark) - 1;
+	while (n && s[n - 1] == ' ')
+		n--;
+	escape_truncate(out, s, n, 120);
+}
+
+/*
+ * On failure, the biggest layers say where the bytes come from (one more
+ * engine call); the largest is named in *largest for the hint.
+ */
+static void biggest_layers(struct check_ctx *ctx, struct check_result *res, struct strbuf *largest)
+{
+	const char *args[] = { "history", "--no-trunc", "--human=false", "--format", "{{json .}}", ctx->image_id, NULL };
 	struct proc p = PROC_INIT;
 	struct { long long size; char *what; } top[3] = { { 0, NULL }, { 0, NULL }, { 0, NULL } };
 	json_t *list = json_array();
@@ -33,14 +81,13 @@ static void biggest_layers(struct check_ctx *ctx, struct check_result *res)
 			json_t *row = json_loads(line, 0, NULL);
 			const char *created_by = json_string_value(json_object_get(row, "CreatedBy"));
 			const char *size = json_string_value(json_object_get(row, "Size"));
-			/* "Size" is human-readable here ("250MB"); the ordering is all we need */
-			double v = size ? strtod(size, NULL) : 0;
-			long long bytes;
+			/* "Size" is a count of bytes in a string with --human=false */
+			char *end = NULL;
+			long long bytes = size ? strtoll(size, &end, 10) : 0;
 
-			v *= strstr(size ? size : "", "GB") ? 1e9 : strstr(size ? size : "", "MB") ? 1e6 :
-			     strstr(size ? size : "", "kB") ? 1e3 : 1;
-			/* the engine's text, not ours: keep the cast defined whatever it says */
-			bytes = v > 0 && v < 9e18 ? (long long)v : 0;
+			/* the engine's text, not ours: anything but a plain count is nothing */
+			if (!size || end == size || *end || bytes < 0)
+				bytes = 0;
 			for (int i = 0; i < 3 && created_by; i++) {
 				if (bytes > top[i].size) {
 					free(top[2].what);
@@ -52,6 +99,11 @@ static void biggest_layers(struct check_ctx *ctx, struct check_result *res)
 			}
 			json_decref(row);
 		}
+	}
+	if (top[0].what) {
+		strbuf_addf(largest, "the largest layer, %.1f MB, comes from `", (double)top[0].size / 1e6);
+		layer_step(largest, top[0].what);
+		strbuf_addstr(largest, "`; ");
 	}
 	for (int i = 0; i < 3; i++) {
 		if (top[i].what)
@@ -71,7 +123,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	double baseline_mb = obj_num(def->params, "baseline_mb", 0);
 	const char *baseline_what = "the lesson's development image";
 	json_t *size = json_object_get(ctx->image, "Size");
-	struct strbuf reduction = STRBUF_INIT;
+	struct strbuf reduction = STRBUF_INIT, largest = STRBUF_INIT;
 	double mb, percent = 0;
 	int too_big, too_little = 0;
 
@@ -113,10 +165,11 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	else
 		result_set(res, CHECK_FAIL, "%.1f MB, under the %.0f MB limit%s", mb, max_mb, reduction.buf);
 	strbuf_release(&reduction);
-	biggest_layers(ctx, res);
-	result_hint(res, "only the last stage ends up in the image: build in a builder stage and copy just "
+	biggest_layers(ctx, res, &largest);
+	result_hint(res, "%sonly the last stage ends up in the image: build in a builder stage and copy just "
 		    "dist/, node_modules/ (production dependencies) and package.json into a distroless runtime; "
-		    "`docker history %.19s` shows which step adds the bytes", ctx->image_id);
+		    "`docker history %.19s` shows which step adds the bytes", largest.buf, ctx->image_id);
+	strbuf_release(&largest);
 }
 
 const struct check_kind check_image_size = {

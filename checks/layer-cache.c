@@ -45,15 +45,21 @@ struct copy_ctx {
 	struct ignore_rules *rules;
 };
 
-/* Leave out what the engine would leave out, but never the Dockerfile or .dockerignore. */
+/*
+ * Leave out what the engine would leave out, but never the Dockerfile or
+ * .dockerignore.  An excluded folder that a '!' pattern may reach into is
+ * copied and its contents judged one by one; the engine applies the same
+ * rules to the copy, so its extra empty folders never reach the build.
+ */
 static int context_filter(void *vctx, const char *rel, int is_dir)
 {
 	struct copy_ctx *c = vctx;
 
-	(void)is_dir;
 	if (!strcmp(rel, "Dockerfile") || !strcmp(rel, ".dockerignore"))
 		return 0;
-	return c->rules && ignore_excluded(c->rules, rel);
+	if (!c->rules)
+		return 0;
+	return is_dir ? ignore_excludes_all_under(c->rules, rel) : ignore_excluded(c->rules, rel);
 }
 
 static int is_manifest(const struct check_def *def, const char *base)

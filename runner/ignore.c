@@ -724,6 +724,44 @@ int ignore_excluded(const struct ignore_rules *r, const char *path)
 	return i >= 0 && !r->pat[i].exception;
 }
 
+/*
+ * Could exception pattern p bring back something under the folder "dir/"?
+ * Only its literal start is compared: up to the first character that may
+ * stand for others, where anything could follow.  Erring towards "yes" is
+ * safe: callers then look inside and judge each path.
+ */
+static int exception_may_reach(const struct pattern *p, const char *dirslash, size_t n)
+{
+	size_t k;
+
+	for (k = 0; k < p->clean_len && k < n; k++) {
+		char c = p->clean[k];
+
+		if (c == '*' || c == '?' || c == '[' || c == '\\')
+			return 1;
+		if (c != dirslash[k])
+			return 0;
+	}
+	return 1;
+}
+
+int ignore_excludes_all_under(const struct ignore_rules *r, const char *dir)
+{
+	struct strbuf slash = STRBUF_INIT;
+	int all = 1;
+	size_t k;
+
+	if (!ignore_excluded(r, dir))
+		return 0;
+	go_clean(dir, strlen(dir), &slash);
+	strbuf_addch(&slash, '/');
+	for (k = 0; k < r->nr && all; k++)
+		if (r->pat[k].exception && exception_may_reach(&r->pat[k], slash.buf, slash.len))
+			all = 0;
+	strbuf_release(&slash);
+	return all;
+}
+
 const char *ignore_deciding_pattern(const struct ignore_rules *r, const char *path, int *line)
 {
 	long i = deciding_index(r, path);

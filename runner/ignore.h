@@ -77,6 +77,14 @@ int ignore_load_dir(const char *dir, struct ignore_rules **out, struct strbuf *e
 int ignore_excluded(const struct ignore_rules *r, const char *path);
 
 /*
+ * 1 if the folder dir is excluded and no '!' pattern could bring back
+ * anything under it, so that nothing under it reaches the context and a walk
+ * may skip it whole; else 0 (an exception such as "!dir/keep", or one that
+ * starts with a wildcard, may reach inside: look, and judge each path).
+ */
+int ignore_excludes_all_under(const struct ignore_rules *r, const char *dir);
+
+/*
  * The pattern that decided ignore_excluded() for path: its line as written
  * (trimmed of white space, '!' included), borrowed from r and valid until
  * ignore_free(r), with its line number in *line (line may be NULL).  NULL and

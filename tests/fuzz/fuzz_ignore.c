@@ -11,7 +11,8 @@
  * message; the deciding pattern is the text of the line it names; no
  * deciding pattern means not excluded; and since paths are cleaned first,
  * "p" and "./p" are decided by the same pattern (and, for the fixed paths,
- * "p/" and "p//" too).
+ * "p/" and "p//" too); and a folder said to be skippable whole holds no path
+ * that is sent.
  */
 #include "fuzz.h"
 
@@ -52,6 +53,50 @@ static int line_at(const struct input *in, int line, const char **start, size_t 
 	return 0;
 }
 
+/* A path already in clean form: no empty, "." or ".." part, no slash at either end. */
+static int plain_path(const char *path)
+{
+	const char *s = path, *e;
+	size_t n;
+
+	if (!*path)
+		return 0;
+	for (;;) {
+		e = strchr(s, '/');
+		n = e ? (size_t)(e - s) : strlen(s);
+		if (!n || (n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
+			return 0;
+		if (!e)
+			return 1;
+		s = e + 1;
+	}
+}
+
+/*
+ * A folder a walk may skip whole (ignore_excludes_all_under) holds nothing
+ * that is sent: every folder above a plain path that says so must see the
+ * path excluded, and be excluded itself.
+ */
+static void check_parents(struct ignore_rules *r, const char *path)
+{
+	char buf[MAX_PATH_LEN + 1];
+	size_t k, n = strlen(path);
+
+	if (n > MAX_PATH_LEN || !plain_path(path))
+		return;
+	memcpy(buf, path, n + 1);
+	for (k = 1; k < n; k++) {
+		if (path[k] != '/')
+			continue;
+		buf[k] = '\0';
+		if (ignore_excludes_all_under(r, buf)) {
+			FUZZ_CHECK(ignore_excluded(r, buf), "'%s' skippable yet not excluded", buf);
+			FUZZ_CHECK(ignore_excluded(r, path), "'%s' is sent, yet '%s' was skippable", path, buf);
+		}
+		buf[k] = '/';
+	}
+}
+
 static void check_path(const struct input *in, struct ignore_rules *r, const char *path, int all_forms)
 {
 	static const char *const forms[] = { "./%s", "%s/", "%s//" };
@@ -62,6 +107,7 @@ static void check_path(const struct input *in, struct ignore_rules *r, const cha
 
 	ex = ignore_excluded(r, path);
 	pat = ignore_deciding_pattern(r, path, &line);
+	check_parents(r, path);
 	FUZZ_CHECK(ex == 0 || ex == 1, "ignore_excluded returned %d", ex);
 	if (!pat) {
 		FUZZ_CHECK(!ex && line == 0, "'%s' excluded (%d) by no pattern, line %d", path, ex, line);

@@ -306,6 +306,55 @@ static void test_deciding_pattern(void **state)
 	ignore_free(NULL);
 }
 
+/* Whether a walk may skip a folder whole (ignore_excludes_all_under). */
+static const struct row whole_rows[] = {
+	{ LESSON, "node_modules", 1 },
+	{ LESSON, "coverage", 1 },
+	{ LESSON, "src", 0 },                              /* not excluded at all */
+	{ "node_modules\n!node_modules/keep.js\n", "node_modules", 0 },
+	{ "node_modules\n!node_modules/keep.js\n", "node_modules/sub", 1 },
+	{ "node_modules\n!node_modules/a/keep.js\n", "node_modules/a", 0 },
+	{ "node_modules\n!other/keep\n", "node_modules", 1 },
+	{ "node_modules\n!node_modules\n", "node_modules", 0 }, /* brought back whole */
+	{ "node_modules\n!**/keep\n", "node_modules", 0 },  /* a wildcard start reaches anywhere */
+	{ "node_modules\n!n*/keep\n", "node_modules", 0 },
+	{ "node_modules\n!m*/keep\n", "node_modules", 1 },
+	{ "node_modules\n!node_modules[12]/x\n", "node_modules", 0 },
+	{ "node_modules\n!./node_modules/keep\n", "node_modules", 0 }, /* cleaned first */
+	{ "build\n!build-notes/x\n", "build", 1 },         /* a name that only starts alike */
+	{ "*\n!src\n", "tests", 1 },
+	{ "*\n!src\n", "src", 0 },
+	{ "dist/\n!dist/*.map\n", "dist", 0 },
+};
+
+static void test_excludes_all_under(void **state)
+{
+	/* paths under each folder: a skippable folder must hold nothing that is sent */
+	static const char *const under[] = { "keep", "keep.js", "sub/keep", "a/keep.js", "x", "1.map", "README.md" };
+	size_t i, k;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(whole_rows); i++) {
+		const struct row *w = &whole_rows[i];
+		struct ignore_rules *r = ignore_parse(w->text, strlen(w->text), NULL);
+		int got;
+
+		assert_non_null(r);
+		got = ignore_excludes_all_under(r, w->path);
+		if (got != w->excluded)
+			fail_msg("row %zu: %s in %s: got %d, want %d", i, w->path, w->text, got, w->excluded);
+		for (k = 0; got && k < ARRAY_SIZE(under); k++) {
+			char *p = xasprintf("%s/%s", w->path, under[k]);
+
+			if (!ignore_excluded(r, p))
+				fail_msg("row %zu: %s is sent, yet %s was skippable", i, p, w->path);
+			free(p);
+		}
+		ignore_free(r);
+	}
+	assert_int_equal(ignore_excludes_all_under(NULL, "node_modules"), 0);
+}
+
 static void test_count(void **state)
 {
 	static const char text[] = "# c\n\n \nfoo\n!bar\n";
@@ -487,6 +536,7 @@ int main(void)
 		cmocka_unit_test(test_invalid),
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_deciding_pattern),
+		cmocka_unit_test(test_excludes_all_under),
 		cmocka_unit_test(test_count),
 		cmocka_unit_test(test_load_missing),
 		cmocka_unit_test(test_load_file),
