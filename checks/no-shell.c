@@ -1,11 +1,13 @@
 /*
  * no-shell: no shell can run in the container, and none is on the image's
  * filesystem.  Two looks: `exec sh` in the running container, as the lesson
- * tries it, and a search of the exported filesystem for a file or link
- * named like any of the shells, in any folder (which also works when the
- * container exited).  A shell that is on the filesystem fails the item
- * whether or not it runs, and one that is not there cannot be run by name,
- * so one exec is all the search leaves to decide.
+ * tries it, and a search of the container's filesystem (which also works
+ * when the container exited) for a file or link named like any of the
+ * shells, in any folder, and for a shell under another name: an executable
+ * that is an ELF program carrying a shell's own words (busybox copied in as
+ * /app/bin/tick is still a shell).  A shell that is on the filesystem fails
+ * the item whether or not it runs, and one that is not there cannot be run
+ * by name, so one exec is all the search leaves to decide.
  */
 #include "check.h"
 #include "tar.h"
@@ -21,31 +23,76 @@ static const struct key_spec params[] = {
 
 static const char *const default_shells[] = { "sh", "bash", "ash", "dash", "busybox", NULL };
 
+/*
+ * What each shell's program holds whatever it is called: its version banner
+ * or a message only its parser prints.  Shells are small (dash 125 KB, bash
+ * 1.3 MB, busybox 2 MB); bigger executables (node is 90 MB) are not read.
+ */
+static const struct {
+	const char *shell, *words;
+} signatures[] = {
+	{ "busybox", "BusyBox v" },
+	{ "bash", "GNU bash, version " },
+	{ "dash", "%s unexpected (expecting %s)" },
+	{ "mksh", "MIRBSD KSH" },
+};
+#define SIGNATURE_MAX_BYTES (4u << 20)
+
 struct scan {
 	const char *const *shells;
-	json_t *found;   /* paths */
+	json_t *found;      /* paths */
+	json_t *disguised;  /* { path, shell }: found by contents, not by name */
 	size_t count;
 };
+
+static void found(struct scan *s, const char *path, const char *shell)
+{
+	if (s->count++ >= 20)
+		return;
+	json_array_append_new(s->found, json_string(path));
+	if (shell)
+		json_array_append_new(s->disguised, json_pack("{s:s, s:s}", "path", path, "shell", shell));
+}
+
+/* An executable worth reading: a regular file of a shell's size, not a shared library. */
+static int worth_reading(const struct tar_entry *e, const char *base)
+{
+	const char *so = strstr(base, ".so");
+
+	if (e->type != '0' || !(e->mode & 0111) || e->size < 4096 || e->size > SIGNATURE_MAX_BYTES)
+		return 0;
+	return !(so && (so[3] == '\0' || so[3] == '.'));
+}
 
 static int on_entry(void *vctx, const struct tar_entry *e, const struct strbuf *data)
 {
 	struct scan *s = vctx;
 	const char *base = strrchr(e->name, '/');
 
-	(void)data;
 	base = base ? base + 1 : e->name;
 	if (e->type == '5')
 		return 0;
+	if (data) {
+		if (data->len < 4 || memcmp(data->buf, "\177ELF", 4))
+			return 0;
+		for (size_t i = 0; i < ARRAY_SIZE(signatures); i++) {
+			if (memmem(data->buf, data->len, signatures[i].words, strlen(signatures[i].words))) {
+				found(s, e->name, signatures[i].shell);
+				break;
+			}
+		}
+		return 0;
+	}
 	for (const char *const *sh = s->shells; *sh; sh++) {
 		if (strcmp(base, *sh))
 			continue;
 		/* a link counts: /bin/sh -> busybox is how most images have one */
 		if (e->type == '2' || e->type == '1' || (e->mode & 0111)) {
-			if (s->count++ < 20)
-				json_array_append_new(s->found, json_string(e->name));
+			found(s, e->name, NULL);
+			return 0;
 		}
 	}
-	return 0;
+	return worth_reading(e, base) ? 2 : 0;
 }
 
 static void run(struct check_ctx *ctx, const struct check_def *def, struct check_result *res)
@@ -79,10 +126,12 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 
 	scan.shells = shells;
 	scan.found = json_array();
-	if (ctx_walk_fs(ctx, on_entry, &scan, 0) < 0) {
+	scan.disguised = json_array();
+	if (ctx_walk_fs(ctx, on_entry, &scan, SIGNATURE_MAX_BYTES) < 0) {
 		result_set(res, CHECK_ERROR, "cannot look at the image's filesystem: %s",
 			   ctx->export_failure ? ctx->export_failure : "no reason given");
 		json_decref(scan.found);
+		json_decref(scan.disguised);
 		json_decref(ran);
 		free(shells);
 		return;
@@ -90,6 +139,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	result_evidence(res, "ran_in_container", ran);
 	result_evidence(res, "container_running", json_boolean(running));
 	result_evidence(res, "found_on_filesystem", scan.found);
+	result_evidence(res, "found_by_contents", json_incref(scan.disguised));
 
 	if (json_array_size(ran) || scan.count) {
 		struct strbuf what = STRBUF_INIT;
@@ -99,15 +149,27 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 			strbuf_addf(&what, "%s%zu shell file%s on the filesystem (%s%s)", what.len ? "; " : "",
 				    scan.count, scan.count == 1 ? "" : "s",
 				    json_string_value(json_array_get(scan.found, 0)), scan.count > 1 ? ", ..." : "");
+		json_array_foreach(scan.disguised, i, v) {
+			strbuf_addf(&what, "; %s is %s under another name", json_string_value(json_object_get(v, "path")),
+				    json_string_value(json_object_get(v, "shell")));
+			break; /* the first says what happened */
+		}
 		result_set(res, CHECK_FAIL, "the image has a shell: %s", what.buf);
-		result_hint(res, "base the runtime stage on the distroless Node image (FROM gcr.io/distroless/nodejs20-debian12), "
-			    "which has no shell or package manager, and copy only the app into it; for debugging, "
-			    "use an ephemeral debug container instead of a shell in the image");
+		if (json_array_size(scan.disguised) == scan.count && !json_array_size(ran))
+			result_hint(res, "%s is a shell program copied in under another name, and renaming it does not "
+				    "disarm it: remove the COPY or RUN that puts it in the runtime stage, which needs only "
+				    "node and your app; for debugging, use an ephemeral debug container",
+				    json_string_value(json_object_get(json_array_get(scan.disguised, 0), "path")));
+		else
+			result_hint(res, "base the runtime stage on the distroless Node image (FROM gcr.io/distroless/nodejs20-debian12), "
+				    "which has no shell or package manager, and copy only the app into it; for debugging, "
+				    "use an ephemeral debug container instead of a shell in the image");
 		strbuf_release(&what);
 	} else {
 		result_set(res, CHECK_PASS, "no shell runs in the container%s and none of %zu names is on the filesystem",
 			   running ? "" : " (not running: filesystem only)", n ? n : ARRAY_SIZE(default_shells) - 1);
 	}
+	json_decref(scan.disguised);
 	free(shells);
 }
 
