@@ -166,7 +166,8 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 				    "use an ephemeral debug container instead of a shell in the image");
 		strbuf_release(&what);
 	} else {
-		result_set(res, CHECK_PASS, "no shell runs in the container%s and none of %zu names is on the filesystem",
+		result_set(res, CHECK_PASS, "no shell runs in the container%s, and the filesystem holds none of %zu "
+			   "names and no shell program under another name",
 			   running ? "" : " (not running: filesystem only)", n ? n : ARRAY_SIZE(default_shells) - 1);
 	}
 	json_decref(scan.disguised);
