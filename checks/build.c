@@ -4,11 +4,11 @@
  * output, and the hint names the known causes.
  */
 #include "check.h"
-#include "ignore.h"
 #include "dockerfile.h"
+#include "ignore.h"
+#include "rootfs.h"
 #include "xalloc.h"
 
-#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -165,41 +165,24 @@ struct context_walk {
  * exclude (links count as themselves, never followed).  Stops once over the
  * limit: a 3 GB file is not read, only its size.
  */
-static void walk_context(struct context_walk *w, const char *root, const char *rel, int depth)
+static int on_context_entry(void *vctx, const struct tar_entry *e, const struct strbuf *data)
 {
-	char *dir = *rel ? xasprintf("%s/%s", root, rel) : xstrdup(root);
-	DIR *d = opendir(dir);
-	struct dirent *de;
+	struct context_walk *w = vctx;
 
-	while (d && depth < 64 && w->bytes <= w->limit && (de = readdir(d))) {
-		struct stat sb;
-		char *path, *sub;
-
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		sub = *rel ? xasprintf("%s/%s", rel, de->d_name) : xstrdup(de->d_name);
-		path = xasprintf("%s/%s", root, sub);
-		if (lstat(path, &sb) == 0) {
-			if (S_ISDIR(sb.st_mode)) {
-				/* an excluded folder may hold an exception (!dir/keep): look inside then */
-				if (!w->rules || !ignore_excludes_all_under(w->rules, sub))
-					walk_context(w, root, sub, depth + 1);
-			} else if (!ignore_excluded(w->rules, sub)) {
-				w->bytes += (unsigned long long)sb.st_size;
-				w->files++;
-				if ((unsigned long long)sb.st_size > w->biggest_bytes) {
-					w->biggest_bytes = (unsigned long long)sb.st_size;
-					strbuf_reset(&w->biggest);
-					strbuf_addstr(&w->biggest, sub);
-				}
-			}
-		}
-		free(path);
-		free(sub);
+	(void)data;
+	if (e->type == '5')
+		/* an excluded folder may hold an exception (!dir/keep): look inside then */
+		return w->rules && ignore_excludes_all_under(w->rules, e->name) ? ROOTFS_SKIP : 0;
+	if (ignore_excluded(w->rules, e->name))
+		return 0;
+	w->bytes += e->size;
+	w->files++;
+	if (e->size > w->biggest_bytes) {
+		w->biggest_bytes = e->size;
+		strbuf_reset(&w->biggest);
+		strbuf_addstr(&w->biggest, e->name);
 	}
-	if (d)
-		closedir(d);
-	free(dir);
+	return w->bytes > w->limit;
 }
 
 /* A context over the limit fails the build before the engine is sent any of it. */
@@ -213,7 +196,7 @@ static int context_too_large(struct check_ctx *ctx, const struct check_def *def,
 	strbuf_init(&w.biggest, 0);
 	ignore_load_dir(ctx->dir, &rules, &err); /* a broken .dockerignore is the build's to report */
 	w.rules = rules;
-	walk_context(&w, ctx->dir, "", 0);
+	rootfs_walk_dir(ctx->dir, on_context_entry, &w, 0);
 	ignore_free(rules);
 	strbuf_release(&err);
 	if (w.bytes <= w.limit) {

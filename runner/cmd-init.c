@@ -5,7 +5,6 @@
  * nothing of the learner's is ever overwritten.
  */
 #include "cmd.h"
-#include "escape.h"
 #include "fsutil.h"
 #include "git.h"
 #include "learn.h"
@@ -132,13 +131,9 @@ static int cmd_init(int argc, char **argv)
 	if (!first)
 		return cmd_fail(EXIT_USAGE, "init: cannot read the folder '%s': %s", pos[0], strerror(errno));
 	if (*first) {
-		struct strbuf shown = STRBUF_INIT;
-
-		escape_term(&shown, first, strlen(first), 0); /* a file name is any bytes */
 		cmd_fail(EXIT_USAGE, "init: '%s' is not empty (it holds '%s'): a workspace is made only in an "
 			 "empty or new folder, so that nothing of yours is overwritten; name a new one: "
-			 "`phaselab init workshop`", pos[0], shown.buf);
-		strbuf_release(&shown);
+			 "`phaselab init workshop`", pos[0], first);
 		free(first);
 		return EXIT_USAGE;
 	}

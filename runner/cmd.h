@@ -36,7 +36,7 @@ extern const struct cmd_entry cmd_hint_entry;
 extern const struct cmd_entry cmd_watch_entry;
 extern const struct cmd_entry cmd_reset_entry;
 
-/* "phaselab: " + message on stderr; returns status. */
+/* "phaselab: " + message on stderr, made safe for a terminal (escape_term, line breaks kept); returns status. */
 int cmd_fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -1,6 +1,5 @@
 #include "learn.h"
 #include "cmd.h"
-#include "escape.h"
 #include "fsutil.h"
 #include "schema.h"
 #include "timeutil.h"
@@ -66,14 +65,9 @@ int workspace_open(struct workspace *ws)
 	rc = progress_load(file, &ws->pg, &err);
 	free(file);
 	if (rc < 0) {
-		struct strbuf shown = STRBUF_INIT;
-
-		/* the message quotes keys and values of a hand-edited file: any bytes */
-		escape_term(&shown, err.buf, err.len, 0);
 		cmd_fail(EXIT_USAGE, "%s\n  your progress file is damaged or was edited by hand; `phaselab reset` "
 			 "starts the phases again (it keeps a copy of the file, and your own files are not touched)",
-			 shown.buf);
-		strbuf_release(&shown);
+			 err.buf);
 		strbuf_release(&err);
 		workspace_close(ws);
 		return EXIT_USAGE;
@@ -152,12 +146,8 @@ static int current_step(struct workspace *ws, const struct phase *ph)
 
 	if (k < 0) {
 		struct phase_progress *pp = progress_phase(&ws->pg, ph->id, 1);
-		struct strbuf shown = STRBUF_INIT;
-
-		escape_term(&shown, pp->step, strlen(pp->step), 0); /* progress.json may be hand-edited */
 		cmd_fail(0, "your progress names step '%s', which %s no longer has: back to its first step",
-			 shown.buf, ph->id);
-		strbuf_release(&shown);
+			 pp->step, ph->id);
 		free(pp->step);
 		pp->step = NULL;
 		k = 0;

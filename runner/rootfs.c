@@ -13,15 +13,23 @@
 
 #define MAX_DEPTH 128
 
-int rootfs_usable(const char *dir)
+/* Is here (dir's own status) on another device than dir's parent: a mount point? */
+static int mount_point(const char *dir, const struct stat *here)
 {
-	struct stat here, parent;
+	struct stat parent;
 	char *up = xasprintf("%s/..", dir);
-	int ok = lstat(dir, &here) == 0 && S_ISDIR(here.st_mode) && stat(up, &parent) == 0 &&
-		 here.st_dev != parent.st_dev && access(dir, R_OK | X_OK) == 0;
+	int ok = stat(up, &parent) == 0 && here->st_dev != parent.st_dev;
 
 	free(up);
 	return ok;
+}
+
+int rootfs_usable(const char *dir)
+{
+	struct stat here;
+
+	return lstat(dir, &here) == 0 && S_ISDIR(here.st_mode) && mount_point(dir, &here) &&
+	       access(dir, R_OK | X_OK) == 0;
 }
 
 static char type_of(mode_t m)
@@ -103,7 +111,7 @@ static void walk_dir(struct walk *w, int dirfd, int depth)
 		}
 		if (rc == 1) {
 			w->stop = 1;
-		} else if (S_ISDIR(sb.st_mode) && depth < MAX_DEPTH) {
+		} else if (S_ISDIR(sb.st_mode) && rc != ROOTFS_SKIP && depth < MAX_DEPTH) {
 			int sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (sub >= 0)
 				walk_dir(w, sub, depth + 1);
@@ -113,31 +121,42 @@ static void walk_dir(struct walk *w, int dirfd, int depth)
 	closedir(d);
 }
 
-int rootfs_walk(const char *dir, tar_fn fn, void *ctx, size_t max_data)
+/* Walk the folder open as fd (which this takes over). */
+static void walk_fd(int fd, tar_fn fn, void *ctx, size_t max_data)
 {
 	struct walk w = { fn, ctx, max_data, STRBUF_INIT, 0 };
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	char *up = xasprintf("%s/..", dir);
-	struct stat here, parent;
-	int mounted;
 
-	if (fd < 0) {
-		free(up);
+	walk_dir(&w, fd, 0);
+	strbuf_release(&w.name);
+}
+
+int rootfs_walk_dir(const char *dir, tar_fn fn, void *ctx, size_t max_data)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
 		return -1;
-	}
+	walk_fd(fd, fn, ctx, max_data);
+	return 0;
+}
+
+int rootfs_walk(const char *dir, tar_fn fn, void *ctx, size_t max_data)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat here;
+
+	if (fd < 0)
+		return -1;
 	/*
 	 * Still mounted, now that it is open?  (Once open, an unmount cannot
 	 * take the tree from under the walk; before, the folder beneath the
 	 * mount would have been walked: an empty one, with no shell in it.)
 	 */
-	mounted = fstat(fd, &here) == 0 && stat(up, &parent) == 0 && here.st_dev != parent.st_dev;
-	free(up);
-	if (!mounted) {
+	if (fstat(fd, &here) < 0 || !mount_point(dir, &here)) {
 		close(fd);
 		errno = ENOENT;
 		return -1;
 	}
-	walk_dir(&w, fd, 0);
-	strbuf_release(&w.name);
+	walk_fd(fd, fn, ctx, max_data);
 	return 0;
 }

@@ -30,4 +30,11 @@ int rootfs_usable(const char *dir);
  */
 int rootfs_walk(const char *dir, tar_fn fn, void *ctx, size_t max_data);
 
+/*
+ * The same walk of any folder (a build context), with no mount check.  In
+ * both, fn may also return ROOTFS_SKIP for a folder: go on, but not into it.
+ */
+#define ROOTFS_SKIP 3
+int rootfs_walk_dir(const char *dir, tar_fn fn, void *ctx, size_t max_data);
+
 #endif
