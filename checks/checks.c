@@ -176,6 +176,24 @@ int ctx_container_running(struct check_ctx *ctx)
 	return running;
 }
 
+/*
+ * The container's root as the engine mounts it here (overlay2's merged
+ * folder, when we may read it): a new string, or NULL to export instead
+ * (also when PHASELAB_ROOTFS=export asks for it).
+ */
+static char *rootfs_in_place(const json_t *info)
+{
+	json_t *gd = json_object_get(info, "GraphDriver");
+	const char *driver = json_string_value(json_object_get(gd, "Name"));
+	const char *merged = json_string_value(json_object_get(json_object_get(gd, "Data"), "MergedDir"));
+	const char *how = getenv("PHASELAB_ROOTFS");
+
+	if ((how && !strcmp(how, "export")) || !driver || strcmp(driver, "overlay2") || !merged ||
+	    !rootfs_usable(merged))
+		return NULL;
+	return xstrdup(merged);
+}
+
 int ctx_need_container(struct check_ctx *ctx)
 {
 	const struct phase *ph = ctx->phase;
@@ -225,16 +243,7 @@ int ctx_need_container(struct check_ctx *ctx)
 	 * read), it is read in place, which costs nothing; otherwise an export
 	 * starts now, so it runs while the service starts.
 	 */
-	{
-		json_t *gd = json_object_get(ctx->container_info, "GraphDriver");
-		const char *driver = json_string_value(json_object_get(gd, "Name"));
-		const char *merged = json_string_value(json_object_get(json_object_get(gd, "Data"), "MergedDir"));
-		const char *how = getenv("PHASELAB_ROOTFS");
-
-		if (!(how && !strcmp(how, "export")) && driver && !strcmp(driver, "overlay2") && merged &&
-		    rootfs_usable(merged))
-			ctx->rootfs_dir = xstrdup(merged);
-	}
+	ctx->rootfs_dir = rootfs_in_place(ctx->container_info);
 	if (!ctx->rootfs_dir) {
 		ctx->export_path = rundir_path(ctx->run, "rootfs.tar");
 		ctx->export_proc = (struct proc)PROC_INIT;

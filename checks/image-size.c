@@ -34,19 +34,18 @@ static void layer_step(struct strbuf *out, const char *created_by)
 	static const struct { const char *prefix, *what; } sources[] = {
 		{ "dir:", "a folder" }, { "file:", "a file" }, { "multi:", "several files" },
 	};
-	const char *s = created_by, *in;
+	const char *s = created_by, *word, *in;
 	size_t n;
 
 	if (!strncmp(s, nop, sizeof(nop) - 1)) {
 		s += sizeof(nop) - 1;
 		while (*s == ' ')
 			s++;
-		for (size_t i = 0; i < ARRAY_SIZE(sources); i++) {
-			const char *word = !strncmp(s, "COPY ", 5) ? "COPY" : !strncmp(s, "ADD ", 4) ? "ADD" : NULL;
-			const char *src = word ? s + strlen(word) + 1 : NULL;
+		word = !strncmp(s, "COPY ", 5) ? "COPY" : !strncmp(s, "ADD ", 4) ? "ADD" : NULL;
+		for (size_t i = 0; word && i < ARRAY_SIZE(sources); i++) {
+			const char *src = s + strlen(word) + 1;
 
-			if (src && !strncmp(src, sources[i].prefix, strlen(sources[i].prefix)) &&
-			    (in = strstr(src, " in "))) {
+			if (!strncmp(src, sources[i].prefix, strlen(sources[i].prefix)) && (in = strstr(src, " in "))) {
 				strbuf_addf(out, "%s (%s) into ", word, sources[i].what);
 				s = in + 4;
 				break;

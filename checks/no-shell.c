@@ -149,11 +149,9 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 			strbuf_addf(&what, "%s%zu shell file%s on the filesystem (%s%s)", what.len ? "; " : "",
 				    scan.count, scan.count == 1 ? "" : "s",
 				    json_string_value(json_array_get(scan.found, 0)), scan.count > 1 ? ", ..." : "");
-		json_array_foreach(scan.disguised, i, v) {
+		if ((v = json_array_get(scan.disguised, 0))) /* the first says what happened */
 			strbuf_addf(&what, "; %s is %s under another name", json_string_value(json_object_get(v, "path")),
 				    json_string_value(json_object_get(v, "shell")));
-			break; /* the first says what happened */
-		}
 		result_set(res, CHECK_FAIL, "the image has a shell: %s", what.buf);
 		if (json_array_size(scan.disguised) == scan.count && !json_array_size(ran))
 			result_hint(res, "%s is a shell program copied in under another name, and renaming it does not "
