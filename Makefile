@@ -5,12 +5,16 @@
 # unless V=1.
 
 CC      ?= cc
-PKGS    := libgit2 jansson libcurl
+PKGS    := libgit2 jansson libcurl md4c libarchive
 CFLAGS  ?= -O2 -g
 WARN    := -std=c11 -Wall -Wextra -Wshadow -Wmissing-prototypes -Wwrite-strings \
            -Wstrict-prototypes -Wformat=2 -Wno-format-nonliteral \
            -Werror=implicit-function-declaration
-CPPFLAGS += -D_GNU_SOURCE -Irunner -Ichecks -MMD -MP
+# WERROR=1 (make check and CI) turns every warning into an error.
+ifeq ($(WERROR),1)
+WARN    += -Werror
+endif
+CPPFLAGS += -D_GNU_SOURCE -Irunner -MMD -MP
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 TEST_CFLAGS := $(shell pkg-config --cflags cmocka)
@@ -23,7 +27,9 @@ Q := @
 endif
 
 B := build
-LIB_SRC  := $(sort $(filter-out runner/main.c,$(wildcard runner/*.c)) $(wildcard checks/*.c))
+# runner/ is one folder per layer (tests/tools/check-layers lists them).
+LIB_SRC  := $(sort $(wildcard runner/*/*.c) $(wildcard checks/*.c))
+LAYERED  := runner/main.c $(LIB_SRC) $(wildcard runner/*/*.h checks/*.h)
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
 MAIN_OBJ := $(B)/runner/main.o
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
@@ -32,10 +38,17 @@ TOOL_BIN := $(patsubst tests/tools/%.c,$(B)/tools/%,$(wildcard tests/tools/*.c))
 
 all: bin/phaselab
 
-bin/phaselab: $(MAIN_OBJ) $(LIB_OBJ)
+bin/phaselab: $(MAIN_OBJ) $(LIB_OBJ) $(B)/layers.ok
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LINK    $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(MAIN_OBJ) $(LIB_OBJ) $(PKG_LIBS) $(LDLIBS)
+
+# The layer rule: no file includes from a layer above its own, no header cycle.
+$(B)/layers.ok: $(LAYERED) tests/tools/check-layers
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LAYERS  runner checks")
+	$(Q)tests/tools/check-layers $(LAYERED)
+	$(Q)touch $@
 
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
@@ -81,7 +94,8 @@ demo: bin/phaselab
 
 # Everything CI runs: the unit tests, the same under the sanitizers with the
 # fuzzers for a bounded time, then the engine tests.
-check: test check-sanitizers integration
+check:
+	$(Q)$(MAKE) --no-print-directory WERROR=1 test check-sanitizers integration
 
 # Base images: pulled where a registry answers, else built as local stand-ins.
 images:

@@ -5,9 +5,9 @@
  * decide it: not a search for lines.  A .dockerignore that is a symbolic
  * link is not followed (the engine does not follow it either).
  */
-#include "check.h"
-#include "ignore.h"
-#include "xalloc.h"
+#include "core/check.h"
+#include "lib/ignore.h"
+#include "lib/xalloc.h"
 
 #include <dirent.h>
 #include <stdlib.h>

@@ -3,11 +3,11 @@
  * failure the evidence is the failing step and the last lines of its
  * output, and the hint names the known causes.
  */
-#include "check.h"
-#include "dockerfile.h"
-#include "ignore.h"
-#include "rootfs.h"
-#include "xalloc.h"
+#include "core/check.h"
+#include "lib/dockerfile.h"
+#include "lib/ignore.h"
+#include "engine/rootfs.h"
+#include "lib/xalloc.h"
 
 #include <stdlib.h>
 #include <string.h>

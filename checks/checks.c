@@ -4,12 +4,12 @@
  * and is remembered, so a phase costs one build and one container start
  * however many items it has.
  */
-#include "check.h"
-#include "fsutil.h"
-#include "interrupt.h"
-#include "rootfs.h"
-#include "timeutil.h"
-#include "xalloc.h"
+#include "core/check.h"
+#include "lib/fsutil.h"
+#include "lib/interrupt.h"
+#include "engine/rootfs.h"
+#include "lib/timeutil.h"
+#include "lib/xalloc.h"
 
 #include <stdarg.h>
 #include <stdlib.h>

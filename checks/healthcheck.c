@@ -7,12 +7,12 @@
  * retries, so the engine's own verdict comes within a second; the image's
  * configured timings are reported as evidence.
  */
-#include "check.h"
-#include "escape.h"
-#include "interrupt.h"
-#include "tar.h"
-#include "timeutil.h"
-#include "xalloc.h"
+#include "core/check.h"
+#include "lib/escape.h"
+#include "lib/interrupt.h"
+#include "lib/tar.h"
+#include "lib/timeutil.h"
+#include "lib/xalloc.h"
 
 #include <stdlib.h>
 #include <string.h>

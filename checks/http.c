@@ -4,11 +4,11 @@
  * phase's start timeout ends, backing off between tries; a container that
  * exits meanwhile ends the wait at once.
  */
-#include "check.h"
-#include "http.h"
-#include "interrupt.h"
-#include "timeutil.h"
-#include "xalloc.h"
+#include "core/check.h"
+#include "lib/http.h"
+#include "lib/interrupt.h"
+#include "lib/timeutil.h"
+#include "lib/xalloc.h"
 
 #include <string.h>
 

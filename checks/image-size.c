@@ -5,9 +5,9 @@
  * figure).  Without a limit it only records the size, for a later phase.
  * MB here are the engine's: 10^6 bytes, the unit `docker images` prints.
  */
-#include "check.h"
-#include "escape.h"
-#include "xalloc.h"
+#include "core/check.h"
+#include "lib/escape.h"
+#include "lib/xalloc.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -6,10 +6,10 @@
  * step matching `npm ci` was reused.  The rebuild starts in the background
  * as soon as the image exists, so it overlaps the runtime checks.
  */
-#include "check.h"
-#include "fsutil.h"
-#include "ignore.h"
-#include "xalloc.h"
+#include "core/check.h"
+#include "lib/fsutil.h"
+#include "lib/ignore.h"
+#include "lib/xalloc.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -9,9 +9,9 @@
  * the item whether or not it runs, and one that is not there cannot be run
  * by name, so one exec is all the search leaves to decide.
  */
-#include "check.h"
-#include "tar.h"
-#include "xalloc.h"
+#include "core/check.h"
+#include "lib/tar.h"
+#include "lib/xalloc.h"
 
 #include <stdlib.h>
 #include <string.h>

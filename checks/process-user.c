@@ -4,9 +4,9 @@
  * says; the image's USER and what it resolves to are evidence and help the
  * message explain the lesson's 65534/65532 erratum.
  */
-#include "check.h"
-#include "tar.h"
-#include "xalloc.h"
+#include "core/check.h"
+#include "lib/tar.h"
+#include "lib/xalloc.h"
 
 #include <stdlib.h>
 #include <string.h>

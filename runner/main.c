@@ -2,7 +2,7 @@
  * phaselab: a lab runner and verification harness for phase-based
  * container workshops.  main() finds the subcommand in one table.
  */
-#include "cmd.h"
+#include "cmd/cmd.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -12,8 +12,8 @@
  */
 #include "fuzz.h"
 
-#include "buildlog.h"
-#include "check.h"
+#include "engine/buildlog.h"
+#include "core/check.h"
 
 /* A kept line is at most BUILDLOG_LINE_MAX bytes and the cut marker. */
 #define LINE_BOUND (BUILDLOG_LINE_MAX + sizeof(" [line truncated]") - 1)

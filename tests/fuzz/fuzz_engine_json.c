@@ -17,7 +17,7 @@
  */
 #include "fuzz.h"
 
-#include "healthcheck.c"
+#include "checks/healthcheck.c"
 
 /* engine_host_port() for each "N/tcp" the engine lists, and one it does not. */
 static void check_ports(json_t *obj)

@@ -16,8 +16,8 @@
  */
 #include "fuzz.h"
 
-#include "ignore.h"
-#include "strbuf.h"
+#include "lib/ignore.h"
+#include "lib/strbuf.h"
 
 /* A bound on the work per input: a path's cost is patterns x tokens x length. */
 #define MAX_PATHS 16

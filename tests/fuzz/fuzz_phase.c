@@ -11,9 +11,9 @@
  */
 #include "fuzz.h"
 
-#include "check.h"
-#include "phase.h"
-#include "strbuf.h"
+#include "core/check.h"
+#include "core/phase.h"
+#include "lib/strbuf.h"
 
 static int is_id(const char *s)
 {

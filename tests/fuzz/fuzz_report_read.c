@@ -17,8 +17,8 @@
  */
 #include "fuzz.h"
 
-#include "report.h"
-#include "strbuf.h"
+#include "report/report.h"
+#include "lib/strbuf.h"
 
 #define MARKDOWN_MAX_CHARS 65536
 

@@ -9,8 +9,8 @@
  */
 #include "fuzz.h"
 
-#include "roster.h"
-#include "strbuf.h"
+#include "grade/roster.h"
+#include "lib/strbuf.h"
 
 #include <strings.h>
 

@@ -17,8 +17,8 @@
  */
 #include "fuzz.h"
 
-#include "strbuf.h"
-#include "tar.h"
+#include "lib/strbuf.h"
+#include "lib/tar.h"
 
 #define BLOCK 512
 

@@ -10,7 +10,7 @@
  */
 #include "fuzz.h"
 
-#include "timeutil.h"
+#include "lib/timeutil.h"
 
 #include <time.h>
 

@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report.h"
-#include "strbuf.h"
-#include "xalloc.h"
+#include "report/report.h"
+#include "lib/strbuf.h"
+#include "lib/xalloc.h"
 
 #include "golden.h"
 

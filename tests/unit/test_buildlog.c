@@ -23,9 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buildlog.h"
-#include "strbuf.h"
-#include "xalloc.h"
+#include "engine/buildlog.h"
+#include "lib/strbuf.h"
+#include "lib/xalloc.h"
 
 static char *read_fixture(const char *name, size_t *len)
 {

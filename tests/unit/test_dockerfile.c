@@ -19,8 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "dockerfile.h"
-#include "xalloc.h"
+#include "lib/dockerfile.h"
+#include "lib/xalloc.h"
 
 struct want_from {
 	const char *image;

@@ -28,9 +28,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "fsutil.h"
-#include "strbuf.h"
-#include "xalloc.h"
+#include "lib/fsutil.h"
+#include "lib/strbuf.h"
+#include "lib/xalloc.h"
 
 #define NOBODY 65534
 

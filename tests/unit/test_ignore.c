@@ -20,9 +20,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ignore.h"
-#include "strbuf.h"
-#include "xalloc.h"
+#include "lib/ignore.h"
+#include "lib/strbuf.h"
+#include "lib/xalloc.h"
 
 struct row {
 	const char *text; /* the .dockerignore */

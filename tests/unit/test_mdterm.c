@@ -25,10 +25,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "escape.h"
-#include "mdterm.h"
-#include "strbuf.h"
-#include "xalloc.h"
+#include "lib/escape.h"
+#include "learn/mdterm.h"
+#include "lib/strbuf.h"
+#include "lib/xalloc.h"
 
 #include "golden.h"
 

@@ -23,11 +23,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "check.h"
-#include "phase.h"
-#include "schema.h"
-#include "strbuf.h"
-#include "xalloc.h"
+#include "core/check.h"
+#include "core/phase.h"
+#include "lib/schema.h"
+#include "lib/strbuf.h"
+#include "lib/xalloc.h"
 
 static const char *repo_root(void)
 {

@@ -27,10 +27,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "interrupt.h"
-#include "proc.h"
-#include "strbuf.h"
-#include "timeutil.h"
+#include "lib/interrupt.h"
+#include "lib/proc.h"
+#include "lib/strbuf.h"
+#include "lib/timeutil.h"
 
 /* A scratch folder for the whole group, made by setup and removed by teardown. */
 static char tmpdir[1024];

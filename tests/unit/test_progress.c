@@ -15,9 +15,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fsutil.h"
-#include "progress.h"
-#include "xalloc.h"
+#include "lib/fsutil.h"
+#include "learn/progress.h"
+#include "lib/xalloc.h"
 
 static const char *repo_root(void)
 {

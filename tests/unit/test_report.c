@@ -20,10 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "escape.h"
-#include "report.h"
-#include "strbuf.h"
-#include "xalloc.h"
+#include "lib/escape.h"
+#include "report/report.h"
+#include "lib/strbuf.h"
+#include "lib/xalloc.h"
 
 #define R ESCAPE_REPLACEMENT
 

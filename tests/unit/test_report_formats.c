@@ -26,10 +26,10 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "escape.h"
-#include "report.h"
-#include "strbuf.h"
-#include "xalloc.h"
+#include "lib/escape.h"
+#include "report/report.h"
+#include "lib/strbuf.h"
+#include "lib/xalloc.h"
 
 #include "report_fixture.h"
 

@@ -15,9 +15,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "roster.h"
-#include "strbuf.h"
-#include "xalloc.h"
+#include "grade/roster.h"
+#include "lib/strbuf.h"
+#include "lib/xalloc.h"
 
 #define FILE_NAME "r.csv"
 

@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "strbuf.h"
+#include "lib/strbuf.h"
 
 /* The invariants every function must leave behind. */
 static void assert_sane(const struct strbuf *sb)

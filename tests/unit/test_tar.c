@@ -23,9 +23,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "strbuf.h"
-#include "tar.h"
-#include "xalloc.h"
+#include "lib/strbuf.h"
+#include "lib/tar.h"
+#include "lib/xalloc.h"
 
 static char tmp[PATH_MAX];
 /* a 60+1+60 path that ustar can split into prefix and name, and a 150-char name it cannot */

@@ -21,8 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "timeutil.h"
-#include "xalloc.h"
+#include "lib/timeutil.h"
+#include "lib/xalloc.h"
 
 /* ---- the time zone of a test ------------------------------------------ */
 

@@ -1,0 +1,495 @@
+/*
+ * phaselab grade: a whole class, from the learners' git repositories, at
+ * the deadline's commit, into a gradebook.
+ *
+ * Each learner is graded by a child `phaselab check` (the same program), so
+ * one learner's broken or hostile submission (a crash, a hang, megabytes of
+ * output) is that child's problem: it has a time limit, its output goes to a
+ * file, and the others go on.  Up to --jobs children run at once, each with
+ * its own containers, labels and engine-chosen ports.
+ */
+#include "cmd/cmd.h"
+#include "engine/engine.h"
+#include "lib/fsutil.h"
+#include "lib/git.h"
+#include "lib/interrupt.h"
+#include "core/phase.h"
+#include "report/report.h"
+#include "grade/roster.h"
+#include "core/rundir.h"
+#include "grade/summary.h"
+#include "lib/timeutil.h"
+#include "lib/xalloc.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char usage[] =
+	"usage: phaselab grade --phase ID --roster FILE --out DIR [--deadline TIME] [--late]\n"
+	"                      [--jobs N] [--timeout MINUTES] [--force]\n"
+	"\n"
+	"  -p, --phase ID       the phase to grade\n"
+	"  -r, --roster FILE    CSV with a header: learner,repo[,branch]\n"
+	"  -o, --out DIR        where the gradebook, the class summary and each learner's\n"
+	"                       reports go (DIR/<learner>/report.{json,html,md})\n"
+	"  -d, --deadline TIME  grade the last commit at or before TIME (RFC 3339, or\n"
+	"                       \"YYYY-MM-DD HH:MM\" in local time); later ones are late\n"
+	"  -l, --late           grade the newest commit even when it is late\n"
+	"  -j, --jobs N         learners graded at once (default: the machine's cores)\n"
+	"  -t, --timeout MIN    time limit per learner (default 15)\n"
+	"  -f, --force          grade again learners whose commit was already graded\n"
+	"\n"
+	"exit status: 0 every learner was graded, 1 some could not be (see the gradebook),\n"
+	"             2 bad usage, roster or phase file, 3 environment not usable, 130 interrupted\n";
+
+struct grade_opts {
+	const char *phase, *roster, *out, *deadline_text;
+	long long deadline;   /* valid when has_deadline */
+	int has_deadline;
+	int late, force, jobs;
+	long timeout_ms;
+};
+
+struct learner {
+	const struct roster_entry *entry;
+	char *dir;            /* DIR/<learner> */
+	char *repo;           /* DIR/.repos/<learner> */
+	struct git_pick pick;
+	char *problem;        /* why it could not be graded, or NULL */
+	int reused;           /* an earlier run graded this commit */
+	struct proc *child;
+	struct report report;
+	int has_report;
+};
+
+static int parse_args(int argc, char **argv, struct grade_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "phase", required_argument, NULL, 'p' }, { "roster", required_argument, NULL, 'r' },
+		{ "out", required_argument, NULL, 'o' }, { "deadline", required_argument, NULL, 'd' },
+		{ "late", no_argument, NULL, 'l' }, { "jobs", required_argument, NULL, 'j' },
+		{ "timeout", required_argument, NULL, 't' }, { "force", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+	};
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	char *end;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->jobs = cores > 0 ? (int)cores : 1;
+	o->timeout_ms = 15 * 60 * 1000L;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":p:r:o:d:lj:t:fh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p': o->phase = optarg; break;
+		case 'r': o->roster = optarg; break;
+		case 'o': o->out = optarg; break;
+		case 'd':
+			o->deadline_text = optarg;
+			o->has_deadline = 1;
+			if (parse_time(optarg, &o->deadline) < 0)
+				return cmd_fail(EXIT_USAGE, "grade: --deadline '%s' is not a time (2026-11-20T23:59:00Z, "
+						"\"2026-11-20 23:59\", @<seconds>)", optarg);
+			break;
+		case 'l': o->late = 1; break;
+		case 'f': o->force = 1; break;
+		case 'j':
+			o->jobs = (int)strtol(optarg, &end, 10);
+			if (*end || o->jobs < 1 || o->jobs > 64)
+				return cmd_fail(EXIT_USAGE, "grade: --jobs '%s' is not a number from 1 to 64", optarg);
+			break;
+		case 't':
+			o->timeout_ms = strtol(optarg, &end, 10) * 60 * 1000L;
+			if (*end || o->timeout_ms < 60000 || o->timeout_ms > 24 * 3600 * 1000L)
+				return cmd_fail(EXIT_USAGE, "grade: --timeout '%s' is not a number of minutes (1 to 1440)", optarg);
+			break;
+		case 'h': fputs(usage, stdout); return -2;
+		case ':': return cmd_fail(EXIT_USAGE, "grade: option '%s' needs a value\n%s", argv[optind - 1], usage);
+		default: return cmd_fail(EXIT_USAGE, "grade: unknown option '%s'\n%s", argv[optind - 1], usage);
+		}
+	}
+	if (optind < argc)
+		return cmd_fail(EXIT_USAGE, "grade: unexpected argument '%s'\n%s", argv[optind], usage);
+	if (!o->phase || !o->roster || !o->out)
+		return cmd_fail(EXIT_USAGE, "grade: --phase, --roster and --out are required\n%s", usage);
+	return 0;
+}
+
+/* The report an earlier run left for this learner, if it graded the same commit. */
+static int load_report(const char *path, struct report *r)
+{
+	json_t *root = json_load_file(path, 0, NULL);
+	struct strbuf err = STRBUF_INIT;
+	int rc = -1;
+
+	if (root && report_from_json(root, r, &err) == 0)
+		rc = 0;
+	json_decref(root);
+	strbuf_release(&err);
+	return rc;
+}
+
+/* Fetch the learner's repository and check out the commit to grade. */
+static void prepare(struct learner *l, const struct grade_opts *o, const char *out)
+{
+	struct strbuf err = STRBUF_INIT;
+	char *report_path;
+
+	l->dir = xasprintf("%s/%s", out, l->entry->learner);
+	l->repo = xasprintf("%s/.repos/%s", out, l->entry->learner);
+	if (mkdir(l->dir, 0755) < 0 && errno != EEXIST) {
+		l->problem = xasprintf("cannot create '%s': %s", l->dir, strerror(errno));
+		return;
+	}
+	if (!strstr(l->entry->repo, "://") && !strchr(l->entry->repo, '@') && access(l->entry->repo, F_OK) < 0) {
+		l->problem = xasprintf("the repository '%s' does not exist", l->entry->repo);
+		return;
+	}
+	if (git_clone_or_fetch(l->entry->repo, l->repo, &err) < 0 ||
+	    git_pick_commit(l->repo, l->entry->branch, o->has_deadline, o->deadline, o->late, &l->pick, &err) < 0) {
+		l->problem = xasprintf("%s", err.buf);
+		strbuf_release(&err);
+		return;
+	}
+	if (!l->pick.commit[0]) {
+		l->problem = xasprintf("every commit is after the deadline (the newest, %.12s, is late; --late grades it)",
+				       l->pick.tip);
+		return;
+	}
+	report_path = xasprintf("%s/report.json", l->dir);
+	if (!o->force && load_report(report_path, &l->report) == 0) {
+		if (l->report.has_git && !strcmp(l->report.commit, l->pick.commit)) {
+			l->reused = l->has_report = 1;
+		} else {
+			report_release(&l->report);
+			memset(&l->report, 0, sizeof(l->report));
+		}
+	}
+	free(report_path);
+	if (!l->reused && git_checkout_commit(l->repo, l->pick.commit, &err) < 0)
+		l->problem = xasprintf("%s", err.buf);
+	strbuf_release(&err);
+}
+
+static void start_child(struct learner *l, const struct grade_opts *o, const struct phase *ph, const char *self)
+{
+	char *target = xasprintf("%s/%s", l->repo, ph->service_dir);
+	struct stat sb;
+	const char **argv = xcalloc(12, sizeof(*argv));
+
+	/* a workspace keeps the service in its own folder; a bare service repo is its root */
+	if (stat(target, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
+		free(target);
+		target = xstrdup(l->repo);
+	}
+	argv[0] = self;
+	argv[1] = "check";
+	argv[2] = "--phase";
+	argv[3] = ph->id;
+	argv[4] = "--dir";
+	argv[5] = target;
+	argv[6] = "--format";
+	argv[7] = "json";
+	argv[8] = "--output";
+	argv[9] = xasprintf("%s/report.json", l->dir);
+	l->child = xcalloc(1, sizeof(*l->child));
+	*l->child = (struct proc)PROC_INIT;
+	l->child->argv = argv;
+	l->child->timeout_ms = o->timeout_ms;
+	l->child->out_path = xasprintf("%s/check.log", l->dir);
+	l->child->max_capture = 64 << 10;
+	if (proc_start(l->child) < 0)
+		l->problem = xasprintf("cannot start the check: %s", strerror(errno));
+}
+
+static void finish_child(struct learner *l)
+{
+	struct proc *p = l->child;
+	char *report_path = xasprintf("%s/report.json", l->dir);
+
+	if (p->status == PROC_TIMED_OUT)
+		l->problem = xasprintf("grading took longer than the time limit (%ld min)", p->timeout_ms / 60000);
+	else if (p->status == PROC_INTERRUPTED)
+		l->problem = xstrdup("interrupted");
+	else if (p->status > 1 || p->status < 0 || load_report(report_path, &l->report) < 0) {
+		struct strbuf tail = STRBUF_INIT;
+		strbuf_add_tail_lines(&tail, p->out.buf, p->out.len, 2);
+		strbuf_rtrim(&tail);
+		l->problem = xasprintf("the check exited %d: %s", p->status, tail.len ? tail.buf : "no output");
+		strbuf_release(&tail);
+	} else {
+		l->has_report = 1;
+	}
+	free(report_path);
+	free((char *)p->argv[5]);
+	free((char *)p->argv[9]);
+	free((void *)p->argv);
+	free((char *)p->out_path);
+	proc_release(p);
+	free(p);
+	l->child = NULL;
+}
+
+static void write_learner_reports(struct learner *l)
+{
+	char *html = xasprintf("%s/report.html", l->dir), *md = xasprintf("%s/report.md", l->dir);
+
+	if (l->has_report) {
+		if (report_write_to(&l->report, "html", html) < 0 ||
+		    report_write_to(&l->report, "markdown", md) < 0)
+			cmd_fail(0, "grade: cannot write the reports of '%s': %s", l->entry->learner, strerror(errno));
+	}
+	free(html);
+	free(md);
+}
+
+static void csv_field(struct strbuf *sb, const char *s)
+{
+	/* a learner's text starting with = + - @ would be a formula in a spreadsheet */
+	int quote = strpbrk(s, ",\"\n\r") != NULL || strchr("=+-@", *s);
+
+	if (!*s)
+		return;
+	if (!quote) {
+		strbuf_addstr(sb, s);
+		return;
+	}
+	strbuf_addch(sb, '"');
+	if (strchr("=+-@", *s))
+		strbuf_addch(sb, '\'');
+	for (; *s; s++) {
+		if (*s == '"')
+			strbuf_addch(sb, '"');
+		strbuf_addch(sb, *s);
+	}
+	strbuf_addch(sb, '"');
+}
+
+/* The learner's status for the phase's k-th check. */
+static int max_points(const struct phase *ph)
+{
+	int max = 0;
+
+	for (size_t k = 0; k < ph->nchecks; k++)
+		max += ph->checks[k].points;
+	return max;
+}
+
+static const char *status_of(const struct learner *l, const struct check_def *def)
+{
+	/* nothing on time is "skip"; a repository that could not be read, or a check that broke, "error" */
+	if (!l->has_report)
+		return l->pick.tip[0] && !l->pick.commit[0] ? "skip" : "error";
+	for (size_t j = 0; j < l->report.nchecks; j++)
+		if (!strcmp(l->report.checks[j].id, def->id))
+			return check_status_name(l->report.checks[j].status);
+	return "error";
+}
+
+static int write_gradebook(const char *out, const struct phase *ph, struct learner *ls, size_t n)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *path = xasprintf("%s/gradebook.csv", out);
+	int rc;
+
+	strbuf_addstr(&sb, "learner,commit,committed_at,late,score,max_score,passed");
+	for (size_t i = 0; i < ph->nchecks; i++)
+		strbuf_addf(&sb, ",%s", ph->checks[i].id);
+	strbuf_addch(&sb, '\n');
+	for (size_t i = 0; i < n; i++) {
+		const struct learner *l = &ls[i];
+		char when[32] = "";
+		int max = max_points(ph);
+
+		if (l->pick.commit[0])
+			format_time_utc(l->pick.committed_at, when, sizeof(when));
+		csv_field(&sb, l->entry->learner);
+		strbuf_addf(&sb, ",%s,%s,%s,%d,%d,%s", l->pick.commit, when, l->pick.late ? "true" : "false",
+			    l->has_report ? l->report.score : 0, l->has_report ? l->report.max_score : max,
+			    l->has_report && l->report.passed ? "true" : "false");
+		for (size_t k = 0; k < ph->nchecks; k++)
+			strbuf_addf(&sb, ",%s", status_of(l, &ph->checks[k]));
+		strbuf_addch(&sb, '\n');
+	}
+	rc = write_file_atomic(path, sb.buf, sb.len);
+	strbuf_release(&sb);
+	free(path);
+	return rc;
+}
+
+static int write_summary(const char *out, const struct phase *ph, const struct grade_opts *o,
+			 struct learner *ls, size_t n)
+{
+	struct summary_row *rows = xcalloc(n ? n : 1, sizeof(*rows));
+	int rc;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct learner *l = &ls[i];
+		rows[i].learner = l->entry->learner;
+		rows[i].commit = l->pick.commit;
+		rows[i].graded = l->has_report;
+		rows[i].score = l->has_report ? l->report.score : 0;
+		rows[i].max_score = l->has_report ? l->report.max_score : max_points(ph);
+		rows[i].passed = l->has_report && l->report.passed;
+		rows[i].late = l->pick.late;
+		rows[i].problem = l->problem;
+		rows[i].statuses = xcalloc(ph->nchecks, sizeof(char *));
+		for (size_t k = 0; k < ph->nchecks; k++)
+			rows[i].statuses[k] = status_of(l, &ph->checks[k]);
+	}
+	{
+		char when[40];
+		if (o->has_deadline)
+			format_time_utc(o->deadline, when, sizeof(when));
+		rc = summary_write(out, ph, o->has_deadline ? when : NULL, rows, n);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(rows[i].statuses);
+	free(rows);
+	return rc;
+}
+
+static int cmd_grade(int argc, char **argv)
+{
+	struct grade_opts o;
+	struct phase ph;
+	struct roster roster;
+	struct strbuf err = STRBUF_INIT, text = STRBUF_INIT;
+	struct engine engine;
+	struct learner *ls = NULL;
+	char self[PATH_MAX], out[PATH_MAX], *repos;
+	size_t next = 0, running = 0, done = 0, failed = 0;
+	long long t0 = now_ms();
+	ssize_t len;
+	int rc, bad, status = EXIT_PASSED;
+
+	rc = parse_args(argc, argv, &o);
+	if (rc == -2)
+		return EXIT_PASSED;
+	if (rc)
+		return rc;
+	if (phase_load_for_command(o.phase, &ph))
+		return EXIT_USAGE;
+	if (read_file_nofollow(o.roster, 16 << 20, &text) < 0) {
+		phase_release(&ph);
+		return cmd_fail(EXIT_USAGE, "grade: cannot read the roster '%s': %s", o.roster, strerror(errno));
+	}
+	bad = roster_parse(o.roster, text.buf, text.len, &roster, &err);
+	strbuf_release(&text);
+	if (err.len)
+		fputs(err.buf, stderr);
+	strbuf_reset(&err);
+	if (bad < 0) {
+		phase_release(&ph);
+		return EXIT_USAGE;
+	}
+	if (bad > 0)
+		status = EXIT_NOT_PASSED;
+	if ((mkdir(o.out, 0755) < 0 && errno != EEXIST) || !realpath(o.out, out)) {
+		roster_release(&roster);
+		phase_release(&ph);
+		return cmd_fail(EXIT_USAGE, "grade: cannot use the output folder '%s': %s", o.out, strerror(errno));
+	}
+	repos = xasprintf("%s/.repos", out);
+	mkdir(repos, 0755);
+	free(repos);
+	len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	self[len > 0 ? len : 0] = '\0';
+
+	/* no engine is a reason to stop before cloning a whole class */
+	interrupt_install();
+	if (engine_open(&engine, "grade") < 0) {
+		cmd_fail(EXIT_ENVIRONMENT, "%s", engine.err.buf);
+		engine_close(&engine);
+		roster_release(&roster);
+		phase_release(&ph);
+		return EXIT_ENVIRONMENT;
+	}
+	engine_close(&engine);
+
+	ls = xcalloc(roster.n ? roster.n : 1, sizeof(*ls));
+	for (size_t i = 0; i < roster.n && !interrupt_pending(); i++) {
+		ls[i].entry = &roster.entries[i];
+		prepare(&ls[i], &o, out);
+	}
+
+	/* the pool: up to --jobs checks at once, each learner on its own */
+	while (done < roster.n && !interrupt_pending()) {
+		while (running < (size_t)o.jobs && next < roster.n) {
+			struct learner *l = &ls[next++];
+			if (l->problem || l->reused) {
+				done++;
+				continue;
+			}
+			start_child(l, &o, &ph, self);
+			if (l->child && !l->problem) {
+				running++;
+				fprintf(stderr, "phaselab: grading %s (%.12s)\n", l->entry->learner, l->pick.commit);
+			} else {
+				done++;
+			}
+		}
+		for (size_t i = 0; i < next; i++) {
+			if (ls[i].child && proc_poll(ls[i].child)) {
+				finish_child(&ls[i]);
+				running--;
+				done++;
+			}
+		}
+		if (running)
+			interrupt_sleep_ms(100);
+	}
+	/* an interrupt: each child cleans up after itself on the signal we pass on */
+	for (size_t i = 0; i < next; i++) {
+		if (ls[i].child) {
+			kill(-ls[i].child->pid, SIGINT);
+			ls[i].child->uninterruptible = 1;
+			proc_finish(ls[i].child);
+			finish_child(&ls[i]);
+		}
+	}
+
+	for (size_t i = 0; i < roster.n; i++) {
+		if (ls[i].problem) {
+			failed++;
+			fprintf(stderr, "phaselab: %s: %s\n", ls[i].entry->learner, ls[i].problem);
+		} else if (!ls[i].reused) {
+			write_learner_reports(&ls[i]);
+		}
+	}
+	if (write_gradebook(out, &ph, ls, roster.n) < 0 || write_summary(out, &ph, &o, ls, roster.n) < 0)
+		cmd_fail(0, "grade: cannot write the gradebook in '%s': %s", out, strerror(errno));
+	fprintf(stderr, "phaselab: graded %zu of %zu learners in %.1f s (%d jobs); gradebook: %s/gradebook.csv\n",
+		roster.n - failed, roster.n, (now_ms() - t0) / 1000.0, o.jobs, out);
+
+	if (interrupt_pending())
+		status = EXIT_INTERRUPTED;
+	else if (failed)
+		status = EXIT_NOT_PASSED;
+	for (size_t i = 0; i < roster.n; i++) {
+		free(ls[i].dir);
+		free(ls[i].repo);
+		free(ls[i].problem);
+		if (ls[i].has_report)
+			report_release(&ls[i].report);
+	}
+	free(ls);
+	roster_release(&roster);
+	phase_release(&ph);
+	strbuf_release(&err);
+	return status;
+}
+
+const struct cmd_entry cmd_grade_entry = {
+	.name = "grade",
+	.usage = "--phase ID --roster FILE --out DIR [--deadline TIME] [--late] [--jobs N] [--force]",
+	.summary = "grade a class from the learners' git repositories into a gradebook",
+	.exec = cmd_grade,
+};

@@ -1,0 +1,188 @@
+/*
+ * phaselab hint: help with the last failure, a little more each time:
+ * first a nudge, then what the harness saw and what it means, last the fix.
+ */
+#include "cmd/cmd.h"
+#include "lib/escape.h"
+#include "lib/fsutil.h"
+#include "report/hint.h"
+#include "cmd/learn.h"
+#include "learn/mdterm.h"
+#include "lib/xalloc.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+	"usage: phaselab hint [CHECK]\n"
+	"\n"
+	"A hint for the first check that failed in your last `phaselab next` (or for\n"
+	"CHECK, by its id).  Each call for the same failure says more: a nudge first,\n"
+	"the fix last.  The levels start again once the check passes.\n"
+	"\n"
+	"exit status: 0 a hint was shown (or nothing failed), 2 no workspace, no\n"
+	"             verification yet, or no such check\n";
+
+/* A hint's text (indented lines are code) as Markdown, for the renderer. */
+static void add_block(void *ctx, int is_code, const char *text, size_t len)
+{
+	struct strbuf *md = ctx;
+
+	if (is_code) {
+		strbuf_addstr(md, "```\n");
+		strbuf_add(md, text, len);
+		strbuf_addstr(md, "\n```\n\n");
+	} else {
+		strbuf_add(md, text, len);
+		strbuf_addstr(md, "\n\n");
+	}
+}
+
+static void add_hint_text(struct strbuf *md, const char *text)
+{
+	struct strbuf clean = STRBUF_INIT;
+
+	escape_term(&clean, text, strlen(text), ESCAPE_TERM_NEWLINES);
+	hint_blocks(clean.buf, add_block, md);
+	strbuf_release(&clean);
+}
+
+static int load_last(struct workspace *ws, const struct phase *ph, struct report *r)
+{
+	struct strbuf text = STRBUF_INIT, err = STRBUF_INIT;
+	char *file = workspace_report_file(ws, ph);
+	json_t *j = NULL;
+	int rc = EXIT_USAGE;
+
+	memset(r, 0, sizeof(*r));
+	if (read_file_nofollow(file, 64 << 20, &text) < 0) {
+		if (errno == ENOENT)
+			cmd_fail(EXIT_USAGE, "hint: %s has not been verified yet: run `phaselab next` first", ph->id);
+		else
+			cmd_fail(EXIT_USAGE, "hint: cannot read '%s': %s", file, strerror(errno));
+		goto out;
+	}
+	j = json_loadb(text.buf, text.len, 0, NULL);
+	if (!j || report_from_json(j, r, &err) < 0) {
+		cmd_fail(EXIT_USAGE, "hint: '%s' is not a report phaselab can read (%s): run `phaselab next` to make "
+			 "a new one", file, err.len ? err.buf : "not JSON");
+		goto out;
+	}
+	rc = 0;
+out:
+	json_decref(j);
+	strbuf_release(&text);
+	strbuf_release(&err);
+	free(file);
+	return rc;
+}
+
+static int cmd_hint(int argc, char **argv)
+{
+	const char *pos[1] = { NULL };
+	struct workspace ws;
+	struct report r = { 0 };
+	struct strbuf md = STRBUF_INIT, out = STRBUF_INIT;
+	const char *tiers[3];
+	const struct check_result *c = NULL;
+	const struct check_def *def;
+	const struct phase *ph;
+	struct phase_progress *pp;
+	struct mdterm_opts mo;
+	int rc, ntiers = 0, level;
+
+	rc = learn_args(argc, argv, usage, NULL, NULL, pos, 1);
+	if (rc)
+		return rc == -2 ? EXIT_PASSED : rc;
+	if ((rc = workspace_open(&ws)))
+		return rc;
+	ph = learn_phase(&ws, NULL, &rc);
+	if (!ph)
+		goto out;
+	if (pos[0] && !phase_check(ph, pos[0])) {
+		struct strbuf known = STRBUF_INIT;
+		for (size_t i = 0; i < ph->nchecks; i++)
+			strbuf_addf(&known, " %s", ph->checks[i].id);
+		rc = cmd_fail(EXIT_USAGE, "hint: %s has no check '%s' (checks:%s)", ph->id, pos[0], known.buf);
+		strbuf_release(&known);
+		goto out;
+	}
+	if ((rc = load_last(&ws, ph, &r)))
+		goto out;
+	for (size_t i = 0; i < r.nchecks && !c; i++) {
+		if (pos[0] ? !strcmp(r.checks[i].id, pos[0]) : r.checks[i].status == CHECK_FAIL)
+			c = &r.checks[i];
+	}
+	if (!c || c->status == CHECK_PASS) {
+		if (pos[0] && c)
+			printf("'%s' passed in your last verification: nothing to hint.\n", pos[0]);
+		else if (pos[0])
+			printf("'%s' was not verified in your last run: it belongs to a later step.\n", pos[0]);
+		else
+			printf("Nothing failed in your last verification%s.  Run `phaselab next` to verify again.\n",
+			       r.nchecks ? "" : " (it ran no check)");
+		goto out;
+	}
+	if (c->status != CHECK_FAIL) {
+		/* a skip waits on another check, an error is not the learner's doing */
+		struct strbuf shown = STRBUF_INIT;
+
+		/* the id matched one of the phase's (CHECK was validated); the message is the file's text */
+		escape_term(&shown, c->message, strlen(c->message), 0);
+		printf("'%s' did not run to a verdict: %s\n", c->id, shown.buf);
+		strbuf_release(&shown);
+		goto out;
+	}
+	def = phase_check(ph, c->id);
+	/* the tiers: the phase's nudge, then what was seen with its explanation, then the fix */
+	if (def && def->nhints > 0)
+		tiers[ntiers++] = def->hints[0];
+	if ((c->hint && *c->hint) || (def && def->nhints > 1))
+		tiers[ntiers++] = "";
+	if (def && def->nhints > 2)
+		tiers[ntiers++] = def->hints[2];
+	pp = progress_phase(&ws.pg, ph->id, 1);
+	level = progress_hint_level(pp, c->id);
+	if (level >= ntiers)
+		level = ntiers ? ntiers - 1 : 0;
+
+	strbuf_addf(&md, "## Hint %d of %d for `%s`: %s\n\n", ntiers ? level + 1 : 0, ntiers, c->id, c->title);
+	strbuf_addstr(&md, "What your last verification saw: ");
+	add_hint_text(&md, c->message);
+	if (!ntiers) {
+		strbuf_addstr(&md, "There is no more to say than that, for this check.\n");
+	} else if (*tiers[level]) {
+		add_hint_text(&md, tiers[level]);
+	} else {
+		if (c->hint && *c->hint)
+			add_hint_text(&md, c->hint);
+		if (def && def->nhints > 1)
+			add_hint_text(&md, def->hints[1]);
+	}
+	if (level + 1 < ntiers)
+		strbuf_addstr(&md, "*Still stuck?  `phaselab hint` again says more.*\n");
+	else if (ntiers)
+		strbuf_addstr(&md, "*That is the fix.  Run `phaselab next` once it is in.*\n");
+	mo.color = learn_color();
+	mo.width = mdterm_width_of(1);
+	mdterm_render(&out, md.buf, md.len, &mo);
+	fwrite(out.buf, 1, out.len, stdout);
+	if (level + 1 <= ntiers) {
+		progress_set_hint_level(pp, c->id, level + 1);
+		rc = workspace_save(&ws);
+	}
+out:
+	report_release(&r);
+	strbuf_release(&md);
+	strbuf_release(&out);
+	workspace_close(&ws);
+	return rc;
+}
+
+const struct cmd_entry cmd_hint_entry = {
+	.name = "hint",
+	.usage = "[CHECK]",
+	.summary = "a hint for your last failure, more explicit each time",
+	.exec = cmd_hint,
+};

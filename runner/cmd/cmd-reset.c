@@ -1,0 +1,91 @@
+/*
+ * phaselab reset: start the phases again.  It asks first, keeps the old
+ * progress file beside the new one, and never touches the learner's files.
+ * It is also the way out of a damaged progress file, so it does not read it.
+ */
+#include "cmd/cmd.h"
+#include "lib/fsutil.h"
+#include "cmd/learn.h"
+#include "learn/progress.h"
+#include "lib/timeutil.h"
+#include "lib/xalloc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char usage[] =
+	"usage: phaselab reset [--yes]\n"
+	"\n"
+	"Forget your progress: every phase starts again from its first step.  Your\n"
+	"files are not touched; the old progress file is kept in .phaselab/.  Asks\n"
+	"first; --yes answers for scripts.\n"
+	"\n"
+	"exit status: 0 reset, 1 you said no, 2 no workspace, or no answer possible\n";
+
+static int cmd_reset(int argc, char **argv)
+{
+	static const char *const flags[] = { "yes", NULL };
+	int set[1] = { 0 };
+	struct strbuf err = STRBUF_INIT;
+	char *root, *file = NULL, *keep = NULL, answer[16] = "";
+	char stamp[32];
+	time_t t = time(NULL);
+	struct tm tm;
+	int rc = learn_args(argc, argv, usage, flags, set, NULL, 0);
+
+	if (rc)
+		return rc == -2 ? EXIT_PASSED : rc;
+	root = workspace_find(".");
+	if (!root)
+		return cmd_fail(EXIT_USAGE, "reset: this folder is not in a phaselab workspace");
+	if (!set[0]) {
+		if (!isatty(0)) {
+			rc = cmd_fail(EXIT_USAGE, "reset: it asks before forgetting your progress, and there is no "
+				      "terminal to answer on: run it in one, or pass --yes");
+			goto out;
+		}
+		printf("Forget your progress in %s?  Every phase starts again from its first step;\n"
+		       "your files are not touched and the old progress file is kept.  [y/N] ", root);
+		fflush(stdout);
+		if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y')) {
+			printf("Nothing changed.\n");
+			rc = EXIT_NOT_PASSED;
+			goto out;
+		}
+	}
+	file = workspace_progress_file(root);
+	gmtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	keep = xasprintf("%s/%s/progress-%s.json", root, WORKSPACE_STATE, stamp);
+	/*
+	 * A link, not a rename: it never replaces an earlier copy (two resets in
+	 * one second), and progress.json exists at every moment.
+	 */
+	if (link(file, keep) < 0 && errno != ENOENT) {
+		rc = cmd_fail(EXIT_ENVIRONMENT, "reset: cannot keep '%s' as '%s': %s", file, keep, strerror(errno));
+		goto out;
+	}
+	if (progress_write_empty(file, &err) < 0) {
+		rc = cmd_fail(EXIT_ENVIRONMENT, "reset: %s", err.buf);
+		goto out;
+	}
+	printf("Progress reset (the old file is %s).  `phaselab` says where to start.\n", keep);
+	rc = EXIT_PASSED;
+out:
+	strbuf_release(&err);
+	free(root);
+	free(file);
+	free(keep);
+	return rc;
+}
+
+const struct cmd_entry cmd_reset_entry = {
+	.name = "reset",
+	.usage = "[--yes]",
+	.summary = "start the phases again (asks first; your files are kept)",
+	.exec = cmd_reset,
+};

@@ -1,0 +1,138 @@
+/*
+ * phaselab show: a step's lesson, rendered for a terminal (plain text
+ * when the output is not one).
+ */
+#include "cmd/cmd.h"
+#include "lib/fsutil.h"
+#include "cmd/learn.h"
+#include "learn/mdterm.h"
+#include "lib/xalloc.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+	"usage: phaselab show [PHASE] [STEP] [--force]\n"
+	"\n"
+	"Print the lesson of the step you are on, or of STEP (its number or id) of\n"
+	"PHASE (its number or id).  A locked phase is refused, naming the phase to\n"
+	"pass first; --force opens it anyway (for instructors).\n"
+	"\n"
+	"exit status: 0 shown, 1 the phase is locked, 2 no such phase or step\n";
+
+/* STEP as a number from 1 or an id; -1 with the message printed. */
+static int find_step(const struct phase *ph, const char *which)
+{
+	char *end;
+	long n = strtol(which, &end, 10);
+	int k;
+
+	if (*which && !*end && n >= 1 && (size_t)n <= ph->nsteps)
+		return (int)n - 1;
+	k = phase_step_index(ph, which);
+	if (k < 0) {
+		struct strbuf known = STRBUF_INIT;
+		for (size_t i = 0; i < ph->nsteps; i++)
+			strbuf_addf(&known, " %zu:%s", i + 1, ph->steps[i].id);
+		cmd_fail(EXIT_USAGE, "show: %s has no step '%s' (steps:%s)", ph->id, which, known.buf);
+		strbuf_release(&known);
+	}
+	return k;
+}
+
+static int add_file(struct strbuf *md, const struct phase *ph, const char *rel)
+{
+	char *path = xasprintf("%s/%s", ph->dir, rel);
+	int rc = read_file_nofollow(path, 1 << 20, md);
+
+	if (rc < 0)
+		cmd_fail(EXIT_USAGE, "show: cannot read '%s': %s", path, strerror(errno));
+	free(path);
+	return rc;
+}
+
+static int cmd_show(int argc, char **argv)
+{
+	static const char *const flags[] = { "force", NULL };
+	const char *pos[2] = { NULL, NULL };
+	int set[1] = { 0 };
+	struct workspace ws;
+	struct strbuf md = STRBUF_INIT, out = STRBUF_INIT, checks = STRBUF_INIT;
+	struct mdterm_opts mo;
+	const struct phase *ph;
+	const char *needs = NULL;
+	enum phase_state st;
+	int rc, k, current;
+
+	rc = learn_args(argc, argv, usage, flags, set, pos, 2);
+	if (rc)
+		return rc == -2 ? EXIT_PASSED : rc;
+	if ((rc = workspace_open(&ws)))
+		return rc;
+	ph = learn_phase(&ws, pos[0], &rc);
+	if (!ph)
+		goto out;
+	st = progress_state(&ws.pg, ph, &needs);
+	if (st == PHASE_LOCKED && !set[0]) {
+		/* the set vouched for every requirement when it loaded: it is there */
+		const struct phase *req = phase_set_find(&ws.set, needs, &checks);
+		rc = cmd_fail(EXIT_NOT_PASSED, "show: phase %d (%s) is locked: pass phase %d (%s) first, with "
+			      "`phaselab next`; instructors can open it anyway with --force", ph->number, ph->title,
+			      req->number, needs);
+		goto out;
+	}
+	current = st == PHASE_OPEN ? progress_step(&ws.pg, ph) : 0;
+	if (current < 0)
+		current = 0;
+	k = pos[1] ? find_step(ph, pos[1]) : current;
+	if (k < 0) {
+		rc = EXIT_USAGE;
+		goto out;
+	}
+
+	strbuf_addf(&md, "# Phase %d: %s\n\n", ph->number, ph->title);
+	if (k == 0 && ph->intro && !pos[1]) {
+		if (add_file(&md, ph, ph->intro) < 0) {
+			rc = EXIT_USAGE;
+			goto out;
+		}
+		strbuf_addstr(&md, "\n\n---\n\n");
+	}
+	strbuf_addf(&md, "## Step %d of %zu: %s\n\n", k + 1, ph->nsteps, ph->steps[k].title);
+	if (ph->steps[k].lesson && add_file(&md, ph, ph->steps[k].lesson) < 0) {
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	for (size_t i = 0; i < ph->steps[k].nchecks; i++)
+		strbuf_addf(&checks, "%s`%s`", i ? ", " : "", ph->checks[ph->steps[k].checks[i]].id);
+	strbuf_addf(&md, "\n\n---\n\n*This step is verified by %s.*", checks.buf);
+	if (st == PHASE_PASSED)
+		strbuf_addstr(&md, " *You passed this phase already.*");
+	else if (st == PHASE_LOCKED)
+		strbuf_addstr(&md, " *This phase is locked: you are reading it with --force.*");
+	else if (k == current)
+		strbuf_addstr(&md, " *This is the step you are on: run `phaselab next` when it is done.*");
+	else if (k > current)
+		strbuf_addf(&md, " *You are reading ahead: you are on step %d.*", current + 1);
+	strbuf_addch(&md, '\n');
+
+	mo.color = learn_color();
+	mo.width = mdterm_width_of(1);
+	mdterm_render(&out, md.buf, md.len, &mo);
+	fwrite(out.buf, 1, out.len, stdout);
+	rc = EXIT_PASSED;
+out:
+	strbuf_release(&md);
+	strbuf_release(&out);
+	strbuf_release(&checks);
+	workspace_close(&ws);
+	return rc;
+}
+
+const struct cmd_entry cmd_show_entry = {
+	.name = "show",
+	.usage = "[PHASE] [STEP] [--force]",
+	.summary = "read the lesson of the step you are on (or of any step)",
+	.exec = cmd_show,
+};

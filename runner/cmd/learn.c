@@ -1,0 +1,301 @@
+#include "cmd/learn.h"
+#include "cmd/cmd.h"
+#include "lib/fsutil.h"
+#include "lib/schema.h"
+#include "lib/timeutil.h"
+#include "core/verify.h"
+#include "lib/xalloc.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+char *workspace_find(const char *start)
+{
+	char path[PATH_MAX];
+	struct stat sb;
+
+	if (!realpath(start, path))
+		return NULL;
+	for (;;) {
+		char *state = xasprintf("%s/%s", strcmp(path, "/") ? path : "", WORKSPACE_STATE);
+		/* a symlink named .phaselab is not ours: never follow it */
+		int found = lstat(state, &sb) == 0 && S_ISDIR(sb.st_mode);
+		char *slash;
+
+		free(state);
+		if (found)
+			return xstrdup(path);
+		slash = strrchr(path, '/');
+		if (!slash || !strcmp(path, "/"))
+			return NULL;
+		if (slash == path)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
+}
+
+int workspace_open(struct workspace *ws)
+{
+	struct strbuf err = STRBUF_INIT;
+	char *root, *file;
+	int rc;
+
+	memset(ws, 0, sizeof(*ws));
+	ws->root = workspace_find(".");
+	if (!ws->root)
+		return cmd_fail(EXIT_USAGE, "this folder is not in a phaselab workspace: make one with "
+				"`phaselab init DIR`, or check any service folder with "
+				"`phaselab check --phase N --dir DIR`");
+	root = phases_root();
+	rc = phase_set_load(root, &ws->set, &err);
+	free(root);
+	if (rc < 0) {
+		cmd_fail(EXIT_USAGE, "%s", err.buf);
+		strbuf_release(&err);
+		workspace_close(ws);
+		return EXIT_USAGE;
+	}
+	file = workspace_progress_file(ws->root);
+	rc = progress_load(file, &ws->pg, &err);
+	free(file);
+	if (rc < 0) {
+		cmd_fail(EXIT_USAGE, "%s\n  your progress file is damaged or was edited by hand; `phaselab reset` "
+			 "starts the phases again (it keeps a copy of the file, and your own files are not touched)",
+			 err.buf);
+		strbuf_release(&err);
+		workspace_close(ws);
+		return EXIT_USAGE;
+	}
+	strbuf_release(&err);
+	return 0;
+}
+
+void workspace_close(struct workspace *ws)
+{
+	phase_set_release(&ws->set);
+	progress_release(&ws->pg);
+	free(ws->root);
+	memset(ws, 0, sizeof(*ws));
+}
+
+char *workspace_progress_file(const char *root)
+{
+	return xasprintf("%s/%s/progress.json", root, WORKSPACE_STATE);
+}
+
+char *workspace_report_file(const struct workspace *ws, const struct phase *ph)
+{
+	return xasprintf("%s/%s/reports/%s.json", ws->root, WORKSPACE_STATE, ph->id);
+}
+
+int workspace_save(struct workspace *ws)
+{
+	struct strbuf err = STRBUF_INIT;
+	int rc = progress_save(&ws->pg, &err);
+
+	if (rc < 0)
+		cmd_fail(EXIT_ENVIRONMENT, "%s", err.buf);
+	strbuf_release(&err);
+	return rc < 0 ? EXIT_ENVIRONMENT : 0;
+}
+
+char *labs_root(void)
+{
+	return install_dir("PHASELAB_LABS", "labs");
+}
+
+int learn_color(void)
+{
+	return isatty(1) && !getenv("NO_COLOR");
+}
+
+void learn_phase_name(struct strbuf *sb, const struct phase *ph)
+{
+	strbuf_addf(sb, "phase %d (%s)", ph->number, ph->title);
+}
+
+const struct phase *learn_phase(struct workspace *ws, const char *which, int *status)
+{
+	struct strbuf err = STRBUF_INIT;
+	const struct phase *ph;
+
+	*status = 0;
+	if (which) {
+		ph = phase_set_find(&ws->set, which, &err);
+		if (!ph)
+			*status = cmd_fail(EXIT_USAGE, "%s", err.buf);
+		strbuf_release(&err);
+		return ph;
+	}
+	ph = progress_current(&ws->pg, &ws->set);
+	if (!ph)
+		printf("Every phase has passed: well done.  `phaselab list` shows your scores.\n");
+	return ph;
+}
+
+/* The step the learner is on; a step the phase no longer has starts the phase's steps again. */
+static int current_step(struct workspace *ws, const struct phase *ph)
+{
+	int k = progress_step(&ws->pg, ph);
+
+	if (k < 0) {
+		struct phase_progress *pp = progress_phase(&ws->pg, ph->id, 1);
+		cmd_fail(0, "your progress names step '%s', which %s no longer has: back to its first step",
+			 pp->step, ph->id);
+		free(pp->step);
+		pp->step = NULL;
+		k = 0;
+	}
+	return k;
+}
+
+/* The recorded size of the development image this phase measures itself against. */
+static void baseline(struct workspace *ws, const struct phase *ph, struct verify_opts *vo, char **what)
+{
+	for (size_t i = 0; i < ph->nchecks; i++) {
+		const char *from = obj_str(ph->checks[i].params, "baseline_from", NULL);
+		const struct phase_progress *pp;
+		struct strbuf err = STRBUF_INIT;
+		const struct phase *src;
+
+		if (!from)
+			continue;
+		pp = progress_phase(&ws->pg, from, 0);
+		src = phase_set_find(&ws->set, from, &err);
+		strbuf_release(&err);
+		if (pp && pp->image_bytes > 0) {
+			vo->baseline_bytes = pp->image_bytes;
+			*what = src ? xasprintf("your phase-%d image", src->number) : xasprintf("your %s image", from);
+			vo->baseline_what = *what;
+		}
+		return;
+	}
+}
+
+static void save_report(struct workspace *ws, const struct phase *ph, const struct report *r)
+{
+	char *file = workspace_report_file(ws, ph);
+	char *dir = xasprintf("%s/%s/reports", ws->root, WORKSPACE_STATE);
+	json_t *j = report_to_json(r);
+	char *text = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		cmd_fail(0, "cannot make '%s': %s (the report is not kept)", dir, strerror(errno));
+	else if (!text || write_file_atomic(file, text, strlen(text)) < 0)
+		cmd_fail(0, "cannot write '%s': %s (the report is not kept)", file, strerror(errno));
+	free(text);
+	json_decref(j);
+	free(dir);
+	free(file);
+}
+
+int learn_verify_step(struct workspace *ws, const struct phase *ph)
+{
+	struct verify_opts vo = { 0 };
+	struct strbuf name = STRBUF_INIT, line = STRBUF_INIT;
+	unsigned char *only = xcalloc(ph->nchecks + 1, 1);
+	char *dir = xasprintf("%s/%s", ws->root, ph->service_dir);
+	char *what = NULL, now[40];
+	struct report r;
+	struct stat sb;
+	int k = current_step(ws, ph), status, failing = 0;
+	enum step_outcome out;
+
+	learn_phase_name(&name, ph);
+	if (stat(dir, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
+		status = cmd_fail(EXIT_USAGE, "%s: the service folder '%s' is missing from the workspace %s",
+				  ph->id, ph->service_dir, ws->root);
+		goto out;
+	}
+	progress_step_checks(ph, k, only);
+	baseline(ws, ph, &vo, &what);
+	for (size_t i = 0; i < ph->nchecks; i++)
+		if (only[i])
+			strbuf_addf(&line, "%s%s", line.len ? ", " : "", ph->checks[i].id);
+	printf("Verifying %s, step %d of %zu: %s\n  checks: %s\n\n", name.buf, k + 1, ph->nsteps,
+	       ph->steps[k].title, line.buf);
+	fflush(stdout);
+
+	vo.only = only;
+	status = cmd_verify(ph, dir, &vo, &r);
+	if (!r.phase_id)
+		goto out;
+	save_report(ws, ph, &r);
+	report_write_text_checks(&r, stdout, learn_color());
+	rfc3339_now(now, sizeof(now));
+	out = progress_record(&ws->pg, ph, k, &r, now);
+	if (workspace_save(ws))
+		status = EXIT_ENVIRONMENT;
+	for (size_t i = 0; i < r.nchecks; i++)
+		failing += r.checks[i].status != CHECK_PASS;
+	putchar('\n');
+	if (out == PHASE_DONE) {
+		const struct phase *next = progress_current(&ws->pg, &ws->set);
+		printf("Phase %d passed: %d/%d points (pass mark %d).\n", ph->number, r.score, r.max_score,
+		       ph->pass_mark);
+		if (next)
+			printf("Phase %d, %s, is open: read its first step with `phaselab show`.\n", next->number,
+			       next->title);
+		else
+			printf("That was the last phase: every phase has passed.\n");
+	} else if (out == STEP_DONE) {
+		printf("Step %d done.  Next: step %d of %zu, %s: read it with `phaselab show`.\n", k + 1, k + 2,
+		       ph->nsteps, ph->steps[k + 1].title);
+	} else if (status != EXIT_ENVIRONMENT) {
+		printf("Step %d is not done: %d check%s of %zu %s not pass yet.  Fix %s and run `phaselab next` "
+		       "again; `phaselab hint` gives a hint, more explicit each time you ask.\n", k + 1, failing,
+		       failing == 1 ? "" : "s", r.nchecks, failing == 1 ? "does" : "do",
+		       failing == 1 ? "it" : "them");
+	}
+	if (status == EXIT_PASSED || status == EXIT_NOT_PASSED)
+		status = out == STEP_NOT_DONE ? EXIT_NOT_PASSED : EXIT_PASSED;
+	report_release(&r);
+out:
+	free(what);
+	free(only);
+	free(dir);
+	strbuf_release(&name);
+	strbuf_release(&line);
+	return status;
+}
+
+int learn_args(int argc, char **argv, const char *usage, const char *const *flags, int *set,
+	       const char **pos, int maxpos)
+{
+	int npos = 0, only_pos = 0;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		int known = 0;
+
+		if (!only_pos && (!strcmp(a, "--help") || !strcmp(a, "-h"))) {
+			fputs(usage, stdout);
+			return -2;
+		}
+		if (!only_pos && !strcmp(a, "--")) {
+			only_pos = 1;
+			continue;
+		}
+		if (!only_pos && a[0] == '-' && a[1]) {
+			for (int f = 0; flags && flags[f]; f++) {
+				if (a[1] == '-' && !strcmp(a + 2, flags[f])) {
+					set[f] = 1;
+					known = 1;
+				}
+			}
+			if (!known)
+				return cmd_fail(EXIT_USAGE, "%s: unknown option '%s'\n%s", argv[0], a, usage);
+			continue;
+		}
+		if (npos == maxpos)
+			return cmd_fail(EXIT_USAGE, "%s: unexpected argument '%s'\n%s", argv[0], a, usage);
+		pos[npos++] = a;
+	}
+	return 0;
+}

@@ -1,0 +1,74 @@
+/*
+ * learn: what the learner commands (init, list, show, next, hint, watch,
+ * reset, and `phaselab` alone) share: the workspace, its progress, the
+ * curriculum, and one step's verification.
+ *
+ * A workspace is a folder holding .phaselab/ (progress.json, and the last
+ * report of each phase in reports/), found from the current folder upwards
+ * as git finds .git.
+ */
+#ifndef PHASELAB_LEARN_H
+#define PHASELAB_LEARN_H
+
+#include "core/phase.h"
+#include "learn/progress.h"
+#include "report/report.h"
+
+#define WORKSPACE_STATE ".phaselab"
+
+struct workspace {
+	char *root;            /* absolute */
+	struct phase_set set;
+	struct progress pg;
+};
+
+/*
+ * Open the workspace around the current folder, with the curriculum and
+ * the progress.  0; otherwise the message is printed and the result is the
+ * exit status: 2 outside a workspace, a broken phase or progress file.
+ */
+int workspace_open(struct workspace *ws);
+void workspace_close(struct workspace *ws);
+/* The folder of the workspace around start (new string), or NULL. */
+char *workspace_find(const char *start);
+/* The progress file of the workspace at root (new string). */
+char *workspace_progress_file(const char *root);
+/* The file of ph's last report in the workspace (new string). */
+char *workspace_report_file(const struct workspace *ws, const struct phase *ph);
+/* Save the progress, printing why on failure (exit status 3 then, else 0). */
+int workspace_save(struct workspace *ws);
+
+/* The labs folder: $PHASELAB_LABS, else labs/ beside the program's bin/, else /usr/share/phaselab/labs. */
+char *labs_root(void);
+
+/* Colour on standard output: a terminal and no NO_COLOR. */
+int learn_color(void);
+
+/*
+ * The phase a command is about: which (an id, a number, a prefix) or, when
+ * NULL, the learner's current one.  NULL with the message printed when
+ * there is no such phase or every phase passed (*status says the exit).
+ */
+const struct phase *learn_phase(struct workspace *ws, const char *which, int *status);
+/* "phase 3 (Containerization: a production image)" into sb. */
+void learn_phase_name(struct strbuf *sb, const struct phase *ph);
+
+/*
+ * Verify the learner's current step of ph (the checks of the steps so far;
+ * the whole checklist on the last step), print the result, record it in the
+ * progress and keep the report.  Returns the exit status: 0 the step (or
+ * the phase) is done, 1 it is not, 3 the engine is unusable, 130
+ * interrupted.
+ */
+int learn_verify_step(struct workspace *ws, const struct phase *ph);
+
+/*
+ * The options of a learner command: --help (prints usage, returns -2) and
+ * the flags named in flags ("force", "yes"; set[i] becomes 1); at most
+ * maxpos positional arguments into pos.  0, -2, or the exit status of a
+ * usage error (printed).
+ */
+int learn_args(int argc, char **argv, const char *usage, const char *const *flags, int *set,
+	       const char **pos, int maxpos);
+
+#endif

@@ -1,0 +1,633 @@
+#include "core/phase.h"
+#include "core/check.h"
+#include "lib/fsutil.h"
+#include "lib/schema.h"
+#include "lib/xalloc.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const struct key_spec phase_keys[] = {
+	{ "schema", KEY_STRING, 0, 0, 0, "\"phaselab.phase/v1\"" },
+	{ "id", KEY_STRING, 1, 1, 64, "the phase's id: its folder's name (\"03-containerization\")" },
+	{ "number", KEY_INT, 1, 1, 99, "its number, accepted by --phase" },
+	{ "title", KEY_STRING, 1, 1, 200, "one line for people" },
+	{ "summary", KEY_STRING, 0, 0, 0, "a paragraph for people" },
+	{ "requires", KEY_STRINGS, 0, 0, 0, "ids of the phases to pass first" },
+	{ "service_dir", KEY_STRING, 0, 1, 200, "the service folder in a workspace (default \"service\")" },
+	{ "pass_mark", KEY_INT, 1, 0, 10000, "points needed to pass" },
+	{ "build_timeout_s", KEY_INT, 0, 10, 7200, "time limit of one build (default 600)" },
+	{ "base_images", KEY_STRINGS, 0, 0, 0, "images the lab provides (`make images`)" },
+	{ "container", KEY_OBJECT, 0, 0, 0, "how the runtime checks start the container" },
+	{ "checks", KEY_ARRAY, 1, 1, 64, "the checklist, in report order" },
+	{ "intro", KEY_STRING, 0, 1, 200, "the phase's introduction: a Markdown file in its folder" },
+	{ "steps", KEY_ARRAY, 0, 1, 32, "the lesson's steps, in order" },
+	{ NULL, 0, 0, 0, 0, NULL },
+};
+
+static const struct key_spec step_keys[] = {
+	{ "id", KEY_STRING, 1, 1, 64, "the step's id (lowercase letters, digits, '-')" },
+	{ "title", KEY_STRING, 1, 1, 200, "one line for people" },
+	{ "lesson", KEY_STRING, 0, 1, 200, "its text: a Markdown file in the phase's folder" },
+	{ "checks", KEY_STRINGS, 1, 1, 64, "ids of the checks that verify it" },
+	{ NULL, 0, 0, 0, 0, NULL },
+};
+
+static const struct key_spec container_keys[] = {
+	{ "port", KEY_INT, 1, 1, 65535, "the port the service listens on inside the container" },
+	{ "env", KEY_OBJECT, 0, 0, 0, "environment variables for the container (strings)" },
+	{ "memory_mb", KEY_INT, 0, 16, 65536, "memory limit (default 512)" },
+	{ "pids", KEY_INT, 0, 8, 100000, "process limit (default 256)" },
+	{ "cpus", KEY_NUMBER, 0, 0.1, 64, "CPU limit (default 1)" },
+	{ "start_timeout_s", KEY_INT, 0, 1, 600, "how long the service may take to answer (default 20)" },
+	{ NULL, 0, 0, 0, 0, NULL },
+};
+
+static const struct key_spec check_keys[] = {
+	{ "id", KEY_STRING, 1, 1, 64, "the report's check id" },
+	{ "title", KEY_STRING, 1, 1, 200, "one line for people" },
+	{ "kind", KEY_STRING, 1, 1, 64, "the check kind (checks/checks.c)" },
+	{ "points", KEY_INT, 1, 0, 10000, "points when it passes" },
+	{ "timeout_s", KEY_INT, 0, 1, 7200, "the item's time limit (default 120)" },
+	{ "params", KEY_OBJECT, 0, 0, 0, "the kind's parameters" },
+	{ "hints", KEY_STRINGS, 0, 1, 3, "hints for learners, from a nudge to the fix" },
+	{ NULL, 0, 0, 0, 0, NULL },
+};
+
+static char **str_array(json_t *arr, size_t *n)
+{
+	char **v;
+	json_t *el;
+	size_t i;
+
+	*n = json_array_size(arr);
+	v = xcalloc(*n + 1, sizeof(*v));
+	json_array_foreach(arr, i, el)
+		v[i] = xstrdup(json_string_value(el));
+	return v;
+}
+
+static void free_strv(char **v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static int valid_id(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!(islower((unsigned char)*s) || isdigit((unsigned char)*s) || *s == '-' || *s == '_'))
+			return 0;
+	return 1;
+}
+
+static int load_container(struct phase *ph, json_t *c, struct strbuf *err)
+{
+	const char *key;
+	json_t *v;
+	size_t i = 0;
+
+	ph->port = 3000;
+	ph->memory_mb = 512;
+	ph->pids = 256;
+	ph->cpus = 1.0;
+	ph->start_timeout_ms = 20000;
+	if (!c)
+		return 0;
+	if (validate_object(c, container_keys, ph->file, "container", err) < 0)
+		return -1;
+	ph->port = (int)obj_int(c, "port", 3000);
+	ph->memory_mb = (long)obj_int(c, "memory_mb", 512);
+	ph->pids = (long)obj_int(c, "pids", 256);
+	ph->cpus = obj_num(c, "cpus", 1.0);
+	ph->start_timeout_ms = (long)obj_int(c, "start_timeout_s", 20) * 1000;
+	ph->nenv = json_object_size(json_object_get(c, "env"));
+	ph->env = xcalloc(ph->nenv + 1, sizeof(*ph->env));
+	json_object_foreach(json_object_get(c, "env"), key, v) {
+		if (!json_is_string(v) || !*key || strchr(key, '=')) {
+			strbuf_addf(err, "%s: container.env.%s: must be a string with a name without '='",
+				    ph->file, key);
+			return -1;
+		}
+		ph->env[i++] = xasprintf("%s=%s", key, json_string_value(v));
+	}
+	return 0;
+}
+
+static int load_checks(struct phase *ph, json_t *arr, struct strbuf *err)
+{
+	json_t *c;
+	size_t i;
+
+	ph->checks = xcalloc(json_array_size(arr), sizeof(*ph->checks));
+	json_array_foreach(arr, i, c) {
+		struct check_def *d = &ph->checks[i];
+		char where[32];
+		const char *id, *kind;
+		json_t *params;
+
+		snprintf(where, sizeof(where), "checks[%zu]", i);
+		if (validate_object(c, check_keys, ph->file, where, err) < 0)
+			return -1;
+		id = obj_str(c, "id", "");
+		kind = obj_str(c, "kind", "");
+		if (!valid_id(id)) {
+			strbuf_addf(err, "%s: %s.id: '%s' is not an id (lowercase letters, digits, '-')",
+				    ph->file, where, id);
+			return -1;
+		}
+		for (size_t j = 0; j < ph->nchecks; j++) {
+			if (!strcmp(ph->checks[j].id, id)) {
+				strbuf_addf(err, "%s: %s.id: '%s' is already the id of checks[%zu]",
+					    ph->file, where, id, j);
+				return -1;
+			}
+		}
+		d->kind = check_kind_find(kind);
+		if (!d->kind) {
+			strbuf_addf(err, "%s: %s.kind: unknown kind '%s' (known:", ph->file, where, kind);
+			for (const struct check_kind *const *k = check_kinds; *k; k++)
+				strbuf_addf(err, " %s", (*k)->name);
+			strbuf_addch(err, ')');
+			return -1;
+		}
+		params = json_object_get(c, "params");
+		params = params ? json_incref(params) : json_object();
+		d->params = params;
+		d->id = xstrdup(id);
+		d->title = xstrdup(obj_str(c, "title", id));
+		d->points = (int)obj_int(c, "points", 0);
+		d->timeout_ms = (long)obj_int(c, "timeout_s", 120) * 1000;
+		d->hints = str_array(json_object_get(c, "hints"), &d->nhints);
+		ph->nchecks++;
+		{
+			char pwhere[48];
+			snprintf(pwhere, sizeof(pwhere), "%s.params", where);
+			if (validate_object(params, d->kind->params, ph->file, pwhere, err) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * A lesson file named in a phase file: a relative path inside the phase's
+ * folder (no "..", no absolute path) to a regular file that exists.
+ */
+static int lesson_path_ok(const struct phase *ph, const char *key, const char *rel, struct strbuf *err)
+{
+	struct stat sb;
+	char *path;
+	int ok;
+
+	if (rel[0] == '/' || !strcmp(rel, "..") || !strncmp(rel, "../", 3) || strstr(rel, "/../") ||
+	    (strlen(rel) >= 3 && !strcmp(rel + strlen(rel) - 3, "/.."))) {
+		strbuf_addf(err, "%s: %s: '%s' must be a path inside the phase's folder", ph->file, key, rel);
+		return -1;
+	}
+	path = xasprintf("%s/%s", ph->dir, rel);
+	ok = stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+	if (!ok)
+		strbuf_addf(err, "%s: %s: no such file '%s'", ph->file, key, path);
+	free(path);
+	return ok ? 0 : -1;
+}
+
+/* The steps, or one step holding every check when the phase gives none. */
+static int load_steps(struct phase *ph, json_t *arr, struct strbuf *err)
+{
+	unsigned char *covered;
+	json_t *st;
+	size_t i;
+	int rc = -1;
+
+	if (!arr) {
+		ph->steps = xcalloc(1, sizeof(*ph->steps));
+		ph->nsteps = 1;
+		ph->steps[0].id = xstrdup("checklist");
+		ph->steps[0].title = xstrdup(ph->title);
+		ph->steps[0].checks = xcalloc(ph->nchecks, sizeof(size_t));
+		for (i = 0; i < ph->nchecks; i++)
+			ph->steps[0].checks[i] = i;
+		ph->steps[0].nchecks = ph->nchecks;
+		return 0;
+	}
+	covered = xcalloc(ph->nchecks + 1, 1);
+	ph->steps = xcalloc(json_array_size(arr), sizeof(*ph->steps));
+	json_array_foreach(arr, i, st) {
+		struct phase_step *s = &ph->steps[i];
+		char where[32], key[48];
+		const char *id;
+		json_t *c;
+		size_t j;
+
+		snprintf(where, sizeof(where), "steps[%zu]", i);
+		if (validate_object(st, step_keys, ph->file, where, err) < 0)
+			goto out;
+		id = obj_str(st, "id", "");
+		if (!valid_id(id)) {
+			strbuf_addf(err, "%s: %s.id: '%s' is not an id (lowercase letters, digits, '-')",
+				    ph->file, where, id);
+			goto out;
+		}
+		if (phase_step_index(ph, id) >= 0) {
+			strbuf_addf(err, "%s: %s.id: '%s' is already the id of steps[%d]",
+				    ph->file, where, id, phase_step_index(ph, id));
+			goto out;
+		}
+		s->id = xstrdup(id);
+		s->title = xstrdup(obj_str(st, "title", id));
+		ph->nsteps++;
+		if (json_object_get(st, "lesson")) {
+			snprintf(key, sizeof(key), "%s.lesson", where);
+			if (lesson_path_ok(ph, key, obj_str(st, "lesson", ""), err) < 0)
+				goto out;
+			s->lesson = xstrdup(obj_str(st, "lesson", ""));
+		}
+		s->checks = xcalloc(json_array_size(json_object_get(st, "checks")), sizeof(size_t));
+		json_array_foreach(json_object_get(st, "checks"), j, c) {
+			const struct check_def *d = phase_check(ph, json_string_value(c));
+			if (!d) {
+				strbuf_addf(err, "%s: %s.checks[%zu]: no check has the id '%s'",
+					    ph->file, where, j, json_string_value(c));
+				goto out;
+			}
+			s->checks[s->nchecks++] = (size_t)(d - ph->checks);
+			covered[d - ph->checks] = 1;
+		}
+	}
+	/* a check no step verifies would never be seen by a learner walking the phase */
+	for (i = 0; i < ph->nchecks; i++) {
+		if (!covered[i]) {
+			strbuf_addf(err, "%s: steps: no step verifies the check '%s' (name it in a step's checks)",
+				    ph->file, ph->checks[i].id);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	free(covered);
+	return rc;
+}
+
+int phase_step_index(const struct phase *ph, const char *id)
+{
+	for (size_t i = 0; i < ph->nsteps; i++)
+		if (ph->steps[i].id && !strcmp(ph->steps[i].id, id))
+			return (int)i;
+	return -1;
+}
+
+int phase_load_file(const char *file, struct phase *ph, struct strbuf *err)
+{
+	json_error_t jerr;
+	json_t *root;
+	char *slash;
+
+	memset(ph, 0, sizeof(*ph));
+	ph->file = xstrdup(file);
+	ph->dir = xstrdup(file);
+	slash = strrchr(ph->dir, '/');
+	if (slash)
+		*slash = '\0';
+	else
+		strcpy(ph->dir, ".");
+
+	root = json_load_file(file, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root) {
+		if (jerr.line < 0)
+			strbuf_addf(err, "%s: %s", file, jerr.text);
+		else
+			strbuf_addf(err, "%s:%d:%d: not valid JSON: %s", file, jerr.line, jerr.column, jerr.text);
+		return -1;
+	}
+	ph->root = root;
+	if (validate_object(root, phase_keys, file, "", err) < 0)
+		return -1;
+	if (strcmp(obj_str(root, "schema", "phaselab.phase/v1"), "phaselab.phase/v1")) {
+		strbuf_addf(err, "%s: schema: '%s' is not a schema this version reads (phaselab.phase/v1)",
+			    file, obj_str(root, "schema", ""));
+		return -1;
+	}
+	ph->id = xstrdup(obj_str(root, "id", ""));
+	if (!valid_id(ph->id)) {
+		strbuf_addf(err, "%s: id: '%s' is not an id (lowercase letters, digits, '-')", file, ph->id);
+		return -1;
+	}
+	ph->number = (int)obj_int(root, "number", 0);
+	ph->title = xstrdup(obj_str(root, "title", ""));
+	ph->service_dir = xstrdup(obj_str(root, "service_dir", "service"));
+	ph->pass_mark = (int)obj_int(root, "pass_mark", 0);
+	ph->build_timeout_ms = (long)obj_int(root, "build_timeout_s", 600) * 1000;
+	ph->requires = str_array(json_object_get(root, "requires"), &ph->nrequires);
+	ph->base_images = str_array(json_object_get(root, "base_images"), &ph->nbase_images);
+	if (load_container(ph, json_object_get(root, "container"), err) < 0)
+		return -1;
+	if (load_checks(ph, json_object_get(root, "checks"), err) < 0)
+		return -1;
+	if (json_object_get(root, "intro")) {
+		if (lesson_path_ok(ph, "intro", obj_str(root, "intro", ""), err) < 0)
+			return -1;
+		ph->intro = xstrdup(obj_str(root, "intro", ""));
+	}
+	if (load_steps(ph, json_object_get(root, "steps"), err) < 0)
+		return -1;
+	{
+		int max = 0;
+		for (size_t i = 0; i < ph->nchecks; i++)
+			max += ph->checks[i].points;
+		if (ph->pass_mark > max) {
+			strbuf_addf(err, "%s: pass_mark: %d is more than the %d points the checks give",
+				    file, ph->pass_mark, max);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+char *phases_root(void)
+{
+	return install_dir("PHASELAB_PHASES", "phases");
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The names of the phase folders in root (folders with a phase.json), sorted. */
+static int list_phase_dirs(const char *root, char ***names_out, size_t *n_out, struct strbuf *err)
+{
+	DIR *d = opendir(root);
+	struct dirent *de;
+	struct stat sb;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+
+	if (!d) {
+		strbuf_addf(err, "cannot read the phases folder '%s': %s (set PHASELAB_PHASES)",
+			    root, strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d))) {
+		char *pj;
+		int is_phase;
+
+		if (de->d_name[0] == '.')
+			continue;
+		/* a phase is a folder with a phase.json; a README beside them is not one */
+		pj = xasprintf("%s/%s/phase.json", root, de->d_name);
+		is_phase = stat(pj, &sb) == 0 && S_ISREG(sb.st_mode);
+		free(pj);
+		if (!is_phase)
+			continue;
+		if (n == cap)
+			names = xrealloc(names, (cap = cap ? cap * 2 : 8) * sizeof(*names));
+		names[n++] = xstrdup(de->d_name);
+	}
+	closedir(d);
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_str);
+	*names_out = names;
+	*n_out = n;
+	return 0;
+}
+
+/*
+ * Which of names[] `which` means: an exact name, a number (the folder's
+ * leading digits) or an unambiguous prefix.  The index, or -1 with a message
+ * listing the known names.
+ */
+static int match_phase(char *const *names, size_t n, const char *which, struct strbuf *err)
+{
+	int numeric = *which && strspn(which, "0123456789") == strlen(which);
+	size_t nmatch = 0;
+	int match = -1;
+
+	for (size_t i = 0; i < n; i++) {
+		int hit;
+		if (!strcmp(names[i], which))
+			return (int)i;
+		if (numeric)
+			hit = isdigit((unsigned char)names[i][0]) && atoi(names[i]) == atoi(which);
+		else
+			hit = *which && !strncmp(names[i], which, strlen(which));
+		if (hit) {
+			match = (int)i;
+			nmatch++;
+		}
+	}
+	if (nmatch == 1)
+		return match;
+	strbuf_addf(err, "%s phase '%s' (known:", nmatch ? "ambiguous" : "no", which);
+	for (size_t i = 0; i < n; i++)
+		strbuf_addf(err, " %s", names[i]);
+	strbuf_addch(err, ')');
+	return -1;
+}
+
+/* Load root/name/phase.json and insist its id is its folder's name. */
+static int load_named(const char *root, const char *name, struct phase *ph, struct strbuf *err)
+{
+	char *file = xasprintf("%s/%s/phase.json", root, name);
+	int rc = phase_load_file(file, ph, err);
+
+	if (rc == 0 && strcmp(ph->id, name)) {
+		strbuf_addf(err, "%s: id: '%s' differs from its folder's name '%s'", file, ph->id, name);
+		rc = -1;
+	}
+	free(file);
+	return rc;
+}
+
+static void free_names(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+int phase_find(const char *root, const char *which, struct phase *ph, struct strbuf *err)
+{
+	char **names;
+	size_t n;
+	int i, rc = -1;
+
+	memset(ph, 0, sizeof(*ph));
+	if (list_phase_dirs(root, &names, &n, err) < 0)
+		return -1;
+	i = match_phase(names, n, which, err);
+	if (i >= 0)
+		rc = load_named(root, names[i], ph, err);
+	free_names(names, n);
+	return rc;
+}
+
+static int cmp_number(const void *a, const void *b)
+{
+	const struct phase *x = a, *y = b;
+	return x->number - y->number;
+}
+
+static int set_index(const struct phase_set *set, const char *id)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (!strcmp(set->phases[i].id, id))
+			return (int)i;
+	return -1;
+}
+
+/* Depth-first search for a cycle through i; state: 0 new, 1 on the path, 2 done. */
+static int find_cycle(const struct phase_set *set, size_t i, unsigned char *state, struct strbuf *path)
+{
+	const struct phase *ph = &set->phases[i];
+
+	if (state[i] == 2)
+		return 0;
+	if (state[i] == 1) {
+		strbuf_addstr(path, ph->id);
+		return 1;
+	}
+	state[i] = 1;
+	for (size_t r = 0; r < ph->nrequires; r++) {
+		size_t before = path->len;
+		strbuf_addf(path, "%s -> ", ph->id);
+		if (find_cycle(set, (size_t)set_index(set, ph->requires[r]), state, path))
+			return 1;
+		strbuf_setlen(path, before);
+	}
+	state[i] = 2;
+	return 0;
+}
+
+int phase_set_load(const char *root, struct phase_set *set, struct strbuf *err)
+{
+	char **names;
+	size_t n;
+	unsigned char *state;
+	int rc = -1;
+
+	memset(set, 0, sizeof(*set));
+	set->root = xstrdup(root);
+	if (list_phase_dirs(root, &names, &n, err) < 0)
+		return -1;
+	set->phases = xcalloc(n ? n : 1, sizeof(*set->phases));
+	for (size_t i = 0; i < n; i++) {
+		if (load_named(root, names[i], &set->phases[i], err) < 0) {
+			phase_release(&set->phases[i]);
+			goto out;
+		}
+		set->n++;
+	}
+	if (!n) {
+		strbuf_addf(err, "the phases folder '%s' holds no phase (folders with a phase.json)", root);
+		goto out;
+	}
+	qsort(set->phases, set->n, sizeof(*set->phases), cmp_number);
+	for (size_t i = 0; i + 1 < set->n; i++) {
+		if (set->phases[i].number == set->phases[i + 1].number) {
+			strbuf_addf(err, "%s: number: %d is also the number of %s", set->phases[i + 1].file,
+				    set->phases[i].number, set->phases[i].file);
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < set->n; i++) {
+		const struct phase *ph = &set->phases[i];
+		for (size_t r = 0; r < ph->nrequires; r++) {
+			if (set_index(set, ph->requires[r]) < 0) {
+				strbuf_addf(err, "%s: requires[%zu]: no phase has the id '%s' (known:",
+					    ph->file, r, ph->requires[r]);
+				for (size_t k = 0; k < set->n; k++)
+					strbuf_addf(err, " %s", set->phases[k].id);
+				strbuf_addch(err, ')');
+				goto out;
+			}
+		}
+	}
+	state = xcalloc(set->n, 1);
+	for (size_t i = 0; i < set->n; i++) {
+		struct strbuf path = STRBUF_INIT;
+		if (find_cycle(set, i, state, &path)) {
+			strbuf_addf(err, "%s: requires: the phases require each other in a cycle (%s)",
+				    set->phases[i].file, path.buf);
+			strbuf_release(&path);
+			free(state);
+			goto out;
+		}
+		strbuf_release(&path);
+	}
+	free(state);
+	rc = 0;
+out:
+	free_names(names, n);
+	return rc;
+}
+
+struct phase *phase_set_find(struct phase_set *set, const char *which, struct strbuf *err)
+{
+	char **ids = xcalloc(set->n + 1, sizeof(*ids));
+	int i;
+
+	for (size_t k = 0; k < set->n; k++)
+		ids[k] = set->phases[k].id;
+	i = match_phase(ids, set->n, which, err);
+	free(ids);
+	return i < 0 ? NULL : &set->phases[i];
+}
+
+void phase_set_release(struct phase_set *set)
+{
+	for (size_t i = 0; i < set->n; i++)
+		phase_release(&set->phases[i]);
+	free(set->phases);
+	free(set->root);
+	memset(set, 0, sizeof(*set));
+}
+
+const struct check_def *phase_check(const struct phase *ph, const char *id)
+{
+	for (size_t i = 0; i < ph->nchecks; i++)
+		if (!strcmp(ph->checks[i].id, id))
+			return &ph->checks[i];
+	return NULL;
+}
+
+void phase_release(struct phase *ph)
+{
+	for (size_t i = 0; i < ph->nchecks; i++) {
+		free(ph->checks[i].id);
+		free(ph->checks[i].title);
+		free(ph->checks[i].waits_on);
+		free_strv(ph->checks[i].hints, ph->checks[i].nhints);
+		json_decref(ph->checks[i].params);
+	}
+	free(ph->checks);
+	for (size_t i = 0; i < ph->nsteps; i++) {
+		free(ph->steps[i].id);
+		free(ph->steps[i].title);
+		free(ph->steps[i].lesson);
+		free(ph->steps[i].checks);
+	}
+	free(ph->steps);
+	free(ph->intro);
+	free_strv(ph->requires, ph->nrequires);
+	free_strv(ph->base_images, ph->nbase_images);
+	free_strv(ph->env, ph->nenv);
+	free(ph->file);
+	free(ph->dir);
+	free(ph->id);
+	free(ph->title);
+	free(ph->service_dir);
+	json_decref(ph->root);
+	memset(ph, 0, sizeof(*ph));
+}

@@ -1,0 +1,109 @@
+/*
+ * phase: one phase of the curriculum, loaded from phases/<id>/phase.json.
+ *
+ * The loader declares every key once (schema.h) and refuses an unknown key,
+ * a wrong type, a value out of bounds, an unknown check kind or a duplicate
+ * check id, naming the file and the key: a broken phase file is exit 2.
+ */
+#ifndef PHASELAB_PHASE_H
+#define PHASELAB_PHASE_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "lib/strbuf.h"
+
+struct check_kind;
+
+struct check_def {
+	char *id;
+	char *title;
+	const struct check_kind *kind;
+	int points;
+	long timeout_ms;     /* the item's own time limit */
+	json_t *params;      /* owned; validated against kind->params; never NULL */
+	char *waits_on;      /* optional: id of a check this one needs (else from the kind) */
+	char **hints;        /* tiered hints for learners: a nudge first, the fix last */
+	size_t nhints;
+};
+
+/* One step of a phase's lesson: its text, and the checks that verify it. */
+struct phase_step {
+	char *id;
+	char *title;
+	char *lesson;        /* the Markdown file, relative to the phase's folder; NULL: none */
+	size_t *checks;      /* indexes into phase.checks */
+	size_t nchecks;
+};
+
+struct phase {
+	char *file;          /* the phase.json it came from */
+	char *dir;           /* its folder (lesson text lives there) */
+	char *id;            /* "03-containerization" */
+	int number;          /* 3 */
+	char *title;
+	char *service_dir;   /* the service folder in a learner's workspace */
+	char **requires;
+	size_t nrequires;
+	int pass_mark;
+	long build_timeout_ms;
+	char **base_images;  /* images the lab provides (make images); missing = environment */
+	size_t nbase_images;
+	/* the container the runtime checks share */
+	int port;
+	char **env;          /* "NAME=value" */
+	size_t nenv;
+	long memory_mb, pids;
+	double cpus;
+	long start_timeout_ms; /* how long the app may take to answer */
+	struct check_def *checks;
+	size_t nchecks;
+	char *intro;         /* the phase's introduction (Markdown, relative to dir); NULL: none */
+	struct phase_step *steps; /* never empty: without "steps", one step holds every check */
+	size_t nsteps;
+	json_t *root;        /* the whole document (owned) */
+};
+
+/* Load and validate one phase file.  0, or -1 with "FILE: KEY: problem" in err. */
+int phase_load_file(const char *file, struct phase *ph, struct strbuf *err);
+
+/*
+ * The phases folder: $PHASELAB_PHASES, else phases/ beside the program's
+ * bin/ folder, else /usr/share/phaselab/phases.  New string.
+ */
+char *phases_root(void);
+
+/*
+ * Find a phase by id ("03-containerization"), number ("3") or unambiguous id
+ * prefix, and load it.  0, -1 with a message (no such phase lists the known
+ * ids; a broken file names the file and key).
+ */
+int phase_find(const char *root, const char *which, struct phase *ph, struct strbuf *err);
+
+
+/* The check with this id, or NULL. */
+const struct check_def *phase_check(const struct phase *ph, const char *id);
+
+void phase_release(struct phase *ph);
+
+/* The index of the step with this id, or -1. */
+int phase_step_index(const struct phase *ph, const char *id);
+
+/*
+ * Every phase in a phases folder, in the order a learner meets them: by
+ * number.  Loading refuses what would break a walk through them: a broken
+ * phase file, two phases with one number, a "requires" naming no phase, and
+ * cycles (a phase that needs itself, directly or not).
+ */
+struct phase_set {
+	char *root;
+	struct phase *phases;
+	size_t n;
+};
+
+int phase_set_load(const char *root, struct phase_set *set, struct strbuf *err);
+/* By id, number or unambiguous prefix, as phase_find; NULL with a message in err. */
+struct phase *phase_set_find(struct phase_set *set, const char *which, struct strbuf *err);
+void phase_set_release(struct phase_set *set);
+
+#endif

@@ -1,0 +1,84 @@
+/*
+ * progress: where a learner is in the curriculum, kept in the workspace
+ * (.phaselab/progress.json), and the rules that move it on.
+ *
+ * A phase is locked until every phase it requires has passed, open while
+ * the learner works through its steps, and passed once its whole checklist
+ * reached the pass mark.  A step is done when its checks and those of the
+ * steps before it pass; the last step's verification is the whole
+ * checklist, which decides the phase.  The file is written atomically and
+ * read strictly: a hand-edited or damaged file is refused with the key
+ * that is wrong, and `phaselab reset` is the way out.
+ */
+#ifndef PHASELAB_PROGRESS_H
+#define PHASELAB_PROGRESS_H
+
+#include "core/phase.h"
+#include "report/report.h"
+#include "lib/strbuf.h"
+
+struct hint_level {
+	char *check;
+	int level;             /* hints shown so far for its current failure */
+};
+
+struct phase_progress {
+	char *id;
+	char *step;            /* the current step's id; NULL: the first */
+	char *passed_at;       /* RFC 3339; NULL: not passed */
+	int score, max_score;  /* of the passing run */
+	long long image_bytes; /* the image size its last passing size check measured; 0: none */
+	struct hint_level *hints;
+	size_t nhints;
+};
+
+struct progress {
+	char *file;
+	struct phase_progress *phases;
+	size_t n;
+};
+
+/*
+ * Read file; a file that does not exist is a fresh start.  0, or -1 with
+ * "FILE: KEY: what is wrong" in err.
+ */
+int progress_load(const char *file, struct progress *pg, struct strbuf *err);
+/* Write it atomically.  0, or -1 with the reason in err. */
+int progress_save(const struct progress *pg, struct strbuf *err);
+/* Write a fresh start (no phase begun) to file, as progress_save does. */
+int progress_write_empty(const char *file, struct strbuf *err);
+void progress_release(struct progress *pg);
+
+/* A phase's entry; with create, made when missing.  NULL otherwise. */
+struct phase_progress *progress_phase(struct progress *pg, const char *id, int create);
+
+enum phase_state { PHASE_LOCKED, PHASE_OPEN, PHASE_PASSED };
+
+/* The state of ph; when locked, *needs (if given) is the first required phase not passed. */
+enum phase_state progress_state(const struct progress *pg, const struct phase *ph, const char **needs);
+/* The phase to work on: the first open one by number; NULL when every phase passed. */
+const struct phase *progress_current(const struct progress *pg, const struct phase_set *set);
+/*
+ * The index of ph's current step.  A step id the phase does not have (the
+ * phase file changed) gives -1: the caller says so.
+ */
+int progress_step(const struct progress *pg, const struct phase *ph);
+
+/* Which checks verify step k: those of steps 0..k (what a step must keep passing). */
+void progress_step_checks(const struct phase *ph, int k, unsigned char *only);
+
+enum step_outcome { STEP_NOT_DONE, STEP_DONE, PHASE_DONE };
+
+/*
+ * Record a verification of step k of ph (r holds the checks that ran):
+ * passing checks forget their hint levels, a passing size check records the
+ * image's size, and the step advances or the phase passes.  now: RFC 3339.
+ */
+enum step_outcome progress_record(struct progress *pg, const struct phase *ph, int k,
+				  const struct report *r, const char *now);
+
+/* Hints shown for check's current failure, and the next level to show. */
+int progress_hint_level(const struct phase_progress *pp, const char *check);
+void progress_set_hint_level(struct phase_progress *pp, const char *check, int level);
+
+#endif

@@ -1,0 +1,101 @@
+/*
+ * ignore: the build context's .dockerignore, read the way Docker reads it.
+ *
+ * Docker (the CLI, buildx and BuildKit alike) reads the file with
+ * moby/patternmatcher's ignorefile.ReadAll and decides with
+ * PatternMatcher.MatchesOrParentMatches; this file follows both, quirks
+ * included, so that what a check reports is what the engine does:
+ *
+ *  - a line whose first byte is '#' is a comment (" #x" is a pattern);
+ *    lines are trimmed of Unicode white space, blank lines are skipped, a
+ *    UTF-8 BOM before the first line is dropped;
+ *  - a leading '!' makes an exception; the rest is cleaned like Go's
+ *    filepath.Clean ("./a//b/../c/" is "a/c") and one leading '/' removed;
+ *  - '*' and '?' never match '/', '[...]' is a character class ('^'
+ *    negates, and, as in Docker, a negated class does match '/'), '\' quotes
+ *    the next character, '**' matches any number of directories;
+ *  - a path is excluded when the last pattern that matches it, or one of its
+ *    parent directories, is not an exception;
+ *  - the pattern "." matches nothing.
+ *
+ * Docker turns a pattern into a Go regular expression without quoting '^'
+ * or what follows a '\', so a few spellings mean regular-expression syntax
+ * there.  ignore_parse() models the common ones (\d \s \w and their
+ * negations, \t \n \r \f \v \a, \A, \z, a '^' outside a class) and refuses
+ * the rest with a message saying so, rather than guessing: POSIX classes
+ * ("[[:alpha:]]"), '*' or '?' inside a class, and the escapes \b \B \p \P
+ * \Q \x and octal.  Patterns Docker's matcher rejects only when it first
+ * uses them (a reversed range "[z-a]", an escape such as "\e") are refused
+ * here when the file is parsed.
+ *
+ * Excluded means "not sent in the build context".  Docker still sends the
+ * Dockerfile and .dockerignore when they are excluded (COPY cannot see them);
+ * ignore_excluded() reports the patterns' verdict and leaves that to callers.
+ *
+ * Error messages are one line, lowercase, appended to a caller's strbuf.
+ */
+#ifndef PHASELAB_IGNORE_H
+#define PHASELAB_IGNORE_H
+
+#include <stddef.h>
+
+#include "lib/strbuf.h"
+
+/* The file is read up to this size; a larger one is an error. */
+#define IGNORE_MAX_FILE (1024 * 1024)
+
+/* Docker's line reader (Go's bufio.Scanner) fails on longer lines. */
+#define IGNORE_MAX_LINE 65535
+
+struct ignore_rules;
+
+/*
+ * Parse the text of a .dockerignore (text[0..len), need not be
+ * NUL-terminated; may be NULL when len is 0).  Returns a new rule set that
+ * the caller frees with ignore_free(), possibly holding no pattern.  Returns
+ * NULL when a pattern is one Docker rejects (or one this file does not model,
+ * see above), after appending "line N: ..." to err (err may be NULL).
+ */
+struct ignore_rules *ignore_parse(const char *text, size_t len, struct strbuf *err);
+
+/*
+ * Load DIR/.dockerignore.  The file is opened without following a symbolic
+ * link (Docker's builder would not follow it either) and read up to
+ * IGNORE_MAX_FILE bytes.  Returns 1 and sets *out (the caller's, free with
+ * ignore_free()) when the file exists and parsed; 0 with *out = NULL when
+ * there is none; -1 with *out = NULL and a message appended to err (may be
+ * NULL) when it cannot be opened or read, is a symbolic link (its target is
+ * never printed), is not a regular file, is too large, or does not parse.
+ */
+int ignore_load_dir(const char *dir, struct ignore_rules **out, struct strbuf *err);
+
+/*
+ * 1 if the context-relative, slash-separated path ("src/app.js") is excluded
+ * from the build context, else 0.  The path is cleaned first; "", "." and a
+ * NULL rule set (no .dockerignore) exclude nothing.
+ */
+int ignore_excluded(const struct ignore_rules *r, const char *path);
+
+/*
+ * 1 if the folder dir is excluded and no '!' pattern could bring back
+ * anything under it, so that nothing under it reaches the context and a walk
+ * may skip it whole; else 0 (an exception such as "!dir/keep", or one that
+ * starts with a wildcard, may reach inside: look, and judge each path).
+ */
+int ignore_excludes_all_under(const struct ignore_rules *r, const char *dir);
+
+/*
+ * The pattern that decided ignore_excluded() for path: its line as written
+ * (trimmed of white space, '!' included), borrowed from r and valid until
+ * ignore_free(r), with its line number in *line (line may be NULL).  NULL and
+ * *line = 0 when no pattern matches the path or a parent of it.
+ */
+const char *ignore_deciding_pattern(const struct ignore_rules *r, const char *path, int *line);
+
+/* Number of patterns (lines that are neither blank nor comments); 0 for NULL. */
+size_t ignore_count(const struct ignore_rules *r);
+
+/* Free the rule set; NULL is fine. */
+void ignore_free(struct ignore_rules *r);
+
+#endif

@@ -1,0 +1,33 @@
+/*
+ * tar: read the entries of an uncompressed tar archive (what `docker export`
+ * writes), for a static look at an image's filesystem.  Understands ustar
+ * prefixes, GNU long names and pax path/linkpath records.
+ */
+#ifndef PHASELAB_TAR_H
+#define PHASELAB_TAR_H
+
+#include <stddef.h>
+
+#include "lib/strbuf.h"
+
+struct tar_entry {
+	const char *name;      /* without a leading "./" or "/" */
+	const char *linkname;  /* for links, else "" */
+	char type;             /* '0' file, '2' symlink, '1' hard link, '5' folder, ... */
+	unsigned mode;
+	unsigned long long size;
+};
+
+/*
+ * Call fn for each entry; fn returns 0 to go on, 1 to stop.  When want_data
+ * is set and fn returns 2, the entry's contents (at most max_data bytes) are
+ * read into data and fn is called again with data filled.  Returns 0, or
+ * -1 when the file cannot be read or is not a tar archive (errno EINVAL).
+ * A malformed archive is not one: a wrong checksum, a negative size or one
+ * past the end of the file, a pax record that is not "LEN key=value\n"
+ * (the entries before the fault have been passed to fn).
+ */
+typedef int (*tar_fn)(void *ctx, const struct tar_entry *e, const struct strbuf *data);
+int tar_walk(const char *path, tar_fn fn, void *ctx, size_t max_data);
+
+#endif
