@@ -15,8 +15,8 @@
 #include <strings.h>
 
 static const struct key_spec params[] = {
-	{ "must_exclude", KEY_STRINGS, 1, 1, 64, "context-relative paths that must not reach the engine" },
-	{ NULL, 0, 0, 0, 0, NULL },
+	{ "must_exclude", KEY_STRINGS, 1, 1, 64, "context-relative paths that must not reach the engine", NULL },
+	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };
 
 /* A file that looks like a misnamed .dockerignore, for the hint. */

@@ -14,9 +14,9 @@
 #include <sys/stat.h>
 
 static const struct key_spec params[] = {
-	{ "output_lines", KEY_INT, 0, 1, 200, "lines of the failing step's output kept as evidence (default 15)" },
-	{ "max_context_mb", KEY_INT, 0, 1, 100000, "the largest build context sent to the engine, in MB (default 1000)" },
-	{ NULL, 0, 0, 0, 0, NULL },
+	{ "output_lines", KEY_INT, 0, 1, 200, "lines of the failing step's output kept as evidence", "15" },
+	{ "max_context_mb", KEY_INT, 0, 1, 100000, "the largest build context sent to the engine, in MB", "1000" },
+	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };
 
 struct known_cause {
@@ -92,7 +92,7 @@ static void explain_failure(struct check_ctx *ctx, const struct check_def *def, 
 {
 	const struct build_log *log = &ctx->build_log;
 	const struct build_step *failed = log->failed_step >= 0 ? &log->steps[log->failed_step] : NULL;
-	int nlines = (int)obj_int(def->params, "output_lines", 15);
+	int nlines = (int)param_int(def, "output_lines");
 	struct strbuf tail = STRBUF_INIT, haystack = STRBUF_INIT;
 	struct dockerfile df;
 	const char *base;
@@ -192,7 +192,7 @@ static int context_too_large(struct check_ctx *ctx, const struct check_def *def,
 	struct ignore_rules *rules = NULL;
 	struct strbuf err = STRBUF_INIT;
 
-	w.limit = (unsigned long long)obj_int(def->params, "max_context_mb", 1000) * 1000000ULL;
+	w.limit = (unsigned long long)param_int(def, "max_context_mb") * 1000000ULL;
 	strbuf_init(&w.biggest, 0);
 	ignore_load_dir(ctx->dir, &rules, &err); /* a broken .dockerignore is the build's to report */
 	w.rules = rules;

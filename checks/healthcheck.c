@@ -19,11 +19,11 @@
 #include <time.h>
 
 static const struct key_spec params[] = {
-	{ "interval_s", KEY_INT, 0, 1, 3600, "the interval the lesson asks for, compared with the image's (optional)" },
-	{ "timeout_s", KEY_INT, 0, 1, 3600, "the timeout the lesson asks for (optional)" },
-	{ "start_period_s", KEY_INT, 0, 0, 3600, "the start period the lesson asks for (optional)" },
-	{ "retries", KEY_INT, 0, 1, 100, "the retries the lesson asks for (optional)" },
-	{ NULL, 0, 0, 0, 0, NULL },
+	{ "interval_s", KEY_INT, 0, 1, 3600, "the interval the lesson asks for, compared with the image's (optional)", NULL },
+	{ "timeout_s", KEY_INT, 0, 1, 3600, "the timeout the lesson asks for (optional)", NULL },
+	{ "start_period_s", KEY_INT, 0, 0, 3600, "the start period the lesson asks for (optional)", NULL },
+	{ "retries", KEY_INT, 0, 1, 100, "the retries the lesson asks for (optional)", NULL },
+	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };
 
 #define NS_PER_MS 1000000LL

@@ -13,11 +13,11 @@
 #include <string.h>
 
 static const struct key_spec params[] = {
-	{ "path", KEY_STRING, 0, 1, 200, "the path to GET (default \"/health\")" },
-	{ "status", KEY_INT, 0, 100, 599, "the expected HTTP status (default 200)" },
-	{ "json_field", KEY_STRING, 0, 1, 64, "a field the JSON body must have (default \"status\")" },
-	{ "json_value", KEY_STRING, 0, 0, 200, "its expected value (default \"ok\")" },
-	{ NULL, 0, 0, 0, 0, NULL },
+	{ "path", KEY_STRING, 0, 1, 200, "the path to GET", "/health" },
+	{ "status", KEY_INT, 0, 100, 599, "the expected HTTP status", "200" },
+	{ "json_field", KEY_STRING, 0, 1, 64, "a field the JSON body must have", "status" },
+	{ "json_value", KEY_STRING, 0, 0, 200, "its expected value", "ok" },
+	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };
 
 /* The body, cut short and made printable, for messages. */
@@ -36,10 +36,10 @@ static void excerpt(const struct strbuf *body, struct strbuf *out)
 
 static void judge(const struct check_def *def, const struct http_answer *a, struct check_result *res)
 {
-	long want_status = (long)obj_int(def->params, "status", 200);
-	const char *field = obj_str(def->params, "json_field", "status");
-	const char *want = obj_str(def->params, "json_value", "ok");
-	const char *path = obj_str(def->params, "path", "/health");
+	long want_status = (long)param_int(def, "status");
+	const char *field = param_str(def, "json_field");
+	const char *want = param_str(def, "json_value");
+	const char *path = param_str(def, "path");
 	struct strbuf ex = STRBUF_INIT;
 	json_t *body = json_loadb(a->body.buf, a->body.len, 0, NULL);
 	const char *got = json_string_value(json_object_get(body, field));
@@ -70,7 +70,7 @@ static void judge(const struct check_def *def, const struct http_answer *a, stru
 
 static void run(struct check_ctx *ctx, const struct check_def *def, struct check_result *res)
 {
-	const char *path = obj_str(def->params, "path", "/health");
+	const char *path = param_str(def, "path");
 	json_int_t start_ns = json_integer_value(json_object_get(json_object_get(json_object_get(ctx->image, "Config"),
 								      "Healthcheck"), "StartPeriod"));
 	/* the image's own start period says how long the service may take; the phase bounds it */

@@ -13,12 +13,12 @@
 #include <string.h>
 
 static const struct key_spec params[] = {
-	{ "max_mb", KEY_NUMBER, 0, 1, 100000, "the largest acceptable size, in MB (10^6 bytes)" },
-	{ "record", KEY_BOOL, 0, 0, 0, "true: no limit, the size is only recorded for a later phase" },
-	{ "baseline_mb", KEY_NUMBER, 0, 1, 100000, "the development image's size in the lesson, to report the reduction" },
-	{ "baseline_from", KEY_STRING, 0, 1, 64, "the phase whose recorded image size is the baseline, in a workspace" },
-	{ "min_reduction_percent", KEY_NUMBER, 0, 1, 99, "the reduction against the baseline the lesson promises" },
-	{ NULL, 0, 0, 0, 0, NULL },
+	{ "max_mb", KEY_NUMBER, 0, 1, 100000, "the largest acceptable size, in MB (10^6 bytes)", NULL },
+	{ "record", KEY_BOOL, 0, 0, 0, "true: no limit, the size is only recorded for a later phase", "false" },
+	{ "baseline_mb", KEY_NUMBER, 0, 1, 100000, "the development image's size in the lesson, to report the reduction", NULL },
+	{ "baseline_from", KEY_STRING, 0, 1, 64, "the phase whose recorded image size is the baseline, in a workspace", NULL },
+	{ "min_reduction_percent", KEY_NUMBER, 0, 1, 99, "the reduction against the baseline the lesson promises", NULL },
+	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };
 
 /*
@@ -116,7 +116,7 @@ static void biggest_layers(struct check_ctx *ctx, struct check_result *res, stru
 
 static void run(struct check_ctx *ctx, const struct check_def *def, struct check_result *res)
 {
-	int limited = !obj_bool(def->params, "record", 0) && json_object_get(def->params, "max_mb");
+	int limited = !param_bool(def, "record") && json_object_get(def->params, "max_mb");
 	double max_mb = obj_num(def->params, "max_mb", 0);
 	double min_reduction = obj_num(def->params, "min_reduction_percent", 0);
 	double baseline_mb = obj_num(def->params, "baseline_mb", 0);

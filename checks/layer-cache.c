@@ -22,13 +22,10 @@
 #include <unistd.h>
 
 static const struct key_spec params[] = {
-	{ "step", KEY_STRING, 0, 1, 200, "text of the dependency step's instruction (default \"npm ci\")" },
-	{ "manifests", KEY_STRINGS, 0, 1, 32, "dependency manifests, never edited (default package.json, package-lock.json, ...)" },
-	{ NULL, 0, 0, 0, 0, NULL },
-};
-
-static const char *const default_manifests[] = {
-	"package.json", "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", NULL,
+	{ "step", KEY_STRING, 0, 1, 200, "text of the dependency step's instruction", "npm ci" },
+	{ "manifests", KEY_STRINGS, 0, 1, 32, "dependency manifests, never edited",
+	  "package.json package-lock.json npm-shrinkwrap.json yarn.lock pnpm-lock.yaml" },
+	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };
 
 #define CONTEXT_MAX_BYTES (2ULL << 30)
@@ -64,19 +61,14 @@ static int context_filter(void *vctx, const char *rel, int is_dir)
 
 static int is_manifest(const struct check_def *def, const char *base)
 {
-	json_t *list = json_object_get(def->params, "manifests"), *v;
+	json_t *list = param_strs(def, "manifests"), *v;
 	size_t i;
+	int found = 0;
 
-	if (!list) {
-		for (const char *const *m = default_manifests; *m; m++)
-			if (!strcmp(base, *m))
-				return 1;
-		return 0;
-	}
 	json_array_foreach(list, i, v)
-		if (!strcmp(base, json_string_value(v)))
-			return 1;
-	return 0;
+		found |= !strcmp(base, json_string_value(v));
+	json_decref(list);
+	return found;
 }
 
 static int is_source(const char *name)
@@ -246,7 +238,7 @@ static void remove_rebuild_layers(struct check_ctx *ctx, const char *out)
 static void run(struct check_ctx *ctx, const struct check_def *def, struct check_result *res)
 {
 	struct cache_state *st = ctx->background_state;
-	const char *needle = obj_str(def->params, "step", "npm ci");
+	const char *needle = param_str(def, "step");
 	struct build_request req = { 0 };
 	struct build_log log;
 	char image_id[96];

@@ -17,11 +17,10 @@
 #include <string.h>
 
 static const struct key_spec params[] = {
-	{ "shells", KEY_STRINGS, 0, 1, 32, "program names that count as a shell (default sh bash ash dash busybox)" },
-	{ NULL, 0, 0, 0, 0, NULL },
+	{ "shells", KEY_STRINGS, 0, 1, 32, "program names that count as a shell", "sh bash ash dash busybox" },
+	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };
 
-static const char *const default_shells[] = { "sh", "bash", "ash", "dash", "busybox", NULL };
 
 /*
  * What each shell's program holds whatever it is called: its version banner
@@ -97,19 +96,16 @@ static int on_entry(void *vctx, const struct tar_entry *e, const struct strbuf *
 
 static void run(struct check_ctx *ctx, const struct check_def *def, struct check_result *res)
 {
-	json_t *list = json_object_get(def->params, "shells");
+	json_t *list = param_strs(def, "shells");
 	const char **shells;
 	struct scan scan = { 0 };
 	json_t *ran = json_array(), *v;
 	size_t i, n = json_array_size(list);
 	int running;
 
-	shells = xcalloc((n ? n : ARRAY_SIZE(default_shells)) + 1, sizeof(*shells));
-	if (n)
-		json_array_foreach(list, i, v)
-			shells[i] = json_string_value(v);
-	else
-		memcpy(shells, default_shells, sizeof(default_shells));
+	shells = xcalloc(n + 1, sizeof(*shells));
+	json_array_foreach(list, i, v)
+		shells[i] = json_string_value(v);
 
 	/* the running container first: `docker exec <c> sh` is what the lesson tries */
 	ctx_need_container(ctx);
@@ -166,10 +162,11 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	} else {
 		result_set(res, CHECK_PASS, "no shell runs in the container%s, and the filesystem holds none of %zu "
 			   "names and no shell program under another name",
-			   running ? "" : " (not running: filesystem only)", n ? n : ARRAY_SIZE(default_shells) - 1);
+			   running ? "" : " (not running: filesystem only)", n);
 	}
 	json_decref(scan.disguised);
 	free(shells);
+	json_decref(list);
 }
 
 const struct check_kind check_no_shell = {

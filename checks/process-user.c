@@ -12,8 +12,8 @@
 #include <string.h>
 
 static const struct key_spec params[] = {
-	{ "accepted_uids", KEY_INTS, 1, 1, 32, "the UIDs that pass (the distroless nonroot 65532, nobody 65534)" },
-	{ NULL, 0, 0, 0, 0, NULL },
+	{ "accepted_uids", KEY_INTS, 1, 1, 32, "the UIDs that pass (the distroless nonroot 65532, nobody 65534)", NULL },
+	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };
 
 struct passwd_lookup {

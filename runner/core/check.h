@@ -133,6 +133,13 @@ int ctx_container_running(struct check_ctx *ctx);
  */
 int ctx_release(struct check_ctx *ctx);
 
+/* A parameter of the check, or the default its kind's table declares (lib/schema.h). */
+#define param_str(def, key) spec_str((def)->params, (def)->kind->params, (key))
+#define param_int(def, key) spec_int((def)->params, (def)->kind->params, (key))
+#define param_num(def, key) spec_num((def)->params, (def)->kind->params, (key))
+#define param_bool(def, key) spec_bool((def)->params, (def)->kind->params, (key))
+#define param_strs(def, key) spec_strs((def)->params, (def)->kind->params, (key))
+
 /* Helpers for run functions: set the message / hint with printf formats. */
 void result_set(struct check_result *res, enum check_status st, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -15,50 +15,54 @@
 #include <unistd.h>
 
 static const struct key_spec phase_keys[] = {
-	{ "schema", KEY_STRING, 0, 0, 0, "\"phaselab.phase/v1\"" },
-	{ "id", KEY_STRING, 1, 1, 64, "the phase's id: its folder's name (\"03-containerization\")" },
-	{ "number", KEY_INT, 1, 1, 99, "its number, accepted by --phase" },
-	{ "title", KEY_STRING, 1, 1, 200, "one line for people" },
-	{ "summary", KEY_STRING, 0, 0, 0, "a paragraph for people" },
-	{ "requires", KEY_STRINGS, 0, 0, 0, "ids of the phases to pass first" },
-	{ "service_dir", KEY_STRING, 0, 1, 200, "the service folder in a workspace (default \"service\")" },
-	{ "pass_mark", KEY_INT, 1, 0, 10000, "points needed to pass" },
-	{ "build_timeout_s", KEY_INT, 0, 10, 7200, "time limit of one build (default 600)" },
-	{ "base_images", KEY_STRINGS, 0, 0, 0, "images the lab provides (`make images`)" },
-	{ "container", KEY_OBJECT, 0, 0, 0, "how the runtime checks start the container" },
-	{ "checks", KEY_ARRAY, 1, 1, 64, "the checklist, in report order" },
-	{ "intro", KEY_STRING, 0, 1, 200, "the phase's introduction: a Markdown file in its folder" },
-	{ "steps", KEY_ARRAY, 0, 1, 32, "the lesson's steps, in order" },
-	{ NULL, 0, 0, 0, 0, NULL },
+	{ "schema", KEY_STRING, 0, 0, 0, "\"phaselab.phase/v1\"", NULL },
+	{ "id", KEY_STRING, 1, 1, 64, "the phase's id: its folder's name (\"03-containerization\")", NULL },
+	{ "number", KEY_INT, 1, 1, 99, "its number, accepted by --phase", NULL },
+	{ "title", KEY_STRING, 1, 1, 200, "one line for people", NULL },
+	{ "summary", KEY_STRING, 0, 0, 0, "a paragraph for people", NULL },
+	{ "requires", KEY_STRINGS, 0, 0, 0, "ids of the phases to pass first", NULL },
+	{ "service_dir", KEY_STRING, 0, 1, 200, "the service folder in a workspace", "service" },
+	{ "pass_mark", KEY_INT, 1, 0, 10000, "points needed to pass", NULL },
+	{ "build_timeout_s", KEY_INT, 0, 10, 7200, "time limit of one build", "600" },
+	{ "base_images", KEY_STRINGS, 0, 0, 0, "images the lab provides (`make images`)", NULL },
+	{ "container", KEY_OBJECT, 0, 0, 0, "how the runtime checks start the container", NULL },
+	{ "checks", KEY_ARRAY, 1, 1, 64, "the checklist, in report order", NULL },
+	{ "intro", KEY_STRING, 0, 1, 200, "the phase's introduction: a Markdown file in its folder", NULL },
+	{ "steps", KEY_ARRAY, 0, 1, 32, "the lesson's steps, in order", NULL },
+	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };
 
 static const struct key_spec step_keys[] = {
-	{ "id", KEY_STRING, 1, 1, 64, "the step's id (lowercase letters, digits, '-')" },
-	{ "title", KEY_STRING, 1, 1, 200, "one line for people" },
-	{ "lesson", KEY_STRING, 0, 1, 200, "its text: a Markdown file in the phase's folder" },
-	{ "checks", KEY_STRINGS, 1, 1, 64, "ids of the checks that verify it" },
-	{ NULL, 0, 0, 0, 0, NULL },
+	{ "id", KEY_STRING, 1, 1, 64, "the step's id (lowercase letters, digits, '-')", NULL },
+	{ "title", KEY_STRING, 1, 1, 200, "one line for people", NULL },
+	{ "lesson", KEY_STRING, 0, 1, 200, "its text: a Markdown file in the phase's folder", NULL },
+	{ "checks", KEY_STRINGS, 1, 1, 64, "ids of the checks that verify it", NULL },
+	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };
 
 static const struct key_spec container_keys[] = {
-	{ "port", KEY_INT, 1, 1, 65535, "the port the service listens on inside the container" },
-	{ "env", KEY_OBJECT, 0, 0, 0, "environment variables for the container (strings)" },
-	{ "memory_mb", KEY_INT, 0, 16, 65536, "memory limit (default 512)" },
-	{ "pids", KEY_INT, 0, 8, 100000, "process limit (default 256)" },
-	{ "cpus", KEY_NUMBER, 0, 0.1, 64, "CPU limit (default 1)" },
-	{ "start_timeout_s", KEY_INT, 0, 1, 600, "how long the service may take to answer (default 20)" },
-	{ NULL, 0, 0, 0, 0, NULL },
+	{ "port", KEY_INT, 0, 1, 65535, "the port the service listens on inside the container", "3000" },
+	{ "env", KEY_OBJECT, 0, 0, 0, "environment variables for the container (strings)", NULL },
+	{ "memory_mb", KEY_INT, 0, 16, 65536, "memory limit", "512" },
+	{ "pids", KEY_INT, 0, 8, 100000, "process limit", "256" },
+	{ "cpus", KEY_NUMBER, 0, 0.1, 64, "CPU limit", "1" },
+	{ "start_timeout_s", KEY_INT, 0, 1, 600, "how long the service may take to answer", "20" },
+	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };
 
 static const struct key_spec check_keys[] = {
-	{ "id", KEY_STRING, 1, 1, 64, "the report's check id" },
-	{ "title", KEY_STRING, 1, 1, 200, "one line for people" },
-	{ "kind", KEY_STRING, 1, 1, 64, "the check kind (checks/checks.c)" },
-	{ "points", KEY_INT, 1, 0, 10000, "points when it passes" },
-	{ "timeout_s", KEY_INT, 0, 1, 7200, "the item's time limit (default 120)" },
-	{ "params", KEY_OBJECT, 0, 0, 0, "the kind's parameters" },
-	{ "hints", KEY_STRINGS, 0, 1, 3, "hints for learners, from a nudge to the fix" },
-	{ NULL, 0, 0, 0, 0, NULL },
+	{ "id", KEY_STRING, 1, 1, 64, "the report's check id", NULL },
+	{ "title", KEY_STRING, 1, 1, 200, "one line for people", NULL },
+	{ "kind", KEY_STRING, 1, 1, 64, "the check kind (checks/checks.c)", NULL },
+	{ "points", KEY_INT, 1, 0, 10000, "points when it passes", NULL },
+	{ "timeout_s", KEY_INT, 0, 1, 7200, "the item's time limit", "120" },
+	{ "params", KEY_OBJECT, 0, 0, 0, "the kind's parameters", NULL },
+	{ "hints", KEY_STRINGS, 0, 1, 3, "hints for learners, from a nudge to the fix", NULL },
+	{ NULL, 0, 0, 0, 0, NULL, NULL },
+};
+
+const struct key_spec *const phase_key_tables[] = {
+	phase_keys, step_keys, container_keys, check_keys, NULL,
 };
 
 static char **str_array(json_t *arr, size_t *n)
@@ -97,20 +101,15 @@ static int load_container(struct phase *ph, json_t *c, struct strbuf *err)
 	json_t *v;
 	size_t i = 0;
 
-	ph->port = 3000;
-	ph->memory_mb = 512;
-	ph->pids = 256;
-	ph->cpus = 1.0;
-	ph->start_timeout_ms = 20000;
+	if (c && validate_object(c, container_keys, ph->file, "container", err) < 0)
+		return -1;
+	ph->port = (int)spec_int(c, container_keys, "port");
+	ph->memory_mb = (long)spec_int(c, container_keys, "memory_mb");
+	ph->pids = (long)spec_int(c, container_keys, "pids");
+	ph->cpus = spec_num(c, container_keys, "cpus");
+	ph->start_timeout_ms = (long)spec_int(c, container_keys, "start_timeout_s") * 1000;
 	if (!c)
 		return 0;
-	if (validate_object(c, container_keys, ph->file, "container", err) < 0)
-		return -1;
-	ph->port = (int)obj_int(c, "port", 3000);
-	ph->memory_mb = (long)obj_int(c, "memory_mb", 512);
-	ph->pids = (long)obj_int(c, "pids", 256);
-	ph->cpus = obj_num(c, "cpus", 1.0);
-	ph->start_timeout_ms = (long)obj_int(c, "start_timeout_s", 20) * 1000;
 	ph->nenv = json_object_size(json_object_get(c, "env"));
 	ph->env = xcalloc(ph->nenv + 1, sizeof(*ph->env));
 	json_object_foreach(json_object_get(c, "env"), key, v) {
@@ -167,7 +166,7 @@ static int load_checks(struct phase *ph, json_t *arr, struct strbuf *err)
 		d->id = xstrdup(id);
 		d->title = xstrdup(obj_str(c, "title", id));
 		d->points = (int)obj_int(c, "points", 0);
-		d->timeout_ms = (long)obj_int(c, "timeout_s", 120) * 1000;
+		d->timeout_ms = (long)spec_int(c, check_keys, "timeout_s") * 1000;
 		d->hints = str_array(json_object_get(c, "hints"), &d->nhints);
 		ph->nchecks++;
 		{
@@ -326,9 +325,9 @@ int phase_load_file(const char *file, struct phase *ph, struct strbuf *err)
 	}
 	ph->number = (int)obj_int(root, "number", 0);
 	ph->title = xstrdup(obj_str(root, "title", ""));
-	ph->service_dir = xstrdup(obj_str(root, "service_dir", "service"));
+	ph->service_dir = xstrdup(spec_str(root, phase_keys, "service_dir"));
 	ph->pass_mark = (int)obj_int(root, "pass_mark", 0);
-	ph->build_timeout_ms = (long)obj_int(root, "build_timeout_s", 600) * 1000;
+	ph->build_timeout_ms = (long)spec_int(root, phase_keys, "build_timeout_s") * 1000;
 	ph->requires = str_array(json_object_get(root, "requires"), &ph->nrequires);
 	ph->base_images = str_array(json_object_get(root, "base_images"), &ph->nbase_images);
 	if (load_container(ph, json_object_get(root, "container"), err) < 0)

@@ -106,4 +106,8 @@ int phase_set_load(const char *root, struct phase_set *set, struct strbuf *err);
 struct phase *phase_set_find(struct phase_set *set, const char *which, struct strbuf *err);
 void phase_set_release(struct phase_set *set);
 
+/* The phase file's key tables (top level, steps, container, checks), NULL-terminated: for tests. */
+struct key_spec;
+extern const struct key_spec *const phase_key_tables[];
+
 #endif

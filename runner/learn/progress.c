@@ -12,19 +12,19 @@
 #define PROGRESS_MAX_BYTES (1 << 20)
 
 static const struct key_spec top_keys[] = {
-	{ "schema", KEY_STRING, 1, 0, 0, "\"" PROGRESS_SCHEMA "\"" },
-	{ "phases", KEY_OBJECT, 1, 0, 0, "one entry per phase the learner has started" },
-	{ NULL, 0, 0, 0, 0, NULL },
+	{ "schema", KEY_STRING, 1, 0, 0, "\"" PROGRESS_SCHEMA "\"", NULL },
+	{ "phases", KEY_OBJECT, 1, 0, 0, "one entry per phase the learner has started", NULL },
+	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };
 
 static const struct key_spec phase_keys[] = {
-	{ "step", KEY_STRING, 0, 1, 64, "the current step's id" },
-	{ "passed_at", KEY_STRING, 0, 1, 64, "when the phase passed (RFC 3339)" },
-	{ "score", KEY_INT, 0, 0, 100000, "the passing run's score" },
-	{ "max_score", KEY_INT, 0, 0, 100000, "the passing run's maximum" },
-	{ "image_bytes", KEY_INT, 0, 0, 1e15, "the image size the size check measured" },
-	{ "hints", KEY_OBJECT, 0, 0, 0, "hints shown per failing check" },
-	{ NULL, 0, 0, 0, 0, NULL },
+	{ "step", KEY_STRING, 0, 1, 64, "the current step's id", NULL },
+	{ "passed_at", KEY_STRING, 0, 1, 64, "when the phase passed (RFC 3339)", NULL },
+	{ "score", KEY_INT, 0, 0, 100000, "the passing run's score", NULL },
+	{ "max_score", KEY_INT, 0, 0, 100000, "the passing run's maximum", NULL },
+	{ "image_bytes", KEY_INT, 0, 0, 1e15, "the image size the size check measured", NULL },
+	{ "hints", KEY_OBJECT, 0, 0, 0, "hints shown per failing check", NULL },
+	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };
 
 static void add_hint(struct phase_progress *pp, const char *check, int level)

@@ -1,5 +1,8 @@
 #include "lib/schema.h"
 
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *type_name(enum key_type t)
@@ -127,4 +130,112 @@ int obj_bool(json_t *obj, const char *key, int def)
 {
 	json_t *v = json_object_get(obj, key);
 	return json_is_boolean(v) ? json_is_true(v) : def;
+}
+
+static const struct key_spec *spec_find(const struct key_spec *spec, const char *key, enum key_type t1,
+					 enum key_type t2)
+{
+	for (; spec->key; spec++) {
+		if (strcmp(spec->key, key))
+			continue;
+		if (!spec->def || (spec->type != t1 && spec->type != t2))
+			break;
+		return spec;
+	}
+	fprintf(stderr, "phaselab: internal error: key '%s' has no default of the type asked for\n", key);
+	abort();
+}
+
+const char *spec_str(json_t *obj, const struct key_spec *spec, const char *key)
+{
+	const struct key_spec *s = spec_find(spec, key, KEY_STRING, KEY_STRING);
+	return obj_str(obj, key, s->def);
+}
+
+long long spec_int(json_t *obj, const struct key_spec *spec, const char *key)
+{
+	const struct key_spec *s = spec_find(spec, key, KEY_INT, KEY_INT);
+	return obj_int(obj, key, strtoll(s->def, NULL, 10));
+}
+
+double spec_num(json_t *obj, const struct key_spec *spec, const char *key)
+{
+	const struct key_spec *s = spec_find(spec, key, KEY_NUMBER, KEY_INT);
+	return obj_num(obj, key, strtod(s->def, NULL));
+}
+
+int spec_bool(json_t *obj, const struct key_spec *spec, const char *key)
+{
+	const struct key_spec *s = spec_find(spec, key, KEY_BOOL, KEY_BOOL);
+	return obj_bool(obj, key, !strcmp(s->def, "true"));
+}
+
+json_t *spec_strs(json_t *obj, const struct key_spec *spec, const char *key)
+{
+	const struct key_spec *s = spec_find(spec, key, KEY_STRINGS, KEY_STRINGS);
+	json_t *v = json_object_get(obj, key), *arr;
+	const char *p = s->def;
+
+	if (json_is_array(v))
+		return json_incref(v);
+	arr = json_array();
+	while (*p) {
+		size_t n;
+		p += strspn(p, " ");
+		n = strcspn(p, " ");
+		if (n)
+			json_array_append_new(arr, json_stringn(p, n));
+		p += n;
+	}
+	return arr;
+}
+
+int spec_check_defaults(const struct key_spec *spec, struct strbuf *err)
+{
+	for (; spec->key; spec++) {
+		const char *d = spec->def;
+		char *end;
+		double x;
+
+		if (!d)
+			continue;
+		if (spec->required) {
+			strbuf_addf(err, "%s: a required key has no default, yet one is declared", spec->key);
+			return -1;
+		}
+		switch (spec->type) {
+		case KEY_INT:
+		case KEY_NUMBER:
+			errno = 0;
+			x = spec->type == KEY_INT ? (double)strtoll(d, &end, 10) : strtod(d, &end);
+			if (errno || end == d || *end) {
+				strbuf_addf(err, "%s: default '%s' is not %s", spec->key, d, type_name(spec->type));
+				return -1;
+			}
+			if ((spec->min || spec->max) && (x < spec->min || x > spec->max)) {
+				strbuf_addf(err, "%s: default '%s' is outside %g..%g", spec->key, d, spec->min, spec->max);
+				return -1;
+			}
+			break;
+		case KEY_BOOL:
+			if (strcmp(d, "true") && strcmp(d, "false")) {
+				strbuf_addf(err, "%s: default '%s' is not true or false", spec->key, d);
+				return -1;
+			}
+			break;
+		case KEY_STRING:
+			if ((spec->min || spec->max) && (strlen(d) < spec->min || strlen(d) > spec->max)) {
+				strbuf_addf(err, "%s: default '%s' has a length outside %g..%g", spec->key, d,
+					    spec->min, spec->max);
+				return -1;
+			}
+			break;
+		case KEY_STRINGS:
+			break;
+		default:
+			strbuf_addf(err, "%s: a key of type %s cannot have a default", spec->key, type_name(spec->type));
+			return -1;
+		}
+	}
+	return 0;
 }

@@ -30,6 +30,14 @@ struct key_spec {
 	int required;
 	double min, max;   /* for numbers and array lengths; min == max == 0: unbounded */
 	const char *doc;   /* one line: what the key means */
+	/*
+	 * An optional key's default, written as the phase file would hold it:
+	 * "512", "1.5", "true", "/health"; for KEY_STRINGS, the words separated
+	 * by spaces.  NULL: none (the key is required, or absent means "not
+	 * asked for").  The spec_* getters read it; spec_check_defaults() proves
+	 * each one is of the key's type and within its bounds.
+	 */
+	const char *def;
 };
 
 /*
@@ -45,5 +53,24 @@ const char *obj_str(json_t *obj, const char *key, const char *def);
 long long obj_int(json_t *obj, const char *key, long long def);
 double obj_num(json_t *obj, const char *key, double def);
 int obj_bool(json_t *obj, const char *key, int def);
+
+/*
+ * The value of key in obj (borrowed, validated against spec), else the
+ * default spec declares for it.  key must be in spec with a default of the
+ * getter's type: anything else is the program's mistake, and aborts.
+ */
+const char *spec_str(json_t *obj, const struct key_spec *spec, const char *key);
+long long spec_int(json_t *obj, const struct key_spec *spec, const char *key);
+double spec_num(json_t *obj, const struct key_spec *spec, const char *key);
+int spec_bool(json_t *obj, const struct key_spec *spec, const char *key);
+/* KEY_STRINGS: the array in obj, else the default's words (new reference). */
+json_t *spec_strs(json_t *obj, const struct key_spec *spec, const char *key);
+
+/*
+ * Is every default in the table of its key's type and within its bounds?
+ * 0, or -1 with "KEY: default 'X' ..." in err.  The unit tests call it on
+ * every table.
+ */
+int spec_check_defaults(const struct key_spec *spec, struct strbuf *err);
 
 #endif

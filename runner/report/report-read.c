@@ -28,58 +28,58 @@
 #define LONG_BOUNDS (double)LONG_MIN, (double)LONG_MAX
 
 static const struct key_spec top_keys[] = {
-	{ "schema", KEY_STRING, 1, 0, 0, "\"phaselab.report/v1\"" },
-	{ "phase", KEY_OBJECT, 1, 0, 0, "the phase: id and title" },
-	{ "target", KEY_OBJECT, 1, 0, 0, "what was checked: dir and git" },
-	{ "engine", KEY_OBJECT, 1, 0, 0, "client, server and builder" },
-	{ "started_at", KEY_STRING, 1, 0, 39, "RFC 3339, UTC" },
-	{ "duration_ms", KEY_INT, 1, LONG_BOUNDS, "the whole run" },
-	{ "score", KEY_INT, 1, INT_BOUNDS, "points earned" },
-	{ "max_score", KEY_INT, 1, INT_BOUNDS, "points available" },
-	{ "pass_mark", KEY_INT, 1, INT_BOUNDS, "points needed to pass" },
-	{ "passed", KEY_BOOL, 1, 0, 0, "score >= pass_mark" },
-	{ "checks", KEY_ARRAY, 1, 0, 0, "one object per item" },
-	{ NULL, 0, 0, 0, 0, NULL },
+	{ "schema", KEY_STRING, 1, 0, 0, "\"phaselab.report/v1\"", NULL },
+	{ "phase", KEY_OBJECT, 1, 0, 0, "the phase: id and title", NULL },
+	{ "target", KEY_OBJECT, 1, 0, 0, "what was checked: dir and git", NULL },
+	{ "engine", KEY_OBJECT, 1, 0, 0, "client, server and builder", NULL },
+	{ "started_at", KEY_STRING, 1, 0, 39, "RFC 3339, UTC", NULL },
+	{ "duration_ms", KEY_INT, 1, LONG_BOUNDS, "the whole run", NULL },
+	{ "score", KEY_INT, 1, INT_BOUNDS, "points earned", NULL },
+	{ "max_score", KEY_INT, 1, INT_BOUNDS, "points available", NULL },
+	{ "pass_mark", KEY_INT, 1, INT_BOUNDS, "points needed to pass", NULL },
+	{ "passed", KEY_BOOL, 1, 0, 0, "score >= pass_mark", NULL },
+	{ "checks", KEY_ARRAY, 1, 0, 0, "one object per item", NULL },
+	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };
 
 static const struct key_spec phase_keys[] = {
-	{ "id", KEY_STRING, 1, 0, 0, "03-containerization" },
-	{ "title", KEY_STRING, 1, 0, 0, "for people" },
-	{ NULL, 0, 0, 0, 0, NULL },
+	{ "id", KEY_STRING, 1, 0, 0, "03-containerization", NULL },
+	{ "title", KEY_STRING, 1, 0, 0, "for people", NULL },
+	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };
 
 static const struct key_spec target_keys[] = {
-	{ "dir", KEY_STRING, 1, 0, 0, "the folder that was built" },
-	{ "git", KEY_OBJECT, 0, 0, 0, "commit and dirty, or null: not a git work tree" },
-	{ NULL, 0, 0, 0, 0, NULL },
+	{ "dir", KEY_STRING, 1, 0, 0, "the folder that was built", NULL },
+	{ "git", KEY_OBJECT, 0, 0, 0, "commit and dirty, or null: not a git work tree", NULL },
+	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };
 static const char *const target_nullable[] = { "git", NULL };
 
 static const struct key_spec git_keys[] = {
-	{ "commit", KEY_STRING, 1, 0, 40, "the commit's full hash, \"\" before the first" },
-	{ "dirty", KEY_BOOL, 1, 0, 0, "uncommitted changes" },
-	{ NULL, 0, 0, 0, 0, NULL },
+	{ "commit", KEY_STRING, 1, 0, 40, "the commit's full hash, \"\" before the first", NULL },
+	{ "dirty", KEY_BOOL, 1, 0, 0, "uncommitted changes", NULL },
+	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };
 
 static const struct key_spec engine_keys[] = {
-	{ "client", KEY_STRING, 1, 0, 0, "the CLI's version" },
-	{ "server", KEY_STRING, 1, 0, 0, "the engine's version" },
-	{ "builder", KEY_STRING, 1, 0, 0, "\"legacy\" or \"buildkit\"" },
-	{ NULL, 0, 0, 0, 0, NULL },
+	{ "client", KEY_STRING, 1, 0, 0, "the CLI's version", NULL },
+	{ "server", KEY_STRING, 1, 0, 0, "the engine's version", NULL },
+	{ "builder", KEY_STRING, 1, 0, 0, "\"legacy\" or \"buildkit\"", NULL },
+	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };
 
 static const struct key_spec check_keys[] = {
-	{ "id", KEY_STRING, 1, 0, 0, "the item's id in the phase" },
-	{ "title", KEY_STRING, 1, 0, 0, "for people" },
-	{ "kind", KEY_STRING, 1, 0, 0, "the check kind that ran" },
-	{ "status", KEY_STRING, 1, 0, 0, "pass, fail, skip or error" },
-	{ "points", KEY_INT, 1, INT_BOUNDS, "points earned" },
-	{ "max_points", KEY_INT, 1, INT_BOUNDS, "points available" },
-	{ "message", KEY_STRING, 1, 0, 0, "what was observed" },
-	{ "hint", KEY_STRING, 0, 0, 0, "how to fix it, or null" },
-	{ "evidence", KEY_OBJECT, 1, 0, 0, "the check's own data" },
-	{ "duration_ms", KEY_INT, 1, LONG_BOUNDS, "the item's run" },
-	{ NULL, 0, 0, 0, 0, NULL },
+	{ "id", KEY_STRING, 1, 0, 0, "the item's id in the phase", NULL },
+	{ "title", KEY_STRING, 1, 0, 0, "for people", NULL },
+	{ "kind", KEY_STRING, 1, 0, 0, "the check kind that ran", NULL },
+	{ "status", KEY_STRING, 1, 0, 0, "pass, fail, skip or error", NULL },
+	{ "points", KEY_INT, 1, INT_BOUNDS, "points earned", NULL },
+	{ "max_points", KEY_INT, 1, INT_BOUNDS, "points available", NULL },
+	{ "message", KEY_STRING, 1, 0, 0, "what was observed", NULL },
+	{ "hint", KEY_STRING, 0, 0, 0, "how to fix it, or null", NULL },
+	{ "evidence", KEY_OBJECT, 1, 0, 0, "the check's own data", NULL },
+	{ "duration_ms", KEY_INT, 1, LONG_BOUNDS, "the item's run", NULL },
+	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };
 static const char *const check_nullable[] = { "hint", NULL };
 

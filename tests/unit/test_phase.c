@@ -551,6 +551,12 @@ static void test_check_table(void **state)
 				if (!strcmp(t->key, s->key))
 					fail_msg("%s: parameter '%s' declared twice", kind->name, s->key);
 		}
+		{
+			struct strbuf err = STRBUF_INIT;
+			if (spec_check_defaults(kind->params, &err) < 0)
+				fail_msg("%s: %s", kind->name, err.buf);
+			strbuf_release(&err);
+		}
 	}
 	assert_int_equal(n, 8);
 	assert_ptr_equal(check_kind_find("build"), &check_build);
@@ -670,6 +676,39 @@ static void test_phase_set_broken(void **state)
 	strbuf_release(&err);
 }
 
+/* Every default in every table is of its key's type and within its bounds; a planted bad one is caught. */
+static void test_declared_defaults(void **state)
+{
+	static const struct key_spec bad[][2] = {
+		{ { "n", KEY_INT, 0, 1, 10, "a number", "11" }, { NULL, 0, 0, 0, 0, NULL, NULL } },
+		{ { "n", KEY_INT, 0, 1, 10, "a number", "2x" }, { NULL, 0, 0, 0, 0, NULL, NULL } },
+		{ { "b", KEY_BOOL, 0, 0, 0, "a flag", "yes" }, { NULL, 0, 0, 0, 0, NULL, NULL } },
+		{ { "s", KEY_STRING, 0, 1, 3, "a word", "long" }, { NULL, 0, 0, 0, 0, NULL, NULL } },
+		{ { "s", KEY_STRING, 1, 1, 3, "required", "ab" }, { NULL, 0, 0, 0, 0, NULL, NULL } },
+	};
+	struct strbuf err = STRBUF_INIT;
+	json_t *empty = json_object(), *words;
+
+	(void)state;
+	for (const struct key_spec *const *t = phase_key_tables; *t; t++)
+		if (spec_check_defaults(*t, &err) < 0)
+			fail_msg("phase file: %s", err.buf);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		strbuf_reset(&err);
+		assert_int_equal(spec_check_defaults(bad[i], &err), -1);
+		assert_non_null(strstr(err.buf, bad[i][0].key));
+	}
+	/* the getters fall back on the table's default */
+	assert_int_equal(spec_int(empty, phase_key_tables[2], "memory_mb"), 512);
+	assert_string_equal(spec_str(empty, phase_key_tables[0], "service_dir"), "service");
+	words = spec_strs(empty, check_kind_find("no-shell")->params, "shells");
+	assert_int_equal(json_array_size(words), 5);
+	assert_string_equal(json_string_value(json_array_get(words, 4)), "busybox");
+	json_decref(words);
+	json_decref(empty);
+	strbuf_release(&err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -687,6 +726,7 @@ int main(void)
 		cmocka_unit_test(test_find_ignores_files), /* regression, see above */
 		cmocka_unit_test(test_phases_root),
 		cmocka_unit_test(test_check_table),
+		cmocka_unit_test(test_declared_defaults),
 	};
 	int failed;
 
