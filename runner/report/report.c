@@ -1,7 +1,7 @@
 /*
  * The result structure: names, lifecycle, tally, and the JSON form of the
- * report (schema "phaselab.report/v1", DESIGN.md), which the json writer
- * prints and other writers may read.
+ * report (schema "phaselab.report/v1", README.md "The contract"), which the
+ * json writer prints and other writers may read.
  */
 #include "report/report.h"
 #include "lib/escape.h"
