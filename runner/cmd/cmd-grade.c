@@ -214,28 +214,6 @@ static void write_learner_reports(struct learner *l)
 	}
 }
 
-static void csv_field(struct strbuf *sb, const char *s)
-{
-	/* a learner's text starting with = + - @ would be a formula in a spreadsheet */
-	int quote = strpbrk(s, ",\"\n\r") != NULL || strchr("=+-@", *s);
-
-	if (!*s)
-		return;
-	if (!quote) {
-		strbuf_addstr(sb, s);
-		return;
-	}
-	strbuf_addch(sb, '"');
-	if (strchr("=+-@", *s))
-		strbuf_addch(sb, '\'');
-	for (; *s; s++) {
-		if (*s == '"')
-			strbuf_addch(sb, '"');
-		strbuf_addch(sb, *s);
-	}
-	strbuf_addch(sb, '"');
-}
-
 /* The learner's status for the phase's k-th check. */
 static int max_points(const struct phase *ph)
 {
@@ -257,66 +235,39 @@ static const char *status_of(const struct learner *l, const struct check_def *de
 	return "error";
 }
 
-static int write_gradebook(const char *out, const struct phase *ph, struct learner *ls, size_t n)
-{
-	struct strbuf sb = STRBUF_INIT;
-	char *path = xasprintf("%s/gradebook.csv", out);
-	int rc;
-
-	strbuf_addstr(&sb, "learner,commit,committed_at,late,score,max_score,passed");
-	for (size_t i = 0; i < ph->nchecks; i++)
-		strbuf_addf(&sb, ",%s", ph->checks[i].id);
-	strbuf_addch(&sb, '\n');
-	for (size_t i = 0; i < n; i++) {
-		const struct learner *l = &ls[i];
-		char when[32] = "";
-		int max = max_points(ph);
-
-		if (l->pick.commit[0])
-			format_time_utc(l->pick.committed_at, when, sizeof(when));
-		csv_field(&sb, l->entry->learner);
-		strbuf_addf(&sb, ",%s,%s,%s,%d,%d,%s", l->pick.commit, when, l->pick.late ? "true" : "false",
-			    l->has_report ? l->report.score : 0, l->has_report ? l->report.max_score : max,
-			    l->has_report && l->report.passed ? "true" : "false");
-		for (size_t k = 0; k < ph->nchecks; k++)
-			strbuf_addf(&sb, ",%s", status_of(l, &ph->checks[k]));
-		strbuf_addch(&sb, '\n');
-	}
-	rc = write_file_atomic(path, sb.buf, sb.len);
-	strbuf_release(&sb);
-	free(path);
-	return rc;
-}
-
-static int write_summary(const char *out, const struct phase *ph, const struct grade_opts *o,
-			 struct learner *ls, size_t n)
+/* The gradebook and the class summary, from one row per learner. */
+static int write_gradebook(const char *out, const struct phase *ph, const struct grade_opts *o,
+			   struct learner *ls, size_t n)
 {
 	struct summary_row *rows = xcalloc(n ? n : 1, sizeof(*rows));
+	struct strbuf csv = STRBUF_INIT;
+	char *path = xasprintf("%s/gradebook.csv", out), when[40];
 	int rc;
 
 	for (size_t i = 0; i < n; i++) {
 		const struct learner *l = &ls[i];
 		rows[i].learner = l->entry->learner;
-		rows[i].commit = l->pick.commit;
+		summary_row_pick(&rows[i], &l->pick, o->has_deadline, o->deadline);
 		rows[i].graded = l->has_report;
 		rows[i].score = l->has_report ? l->report.score : 0;
 		rows[i].max_score = l->has_report ? l->report.max_score : max_points(ph);
 		rows[i].passed = l->has_report && l->report.passed;
-		rows[i].late = l->pick.late;
 		rows[i].problem = l->problem;
-		rows[i].statuses = xcalloc(ph->nchecks, sizeof(char *));
+		rows[i].statuses = xcalloc(ph->nchecks ? ph->nchecks : 1, sizeof(char *));
 		for (size_t k = 0; k < ph->nchecks; k++)
 			rows[i].statuses[k] = status_of(l, &ph->checks[k]);
 	}
-	{
-		char when[40];
-		if (o->has_deadline)
-			format_time_utc(o->deadline, when, sizeof(when));
+	summary_gradebook_csv(&csv, ph, rows, n);
+	rc = write_file_atomic(path, csv.buf, csv.len);
+	if (o->has_deadline)
+		format_time_utc(o->deadline, when, sizeof(when));
+	if (rc == 0)
 		rc = summary_write(out, ph, o->has_deadline ? when : NULL, rows, n);
-	}
 	for (size_t i = 0; i < n; i++)
 		free(rows[i].statuses);
 	free(rows);
+	free(path);
+	strbuf_release(&csv);
 	return rc;
 }
 
@@ -426,7 +377,7 @@ static int cmd_grade(const struct cmd_args *args)
 			write_learner_reports(&ls[i]);
 		}
 	}
-	if (write_gradebook(out, &ph, ls, roster.n) < 0 || write_summary(out, &ph, &o, ls, roster.n) < 0)
+	if (write_gradebook(out, &ph, &o, ls, roster.n) < 0)
 		cmd_fail(0, "grade: cannot write the gradebook in '%s': %s", out, strerror(errno));
 	fprintf(stderr, "phaselab: graded %zu of %zu learners in %.1f s (%d jobs); gradebook: %s/gradebook.csv\n",
 		roster.n - failed, roster.n, (now_ms() - t0) / 1000.0, o.jobs, out);
