@@ -18,7 +18,8 @@
 #               builder's CLI), LABEL (org.phaselab.run), builder_cli BUILDER,
 #               builder_buildkit BUILDER, labelled_containers [RUN_ID],
 #               labelled_images [RUN_ID], labelled [RUN_ID] (both, full ids),
-#               all_containers, run_folders (in $PHASELAB_STATE_DIR/runs),
+#               all_containers, run_folders (in $PHASELAB_STATE_DIR/runs), run_ids,
+#               has_container RUN_ID,
 #               leftovers (`N containers, N images, N run folders`)
 #   cases       IDS (phase 3's checklist), selected NAME (against $PHASELAB_ONLY),
 #               parse_expect FILE, compare OUT WANT_RC RC
@@ -135,6 +136,10 @@ labelled_images() { "$ENGINE_CLI" images -q --no-trunc --filter "label=$LABEL${1
 labelled() { { labelled_containers "$@"; labelled_images "$@"; } | sort -u; }
 all_containers() { "$ENGINE_CLI" ps -aq --no-trunc | sort -u; }
 run_folders() { find "$PHASELAB_STATE_DIR/runs" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
+# run_ids: the names of the run folders, which are the runs' ids (their label's value)
+run_ids() { find "$PHASELAB_STATE_DIR/runs" -mindepth 1 -maxdepth 1 -printf '%f\n' 2>/dev/null | sort; }
+# has_container RUN_ID: the run's labelled container exists
+has_container() { [[ -n $1 && -n $(labelled_containers "$1") ]]; }
 leftovers() {
 	echo "$(labelled_containers | grep -c .) containers, $(labelled_images | grep -c .) images, $(run_folders) run folders"
 }
