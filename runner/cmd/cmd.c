@@ -359,8 +359,10 @@ int cmd_parse(const struct cmd_entry *e, int argc, char **argv, struct cmd_args 
 		const char *s = argv[i];
 
 		if (only_args || s[0] != '-' || !s[1]) {
-			if (a->nargs == (size_t)e->max_args)
-				return usage_error(e, "unexpected argument '%s'", s);
+			if (a->nargs == (size_t)e->max_args) {
+				rc = usage_error(e, "unexpected argument '%s'", s);
+				goto out;
+			}
 			a->arg[a->nargs++] = s;
 		} else if (!strcmp(s, "--")) {
 			only_args = 1;
