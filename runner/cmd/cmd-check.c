@@ -12,85 +12,24 @@
 #include "lib/xalloc.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char usage[] =
-	"usage: phaselab check --phase ID [--dir DIR] [--format FORMAT] [--output FILE]\n"
-	"\n"
-	"  -p, --phase ID     the phase: its id (03-containerization) or number (3)\n"
-	"  -d, --dir DIR      the service folder to build (default: the phase's service\n"
-	"                     folder in the workspace around the current folder, or here)\n"
-	"  -f, --format FMT   text (default), json (schema phaselab.report/v1), junit,\n"
-	"                     markdown, gradescope (results.json) or html\n"
-	"  -o, --output FILE  write the report to FILE instead of standard output\n"
-	"\n"
-	"exit status: 0 passed, 1 not passed, 2 bad usage or phase file,\n"
-	"             3 environment not usable, 130 interrupted\n";
-
-struct options {
-	const char *phase;
-	const char *dir;
-	const char *format;
-	const char *output;
-};
-
-static int parse_options(int argc, char **argv, struct options *o)
+static int cmd_check(const struct cmd_args *args)
 {
-	static const struct option longopts[] = {
-		{ "phase", required_argument, NULL, 'p' },
-		{ "dir", required_argument, NULL, 'd' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
-
-	o->format = "text";
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":p:d:f:o:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'p': o->phase = optarg; break;
-		case 'd': o->dir = optarg; break;
-		case 'f': o->format = optarg; break;
-		case 'o': o->output = optarg; break;
-		case 'h': fputs(usage, stdout); return -2;
-		case ':': return cmd_fail(EXIT_USAGE, "check: option '%s' needs a value\n%s", argv[optind - 1], usage);
-		default: return cmd_fail(EXIT_USAGE, "check: unknown option '%s'\n%s", argv[optind - 1], usage);
-		}
-	}
-	if (optind < argc)
-		return cmd_fail(EXIT_USAGE, "check: unexpected argument '%s'\n%s", argv[optind], usage);
-	if (!o->phase)
-		return cmd_fail(EXIT_USAGE, "check: --phase is required\n%s", usage);
-	if (!report_writer(o->format))
-		return cmd_fail(EXIT_USAGE, "check: unknown format '%s' (text, json, junit, markdown, gradescope, html)",
-				o->format);
-	return 0;
-}
-
-static int cmd_check(int argc, char **argv)
-{
-	struct options o = { 0 };
+	struct {
+		const char *phase, *dir, *format, *output;
+	} o = { cmd_value(args, "phase"), cmd_value(args, "dir"), cmd_value(args, "format"), cmd_value(args, "output") };
 	struct verify_opts vo = { 0 };
 	struct phase ph;
 	struct report r;
 	char dir[PATH_MAX];
 	char *default_dir = NULL;
 	struct stat sb;
-	int status, rc;
-
-	rc = parse_options(argc, argv, &o);
-	if (rc == -2)
-		return EXIT_PASSED;
-	if (rc)
-		return rc;
+	int status;
 
 	if (phase_load_for_command(o.phase, &ph))
 		return EXIT_USAGE;
@@ -125,9 +64,26 @@ static int cmd_check(int argc, char **argv)
 	return status;
 }
 
+static const struct cmd_option options[] = {
+	{ .name = "phase", .short_name = 'p', .arg = "ID", .required = 1,
+	  .doc = "the phase: its id (03-containerization) or number (3)" },
+	{ .name = "dir", .short_name = 'd', .arg = "DIR",
+	  .doc = "the service folder to build (default: the phase's service folder in the workspace "
+		 "around the current folder, or here)" },
+	{ .name = "format", .short_name = 'f', .arg = "FORMAT", .fallback = "text",
+	  .doc = "the report's format", .choice = cmd_report_format_choice },
+	{ .name = "output", .short_name = 'o', .arg = "FILE",
+	  .doc = "write the report to FILE instead of standard output" },
+	{ NULL },
+};
+
 const struct cmd_entry cmd_check_entry = {
 	.name = "check",
-	.usage = "--phase ID [--dir DIR] [--format FORMAT] [--output FILE]",
 	.summary = "build a service folder and grade it against a phase's checklist",
+	.about = "Build the image from the service folder, run the phase's checks on it and print "
+		 "the graded report.  The folder is never written to.",
+	.options = options,
+	.exit_status = "0 passed, 1 not passed, 2 bad usage or phase file, 3 environment not usable, "
+		       "130 interrupted",
 	.exec = cmd_check,
 };

@@ -23,30 +23,11 @@
 
 #include <errno.h>
 #include <signal.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static const char usage[] =
-	"usage: phaselab grade --phase ID --roster FILE --out DIR [--deadline TIME] [--late]\n"
-	"                      [--jobs N] [--timeout MINUTES] [--force]\n"
-	"\n"
-	"  -p, --phase ID       the phase to grade\n"
-	"  -r, --roster FILE    CSV with a header: learner,repo[,branch]\n"
-	"  -o, --out DIR        where the gradebook, the class summary and each learner's\n"
-	"                       reports go (DIR/<learner>/report.{json,html,md})\n"
-	"  -d, --deadline TIME  grade the last commit at or before TIME (RFC 3339, or\n"
-	"                       \"YYYY-MM-DD HH:MM\" in local time); later ones are late\n"
-	"  -l, --late           grade the newest commit even when it is late\n"
-	"  -j, --jobs N         learners graded at once (default: the machine's cores)\n"
-	"  -t, --timeout MIN    time limit per learner (default 15)\n"
-	"  -f, --force          grade again learners whose commit was already graded\n"
-	"\n"
-	"exit status: 0 every learner was graded, 1 some could not be (see the gradebook),\n"
-	"             2 bad usage, roster or phase file, 3 environment not usable, 130 interrupted\n";
 
 struct grade_opts {
 	const char *phase, *roster, *out, *deadline_text;
@@ -68,57 +49,35 @@ struct learner {
 	int has_report;
 };
 
-static int parse_args(int argc, char **argv, struct grade_opts *o)
+/* The options' values, checked; 0, or the exit status of a usage error (printed). */
+static int grade_opts_of(const struct cmd_args *args, struct grade_opts *o)
 {
-	static const struct option longopts[] = {
-		{ "phase", required_argument, NULL, 'p' }, { "roster", required_argument, NULL, 'r' },
-		{ "out", required_argument, NULL, 'o' }, { "deadline", required_argument, NULL, 'd' },
-		{ "late", no_argument, NULL, 'l' }, { "jobs", required_argument, NULL, 'j' },
-		{ "timeout", required_argument, NULL, 't' }, { "force", no_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
-	};
+	const char *jobs = cmd_value(args, "jobs"), *timeout = cmd_value(args, "timeout");
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	char *end;
-	int c;
 
 	memset(o, 0, sizeof(*o));
-	o->jobs = cores > 0 ? (int)cores : 1;
-	o->timeout_ms = 15 * 60 * 1000L;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":p:r:o:d:lj:t:fh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'p': o->phase = optarg; break;
-		case 'r': o->roster = optarg; break;
-		case 'o': o->out = optarg; break;
-		case 'd':
-			o->deadline_text = optarg;
-			o->has_deadline = 1;
-			if (parse_time(optarg, &o->deadline) < 0)
-				return cmd_fail(EXIT_USAGE, "grade: --deadline '%s' is not a time (2026-11-20T23:59:00Z, "
-						"\"2026-11-20 23:59\", @<seconds>)", optarg);
-			break;
-		case 'l': o->late = 1; break;
-		case 'f': o->force = 1; break;
-		case 'j':
-			o->jobs = (int)strtol(optarg, &end, 10);
-			if (*end || o->jobs < 1 || o->jobs > 64)
-				return cmd_fail(EXIT_USAGE, "grade: --jobs '%s' is not a number from 1 to 64", optarg);
-			break;
-		case 't':
-			o->timeout_ms = strtol(optarg, &end, 10) * 60 * 1000L;
-			if (*end || o->timeout_ms < 60000 || o->timeout_ms > 24 * 3600 * 1000L)
-				return cmd_fail(EXIT_USAGE, "grade: --timeout '%s' is not a number of minutes (1 to 1440)", optarg);
-			break;
-		case 'h': fputs(usage, stdout); return -2;
-		case ':': return cmd_fail(EXIT_USAGE, "grade: option '%s' needs a value\n%s", argv[optind - 1], usage);
-		default: return cmd_fail(EXIT_USAGE, "grade: unknown option '%s'\n%s", argv[optind - 1], usage);
-		}
+	o->phase = cmd_value(args, "phase");
+	o->roster = cmd_value(args, "roster");
+	o->out = cmd_value(args, "out");
+	o->late = cmd_flag(args, "late");
+	o->force = cmd_flag(args, "force");
+	o->deadline_text = cmd_value(args, "deadline");
+	if (o->deadline_text) {
+		o->has_deadline = 1;
+		if (parse_time(o->deadline_text, &o->deadline) < 0)
+			return cmd_fail(EXIT_USAGE, "grade: --deadline '%s' is not a time (2026-11-20T23:59:00Z, "
+					"\"2026-11-20 23:59\", @<seconds>)", o->deadline_text);
 	}
-	if (optind < argc)
-		return cmd_fail(EXIT_USAGE, "grade: unexpected argument '%s'\n%s", argv[optind], usage);
-	if (!o->phase || !o->roster || !o->out)
-		return cmd_fail(EXIT_USAGE, "grade: --phase, --roster and --out are required\n%s", usage);
+	o->jobs = cores > 0 ? (int)cores : 1;
+	if (jobs) {
+		o->jobs = (int)strtol(jobs, &end, 10);
+		if (!*jobs || *end || o->jobs < 1 || o->jobs > 64)
+			return cmd_fail(EXIT_USAGE, "grade: --jobs '%s' is not a number from 1 to 64", jobs);
+	}
+	o->timeout_ms = strtol(timeout, &end, 10) * 60 * 1000L;
+	if (!*timeout || *end || o->timeout_ms < 60000 || o->timeout_ms > 24 * 3600 * 1000L)
+		return cmd_fail(EXIT_USAGE, "grade: --timeout '%s' is not a number of minutes (1 to 1440)", timeout);
 	return 0;
 }
 
@@ -237,39 +196,22 @@ static void finish_child(struct learner *l)
 	l->child = NULL;
 }
 
+/* Each learner's reports for people, beside the report.json its check wrote: DIR/<learner>/report.<ext>. */
+static const char *const learner_formats[] = { "html", "markdown" };
+
 static void write_learner_reports(struct learner *l)
 {
-	char *html = xasprintf("%s/report.html", l->dir), *md = xasprintf("%s/report.md", l->dir);
+	for (size_t i = 0; l->has_report && i < ARRAY_SIZE(learner_formats); i++) {
+		const struct report_format *f = report_format_find(learner_formats[i]);
+		char *path = xasprintf("%s/report.%s", l->dir, f->ext);
 
-	if (l->has_report) {
-		if (report_write_to(&l->report, "html", html) < 0 ||
-		    report_write_to(&l->report, "markdown", md) < 0)
-			cmd_fail(0, "grade: cannot write the reports of '%s': %s", l->entry->learner, strerror(errno));
+		if (report_write_to(&l->report, f->name, path) < 0) {
+			cmd_fail(0, "grade: cannot write '%s': %s", path, strerror(errno));
+			free(path);
+			break;
+		}
+		free(path);
 	}
-	free(html);
-	free(md);
-}
-
-static void csv_field(struct strbuf *sb, const char *s)
-{
-	/* a learner's text starting with = + - @ would be a formula in a spreadsheet */
-	int quote = strpbrk(s, ",\"\n\r") != NULL || strchr("=+-@", *s);
-
-	if (!*s)
-		return;
-	if (!quote) {
-		strbuf_addstr(sb, s);
-		return;
-	}
-	strbuf_addch(sb, '"');
-	if (strchr("=+-@", *s))
-		strbuf_addch(sb, '\'');
-	for (; *s; s++) {
-		if (*s == '"')
-			strbuf_addch(sb, '"');
-		strbuf_addch(sb, *s);
-	}
-	strbuf_addch(sb, '"');
 }
 
 /* The learner's status for the phase's k-th check. */
@@ -293,70 +235,43 @@ static const char *status_of(const struct learner *l, const struct check_def *de
 	return "error";
 }
 
-static int write_gradebook(const char *out, const struct phase *ph, struct learner *ls, size_t n)
-{
-	struct strbuf sb = STRBUF_INIT;
-	char *path = xasprintf("%s/gradebook.csv", out);
-	int rc;
-
-	strbuf_addstr(&sb, "learner,commit,committed_at,late,score,max_score,passed");
-	for (size_t i = 0; i < ph->nchecks; i++)
-		strbuf_addf(&sb, ",%s", ph->checks[i].id);
-	strbuf_addch(&sb, '\n');
-	for (size_t i = 0; i < n; i++) {
-		const struct learner *l = &ls[i];
-		char when[32] = "";
-		int max = max_points(ph);
-
-		if (l->pick.commit[0])
-			format_time_utc(l->pick.committed_at, when, sizeof(when));
-		csv_field(&sb, l->entry->learner);
-		strbuf_addf(&sb, ",%s,%s,%s,%d,%d,%s", l->pick.commit, when, l->pick.late ? "true" : "false",
-			    l->has_report ? l->report.score : 0, l->has_report ? l->report.max_score : max,
-			    l->has_report && l->report.passed ? "true" : "false");
-		for (size_t k = 0; k < ph->nchecks; k++)
-			strbuf_addf(&sb, ",%s", status_of(l, &ph->checks[k]));
-		strbuf_addch(&sb, '\n');
-	}
-	rc = write_file_atomic(path, sb.buf, sb.len);
-	strbuf_release(&sb);
-	free(path);
-	return rc;
-}
-
-static int write_summary(const char *out, const struct phase *ph, const struct grade_opts *o,
-			 struct learner *ls, size_t n)
+/* The gradebook and the class summary, from one row per learner. */
+static int write_gradebook(const char *out, const struct phase *ph, const struct grade_opts *o,
+			   struct learner *ls, size_t n)
 {
 	struct summary_row *rows = xcalloc(n ? n : 1, sizeof(*rows));
+	struct strbuf csv = STRBUF_INIT;
+	char *path = xasprintf("%s/gradebook.csv", out), when[40];
 	int rc;
 
 	for (size_t i = 0; i < n; i++) {
 		const struct learner *l = &ls[i];
 		rows[i].learner = l->entry->learner;
-		rows[i].commit = l->pick.commit;
+		summary_row_pick(&rows[i], &l->pick, o->has_deadline, o->deadline);
 		rows[i].graded = l->has_report;
 		rows[i].score = l->has_report ? l->report.score : 0;
 		rows[i].max_score = l->has_report ? l->report.max_score : max_points(ph);
 		rows[i].passed = l->has_report && l->report.passed;
-		rows[i].late = l->pick.late;
 		rows[i].problem = l->problem;
-		rows[i].statuses = xcalloc(ph->nchecks, sizeof(char *));
+		rows[i].statuses = xcalloc(ph->nchecks ? ph->nchecks : 1, sizeof(char *));
 		for (size_t k = 0; k < ph->nchecks; k++)
 			rows[i].statuses[k] = status_of(l, &ph->checks[k]);
 	}
-	{
-		char when[40];
-		if (o->has_deadline)
-			format_time_utc(o->deadline, when, sizeof(when));
+	summary_gradebook_csv(&csv, ph, rows, n);
+	rc = write_file_atomic(path, csv.buf, csv.len);
+	if (o->has_deadline)
+		format_time_utc(o->deadline, when, sizeof(when));
+	if (rc == 0)
 		rc = summary_write(out, ph, o->has_deadline ? when : NULL, rows, n);
-	}
 	for (size_t i = 0; i < n; i++)
 		free(rows[i].statuses);
 	free(rows);
+	free(path);
+	strbuf_release(&csv);
 	return rc;
 }
 
-static int cmd_grade(int argc, char **argv)
+static int cmd_grade(const struct cmd_args *args)
 {
 	struct grade_opts o;
 	struct phase ph;
@@ -370,9 +285,7 @@ static int cmd_grade(int argc, char **argv)
 	ssize_t len;
 	int rc, bad, status = EXIT_PASSED;
 
-	rc = parse_args(argc, argv, &o);
-	if (rc == -2)
-		return EXIT_PASSED;
+	rc = grade_opts_of(args, &o);
 	if (rc)
 		return rc;
 	if (phase_load_for_command(o.phase, &ph))
@@ -464,7 +377,7 @@ static int cmd_grade(int argc, char **argv)
 			write_learner_reports(&ls[i]);
 		}
 	}
-	if (write_gradebook(out, &ph, ls, roster.n) < 0 || write_summary(out, &ph, &o, ls, roster.n) < 0)
+	if (write_gradebook(out, &ph, &o, ls, roster.n) < 0)
 		cmd_fail(0, "grade: cannot write the gradebook in '%s': %s", out, strerror(errno));
 	fprintf(stderr, "phaselab: graded %zu of %zu learners in %.1f s (%d jobs); gradebook: %s/gradebook.csv\n",
 		roster.n - failed, roster.n, (now_ms() - t0) / 1000.0, o.jobs, out);
@@ -487,9 +400,33 @@ static int cmd_grade(int argc, char **argv)
 	return status;
 }
 
+static const struct cmd_option options[] = {
+	{ .name = "phase", .short_name = 'p', .arg = "ID", .required = 1, .doc = "the phase to grade" },
+	{ .name = "roster", .short_name = 'r', .arg = "FILE", .required = 1,
+	  .doc = "CSV with a header: learner,repo[,branch]" },
+	{ .name = "out", .short_name = 'o', .arg = "DIR", .required = 1,
+	  .doc = "where the gradebook (DIR/gradebook.csv), the class summary (DIR/summary.html) and "
+		 "each learner's reports (DIR/<learner>/report.{json,html,md}) go" },
+	{ .name = "deadline", .short_name = 'd', .arg = "TIME",
+	  .doc = "grade the last commit at or before TIME (RFC 3339, \"YYYY-MM-DD HH:MM\" in local time, "
+		 "or @<seconds>); the commits after it are counted, not graded" },
+	{ .name = "late", .short_name = 'l', .doc = "grade the newest commit even when it is after the deadline" },
+	{ .name = "jobs", .short_name = 'j', .arg = "N",
+	  .doc = "learners graded at once, 1 to 64 (default: the machine's cores)" },
+	{ .name = "timeout", .short_name = 't', .arg = "MINUTES", .fallback = "15",
+	  .doc = "time limit per learner, 1 to 1440" },
+	{ .name = "force", .short_name = 'f', .doc = "grade again learners whose commit was already graded" },
+	{ NULL },
+};
+
 const struct cmd_entry cmd_grade_entry = {
 	.name = "grade",
-	.usage = "--phase ID --roster FILE --out DIR [--deadline TIME] [--late] [--jobs N] [--force]",
 	.summary = "grade a class from the learners' git repositories into a gradebook",
+	.about = "Fetch each learner's repository, check out the commit to grade and grade it with a "
+		 "child `phaselab check`, up to --jobs at once, each with a time limit.  A second run "
+		 "grades only the learners whose commit changed.",
+	.options = options,
+	.exit_status = "0 every learner was graded, 1 some could not be (see the gradebook), 2 bad usage, "
+		       "roster or phase file, 3 environment not usable, 130 interrupted",
 	.exec = cmd_grade,
 };

@@ -14,16 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char usage[] =
-	"usage: phaselab hint [CHECK]\n"
-	"\n"
-	"A hint for the first check that failed in your last `phaselab next` (or for\n"
-	"CHECK, by its id).  Each call for the same failure says more: a nudge first,\n"
-	"the fix last.  The levels start again once the check passes.\n"
-	"\n"
-	"exit status: 0 a hint was shown (or nothing failed), 2 no workspace, no\n"
-	"             verification yet, or no such check\n";
-
 /* A hint's text (indented lines are code) as Markdown, for the renderer. */
 static void add_block(void *ctx, int is_code, const char *text, size_t len)
 {
@@ -78,9 +68,9 @@ out:
 	return rc;
 }
 
-static int cmd_hint(int argc, char **argv)
+static int cmd_hint(const struct cmd_args *args)
 {
-	const char *pos[1] = { NULL };
+	const char *check = args->arg[0];
 	struct workspace ws;
 	struct report r = { 0 };
 	struct strbuf md = STRBUF_INIT, out = STRBUF_INIT;
@@ -92,33 +82,30 @@ static int cmd_hint(int argc, char **argv)
 	struct mdterm_opts mo;
 	int rc, ntiers = 0, level;
 
-	rc = learn_args(argc, argv, usage, NULL, NULL, pos, 1);
-	if (rc)
-		return rc == -2 ? EXIT_PASSED : rc;
 	if ((rc = workspace_open(&ws)))
 		return rc;
 	ph = learn_phase(&ws, NULL, &rc);
 	if (!ph)
 		goto out;
-	if (pos[0] && !phase_check(ph, pos[0])) {
+	if (check && !phase_check(ph, check)) {
 		struct strbuf known = STRBUF_INIT;
 		for (size_t i = 0; i < ph->nchecks; i++)
 			strbuf_addf(&known, " %s", ph->checks[i].id);
-		rc = cmd_fail(EXIT_USAGE, "hint: %s has no check '%s' (checks:%s)", ph->id, pos[0], known.buf);
+		rc = cmd_fail(EXIT_USAGE, "hint: %s has no check '%s' (checks:%s)", ph->id, check, known.buf);
 		strbuf_release(&known);
 		goto out;
 	}
 	if ((rc = load_last(&ws, ph, &r)))
 		goto out;
 	for (size_t i = 0; i < r.nchecks && !c; i++) {
-		if (pos[0] ? !strcmp(r.checks[i].id, pos[0]) : r.checks[i].status == CHECK_FAIL)
+		if (check ? !strcmp(r.checks[i].id, check) : r.checks[i].status == CHECK_FAIL)
 			c = &r.checks[i];
 	}
 	if (!c || c->status == CHECK_PASS) {
-		if (pos[0] && c)
-			printf("'%s' passed in your last verification: nothing to hint.\n", pos[0]);
-		else if (pos[0])
-			printf("'%s' was not verified in your last run: it belongs to a later step.\n", pos[0]);
+		if (check && c)
+			printf("'%s' passed in your last verification: nothing to hint.\n", check);
+		else if (check)
+			printf("'%s' was not verified in your last run: it belongs to a later step.\n", check);
 		else
 			printf("Nothing failed in your last verification%s.  Run `phaselab next` to verify again.\n",
 			       r.nchecks ? "" : " (it ran no check)");
@@ -182,7 +169,12 @@ out:
 
 const struct cmd_entry cmd_hint_entry = {
 	.name = "hint",
-	.usage = "[CHECK]",
+	.args = "[CHECK]",
+	.max_args = 1,
 	.summary = "a hint for your last failure, more explicit each time",
+	.about = "A hint for the first check that failed in your last `phaselab next` (or for CHECK, by "
+		 "its id).  Each call for the same failure says more: a nudge first, the fix last.  The "
+		 "levels start again once the check passes.",
+	.exit_status = "0 a hint was shown (or nothing failed), 2 no workspace, no verification yet, or no such check",
 	.exec = cmd_hint,
 };

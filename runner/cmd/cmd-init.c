@@ -19,15 +19,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char usage[] =
-	"usage: phaselab init [DIR]\n"
-	"\n"
-	"Make DIR (default: the current folder), which must be empty or not exist yet,\n"
-	"a workspace for the phases: the starting service in DIR/service, a README,\n"
-	"and a git repository with a first commit.  Then `cd DIR && phaselab`.\n"
-	"\n"
-	"exit status: 0 made, 2 DIR is not empty or not a folder, 3 the labs are missing\n";
-
 static const char gitignore[] =
 	"# dependencies and build output: made by npm, never committed\n"
 	"node_modules/\n"
@@ -109,37 +100,34 @@ out:
 	return rc;
 }
 
-static int cmd_init(int argc, char **argv)
+static int cmd_init(const struct cmd_args *args)
 {
-	const char *pos[1] = { "." };
+	const char *dir = args->nargs ? args->arg[0] : ".";
 	struct strbuf err = STRBUF_INIT;
 	char real[PATH_MAX], *labs, *first, *inside;
 	struct stat sb;
-	int rc, made = 0;
+	int made = 0;
 
-	rc = learn_args(argc, argv, usage, NULL, NULL, pos, 1);
-	if (rc)
-		return rc == -2 ? EXIT_PASSED : rc;
-	if (lstat(pos[0], &sb) < 0) {
-		if (errno != ENOENT || mkdir(pos[0], 0755) < 0)
-			return cmd_fail(EXIT_USAGE, "init: cannot make the folder '%s': %s", pos[0], strerror(errno));
+	if (lstat(dir, &sb) < 0) {
+		if (errno != ENOENT || mkdir(dir, 0755) < 0)
+			return cmd_fail(EXIT_USAGE, "init: cannot make the folder '%s': %s", dir, strerror(errno));
 		made = 1;
 	} else if (!S_ISDIR(sb.st_mode)) {
-		return cmd_fail(EXIT_USAGE, "init: '%s' is not a folder", pos[0]);
+		return cmd_fail(EXIT_USAGE, "init: '%s' is not a folder", dir);
 	}
-	first = first_entry(pos[0]);
+	first = first_entry(dir);
 	if (!first)
-		return cmd_fail(EXIT_USAGE, "init: cannot read the folder '%s': %s", pos[0], strerror(errno));
+		return cmd_fail(EXIT_USAGE, "init: cannot read the folder '%s': %s", dir, strerror(errno));
 	if (*first) {
 		cmd_fail(EXIT_USAGE, "init: '%s' is not empty (it holds '%s'): a workspace is made only in an "
 			 "empty or new folder, so that nothing of yours is overwritten; name a new one: "
-			 "`phaselab init workshop`", pos[0], first);
+			 "`phaselab init workshop`", dir, first);
 		free(first);
 		return EXIT_USAGE;
 	}
 	free(first);
-	if (!realpath(pos[0], real))
-		return cmd_fail(EXIT_USAGE, "init: '%s': %s", pos[0], strerror(errno));
+	if (!realpath(dir, real))
+		return cmd_fail(EXIT_USAGE, "init: '%s': %s", dir, strerror(errno));
 	inside = workspace_find(real);
 	if (inside) {
 		cmd_fail(0, "note: '%s' is inside the workspace %s; the new one is separate from it", real, inside);
@@ -163,13 +151,18 @@ static int cmd_init(int argc, char **argv)
 	       "  README.md    what this folder is, and the commands\n"
 	       "  a git repository with a first commit\n\n"
 	       "Next: %s`phaselab` tells you where you are and what to do.\n",
-	       real, strcmp(pos[0], ".") ? "cd into it, then " : "");
+	       real, strcmp(dir, ".") ? "cd into it, then " : "");
 	return EXIT_PASSED;
 }
 
 const struct cmd_entry cmd_init_entry = {
 	.name = "init",
-	.usage = "[DIR]",
+	.args = "[DIR]",
+	.max_args = 1,
 	.summary = "make a workspace for the phases in an empty folder",
+	.about = "Make DIR (default: the current folder), which must be empty or not exist yet, a "
+		 "workspace for the phases: the starting service in DIR/service, a README, and a git "
+		 "repository with a first commit.  Then `cd DIR && phaselab`.",
+	.exit_status = "0 made, 2 DIR is not empty or not a folder, 3 the labs are missing",
 	.exec = cmd_init,
 };

@@ -6,21 +6,13 @@
 
 #include <string.h>
 
-static const char usage[] =
-	"usage: phaselab list\n"
-	"\n"
-	"Every phase in order, with its state: locked (and which phase opens it),\n"
-	"open (and the step you are on), or passed (with the score and the date).\n";
-
-static int cmd_list(int argc, char **argv)
+static int cmd_list(const struct cmd_args *args)
 {
 	struct workspace ws;
 	const struct phase *cur;
-	int rc = learn_args(argc, argv, usage, NULL, NULL, NULL, 0);
-	int color = learn_color();
+	int rc, color = learn_color();
 
-	if (rc)
-		return rc == -2 ? EXIT_PASSED : rc;
+	(void)args;
 	if ((rc = workspace_open(&ws)))
 		return rc;
 	cur = progress_current(&ws.pg, &ws.set);
@@ -54,7 +46,9 @@ static int cmd_list(int argc, char **argv)
 
 const struct cmd_entry cmd_list_entry = {
 	.name = "list",
-	.usage = "",
 	.summary = "every phase, with its state (locked, open, passed)",
+	.about = "Every phase in order, with its state: locked (and which phase opens it), open (and the "
+		 "step you are on), or passed (with the score and the date).",
+	.exit_status = "0 listed, 2 no workspace or a broken file",
 	.exec = cmd_list,
 };

@@ -6,24 +6,13 @@
 #include "lib/interrupt.h"
 #include "cmd/learn.h"
 
-static const char usage[] =
-	"usage: phaselab next\n"
-	"\n"
-	"Build your service and run the checks of the step you are on (and of the\n"
-	"steps before it: they must keep passing).  When they pass, the next step\n"
-	"opens; on the last step the whole checklist decides the phase.\n"
-	"\n"
-	"exit status: 0 the step is done, 1 not yet, 2 no workspace or a broken file,\n"
-	"             3 the engine is not usable, 130 interrupted\n";
-
-static int cmd_next(int argc, char **argv)
+static int cmd_next(const struct cmd_args *args)
 {
 	struct workspace ws;
 	const struct phase *ph;
-	int rc = learn_args(argc, argv, usage, NULL, NULL, NULL, 0);
+	int rc;
 
-	if (rc)
-		return rc == -2 ? EXIT_PASSED : rc;
+	(void)args;
 	if ((rc = workspace_open(&ws)))
 		return rc;
 	ph = learn_phase(&ws, NULL, &rc);
@@ -40,7 +29,11 @@ static int cmd_next(int argc, char **argv)
 
 const struct cmd_entry cmd_next_entry = {
 	.name = "next",
-	.usage = "",
 	.summary = "verify the step you are on, and open the next one when it passes",
+	.about = "Build your service and run the checks of the step you are on (and of the steps before "
+		 "it: they must keep passing).  When they pass, the next step opens; on the last step the "
+		 "whole checklist decides the phase.",
+	.exit_status = "0 the step is done, 1 not yet, 2 no workspace or a broken file, 3 the engine is not usable, "
+		       "130 interrupted",
 	.exec = cmd_next,
 };

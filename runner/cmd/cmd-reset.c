@@ -17,32 +17,19 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char usage[] =
-	"usage: phaselab reset [--yes]\n"
-	"\n"
-	"Forget your progress: every phase starts again from its first step.  Your\n"
-	"files are not touched; the old progress file is kept in .phaselab/.  Asks\n"
-	"first; --yes answers for scripts.\n"
-	"\n"
-	"exit status: 0 reset, 1 you said no, 2 no workspace, or no answer possible\n";
-
-static int cmd_reset(int argc, char **argv)
+static int cmd_reset(const struct cmd_args *args)
 {
-	static const char *const flags[] = { "yes", NULL };
-	int set[1] = { 0 };
 	struct strbuf err = STRBUF_INIT;
 	char *root, *file = NULL, *keep = NULL, answer[16] = "";
 	char stamp[32];
 	time_t t = time(NULL);
 	struct tm tm;
-	int rc = learn_args(argc, argv, usage, flags, set, NULL, 0);
+	int rc;
 
-	if (rc)
-		return rc == -2 ? EXIT_PASSED : rc;
 	root = workspace_find(".");
 	if (!root)
 		return cmd_fail(EXIT_USAGE, "reset: this folder is not in a phaselab workspace");
-	if (!set[0]) {
+	if (!cmd_flag(args, "yes")) {
 		if (!isatty(0)) {
 			rc = cmd_fail(EXIT_USAGE, "reset: it asks before forgetting your progress, and there is no "
 				      "terminal to answer on: run it in one, or pass --yes");
@@ -83,9 +70,18 @@ out:
 	return rc;
 }
 
+static const struct cmd_option options[] = {
+	{ .name = "yes", .doc = "do not ask (for scripts)" },
+	{ NULL },
+};
+
 const struct cmd_entry cmd_reset_entry = {
 	.name = "reset",
-	.usage = "[--yes]",
 	.summary = "start the phases again (asks first; your files are kept)",
+	.about = "Forget your progress: every phase starts again from its first step.  Your files are not "
+		 "touched; the old progress file is kept in .phaselab/.  Asks first; --yes answers for "
+		 "scripts.",
+	.options = options,
+	.exit_status = "0 reset, 1 you said no, 2 no workspace, or no answer possible",
 	.exec = cmd_reset,
 };

@@ -12,15 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char usage[] =
-	"usage: phaselab show [PHASE] [STEP] [--force]\n"
-	"\n"
-	"Print the lesson of the step you are on, or of STEP (its number or id) of\n"
-	"PHASE (its number or id).  A locked phase is refused, naming the phase to\n"
-	"pass first; --force opens it anyway (for instructors).\n"
-	"\n"
-	"exit status: 0 shown, 1 the phase is locked, 2 no such phase or step\n";
-
 /* STEP as a number from 1 or an id; -1 with the message printed. */
 static int find_step(const struct phase *ph, const char *which)
 {
@@ -52,11 +43,10 @@ static int add_file(struct strbuf *md, const struct phase *ph, const char *rel)
 	return rc;
 }
 
-static int cmd_show(int argc, char **argv)
+static int cmd_show(const struct cmd_args *args)
 {
-	static const char *const flags[] = { "force", NULL };
-	const char *pos[2] = { NULL, NULL };
-	int set[1] = { 0 };
+	const char *const *pos = args->arg;
+	int force = cmd_flag(args, "force");
 	struct workspace ws;
 	struct strbuf md = STRBUF_INIT, out = STRBUF_INIT, checks = STRBUF_INIT;
 	struct mdterm_opts mo;
@@ -65,16 +55,13 @@ static int cmd_show(int argc, char **argv)
 	enum phase_state st;
 	int rc, k, current;
 
-	rc = learn_args(argc, argv, usage, flags, set, pos, 2);
-	if (rc)
-		return rc == -2 ? EXIT_PASSED : rc;
 	if ((rc = workspace_open(&ws)))
 		return rc;
 	ph = learn_phase(&ws, pos[0], &rc);
 	if (!ph)
 		goto out;
 	st = progress_state(&ws.pg, ph, &needs);
-	if (st == PHASE_LOCKED && !set[0]) {
+	if (st == PHASE_LOCKED && !force) {
 		/* the set vouched for every requirement when it loaded: it is there */
 		const struct phase *req = phase_set_find(&ws.set, needs, &checks);
 		rc = cmd_fail(EXIT_NOT_PASSED, "show: phase %d (%s) is locked: pass phase %d (%s) first, with "
@@ -130,9 +117,20 @@ out:
 	return rc;
 }
 
+static const struct cmd_option options[] = {
+	{ .name = "force", .doc = "open a locked phase anyway" },
+	{ NULL },
+};
+
 const struct cmd_entry cmd_show_entry = {
 	.name = "show",
-	.usage = "[PHASE] [STEP] [--force]",
+	.args = "[PHASE] [STEP]",
+	.max_args = 2,
 	.summary = "read the lesson of the step you are on (or of any step)",
+	.about = "Print the lesson of the step you are on, or of STEP (its number or id) of PHASE (its "
+		 "number or id).  A locked phase is refused, naming the phase to pass first; --force "
+		 "opens it anyway (for instructors).",
+	.options = options,
+	.exit_status = "0 shown, 1 the phase is locked, 2 no such phase or step",
 	.exec = cmd_show,
 };

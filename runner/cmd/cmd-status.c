@@ -10,12 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char usage[] =
-	"usage: phaselab [status]\n"
-	"\n"
-	"Where you are in the phases and what to do next.  Outside a workspace, how\n"
-	"to make one.\n";
-
 static int folder_is_empty(const char *dir)
 {
 	DIR *d = opendir(dir);
@@ -43,15 +37,14 @@ static int outside(void)
 	return EXIT_PASSED;
 }
 
-static int cmd_status(int argc, char **argv)
+static int cmd_status(const struct cmd_args *args)
 {
 	struct workspace ws;
 	const struct phase *ph;
 	char *root;
-	int rc = learn_args(argc, argv, usage, NULL, NULL, NULL, 0), k, passed = 0;
+	int rc, k, passed = 0;
 
-	if (rc)
-		return rc == -2 ? EXIT_PASSED : rc;
+	(void)args;
 	root = workspace_find(".");
 	if (!root)
 		return outside();
@@ -84,7 +77,9 @@ static int cmd_status(int argc, char **argv)
 
 const struct cmd_entry cmd_status_entry = {
 	.name = "status",
-	.usage = "",
 	.summary = "where you are and what to do next (also `phaselab` alone)",
+	.about = "Where you are in the phases and what to do next (also `phaselab` alone).  Outside a "
+		 "workspace, how to make one.",
+	.exit_status = "0 said, 2 a broken phase or progress file",
 	.exec = cmd_status,
 };

@@ -23,16 +23,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char usage[] =
-	"usage: phaselab watch\n"
-	"\n"
-	"Verify the step you are on now, then again each time you save a file in\n"
-	"the service folder; move on to the next step when it passes.  Ctrl-C stops.\n"
-	"PHASELAB_WATCH=poll scans for changes instead of using inotify.\n"
-	"\n"
-	"exit status: 0 every phase passed, 2 no workspace, 3 the engine is not\n"
-	"             usable, 130 stopped with Ctrl-C\n";
-
 #define QUIET_MS 400    /* a change is acted on once the files were quiet this long */
 #define SCAN_MS 1000    /* the polling fallback's period */
 
@@ -147,15 +137,14 @@ static int wait_for_change(const char *dir, int use_inotify)
 	return !interrupt_pending();
 }
 
-static int cmd_watch(int argc, char **argv)
+static int cmd_watch(const struct cmd_args *args)
 {
 	struct workspace ws;
 	const char *mode = getenv("PHASELAB_WATCH");
 	int use_inotify = !(mode && !strcmp(mode, "poll"));
-	int rc = learn_args(argc, argv, usage, NULL, NULL, NULL, 0);
+	int rc;
 
-	if (rc)
-		return rc == -2 ? EXIT_PASSED : rc;
+	(void)args;
 	if ((rc = workspace_open(&ws)))
 		return rc;
 	/* a log file or a pipe sees each line as it happens, as a terminal does */
@@ -207,7 +196,10 @@ static int cmd_watch(int argc, char **argv)
 
 const struct cmd_entry cmd_watch_entry = {
 	.name = "watch",
-	.usage = "",
 	.summary = "verify the step again each time you save a file",
+	.about = "Verify the step you are on now, then again each time you save a file in the service "
+		 "folder; move on to the next step when it passes.  Ctrl-C stops.  PHASELAB_WATCH=poll "
+		 "scans for changes instead of using inotify.",
+	.exit_status = "0 every phase passed, 2 no workspace, 3 the engine is not usable, 130 stopped with Ctrl-C",
 	.exec = cmd_watch,
 };

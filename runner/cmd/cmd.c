@@ -1,6 +1,7 @@
 #include "cmd/cmd.h"
 #include "core/phase.h"
 #include "core/verify.h"
+#include "report/report.h"
 #include "lib/escape.h"
 #include "lib/strbuf.h"
 
@@ -64,4 +65,440 @@ int cmd_verify(const struct phase *ph, const char *dir, struct verify_opts *vo, 
 		cmd_fail(0, "%.*s", (int)(nl - line), line);
 	strbuf_release(&msg);
 	return status;
+}
+
+/* ---- the command table and its one parser ------------------------------ */
+
+const struct cmd_entry *const cmd_table[] = {
+	&cmd_init_entry,
+	&cmd_status_entry,
+	&cmd_list_entry,
+	&cmd_show_entry,
+	&cmd_next_entry,
+	&cmd_hint_entry,
+	&cmd_watch_entry,
+	&cmd_reset_entry,
+	&cmd_check_entry,
+	&cmd_grade_entry,
+	&cmd_report_entry,
+	NULL,
+};
+
+const struct cmd_entry *cmd_find(const char *name)
+{
+	const struct cmd_entry *found = NULL;
+
+	for (const struct cmd_entry *const *c = cmd_table; *c; c++) {
+		if (!strcmp((*c)->name, name))
+			return *c;
+		if (*name && !strncmp((*c)->name, name, strlen(name))) {
+			if (found)
+				return NULL;
+			found = *c;
+		}
+	}
+	return found;
+}
+
+const char *cmd_report_format_choice(size_t i, const char **about)
+{
+	const struct report_format *f = report_format_at(i);
+
+	if (about)
+		*about = f ? f->about : NULL;
+	return f ? f->name : NULL;
+}
+
+#define HELP_WIDTH 79
+
+static size_t noptions(const struct cmd_entry *e)
+{
+	size_t n = 0;
+
+	while (e->options && e->options[n].name)
+		n++;
+	return n;
+}
+
+/*
+ * Append text at column *col, breaking lines at spaces before HELP_WIDTH; a
+ * new line starts at indent.  The text's own line breaks are kept.
+ */
+static void add_wrapped(struct strbuf *sb, size_t *col, const char *text, size_t indent)
+{
+	while (*text) {
+		size_t gap = strspn(text, " "), len;
+
+		text += gap;
+		len = strcspn(text, " \n");
+		if (*col > indent && *col + gap + len > HELP_WIDTH) {
+			strbuf_addf(sb, "\n%*s", (int)indent, "");
+			*col = indent;
+		} else if (*col > indent) {
+			strbuf_addf(sb, "%*s", (int)gap, "");
+			*col += gap;
+		}
+		strbuf_add(sb, text, len);
+		*col += len;
+		text += len;
+		if (*text == '\n') {
+			/* a line break of the text's own; a blank line stays blank */
+			strbuf_addch(sb, '\n');
+			*col = 0;
+			while (*++text == '\n')
+				strbuf_addch(sb, '\n');
+			if (*text) {
+				strbuf_addf(sb, "%*s", (int)indent, "");
+				*col = indent;
+			}
+		}
+	}
+}
+
+/* One unbreakable token of a synopsis. */
+static void add_token(struct strbuf *sb, size_t *col, const char *tok, size_t len, size_t indent)
+{
+	if (*col > indent && *col + 1 + len > HELP_WIDTH) {
+		strbuf_addf(sb, "\n%*s", (int)indent, "");
+		*col = indent;
+	} else {
+		strbuf_addch(sb, ' ');
+		(*col)++;
+	}
+	strbuf_add(sb, tok, len);
+	*col += len;
+}
+
+/* "phaselab NAME [--opt ARG]... ARGS" from column col, continued lines under the first option. */
+static void add_synopsis(struct strbuf *sb, size_t col, const struct cmd_entry *e)
+{
+	struct strbuf tok = STRBUF_INIT;
+	size_t indent;
+
+	strbuf_addf(sb, "phaselab %s", e->name);
+	col += strlen("phaselab ") + strlen(e->name);
+	indent = col + 1;
+	for (size_t i = 0; i < noptions(e); i++) {
+		const struct cmd_option *o = &e->options[i];
+
+		strbuf_reset(&tok);
+		strbuf_addf(&tok, "%s--%s%s%s%s", o->required ? "" : "[", o->name, o->arg ? " " : "",
+			    o->arg ? o->arg : "", o->required ? "" : "]");
+		add_token(sb, &col, tok.buf, tok.len, indent);
+	}
+	/* the positional arguments: each word of args is a token ("[PHASE] [STEP]") */
+	for (const char *p = e->args ? e->args : ""; *p;) {
+		size_t len = strcspn(p, " ");
+
+		if (len)
+			add_token(sb, &col, p, len, indent);
+		p += len;
+		p += *p == ' ';
+	}
+	strbuf_release(&tok);
+}
+
+void cmd_synopsis(struct strbuf *sb, const struct cmd_entry *e)
+{
+	strbuf_addstr(sb, "usage: ");
+	add_synopsis(sb, strlen("usage: "), e);
+	strbuf_addch(sb, '\n');
+}
+
+/* "-p, --phase ID" (or "    --force") */
+static void option_label(struct strbuf *sb, const struct cmd_option *o)
+{
+	if (o->short_name)
+		strbuf_addf(sb, "-%c, ", o->short_name);
+	else
+		strbuf_addstr(sb, "    ");
+	strbuf_addf(sb, "--%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+}
+
+/* "text, json, junit" (with_about: "text, json (schema ...), ...") */
+static void add_choices(struct strbuf *sb, const struct cmd_option *o, int with_about)
+{
+	const char *name, *about;
+
+	for (size_t i = 0; (name = o->choice(i, &about)); i++) {
+		strbuf_addf(sb, "%s%s", i ? ", " : "", name);
+		if (with_about && about)
+			strbuf_addf(sb, " (%s)", about);
+	}
+}
+
+void cmd_help(struct strbuf *sb, const struct cmd_entry *e)
+{
+	static const struct cmd_option help = { "help", 'h', NULL, 0, "print this help", NULL, NULL };
+	struct strbuf label = STRBUF_INIT, doc = STRBUF_INIT;
+	size_t n = noptions(e), width = 0, col;
+
+	cmd_synopsis(sb, e);
+	if (e->about) {
+		strbuf_addch(sb, '\n');
+		col = 0;
+		add_wrapped(sb, &col, e->about, 0);
+		strbuf_addch(sb, '\n');
+	}
+	for (size_t i = 0; i <= n; i++) {
+		strbuf_reset(&label);
+		option_label(&label, i < n ? &e->options[i] : &help);
+		if (label.len > width)
+			width = label.len;
+	}
+	strbuf_addch(sb, '\n');
+	for (size_t i = 0; i <= n; i++) {
+		const struct cmd_option *o = i < n ? &e->options[i] : &help;
+
+		strbuf_reset(&label);
+		strbuf_reset(&doc);
+		option_label(&label, o);
+		strbuf_addstr(&doc, o->doc);
+		if (o->choice) {
+			strbuf_addstr(&doc, ": ");
+			add_choices(&doc, o, 1);
+		}
+		if (o->fallback)
+			strbuf_addf(&doc, " (default: %s)", o->fallback);
+		strbuf_addf(sb, "  %-*s  ", (int)width, label.buf);
+		col = 2 + width + 2;
+		add_wrapped(sb, &col, doc.buf, col);
+		strbuf_addch(sb, '\n');
+	}
+	strbuf_addstr(sb, "\nexit status: ");
+	col = strlen("exit status: ");
+	add_wrapped(sb, &col, e->exit_status, col);
+	strbuf_addch(sb, '\n');
+	strbuf_release(&label);
+	strbuf_release(&doc);
+}
+
+void cmd_help_all(struct strbuf *sb)
+{
+	size_t col;
+
+	strbuf_addstr(sb, "usage: phaselab COMMAND [OPTIONS]\n\ncommands:\n");
+	for (const struct cmd_entry *const *c = cmd_table; *c; c++) {
+		strbuf_addf(sb, "  %-8s %s\n           ", (*c)->name, (*c)->summary);
+		add_synopsis(sb, 11, *c);
+		strbuf_addch(sb, '\n');
+	}
+	strbuf_addstr(sb, "\n");
+	col = 0;
+	add_wrapped(sb, &col,
+		    "Learners: `phaselab init DIR`, then `phaselab` alone says what to do next.\n\n"
+		    "`phaselab COMMAND --help` says more.  Environment: PHASELAB_DOCKER (the docker CLI), "
+		    "DOCKER_BUILDKIT (1: BuildKit, 0: legacy builder), PHASELAB_PHASES (the phases folder), "
+		    "PHASELAB_LABS (the labs folder), NO_COLOR.", 0);
+	strbuf_addch(sb, '\n');
+}
+
+/* A usage error: the message, then the synopsis; EXIT_USAGE. */
+static int usage_error(const struct cmd_entry *e, const char *fmt, const char *what)
+{
+	struct strbuf msg = STRBUF_INIT;
+	int rc;
+
+	strbuf_addf(&msg, "%s: ", e->name);
+	strbuf_addf(&msg, fmt, what);
+	strbuf_addch(&msg, '\n');
+	cmd_synopsis(&msg, e);
+	strbuf_rtrim(&msg);
+	rc = cmd_fail(EXIT_USAGE, "%s", msg.buf);
+	strbuf_release(&msg);
+	return rc;
+}
+
+/*
+ * The option whose long name is name[0..len): an exact match, else the one
+ * it is an unambiguous prefix of.  n (= noptions) stands for --help.  -1: none;
+ * -2: ambiguous.
+ */
+static long find_long(const struct cmd_entry *e, const char *name, size_t len)
+{
+	size_t n = noptions(e);
+	long found = -1;
+
+	for (size_t i = 0; i <= n; i++) {
+		const char *o = i < n ? e->options[i].name : "help";
+
+		if (strlen(o) == len && !strncmp(o, name, len))
+			return (long)i;
+	}
+	for (size_t i = 0; i <= n; i++) {
+		const char *o = i < n ? e->options[i].name : "help";
+
+		if (len && !strncmp(o, name, len)) {
+			if (found >= 0)
+				return -2;
+			found = (long)i;
+		}
+	}
+	return found;
+}
+
+static int print_help(const struct cmd_entry *e)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	cmd_help(&sb, e);
+	fputs(sb.buf, stdout);
+	strbuf_release(&sb);
+	return CMD_HELP;
+}
+
+int cmd_parse(const struct cmd_entry *e, int argc, char **argv, struct cmd_args *a)
+{
+	size_t n = noptions(e);
+	struct strbuf shown = STRBUF_INIT, missing = STRBUF_INIT;
+	int only_args = 0, rc = 0;
+
+	memset(a, 0, sizeof(*a));
+	a->entry = e;
+	for (int i = 1; i < argc; i++) {
+		const char *s = argv[i];
+
+		if (only_args || s[0] != '-' || !s[1]) {
+			if (a->nargs == (size_t)e->max_args) {
+				rc = usage_error(e, "unexpected argument '%s'", s);
+				goto out;
+			}
+			a->arg[a->nargs++] = s;
+		} else if (!strcmp(s, "--")) {
+			only_args = 1;
+		} else if (s[1] == '-') {
+			const char *name = s + 2, *eq = strchr(name, '=');
+			size_t len = eq ? (size_t)(eq - name) : strlen(name);
+			long k = find_long(e, name, len);
+
+			strbuf_reset(&shown);
+			strbuf_addf(&shown, "--%.*s", (int)len, name);
+			if (k == -2) {
+				rc = usage_error(e, "option '%s' is ambiguous", shown.buf);
+				goto out;
+			}
+			if (k < 0) {
+				rc = usage_error(e, "unknown option '%s'", shown.buf);
+				goto out;
+			}
+			if ((size_t)k == n) {
+				rc = print_help(e);
+				goto out;
+			}
+			/* a prefix is named in full: "--fo" is --format */
+			strbuf_reset(&shown);
+			strbuf_addf(&shown, "--%s", e->options[k].name);
+			if (!e->options[k].arg) {
+				if (eq) {
+					rc = usage_error(e, "option '%s' takes no value", shown.buf);
+					goto out;
+				}
+				a->value[k] = "";
+			} else if (eq) {
+				a->value[k] = eq + 1;
+			} else if (i + 1 < argc) {
+				a->value[k] = argv[++i];
+			} else {
+				rc = usage_error(e, "option '%s' needs a value", shown.buf);
+				goto out;
+			}
+		} else {
+			/* short options, clustered (-lf) or with the value attached (-p3) */
+			for (const char *c = s + 1; *c; c++) {
+				size_t k = 0;
+
+				while (k < n && e->options[k].short_name != *c)
+					k++;
+				strbuf_reset(&shown);
+				strbuf_addf(&shown, "-%c", *c);
+				if (k == n && *c == 'h') {
+					rc = print_help(e);
+					goto out;
+				}
+				if (k == n) {
+					rc = usage_error(e, "unknown option '%s'", shown.buf);
+					goto out;
+				}
+				if (!e->options[k].arg) {
+					a->value[k] = "";
+					continue;
+				}
+				if (c[1])
+					a->value[k] = c + 1;
+				else if (i + 1 < argc)
+					a->value[k] = argv[++i];
+				else {
+					rc = usage_error(e, "option '%s' needs a value", shown.buf);
+					goto out;
+				}
+				break;
+			}
+		}
+	}
+	for (size_t k = 0; k < n; k++) {
+		const struct cmd_option *o = &e->options[k];
+		const char *v = a->value[k], *name;
+		size_t i;
+
+		if (!v || !o->choice)
+			continue;
+		for (i = 0; (name = o->choice(i, NULL)) && strcmp(name, v); i++)
+			;
+		if (!name) {
+			strbuf_reset(&shown);
+			add_choices(&shown, o, 0);
+			rc = cmd_fail(EXIT_USAGE, "%s: unknown %s '%s' (%s)", e->name, o->name, v, shown.buf);
+			goto out;
+		}
+	}
+	/* "--phase is required", "--roster and --out are required" */
+	for (size_t k = 0, nmissing = 0, left; k < n; k++) {
+		if (!e->options[k].required || a->value[k])
+			continue;
+		left = 0;
+		for (size_t j = k + 1; j < n; j++)
+			left += e->options[j].required && !a->value[j];
+		strbuf_addf(&missing, "%s--%s", !nmissing ? "" : left ? ", " : " and ", e->options[k].name);
+		if (!left) {
+			rc = usage_error(e, nmissing ? "%s are required" : "%s is required", missing.buf);
+			goto out;
+		}
+		nmissing++;
+	}
+out:
+	strbuf_release(&shown);
+	strbuf_release(&missing);
+	return rc;
+}
+
+int cmd_run(const struct cmd_entry *e, int argc, char **argv)
+{
+	struct cmd_args a;
+	int rc = cmd_parse(e, argc, argv, &a);
+
+	if (rc)
+		return rc == CMD_HELP ? EXIT_PASSED : rc;
+	return e->exec(&a);
+}
+
+static size_t option_index(const struct cmd_args *a, const char *name)
+{
+	for (size_t k = 0; k < noptions(a->entry); k++)
+		if (!strcmp(a->entry->options[k].name, name))
+			return k;
+	/* a command asked for an option it does not declare: the program is wrong */
+	fprintf(stderr, "phaselab: %s has no option '--%s'\n", a->entry->name, name);
+	abort();
+}
+
+const char *cmd_value(const struct cmd_args *a, const char *name)
+{
+	size_t k = option_index(a, name);
+
+	return a->value[k] ? a->value[k] : a->entry->options[k].fallback;
+}
+
+int cmd_flag(const struct cmd_args *a, const char *name)
+{
+	return a->value[option_index(a, name)] != NULL;
 }

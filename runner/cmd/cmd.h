@@ -1,26 +1,66 @@
 /*
- * The subcommands.  Adding one: a file runner/cmd/cmd-<name>.c defining one
- * `const struct cmd_entry`, its line in the table in main.c, tests, and its
- * section in README.md.  exec returns the process's exit status.
+ * The subcommands, as tmux declares its commands: one `const struct
+ * cmd_entry` per command says its name, its options (each with its value's
+ * name and a line of doc), its positional arguments and its exec function.
+ * One parser (cmd_parse) reads the command line from that declaration, and
+ * the `--help` text, `phaselab --help` and the usage errors ("unknown option",
+ * "needs a value", "is required") are all made from it: nothing of a
+ * command's usage is written twice.
+ *
+ * Adding a command: a file runner/cmd/cmd-<name>.c defining one
+ * `const struct cmd_entry`, its line in cmd_table (cmd.c), tests, and its
+ * section in README.md (tests/unit/test_cmd.c walks the table: every entry
+ * complete, names and options unique, and each synopsis in README.md).
+ * exec returns the process's exit status.
  */
 #ifndef PHASELAB_CMD_H
 #define PHASELAB_CMD_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 #include "core/exit.h"
 
+struct strbuf;
+struct cmd_args;
+
+struct cmd_option {
+	const char *name;     /* --NAME; NULL ends a command's list */
+	char short_name;      /* -C, or 0 for none */
+	const char *arg;      /* the value's name in the usage ("ID"), or NULL: a flag, no value */
+	int required;
+	const char *doc;      /* one line; the help text wraps it */
+	const char *fallback; /* the value when the option is not given (said in the help), or NULL */
+	/*
+	 * The values it accepts, or NULL for any: the i-th (from 0) with a few
+	 * words on it in *about (or NULL), NULL past the last.  Another value is
+	 * refused as "unknown NAME 'VALUE' (the list)".
+	 */
+	const char *(*choice)(size_t i, const char **about);
+};
+
+#define CMD_MAX_OPTIONS 16
+#define CMD_MAX_ARGS 4
 
 struct cmd_entry {
 	const char *name;
-	const char *usage;    /* after "phaselab NAME " */
-	const char *summary;  /* one line */
-	int (*exec)(int argc, char **argv);
+	const char *args;     /* the positional arguments' synopsis ("[PHASE] [STEP]"), or NULL */
+	int max_args;         /* how many positional arguments it takes (at most CMD_MAX_ARGS) */
+	const char *summary;  /* one line, for `phaselab --help` */
+	const char *about;    /* what it does, a paragraph for its --help, or NULL */
+	const struct cmd_option *options; /* ends with { NULL }; NULL for none; -h/--help is every command's */
+	const char *exit_status; /* "0 passed, 1 not passed, ..." */
+	int (*exec)(const struct cmd_args *args);
 };
 
-extern const struct cmd_entry cmd_check_entry;
-extern const struct cmd_entry cmd_grade_entry;
-extern const struct cmd_entry cmd_report_entry;
+/* A parsed command line: borrowed from argv and the entry, valid while they are. */
+struct cmd_args {
+	const struct cmd_entry *entry;
+	const char *value[CMD_MAX_OPTIONS]; /* by option index: its value, "" for a flag given, NULL */
+	const char *arg[CMD_MAX_ARGS];      /* the positional arguments, NULL past nargs */
+	size_t nargs;
+};
+
 extern const struct cmd_entry cmd_init_entry;
 extern const struct cmd_entry cmd_status_entry;
 extern const struct cmd_entry cmd_list_entry;
@@ -29,6 +69,43 @@ extern const struct cmd_entry cmd_next_entry;
 extern const struct cmd_entry cmd_hint_entry;
 extern const struct cmd_entry cmd_watch_entry;
 extern const struct cmd_entry cmd_reset_entry;
+extern const struct cmd_entry cmd_check_entry;
+extern const struct cmd_entry cmd_grade_entry;
+extern const struct cmd_entry cmd_report_entry;
+
+/* Every command, NULL-terminated, in the order `phaselab --help` lists them. */
+extern const struct cmd_entry *const cmd_table[];
+/* A command by its name or an unambiguous prefix of it, or NULL. */
+const struct cmd_entry *cmd_find(const char *name);
+
+#define CMD_HELP (-2)
+/*
+ * Read argv (argv[0] is the command's name) as e declares it: short options
+ * (-p ID, -pID, clustered flags -lf), long ones (--phase ID, --phase=ID, an
+ * unambiguous prefix), positional arguments anywhere, "--" ending the
+ * options.  Returns 0; CMD_HELP when --help printed the help on standard
+ * output; or EXIT_USAGE with the message printed ("CMD: unknown option
+ * '--x'", "CMD: option '--phase' needs a value", "CMD: --phase is
+ * required", "CMD: unknown format 'yaml' (text, json, ...)", "CMD:
+ * unexpected argument 'x'"), followed by the synopsis.
+ */
+int cmd_parse(const struct cmd_entry *e, int argc, char **argv, struct cmd_args *a);
+/* cmd_parse, then exec: the exit status (0 after --help). */
+int cmd_run(const struct cmd_entry *e, int argc, char **argv);
+/* The value of the option called name (its fallback when not given), or NULL. */
+const char *cmd_value(const struct cmd_args *a, const char *name);
+/* 1 if the flag called name was given. */
+int cmd_flag(const struct cmd_args *a, const char *name);
+
+/* "usage: phaselab NAME ...", wrapped under its first option, and a newline. */
+void cmd_synopsis(struct strbuf *sb, const struct cmd_entry *e);
+/* A command's --help text: synopsis, what it does, its options, its exit statuses. */
+void cmd_help(struct strbuf *sb, const struct cmd_entry *e);
+/* `phaselab --help`: every command of cmd_table with its summary and synopsis. */
+void cmd_help_all(struct strbuf *sb);
+
+/* The report formats (report_format_at) as a cmd_option's choice. */
+const char *cmd_report_format_choice(size_t i, const char **about);
 
 /* "phaselab: " + message on stderr, made safe for a terminal (escape_term, line breaks kept); returns status. */
 int cmd_fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -1,6 +1,7 @@
 #include "grade/summary.h"
 #include "lib/escape.h"
 #include "lib/fsutil.h"
+#include "lib/git.h"
 #include "core/phase.h"
 #include "lib/strbuf.h"
 #include "lib/timeutil.h"
@@ -12,6 +13,57 @@
 static void html(struct strbuf *sb, const char *s)
 {
 	escape_html(sb, s, strlen(s), 1024);
+}
+
+void summary_row_pick(struct summary_row *row, const struct git_pick *pick, int has_deadline, long long deadline)
+{
+	row->commit = pick->commit;
+	row->committed_at = pick->committed_at;
+	row->late = pick->commit[0] && has_deadline && pick->committed_at > deadline;
+	row->commits_after_deadline = pick->after_deadline - row->late;
+}
+
+static void csv_field(struct strbuf *sb, const char *s)
+{
+	/* a learner's text starting with = + - @ would be a formula in a spreadsheet */
+	int quote = strpbrk(s, ",\"\n\r") != NULL || strchr("=+-@", *s);
+
+	if (!*s)
+		return;
+	if (!quote) {
+		strbuf_addstr(sb, s);
+		return;
+	}
+	strbuf_addch(sb, '"');
+	if (strchr("=+-@", *s))
+		strbuf_addch(sb, '\'');
+	for (; *s; s++) {
+		if (*s == '"')
+			strbuf_addch(sb, '"');
+		strbuf_addch(sb, *s);
+	}
+	strbuf_addch(sb, '"');
+}
+
+void summary_gradebook_csv(struct strbuf *sb, const struct phase *ph, const struct summary_row *rows, size_t n)
+{
+	strbuf_addstr(sb, "learner,commit,committed_at,late,commits_after_deadline,score,max_score,passed");
+	for (size_t k = 0; k < ph->nchecks; k++)
+		strbuf_addf(sb, ",%s", ph->checks[k].id);
+	strbuf_addch(sb, '\n');
+	for (size_t i = 0; i < n; i++) {
+		const struct summary_row *r = &rows[i];
+		char when[32] = "";
+
+		if (r->commit[0])
+			format_time_utc(r->committed_at, when, sizeof(when));
+		csv_field(sb, r->learner);
+		strbuf_addf(sb, ",%s,%s,%s,%d,%d,%d,%s", r->commit, when, r->late ? "true" : "false",
+			    r->commits_after_deadline, r->score, r->max_score, r->graded && r->passed ? "true" : "false");
+		for (size_t k = 0; k < ph->nchecks; k++)
+			strbuf_addf(sb, ",%s", r->statuses[k]);
+		strbuf_addch(sb, '\n');
+	}
 }
 
 static const char style[] =

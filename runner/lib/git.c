@@ -135,10 +135,12 @@ int git_pick_commit(const char *path, const char *branch, int has_deadline, long
 	if (!pick->late || late_ok) {
 		memcpy(pick->commit, pick->tip, sizeof(pick->commit));
 		pick->committed_at = pick->tip_at;
+	}
+	if (!pick->late) {
 		rc = 0;
 		goto out;
 	}
-	/* the newest commit at or before the deadline, by committer time */
+	/* the commits after the deadline, and the newest at or before it (by committer time) */
 	if (git_revwalk_new(&walk, repo) < 0 || git_revwalk_push(walk, &oid) < 0) {
 		git_fail(err, "walking the history");
 		goto out;
@@ -152,10 +154,11 @@ int git_pick_commit(const char *path, const char *branch, int has_deadline, long
 			continue;
 		t = (long long)git_commit_time(c);
 		git_commit_free(c);
-		if (t <= deadline) {
+		if (t > deadline) {
+			pick->after_deadline++;
+		} else if (!pick->commit[0]) {
 			git_oid_tostr(pick->commit, sizeof(pick->commit), &oid);
 			pick->committed_at = t;
-			break;
 		}
 	}
 	rc = 0;

@@ -31,12 +31,15 @@ struct git_pick {
 	char tip[41];          /* the branch's newest commit */
 	long long tip_at;
 	int late;              /* the tip is newer than the deadline */
+	int after_deadline;    /* commits of the branch newer than the deadline (0 when the tip is not) */
 };
 
 /*
  * Choose the commit to grade on branch (NULL: the remote's default branch):
  * the newest commit at or before deadline (seconds, when has_deadline), or the
- * tip itself when late_ok.  Returns 0 (pick->commit may be "" when no commit
+ * tip itself when late_ok; by committer time.  When the tip is late, every
+ * commit of its history newer than the deadline is counted in
+ * after_deadline, the picked one included.  Returns 0 (pick->commit may be "" when no commit
  * is old enough), -1 with a message in err.
  */
 int git_pick_commit(const char *path, const char *branch, int has_deadline, long long deadline, int late_ok,

@@ -1,10 +1,13 @@
 /*
- * The table of report formats: one name, one writer.  check, report and
- * grade all go through it, so a format added here is everywhere at once.
+ * The table of report formats: name, file extension, a few words for usage
+ * texts, writer.  check, report and grade (their dispatch, --format's usage
+ * text and its errors) all read it, so a format added here is everywhere at
+ * once.
  */
 #include "report/report.h"
 #include "lib/xalloc.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,33 +20,40 @@ static int markdown(const struct report *r, FILE *out, int color) { (void)color;
 static int gradescope(const struct report *r, FILE *out, int color) { (void)color; return report_write_gradescope(r, out); }
 static int html(const struct report *r, FILE *out, int color) { (void)color; return report_write_html(r, out); }
 
-static const struct {
-	const char *name;
-	report_writer_fn write;
-} writers[] = {
-	{ "text", text }, { "json", json }, { "junit", junit },
-	{ "markdown", markdown }, { "gradescope", gradescope }, { "html", html },
+static const struct report_format formats[] = {
+	{ "text", "txt", NULL, text },
+	{ "json", "json", "schema phaselab.report/v1", json },
+	{ "junit", "xml", "one test case per item", junit },
+	{ "markdown", "md", "for a CI step summary or a pull-request comment", markdown },
+	{ "gradescope", "json", "Gradescope's results.json", gradescope },
+	{ "html", "html", "one self-contained page", html },
 };
 
-const char *const report_formats[] = { "text", "json", "junit", "markdown", "gradescope", "html", NULL };
-
-report_writer_fn report_writer(const char *format)
+const struct report_format *report_format_at(size_t i)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(writers); i++)
-		if (!strcmp(writers[i].name, format))
-			return writers[i].write;
+	return i < ARRAY_SIZE(formats) ? &formats[i] : NULL;
+}
+
+const struct report_format *report_format_find(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(formats); i++)
+		if (!strcmp(formats[i].name, name))
+			return &formats[i];
 	return NULL;
 }
 
 int report_write_to(const struct report *r, const char *format, const char *path)
 {
-	report_writer_fn write = report_writer(format);
+	const struct report_format *fmt = report_format_find(format);
+	report_writer_fn write = fmt ? fmt->write : NULL;
 	char *tmp;
 	FILE *f;
 	int rc;
 
-	if (!write)
+	if (!write) {
+		errno = EINVAL;
 		return -1;
+	}
 	if (!path)
 		return write(r, stdout, isatty(1) && !getenv("NO_COLOR"));
 	/* a report is replaced whole or not at all */

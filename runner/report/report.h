@@ -119,11 +119,23 @@ struct strbuf;
  */
 int report_from_json(json_t *root, struct report *r, struct strbuf *err);
 
-/* The writer for a format name ("text", "json", "junit", "markdown", "gradescope", "html"), or NULL. */
+/*
+ * The report formats: this one table (report-formats.c) is what the writers'
+ * dispatch, the commands' --format option, its usage text and its "unknown
+ * format" error, and grade's per-learner files all read.  Adding a format:
+ * its writer in report-<name>.c, declared above, and its row in the table.
+ */
 typedef int (*report_writer_fn)(const struct report *r, FILE *out, int color);
-report_writer_fn report_writer(const char *format);
-/* The format names, NULL-terminated, for usage texts. */
-extern const char *const report_formats[];
+struct report_format {
+	const char *name;       /* as --format takes it: "junit" */
+	const char *ext;        /* a file's extension for it: "xml" */
+	const char *about;      /* a few words for usage texts ("schema phaselab.report/v1"), or NULL */
+	report_writer_fn write; /* color: see report_write_text */
+};
+/* The i-th format, from 0 (text, the default), or NULL past the last. */
+const struct report_format *report_format_at(size_t i);
+/* The format called name, or NULL. */
+const struct report_format *report_format_find(const char *name);
 
 /*
  * Write r in format to path atomically (or to standard output when path is

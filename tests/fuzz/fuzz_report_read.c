@@ -36,7 +36,7 @@ static struct output render(const struct report *r, const char *format, int colo
 
 	if (!f)
 		abort();
-	rc = report_writer(format)(r, f, color);
+	rc = report_format_find(format)->write(r, f, color);
 	FUZZ_CHECK(fclose(f) == 0 && rc == 0, "the %s writer failed (%d)", format, rc);
 	return o;
 }
@@ -58,7 +58,9 @@ static void check_read(struct report *r)
 	size_t bad;
 
 	/* each writer, and safe output */
-	for (const char *const *fmt = report_formats; *fmt; fmt++) {
+	for (size_t i = 0; report_format_at(i); i++) {
+		const char *const *fmt = &report_format_at(i)->name;
+
 		for (int color = 0; color <= !strcmp(*fmt, "text"); color++) {
 			struct output o = render(r, *fmt, color);
 
@@ -79,7 +81,8 @@ static void check_read(struct report *r)
 	FUZZ_CHECK(report_from_json(j1, &back, &err) == 0, "the report as written does not read back: %s", err.buf);
 	j2 = report_to_json(&back);
 	FUZZ_CHECK(j2 && json_equal(j1, j2), "read back, the report writes different JSON");
-	for (const char *const *fmt = report_formats; *fmt; fmt++) {
+	for (size_t i = 0; report_format_at(i); i++) {
+		const char *const *fmt = &report_format_at(i)->name;
 		struct output a = render(r, *fmt, 0), b = render(&back, *fmt, 0);
 
 		FUZZ_CHECK(a.len == b.len && !memcmp(a.buf, b.buf, a.len),
