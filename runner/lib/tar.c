@@ -1,189 +1,181 @@
+/*
+ * tar_walk() on libarchive's tar reader, restricted to what `docker export`
+ * writes and read as the hostile input it may be:
+ *
+ *  - the tar formats only (ustar, pax, GNU, v7), no compression filter,
+ *    nothing extracted: entries are described to fn and their data, when
+ *    asked for, copied into memory up to max_data;
+ *  - libarchive's own bounds (a checksum on every header, a pax, 'L' or 'K'
+ *    header of at most 1 MiB, at most 32 of them before an entry) and ours:
+ *    an entry's data must fit in what is left of a regular file, and what
+ *    is read to find one entry's headers is bounded (HEADER_BYTES_MAX), so
+ *    that a sparse map, which libarchive keeps in memory, cannot grow with
+ *    the archive (`docker export` writes no sparse file);
+ *  - anything libarchive only warns about (a malformed pax record, too many
+ *    extension headers) makes the archive malformed: the walk stops.  But
+ *    one: a pax name that is not ASCII cannot be converted to the C locale
+ *    we run in, and libarchive then keeps its bytes as they are, which is
+ *    what we want (a check compares bytes; `docker export` writes a pax
+ *    name for every name that is not ASCII, in UTF-8 or not);
+ *  - Mac "._" metadata entries are not merged (libarchive, where it does
+ *    that, reads one whole into memory, whatever its size).
+ *
+ * We read the file ourselves (callbacks below): libarchive never opens a
+ * path, and a skip past the end of the file is short, not a seek beyond it.
+ */
 #include "lib/tar.h"
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-/*
- * No entry is larger: it keeps every size, with its padding, within off_t
- * even for a pipe, which has no end to compare a size with.
- */
-#define ENTRY_SIZE_MAX (1ULL << 62)
+#define READ_BLOCK 65536
 
-/* The archive being read: where we are, and where the file ends when it is known. */
-struct reader {
+/*
+ * The most read from the file while looking for one entry: its header and
+ * the extension headers before it (a pax, an 'L' and a 'K' header of 1 MiB
+ * each fit, with a read block to spare).  A GNU sparse map is read there
+ * too, and libarchive keeps each of its pairs in memory (some 50 bytes for
+ * 4 of the map's): this keeps that under 40 MiB, whatever the archive.
+ */
+#define HEADER_BYTES_MAX ((3ULL << 20) + 2 * READ_BLOCK)
+
+/* The file under libarchive: where we are, where it ends, how far headers may go. */
+struct source {
 	int fd;
-	unsigned long long pos;
-	unsigned long long end; /* ULLONG_MAX: not a regular file */
+	int regular;                 /* a regular file: its end is known, skips seek */
+	unsigned long long end;      /* its size, when regular */
+	unsigned long long pos;      /* bytes read or skipped so far */
+	unsigned long long limit;    /* no reading past this (ULLONG_MAX: none) */
+	int read_errno;              /* the error of a failed read(), else 0 */
+	char buf[READ_BLOCK];
 };
 
-static unsigned long long octal(const char *p, size_t n)
+static la_ssize_t source_read(struct archive *a, void *v, const void **out)
 {
-	unsigned long long v = 0;
+	struct source *s = v;
+	size_t want = sizeof(s->buf);
+	ssize_t n;
 
-	/* GNU base-256 for sizes over 8 GiB (numbers past 64 bits wrap: see entry_size) */
-	if (n && ((unsigned char)p[0] & 0x80)) {
-		for (size_t i = 1; i < n; i++)
-			v = (v << 8) | (unsigned char)p[i];
-		return v;
+	*out = s->buf;
+	if (s->pos >= s->limit) {
+		archive_set_error(a, EINVAL, "headers of more than %llu bytes for one entry", HEADER_BYTES_MAX);
+		return -1;
 	}
-	while (n && (*p == ' ' || *p == '\0')) {
-		p++;
-		n--;
+	if (s->limit - s->pos < want)
+		want = (size_t)(s->limit - s->pos);
+	do
+		n = read(s->fd, s->buf, want);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		s->read_errno = errno;
+		archive_set_error(a, errno, "cannot read the archive");
+		return -1;
 	}
-	for (; n && *p >= '0' && *p <= '7'; p++, n--)
-		v = v * 8 + (unsigned long long)(*p - '0');
-	return v;
+	s->pos += (unsigned long long)n;
+	return n;
 }
 
 /*
- * The size field of header h, or -1 (errno EINVAL) when it cannot be one:
- * negative (base-256 with the sign bit), wider than 64 bits, or past what
- * is left of the file.  A size past the end would seek beyond it, and one
- * that wraps off_t would seek back to a header already read, for ever.
+ * Skip by seeking in a regular file, never past its end (a short skip:
+ * libarchive reads the rest, finds the end and calls the archive
+ * truncated); 0 elsewhere, and libarchive reads instead.
  */
-static int entry_size(const struct reader *rd, const unsigned char *h, unsigned long long *size)
+static la_int64_t source_skip(struct archive *a, void *v, la_int64_t request)
 {
-	const unsigned char *f = h + 124;
+	struct source *s = v;
+	unsigned long long n = (unsigned long long)request;
 
-	/* base-256: 0x40 is the sign; of the 94 bits left, 64 at most may be used */
-	if ((f[0] & 0x80) && ((f[0] & 0x7f) || f[1] || f[2] || f[3]))
-		goto bad;
-	*size = octal((const char *)f, 12);
-	if (*size > ENTRY_SIZE_MAX ||
-	    (rd->end != ULLONG_MAX && (rd->pos > rd->end || *size > rd->end - rd->pos)))
-		goto bad;
-	return 0;
-bad:
-	errno = EINVAL;
-	return -1;
-}
-
-static int read_full(struct reader *rd, void *buf, size_t n)
-{
-	char *p = buf;
-
-	while (n) {
-		ssize_t r = read(rd->fd, p, n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		p += r;
-		n -= (size_t)r;
-		rd->pos += (unsigned long long)r;
-	}
-	return 0;
-}
-
-/*
- * Skip n bytes (at most ENTRY_SIZE_MAX and its padding, so off_t holds it);
- * past the end of the file, the next read finds the end.
- */
-static int skip(struct reader *rd, unsigned long long n)
-{
-	char buf[65536];
-
-	if (lseek(rd->fd, (off_t)n, SEEK_CUR) >= 0) {
-		rd->pos += n;
+	(void)a;
+	if (!s->regular || request <= 0 || s->pos >= s->end)
 		return 0;
+	if (n > s->end - s->pos)
+		n = s->end - s->pos;
+	if (lseek(s->fd, (off_t)n, SEEK_CUR) < 0)
+		return 0;
+	s->pos += n;
+	return (la_int64_t)n;
+}
+
+/* tar.h's type letter for an entry ('0' for the regular files of any tar type). */
+static char type_of(struct archive_entry *ae)
+{
+	if (archive_entry_hardlink(ae))
+		return '1';
+	switch (archive_entry_filetype(ae)) {
+	case AE_IFLNK:
+		return '2';
+	case AE_IFCHR:
+		return '3';
+	case AE_IFBLK:
+		return '4';
+	case AE_IFDIR:
+		return '5';
+	case AE_IFIFO:
+		return '6';
+	default:
+		return '0';
 	}
-	while (n) {
-		size_t k = n < sizeof(buf) ? (size_t)n : sizeof(buf);
-		if (read_full(rd, buf, k) < 0)
+}
+
+/*
+ * The bytes the entry's data takes in the archive: its size, or for a
+ * sparse file the sum of its data blocks.  -1 when that does not fit in
+ * an int64 (no archive holds that much).
+ */
+static la_int64_t stored_bytes(struct archive_entry *ae)
+{
+	la_int64_t sum = 0, off, len;
+
+	if (archive_entry_sparse_reset(ae) == 0)
+		return archive_entry_size(ae);
+	while (archive_entry_sparse_next(ae, &off, &len) == ARCHIVE_OK) {
+		if (len < 0 || len > INT64_MAX - sum)
 			return -1;
-		n -= k;
+		sum += len;
 	}
-	return 0;
+	return sum;
 }
 
-static unsigned long long padded(unsigned long long n)
+/*
+ * Is the entry's data (of size bytes) within what is left of the file?  A
+ * size past the end makes the archive malformed before the entry is passed
+ * on (where the end is unknown, reading finds it).
+ */
+static int data_fits(struct archive *a, const struct source *s, struct archive_entry *ae)
 {
-	return (n + 511) & ~511ULL;
+	la_int64_t size = stored_bytes(ae), at = archive_filter_bytes(a, 0);
+
+	if (size < 0 || at < 0)
+		return 0;
+	return !s->regular || ((unsigned long long)at <= s->end &&
+			       (unsigned long long)size <= s->end - (unsigned long long)at);
 }
 
-/* Read n bytes of an entry's data into sb (keeping at most max), skip the padding. */
-static int read_data(struct reader *rd, unsigned long long n, struct strbuf *sb, size_t max)
+/* Read the entry's data into sb, keeping at most max bytes.  0, or -1 when the archive ends first. */
+static int read_data(struct archive *a, unsigned long long size, struct strbuf *sb, size_t max)
 {
-	unsigned long long keep = n < max ? n : max;
+	size_t keep = size < max ? (size_t)size : max;
 
 	strbuf_reset(sb);
-	strbuf_grow(sb, (size_t)keep);
-	if (read_full(rd, sb->buf, (size_t)keep) < 0)
-		return -1;
-	sb->len = (size_t)keep;
+	strbuf_grow(sb, keep);
+	while (sb->len < keep) {
+		la_ssize_t n = archive_read_data(a, sb->buf + sb->len, keep - sb->len);
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		sb->len += (size_t)n;
+	}
 	sb->buf[sb->len] = '\0';
-	return skip(rd, padded(n) - keep);
-}
-
-/*
- * The header's checksum: the sum of its bytes with the checksum field taken
- * as spaces.  Some writers sum signed chars; accept either.
- */
-static int checksum_ok(const unsigned char *h)
-{
-	unsigned long long want = octal((const char *)h + 148, 8);
-	unsigned long usum = 0;
-	long ssum = 0;
-
-	for (int i = 0; i < 512; i++) {
-		unsigned char c = (i >= 148 && i < 156) ? ' ' : h[i];
-		usum += c;
-		ssum += (signed char)c;
-	}
-	return want == usum || (long long)want == ssum;
-}
-
-/*
- * Apply the "LEN key=value\n" records of a pax header, LEN counting the
- * whole record (its own digits and the newline); *has_name and *has_link
- * say whether it carried a path or a linkpath.  Returns 0, or -1 (errno
- * EINVAL) at the first record that is not that shape within the header's
- * data: the records after it cannot be found.
- */
-static int pax_apply(const struct strbuf *pax, struct strbuf *name, struct strbuf *link,
-		     int *has_name, int *has_link)
-{
-	const char *p = pax->buf, *end = pax->buf + pax->len;
-
-	while (p < end) {
-		size_t len = 0, room = (size_t)(end - p), klen, vlen;
-		const char *d = p, *key, *eq, *rec_end;
-
-		/* no more digits once len is past the room: it cannot overflow */
-		while (d < end && *d >= '0' && *d <= '9' && len <= room)
-			len = len * 10 + (size_t)(*d++ - '0');
-		if (d == p || len > room || d == end || *d != ' ')
-			goto bad;
-		key = d + 1;
-		/* the record holds its digits, the space and at least "k=\n" */
-		if (len < (size_t)(key - p) + 3 || p[len - 1] != '\n')
-			goto bad;
-		rec_end = p + len;
-		eq = memchr(key, '=', (size_t)(rec_end - 1 - key));
-		if (!eq || eq == key)
-			goto bad;
-		klen = (size_t)(eq - key);
-		vlen = (size_t)(rec_end - 1 - (eq + 1));
-		if (klen == 4 && !memcmp(key, "path", 4)) {
-			strbuf_reset(name);
-			strbuf_add(name, eq + 1, vlen);
-			*has_name = 1;
-		} else if (klen == 8 && !memcmp(key, "linkpath", 8)) {
-			strbuf_reset(link);
-			strbuf_add(link, eq + 1, vlen);
-			*has_link = 1;
-		}
-		p = rec_end;
-	}
 	return 0;
-bad:
-	errno = EINVAL;
-	return -1;
 }
 
 /* The name without any mix of leading "/" and "./" ("/./etc" is "etc"). */
@@ -199,116 +191,123 @@ static const char *relative_name(const char *s)
 	}
 }
 
+/*
+ * Is the warning from archive_read_next_header2() only that a pax name or
+ * link name kept its own bytes (see the top)?  libarchive gives it no code
+ * of its own: its message says it.
+ */
+static int name_kept_as_is(struct archive *a)
+{
+	const char *msg = archive_error_string(a);
+
+	return msg && strstr(msg, "can't be converted from");
+}
+
+/* A reader of the tar formats only, on s.  NULL when libarchive will not make one. */
+static struct archive *open_reader(struct source *s)
+{
+	struct archive *a = archive_read_new();
+
+	if (!a)
+		return NULL;
+	if (archive_read_support_format_tar(a) != ARCHIVE_OK ||
+	    archive_read_set_format_option(a, "tar", "mac-ext", NULL) != ARCHIVE_OK ||
+	    archive_read_set_read_callback(a, source_read) != ARCHIVE_OK ||
+	    archive_read_set_skip_callback(a, source_skip) != ARCHIVE_OK ||
+	    archive_read_set_callback_data(a, s) != ARCHIVE_OK ||
+	    archive_read_open1(a) != ARCHIVE_OK) {
+		archive_read_free(a);
+		return NULL;
+	}
+	return a;
+}
+
 int tar_walk(const char *path, tar_fn fn, void *ctx, size_t max_data)
 {
-	unsigned char h[512];
-	struct strbuf name = STRBUF_INIT, link = STRBUF_INIT, data = STRBUF_INIT, ext = STRBUF_INIT;
-	int have_long_name = 0, have_long_link = 0, rc = 0, entries = 0;
-	struct reader rd = { open(path, O_RDONLY | O_CLOEXEC), 0, ULLONG_MAX };
+	struct strbuf data = STRBUF_INIT;
+	struct archive_entry *ae = NULL;
+	struct archive *a = NULL;
+	struct source *s;
 	struct stat st;
+	int fd, rc = -1, err = EINVAL;
+	unsigned long entries = 0;
 
-	if (rd.fd < 0)
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return -1;
-	if (!fstat(rd.fd, &st) && S_ISREG(st.st_mode))
-		rd.end = (unsigned long long)st.st_size;
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		close(fd);
+		errno = ENOMEM;
+		return -1;
+	}
+	s->fd = fd;
+	s->limit = ULLONG_MAX;
+	if (!fstat(fd, &st) && S_ISREG(st.st_mode)) {
+		s->regular = 1;
+		s->end = (unsigned long long)st.st_size;
+	}
+	if (!(a = open_reader(s)) || !(ae = archive_entry_new())) {
+		err = s->read_errno ? s->read_errno : EINVAL;
+		goto out;
+	}
 	for (;;) {
 		struct tar_entry e;
-		unsigned long long size;
-		char type;
+		const char *name;
 		int r;
 
-		if (read_full(&rd, h, sizeof(h)) < 0) {
-			/* the end without the zero blocks is fine, but not before any entry */
-			if (!entries) {
-				errno = EINVAL;
-				rc = -1;
-			}
+		s->limit = s->pos + HEADER_BYTES_MAX;
+		r = archive_read_next_header2(a, ae);
+		s->limit = ULLONG_MAX;
+		if (r == ARCHIVE_EOF) {
+			/* the end, with or without the zero blocks, but not before any entry */
+			if (entries)
+				rc = 0;
 			break;
 		}
-		if (!h[0] && !memcmp(h, h + 1, sizeof(h) - 1)) {
-			if (!entries) {
-				errno = EINVAL;
-				rc = -1;
-			}
+		if (r == ARCHIVE_WARN && name_kept_as_is(a))
+			r = ARCHIVE_OK;
+		/* any other warning: a pax record it could not parse, too many extension headers */
+		if (r != ARCHIVE_OK || !(name = archive_entry_pathname(ae)) || !data_fits(a, s, ae))
 			break;
-		}
-		if (!checksum_ok(h)) {
-			errno = EINVAL;
-			rc = -1;
-			break;
-		}
-		if (entry_size(&rd, h, &size) < 0) {
-			rc = -1;
-			break;
-		}
 		entries++;
-		type = h[156] ? (char)h[156] : '0';
 
-		if (type == 'L' || type == 'K' || type == 'x') {
-			if (size > (1u << 20) || read_data(&rd, size, &ext, (size_t)size) < 0) {
-				rc = -1;
-				break;
-			}
-			if (type == 'L') {
-				strbuf_reset(&name);
-				strbuf_addstr(&name, ext.buf);
-				have_long_name = 1;
-			} else if (type == 'K') {
-				strbuf_reset(&link);
-				strbuf_addstr(&link, ext.buf);
-				have_long_link = 1;
-			} else if (pax_apply(&ext, &name, &link, &have_long_name, &have_long_link) < 0) {
-				rc = -1;
-				break;
-			}
-			continue;
-		}
-		if (type == 'g') {
-			if (skip(&rd, padded(size)) < 0) {
-				rc = -1;
-				break;
-			}
-			continue;
-		}
-		if (!have_long_name) {
-			strbuf_reset(&name);
-			if (!memcmp(h + 257, "ustar", 5) && h[345]) {
-				strbuf_add(&name, h + 345, strnlen((char *)h + 345, 155));
-				strbuf_addch(&name, '/');
-			}
-			strbuf_add(&name, h, strnlen((char *)h, 100));
-		}
-		if (!have_long_link) {
-			strbuf_reset(&link);
-			strbuf_add(&link, h + 157, strnlen((char *)h + 157, 100));
-		}
-		have_long_name = have_long_link = 0;
-
-		e.name = relative_name(name.buf);
-		e.linkname = link.buf;
-		e.type = type;
-		e.mode = (unsigned)octal((char *)h + 100, 8);
-		e.size = (type == '0' || type == '7') ? size : 0;
+		e.name = relative_name(name);
+		e.type = type_of(ae);
+		e.linkname = e.type == '1' ? archive_entry_hardlink(ae) :
+			     e.type == '2' ? archive_entry_symlink(ae) : NULL;
+		if (!e.linkname)
+			e.linkname = "";
+		e.mode = (unsigned)archive_entry_perm(ae);
+		e.size = e.type == '0' ? (unsigned long long)archive_entry_size(ae) : 0;
 
 		r = fn(ctx, &e, NULL);
-		if (r == 1)
-			break;
-		if (r == 2 && max_data) {
-			if (read_data(&rd, size, &data, max_data) < 0) {
-				rc = -1;
-				break;
-			}
-			if (fn(ctx, &e, &data) == 1)
-				break;
-		} else if (skip(&rd, padded(size)) < 0) {
-			rc = -1;
+		if (r == 1) {
+			rc = 0;
 			break;
 		}
+		if (r == 2 && max_data) {
+			if (read_data(a, (unsigned long long)archive_entry_size(ae), &data, max_data) < 0)
+				break;
+			if (fn(ctx, &e, &data) == 1) {
+				rc = 0;
+				break;
+			}
+		}
+		/* here, so that reading past the data is not counted as headers */
+		if (archive_read_data_skip(a) != ARCHIVE_OK)
+			break;
 	}
-	close(rd.fd);
-	strbuf_release(&name);
-	strbuf_release(&link);
+	if (rc < 0 && s->read_errno)
+		err = s->read_errno;
+out:
+	archive_entry_free(ae);
+	if (a)
+		archive_read_free(a);
+	close(fd);
+	free(s);
 	strbuf_release(&data);
-	strbuf_release(&ext);
+	if (rc < 0)
+		errno = err;
 	return rc;
 }

@@ -1,7 +1,8 @@
 /*
  * tar: read the entries of an uncompressed tar archive (what `docker export`
- * writes), for a static look at an image's filesystem.  Understands ustar
- * prefixes, GNU long names and pax path/linkpath records.
+ * writes), for a static look at an image's filesystem, with libarchive's tar
+ * reader (ustar, pax, GNU and v7 formats; no compression; nothing extracted).
+ * Names and link targets are the archive's bytes, whatever they hold.
  */
 #ifndef PHASELAB_TAR_H
 #define PHASELAB_TAR_H
@@ -24,8 +25,12 @@ struct tar_entry {
  * read into data and fn is called again with data filled.  Returns 0, or
  * -1 when the file cannot be read or is not a tar archive (errno EINVAL).
  * A malformed archive is not one: a wrong checksum, a negative size or one
- * past the end of the file, a pax record that is not "LEN key=value\n"
- * (the entries before the fault have been passed to fn).
+ * past the end of the file, a pax record that is not "LEN key=value\n", an
+ * extension header over 1 MiB, headers over some 3 MiB for one entry, an
+ * archive cut short (the entries before the fault have been passed to fn).
+ * Types: '0' for every regular file (libarchive's reading of '7' and of the
+ * types it does not know), '1' a hard link, '2' a symlink (their target in
+ * linkname, never followed), '3' '4' devices, '5' a folder, '6' a FIFO.
  */
 typedef int (*tar_fn)(void *ctx, const struct tar_entry *e, const struct strbuf *data);
 int tar_walk(const char *path, tar_fn fn, void *ctx, size_t max_data);

@@ -1,24 +1,31 @@
 /*
- * The tar reader: tar_walk() on any bytes in a file (tar.h), as the checks
- * read what `docker export` wrote of a learner's image.
+ * The tar reader: tar_walk() (libarchive's tar reader under tar.h's
+ * contract) on any bytes in a file or a pipe, as the checks read what
+ * `docker export` wrote of a learner's image.
  *
  * The first byte of the input chooses how, the rest is the archive:
  *   bit 0  fix each header's checksum first (a mutation seldom keeps one
  *          right, and the reader stops at a wrong one), walking the headers
- *          the way the reader does;
+ *          as a tar reader does;
  *   bit 1  ask for each entry's data (the callback returns 2, as the
  *          process-user check does for etc/passwd);
  *   bit 2  stop at the third entry (the callback returns 1);
- *   bit 3  keep at most 16 bytes of data, else 1 MiB.
+ *   bit 3  keep at most 16 bytes of data, else 1 MiB;
+ *   bit 4  read it from a pipe (no end known, no seeking), not a file.
  *
- * What is checked: names without a leading "/" or "./", a link name always,
- * a size only for regular files, data within its bound and NUL-terminated,
- * at most one entry per 512-byte block, and 0 or -1 returned.
+ * What is checked: names without a leading "/" or "./", a link name always
+ * and only for links, a type tar.h names, a size only for regular files,
+ * data within its bound (and a regular file's size) and NUL-terminated, at
+ * most one entry per 512-byte block, and 0 or -1 returned.
+ *
+ * fuzz-options: -max_len=65536
  */
 #include "fuzz.h"
 
 #include "lib/strbuf.h"
 #include "lib/tar.h"
+
+#include <fcntl.h>
 
 #define BLOCK 512
 
@@ -28,7 +35,7 @@ struct walk {
 	size_t entries, limit;
 };
 
-/* The reader's octal(), to find the next header. */
+/* A tar size or checksum field (octal, or GNU base-256), to find the next header. */
 static unsigned long long octal(const unsigned char *p, size_t n)
 {
 	unsigned long long v = 0;
@@ -78,11 +85,16 @@ static int on_entry(void *ctx, const struct tar_entry *e, const struct strbuf *d
 
 	FUZZ_CHECK(e->name && e->linkname, "an entry without a name or link name");
 	FUZZ_CHECK(e->name[0] != '/' && strncmp(e->name, "./", 2), "name '%s' not made relative", e->name);
-	FUZZ_CHECK(e->size == 0 || e->type == '0' || e->type == '7', "type '%c' with size %llu", e->type, e->size);
+	FUZZ_CHECK(e->type && strchr("0123456", e->type), "type '%c' (%d)", e->type, e->type);
+	FUZZ_CHECK(e->size == 0 || e->type == '0', "type '%c' with size %llu", e->type, e->size);
+	FUZZ_CHECK(!e->linkname[0] || e->type == '1' || e->type == '2', "type '%c' with link '%s'", e->type,
+		   e->linkname);
 	if (data) {
 		FUZZ_CHECK(w->flags & 2, "data that was not asked for");
 		FUZZ_CHECK(data->len <= w->max_data && data->buf[data->len] == '\0',
 			   "%zu bytes of data, at most %zu", data->len, w->max_data);
+		FUZZ_CHECK(e->type != '0' || data->len <= e->size, "%zu bytes of data for a size of %llu",
+			   data->len, e->size);
 		return 0;
 	}
 	w->entries++;
@@ -90,6 +102,29 @@ static int on_entry(void *ctx, const struct tar_entry *e, const struct strbuf *d
 	if ((w->flags & 4) && w->entries == 3)
 		return 1;
 	return (w->flags & 2) ? 2 : 0;
+}
+
+/*
+ * The walk of a[0..len) from a pipe, opened by name as a file would be: the
+ * pipe holds all of it (-max_len is its size), its writing end is closed.
+ */
+static int walk_pipe(const unsigned char *a, size_t len, struct walk *w)
+{
+	char path[64];
+	int p[2], rc;
+
+	if (len > 65536)
+		return tar_walk(fuzz_file(a, len), on_entry, w, w->max_data);
+	if (pipe2(p, O_CLOEXEC) < 0 || fcntl(p[1], F_SETPIPE_SZ, 65536) < 65536 ||
+	    (len && write(p[1], a, len) != (ssize_t)len)) {
+		perror("fuzz_tar: pipe");
+		abort();
+	}
+	close(p[1]);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", p[0]);
+	rc = tar_walk(path, on_entry, w, w->max_data);
+	close(p[0]);
+	return rc;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -106,7 +141,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	a = (unsigned char *)fuzz_string(data + 1, size - 1);
 	if (w.flags & 1)
 		fix_checksums(a, size - 1);
-	rc = tar_walk(fuzz_file(a, size - 1), on_entry, &w, w.max_data);
+	if (w.flags & 16)
+		rc = walk_pipe(a, size - 1, &w);
+	else
+		rc = tar_walk(fuzz_file(a, size - 1), on_entry, &w, w.max_data);
 	FUZZ_CHECK(rc == 0 || rc == -1, "returned %d", rc);
 	free(a);
 	return 0;

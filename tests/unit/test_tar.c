@@ -1,14 +1,17 @@
 /*
- * Tests for runner/tar.c: archives are made by the system's `tar` (GNU tar)
+ * Tests for runner/lib/tar.c (libarchive's tar reader under tar.h's
+ * contract): archives are made by the system's `tar` (GNU tar)
  * in a scratch folder, in each format tar.h says it understands: plain,
  * ustar name prefixes, GNU long names ('L', 'K'), pax path/linkpath records
  * and a pax global header.  Then a file's data, stopping early, and files
  * that are not tar archives.  Malformed archives no tar writes (a pax record
- * without its newline, a size past the end) are made block by block here.
+ * without its newline, a size past the end) are made block by block here,
+ * and so are truncated archives, walked from a file and from a pipe.
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdint.h>
 #include <cmocka.h>
 
@@ -91,8 +94,8 @@ static int group_teardown(void **state)
 }
 
 struct seen {
-	char name[256];
-	char link[256];
+	char name[512];
+	char link[512];
 	char type;
 	unsigned mode;
 	unsigned long long size;
@@ -572,6 +575,33 @@ static int count_entry(void *vctx, const struct tar_entry *e, const struct strbu
 	return w->n >= 100 ? 1 : 2;
 }
 
+/* Set: walk_in_child() reads the archive from a pipe (a FIFO a writer fills), not the file. */
+static int use_pipe;
+
+/* A FIFO in the scratch folder that a child fills with file's bytes: its path (free it). */
+static char *pipe_of(const char *file)
+{
+	char *fifo = xasprintf("%s.fifo.%ld", file, (long)getpid());
+	pid_t writer;
+
+	unlink(fifo);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	writer = fork();
+	assert_true(writer >= 0);
+	if (!writer) {
+		char buf[65536];
+		int in = open(file, O_RDONLY), out = open(fifo, O_WRONLY);
+		ssize_t n;
+
+		signal(SIGPIPE, SIG_DFL);
+		while (in >= 0 && out >= 0 && (n = read(in, buf, sizeof(buf))) > 0)
+			if (write(out, buf, (size_t)n) != n)
+				break;
+		_exit(0);
+	}
+	return fifo;
+}
+
 static int walk_in_child(const char *label, const char *archive, int want_rc, size_t want_n,
 			 const char *want_first)
 {
@@ -588,9 +618,13 @@ static int walk_in_child(const char *label, const char *archive, int want_rc, si
 		int rc, e, ok;
 
 		alarm(10);
+		if (use_pipe)
+			path = pipe_of(path);
 		errno = 0;
 		rc = tar_walk(path, count_entry, &w, 64);
 		e = errno;
+		if (use_pipe)
+			unlink(path);
 		ok = rc == want_rc && (rc == 0 || e == EINVAL) && w.n == want_n &&
 		     (!want_first || !strcmp(w.first, want_first));
 		if (!ok)
@@ -749,6 +783,345 @@ static void test_name_mixed_prefixes_regression(void **state)
 	assert_int_equal(wrong, 0);
 }
 
+/* ---- what libarchive's reader brings ----------------------------------- */
+
+/*
+ * Names are bytes: control bytes, bytes that are not UTF-8 and UTF-8 come
+ * through as they are, in a ustar name, a GNU long name and a pax path
+ * record (which libarchive would convert to the locale, and cannot in C:
+ * then it keeps them, and so do we).  GNU tar writes each name that is not
+ * ASCII as a pax record, as `docker export` does.
+ */
+static const char *const byte_names[] = {
+	"ctl\001x", "nl\nx", "\033[31mred", "del\177", "bad\377\376", "caf\303\251", "tab\there",
+};
+
+static void test_names_are_bytes(void **state)
+{
+	static const char *const formats[] = { "--format=ustar", "--format=gnu", "--format=pax " NO_TIMES };
+
+	(void)state;
+	shell("rm -rf bytes && mkdir bytes");
+	for (size_t i = 0; i < sizeof(byte_names) / sizeof(byte_names[0]); i++) {
+		char *p = xasprintf("%s/bytes/%s", tmp, byte_names[i]);
+		int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, "x", 1), 1);
+		close(fd);
+		free(p);
+		/* and a link to it, whose target is those bytes too */
+		p = xasprintf("%s/bytes/to-%zu", tmp, i);
+		assert_int_equal(symlink(byte_names[i], p), 0);
+		free(p);
+	}
+	for (size_t f = 0; f < sizeof(formats) / sizeof(formats[0]); f++) {
+		struct walk w = { 0 };
+		size_t n = sizeof(byte_names) / sizeof(byte_names[0]);
+
+		shell("tar %s -cf bytes.tar -C bytes .", formats[f]);
+		walk_archive("bytes.tar", &w, 0);
+		assert_int_equal(w.n, 1 + 2 * n);
+		for (size_t i = 0; i < n; i++) {
+			const struct seen *link;
+			char to[16];
+
+			assert_int_equal(find(&w, byte_names[i])->type, '0');
+			snprintf(to, sizeof(to), "to-%zu", i);
+			link = find(&w, to);
+			assert_non_null(link);
+			assert_int_equal(link->type, '2');
+			if (strcmp(link->link, byte_names[i]))
+				fail_msg("%s: link %zu is '%s'", formats[f], i, link->link);
+		}
+	}
+}
+
+/* Names past what ustar can hold (255 bytes): a GNU 'L' record and a pax path. */
+static void test_very_long_names(void **state)
+{
+	static const char *const formats[] = { "--format=gnu", "--format=pax " NO_TIMES };
+	char dir[200], *file;
+
+	(void)state;
+	memset(dir, 'q', 199);
+	dir[199] = '\0';
+	dir[99] = '/';
+	file = xasprintf("%s/%s", dir, long_name); /* 350 bytes */
+	shell("mkdir -p src/%s && printf vlong > src/%s && ln -sf ../../%s src/%s/vlink", dir, file, file, dir);
+	for (size_t f = 0; f < sizeof(formats) / sizeof(formats[0]); f++) {
+		struct walk w = { .want_data = file };
+		char *lnk = xasprintf("%s/vlink", dir), *target = xasprintf("../../%s", file);
+
+		shell("tar %s -cf vlong.tar -C src %s %s/vlink", formats[f], file, dir);
+		walk_archive("vlong.tar", &w, 64);
+		assert_int_equal(w.n, 2);
+		assert_int_equal(find(&w, file)->size, 5);
+		assert_string_equal(find(&w, file)->data, "vlong");
+		assert_int_equal(find(&w, lnk)->type, '2');
+		assert_string_equal(find(&w, lnk)->link, target);
+		free(lnk);
+		free(target);
+	}
+	free(file);
+}
+
+static void add_chars(struct strbuf *sb, char c, size_t n)
+{
+	while (n--)
+		strbuf_addch(sb, c);
+}
+
+/* Append the pax record "LEN key=value\n", LEN counting itself. */
+static void add_pax_record(struct strbuf *sb, const char *key, const char *value)
+{
+	size_t body = strlen(key) + strlen(value) + 3, len = body + 1;
+
+	while (len != body + (size_t)snprintf(NULL, 0, "%zu", len))
+		len = body + (size_t)snprintf(NULL, 0, "%zu", len);
+	strbuf_addf(sb, "%zu %s=%s\n", len, key, value);
+}
+
+/* A pattern byte for offset i of a big file. */
+static char pattern(size_t i)
+{
+	return (char)('a' + (i * 7 + i / 511) % 26);
+}
+
+struct big_walk {
+	size_t entries, data_len, data_calls;
+	int data_ok;
+};
+
+static int on_big(void *vctx, const struct tar_entry *e, const struct strbuf *data)
+{
+	struct big_walk *w = vctx;
+
+	if (!data) {
+		w->entries++;
+		return !strcmp(e->name, "big.bin") ? 2 : 0;
+	}
+	w->data_calls++;
+	w->data_len = data->len;
+	w->data_ok = data->buf[data->len] == '\0';
+	for (size_t i = 0; i < data->len && w->data_ok; i++)
+		w->data_ok = data->buf[i] == pattern(i);
+	return 0;
+}
+
+/*
+ * An entry larger than max_data (and than libarchive's reads) gives its
+ * first max_data bytes, and the walk finds the entry after it.
+ */
+static void test_data_past_max(void **state)
+{
+	static const struct { size_t max_data, want; } rows[] = {
+		{ 1, 1 }, { 65536, 65536 }, { 100000, 100000 }, { 300000, 300000 }, { 1 << 20, 300000 },
+	};
+	struct strbuf ar = STRBUF_INIT, big = STRBUF_INIT;
+
+	(void)state;
+	for (size_t i = 0; i < 300000; i++)
+		strbuf_addch(&big, pattern(i));
+	add_header(&ar, "before.txt", '0', 2);
+	add_data(&ar, "hi", 2);
+	add_header(&ar, "big.bin", '0', big.len);
+	add_data(&ar, big.buf, big.len);
+	add_header(&ar, "after.txt", '0', 0);
+	write_archive("big.tar", &ar);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct big_walk w = { 0 };
+		char *path = in_tmp("big.tar");
+
+		assert_int_equal(tar_walk(path, on_big, &w, rows[i].max_data), 0);
+		assert_int_equal(w.entries, 3);
+		assert_int_equal(w.data_calls, 1);
+		assert_int_equal(w.data_len, rows[i].want);
+		assert_true(w.data_ok);
+		free(path);
+	}
+	strbuf_release(&ar);
+	strbuf_release(&big);
+}
+
+/*
+ * A truncated archive is malformed: -1, EINVAL, and the entries before the
+ * cut passed to fn.  From a file, an entry whose data is past the end is
+ * not passed on; from a pipe, where the end is not known, it is, and
+ * reading it finds the end.
+ */
+struct cut_row {
+	const char *label;
+	size_t at;             /* bytes kept; see the layout below */
+	int rc;
+	size_t n_file, n_pipe; /* entries seen */
+};
+
+/* a.txt: header 0, data 512; big.bin: header 1024, data 1536..4607 (3000 + padding); c.txt: header 4608 */
+static const struct cut_row cut_rows[] = {
+	{ "whole", 4608 + 512 + 1024, 0, 3, 3 },
+	{ "no zero blocks", 4608 + 512, 0, 3, 3 },
+	{ "in the second header", 1024 + 300, -1, 1, 1 },
+	{ "in the data", 1536 + 1000, -1, 1, 2 },
+	{ "in the padding", 1536 + 3000 + 10, -1, 2, 2 },
+	{ "in the last header", 4608 + 100, -1, 2, 2 },
+	{ "after the first header", 512, -1, 0, 1 },
+};
+
+static void test_truncated(void **state)
+{
+	struct strbuf ar = STRBUF_INIT, big = STRBUF_INIT;
+	int wrong = 0;
+
+	(void)state;
+	add_chars(&big, 'z', 3000);
+	add_header(&ar, "a.txt", '0', 5);
+	add_data(&ar, "hello", 5);
+	add_header(&ar, "big.bin", '0', big.len);
+	add_data(&ar, big.buf, big.len);
+	add_header(&ar, "c.txt", '0', 0);
+	write_archive("whole.tar", &ar);
+	assert_int_equal(ar.len, 4608 + 512 + 1024);
+	for (int p = 0; p < 2; p++) {
+		use_pipe = p;
+		for (size_t i = 0; i < sizeof(cut_rows) / sizeof(cut_rows[0]); i++) {
+			const struct cut_row *r = &cut_rows[i];
+			char label[80];
+			struct strbuf cut = STRBUF_INIT;
+			size_t n = p ? r->n_pipe : r->n_file;
+
+			strbuf_add(&cut, ar.buf, r->at);
+			{
+				char *path = in_tmp("cut.tar");
+				FILE *f = fopen(path, "wb");
+
+				assert_non_null(f);
+				assert_int_equal(fwrite(cut.buf, 1, cut.len, f), cut.len);
+				assert_int_equal(fclose(f), 0);
+				free(path);
+			}
+			snprintf(label, sizeof(label), "%s, from a %s", r->label, p ? "pipe" : "file");
+			wrong += !walk_in_child(label, "cut.tar", r->rc, n, n ? "a.txt" : NULL);
+			strbuf_release(&cut);
+		}
+	}
+	use_pipe = 0;
+	strbuf_release(&ar);
+	strbuf_release(&big);
+	assert_int_equal(wrong, 0);
+}
+
+/*
+ * What is held in memory before an entry is bounded: an extension header
+ * ('L', 'K', 'x') of at most 1 MiB, at most 32 of them, and some 3 MiB read
+ * for one entry's headers (a GNU sparse map, which libarchive keeps in
+ * memory at 12 times its size, is read there: without the bound the 9 MiB
+ * map walks, in 115 MB).  An AppleDouble "._" entry is an entry like any
+ * other (libarchive, where it merges them into the next, reads them whole).
+ */
+struct bound_row {
+	const char *label;
+	int kind;
+	int rc;
+	size_t entries;
+};
+
+enum { LONG_NAME_1M, LONG_NAME_OVER_1M, THREE_1M_HEADERS, MANY_PAX, SPARSE_MAP_9M, APPLE_DOUBLE };
+
+static const struct bound_row bound_rows[] = {
+	{ "'L' name of 1 MiB", LONG_NAME_1M, 0, 2 },
+	{ "'L' name of 1 MiB + 1", LONG_NAME_OVER_1M, -1, 0 },
+	{ "'L', 'K' and 'x' headers of 1 MiB each", THREE_1M_HEADERS, 0, 2 },
+	{ "40 pax headers before an entry", MANY_PAX, -1, 0 },
+	{ "a GNU sparse 1.0 map of 9 MiB", SPARSE_MAP_9M, -1, 0 },
+	{ "a 200 KB \"._\" entry", APPLE_DOUBLE, 0, 2 },
+};
+
+static void make_bound_archive(struct strbuf *ar, int kind)
+{
+	struct strbuf body = STRBUF_INIT;
+
+	switch (kind) {
+	case LONG_NAME_1M:
+	case LONG_NAME_OVER_1M:
+		add_chars(&body, 'n', (1u << 20) - 1 + (kind == LONG_NAME_OVER_1M));
+		strbuf_addch(&body, '\0');
+		add_header(ar, "././@LongLink", 'L', body.len);
+		add_data(ar, body.buf, body.len);
+		add_header(ar, "short", '0', 0);
+		break;
+	case THREE_1M_HEADERS: {
+		struct strbuf comment = STRBUF_INIT;
+
+		add_chars(&body, 'n', (1u << 20) - 1);
+		strbuf_addch(&body, '\0');
+		add_header(ar, "././@LongLink", 'L', body.len);
+		add_data(ar, body.buf, body.len);
+		add_header(ar, "././@LongLink", 'K', body.len);
+		add_data(ar, body.buf, body.len);
+		strbuf_reset(&body);
+		add_chars(&comment, 'c', 999990);
+		add_pax_record(&body, "comment", comment.buf);
+		add_pax_record(&body, "mtime", "1");
+		add_header(ar, "PaxHeaders/x", 'x', body.len);
+		add_data(ar, body.buf, body.len);
+		add_header(ar, "lnk", '2', 0);
+		strbuf_release(&comment);
+		break;
+	}
+	case MANY_PAX:
+		for (int i = 0; i < 40; i++) {
+			add_header(ar, "PaxHeaders/x", 'x', 12);
+			add_data(ar, "12 path=x/y\n", 12);
+		}
+		add_header(ar, "x", '0', 0);
+		break;
+	case SPARSE_MAP_9M: {
+		struct strbuf rec = STRBUF_INIT;
+		size_t pairs = (9u << 20) / 4;
+
+		add_pax_record(&rec, "GNU.sparse.major", "1");
+		add_pax_record(&rec, "GNU.sparse.minor", "0");
+		add_pax_record(&rec, "GNU.sparse.name", "sparse");
+		add_pax_record(&rec, "GNU.sparse.realsize", "999999");
+		strbuf_addf(&body, "%zu\n", pairs);
+		for (size_t i = 0; i < pairs; i++)
+			strbuf_addstr(&body, "0\n0\n");
+		while (body.len % BLOCK) /* the map is padded to a block, in the data */
+			strbuf_addch(&body, '\n');
+		add_header(ar, "PaxHeaders/sparse", 'x', rec.len);
+		add_data(ar, rec.buf, rec.len);
+		strbuf_release(&rec);
+		add_header(ar, "GNUSparseFile.0/sparse", '0', body.len);
+		add_data(ar, body.buf, body.len);
+		break;
+	}
+	case APPLE_DOUBLE:
+		add_chars(&body, 'm', 200000);
+		add_header(ar, "._tool", '0', body.len);
+		add_data(ar, body.buf, body.len);
+		break;
+	}
+	add_header(ar, "after", '0', 0);
+	strbuf_release(&body);
+}
+
+static void test_memory_bounds(void **state)
+{
+	int wrong = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bound_rows) / sizeof(bound_rows[0]); i++) {
+		struct strbuf ar = STRBUF_INIT;
+
+		make_bound_archive(&ar, bound_rows[i].kind);
+		write_archive("bound.tar", &ar);
+		wrong += !walk_in_child(bound_rows[i].label, "bound.tar", bound_rows[i].rc, bound_rows[i].entries, NULL);
+		strbuf_release(&ar);
+	}
+	assert_int_equal(wrong, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -764,6 +1137,11 @@ int main(void)
 		cmocka_unit_test(test_pax_malformed_regression), /* regression, see above */
 		cmocka_unit_test(test_size_regression), /* regression, see above */
 		cmocka_unit_test(test_name_mixed_prefixes_regression), /* regression, see above */
+		cmocka_unit_test(test_names_are_bytes),
+		cmocka_unit_test(test_very_long_names),
+		cmocka_unit_test(test_data_past_max),
+		cmocka_unit_test(test_truncated),
+		cmocka_unit_test(test_memory_bounds),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
