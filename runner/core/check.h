@@ -109,7 +109,7 @@ extern const struct check_kind *const check_kinds[];
 extern const struct check_kind check_build; /* the kind that makes the image */
 const struct check_kind *check_kind_find(const char *name);
 
-/* The shared stages, built or started on first need; memoised. */
+/* The shared stages (core/run.c), built or started on first need; memoised. */
 int ctx_need_image(struct check_ctx *ctx);
 int ctx_need_container(struct check_ctx *ctx);
 /* The container's filesystem as a tar file (ctx->export_path); works on an exited container. */
@@ -140,7 +140,7 @@ int ctx_release(struct check_ctx *ctx);
 #define param_bool(def, key) spec_bool((def)->params, (def)->kind->params, (key))
 #define param_strs(def, key) spec_strs((def)->params, (def)->kind->params, (key))
 
-/* Helpers for run functions: set the message / hint with printf formats. */
+/* Helpers for run functions (core/result.c): set the message / hint with printf formats. */
 void result_set(struct check_result *res, enum check_status st, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void result_hint(struct check_result *res, const char *fmt, ...)
