@@ -171,10 +171,27 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	strbuf_release(&largest);
 }
 
+/* The size a passing check measured: a later phase's baseline. */
+static void record(const struct check_def *def, const struct check_result *res, struct check_record *rec)
+{
+	json_t *bytes = json_object_get(res->evidence, "bytes");
+
+	(void)def;
+	if (json_is_integer(bytes) && json_integer_value(bytes) > 0)
+		rec->image_bytes = json_integer_value(bytes);
+}
+
+static const char *baseline_from(const struct check_def *def)
+{
+	return obj_str(def->params, "baseline_from", NULL);
+}
+
 const struct check_kind check_image_size = {
 	.name = "image-size",
 	.summary = "the image is under the phase's size limit",
 	.needs = NEED_IMAGE,
 	.params = params,
 	.run = run,
+	.record = record,
+	.baseline_from = baseline_from,
 };
