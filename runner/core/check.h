@@ -79,8 +79,7 @@ struct check_ctx {
 	enum stage_state export;
 	char *export_path;
 	char *export_failure;
-	struct proc export_proc;
-	int export_started;
+	struct engine_job export_job;    /* started: an export runs in the background */
 
 	/* what the run made, for a removal without a search */
 	char cache_image_id[96];
@@ -88,7 +87,7 @@ struct check_ctx {
 	int env_broken;                  /* a base image of the lab is missing: exit 3 */
 
 	/* things other checks left for later (the background rebuild) */
-	struct proc *background;
+	struct engine_job *background;
 	void *background_state;
 };
 

@@ -18,7 +18,8 @@
 int ctx_need_image(struct check_ctx *ctx)
 {
 	struct build_request req = { 0 };
-	struct proc p = PROC_INIT;
+	struct engine_job job = ENGINE_JOB_INIT;
+	struct build_result res;
 	char *iid;
 	long long t0;
 	int rc;
@@ -29,24 +30,27 @@ int ctx_need_image(struct check_ctx *ctx)
 	req.context = ctx->dir;
 	req.iidfile = iid;
 	req.timeout_ms = ctx->phase->build_timeout_ms;
-	p.max_capture = 4u << 20;
+	req.max_output = 4u << 20;
 	buildlog_init(&ctx->build_log);
 	t0 = now_ms();
-	if (engine_build_start(ctx->engine, &req, &p) < 0) {
+	if (engine_build_start(ctx->engine, &req, &job) < 0) {
 		ctx->build = STAGE_ERROR;
 		ctx->build_failure = xstrdup(ctx->engine->err.buf);
 		free(iid);
 		return -1;
 	}
-	rc = engine_build_finish(ctx->engine, &req, &p, &ctx->build_log, ctx->image_id,
-				 sizeof(ctx->image_id));
+	build_result_init(&res);
+	rc = engine_build_finish(ctx->engine, &job, &res);
 	ctx->build_ms = (long)(now_ms() - t0);
-	ctx->build_timed_out = p.timed_out;
+	ctx->build_timed_out = res.timed_out;
 	/* a build cut short may still be finishing in the engine */
-	if (p.timed_out || p.interrupted)
+	if (res.timed_out || res.interrupted)
 		ctx->untracked = 1;
-	strbuf_add(&ctx->build_output, p.out.buf, p.out.len);
-	proc_release(&p);
+	snprintf(ctx->image_id, sizeof(ctx->image_id), "%s", res.image_id);
+	strbuf_add(&ctx->build_output, res.output.buf, res.output.len);
+	ctx->build_log = res.log; /* handed over: ctx_release releases it */
+	buildlog_init(&res.log);
+	build_result_release(&res);
 	free(iid);
 
 	if (rc == 0 && engine_image_inspect(ctx->engine, ctx->image_id, &ctx->image) == 0) {
@@ -55,8 +59,8 @@ int ctx_need_image(struct check_ctx *ctx)
 	}
 	if (rc == 1) {
 		ctx->build = STAGE_FAILED;
-		ctx->build_failure = xstrdup(p.timed_out ? "the build did not finish in time"
-						       : "the image did not build");
+		ctx->build_failure = xstrdup(ctx->build_timed_out ? "the build did not finish in time"
+								  : "the image did not build");
 	} else {
 		ctx->build = STAGE_ERROR;
 		ctx->build_failure = xasprintf("the engine failed during the build: %s", ctx->engine->err.buf);
@@ -100,24 +104,6 @@ int ctx_container_running(struct check_ctx *ctx)
 		container_gone(ctx, info);
 	json_decref(info);
 	return running;
-}
-
-/*
- * The container's root as the engine mounts it here (overlay2's merged
- * folder, when we may read it): a new string, or NULL to export instead
- * (also when PHASELAB_ROOTFS=export asks for it).
- */
-static char *rootfs_in_place(const json_t *info)
-{
-	json_t *gd = json_object_get(info, "GraphDriver");
-	const char *driver = json_string_value(json_object_get(gd, "Name"));
-	const char *merged = json_string_value(json_object_get(json_object_get(gd, "Data"), "MergedDir"));
-	const char *how = getenv("PHASELAB_ROOTFS");
-
-	if ((how && !strcmp(how, "export")) || !driver || strcmp(driver, "overlay2") || !merged ||
-	    !rootfs_usable(merged))
-		return NULL;
-	return xstrdup(merged);
 }
 
 int ctx_need_container(struct check_ctx *ctx)
@@ -169,12 +155,11 @@ int ctx_need_container(struct check_ctx *ctx)
 	 * read), it is read in place, which costs nothing; otherwise an export
 	 * starts now, so it runs while the service starts.
 	 */
-	ctx->rootfs_dir = rootfs_in_place(ctx->container_info);
+	ctx->rootfs_dir = engine_rootfs_dir(ctx->engine, ctx->container_info);
 	if (!ctx->rootfs_dir) {
 		ctx->export_path = rundir_path(ctx->run, "rootfs.tar");
-		ctx->export_proc = (struct proc)PROC_INIT;
-		ctx->export_started = engine_export_start(ctx->engine, ctx->container_id, ctx->export_path,
-							  120000, &ctx->export_proc) == 0;
+		ctx->export_job = (struct engine_job)ENGINE_JOB_INIT;
+		engine_export_start(ctx->engine, ctx->container_id, ctx->export_path, 120000, &ctx->export_job);
 	}
 	if (!json_is_true(json_object_get(json_object_get(ctx->container_info, "State"), "Running"))) {
 		container_gone(ctx, ctx->container_info);
@@ -192,9 +177,8 @@ int ctx_need_export(struct check_ctx *ctx)
 		ctx->export_failure = xstrdup(ctx->build_failure);
 		return -1;
 	}
-	if (ctx->export_started) {
-		ctx->export_started = 0;
-		if (engine_export_finish(ctx->engine, &ctx->export_proc) < 0) {
+	if (ctx->export_job.started) {
+		if (engine_export_finish(ctx->engine, &ctx->export_job) < 0) {
 			ctx->export = STAGE_ERROR;
 			ctx->export_failure = xasprintf("cannot export the image's filesystem: %s", ctx->engine->err.buf);
 			return -1;
@@ -204,26 +188,19 @@ int ctx_need_export(struct check_ctx *ctx)
 	}
 	if (!ctx->container_id[0]) {
 		/* never started (or could not be): a created container exports just as well */
-		const char *args[] = { "create", "--label", NULL, ctx->image_id, NULL };
-		struct proc p = PROC_INIT;
-		char *label = xasprintf("%s=%s", ENGINE_LABEL, ctx->engine->run_id);
+		struct run_request req = { .image = ctx->image_id, .create_only = 1 };
 
-		args[2] = label;
-		if (engine_call(ctx->engine, &p, args, 0) == 0) {
-			strbuf_rtrim(&p.out);
-			snprintf(ctx->container_id, sizeof(ctx->container_id), "%s", p.out.buf);
-		} else {
+		if (engine_run(ctx->engine, &req, ctx->container_id, sizeof(ctx->container_id)) < 0) {
+			ctx->container_id[0] = '\0';
 			ctx->untracked = 1;
 		}
-		proc_release(&p);
-		free(label);
 	}
 	if (!ctx->export_path)
 		ctx->export_path = rundir_path(ctx->run, "rootfs.tar");
-	ctx->export_proc = (struct proc)PROC_INIT;
+	ctx->export_job = (struct engine_job)ENGINE_JOB_INIT;
 	if (!ctx->container_id[0] ||
-	    engine_export_start(ctx->engine, ctx->container_id, ctx->export_path, 120000, &ctx->export_proc) < 0 ||
-	    engine_export_finish(ctx->engine, &ctx->export_proc) < 0) {
+	    engine_export_start(ctx->engine, ctx->container_id, ctx->export_path, 120000, &ctx->export_job) < 0 ||
+	    engine_export_finish(ctx->engine, &ctx->export_job) < 0) {
 		ctx->export = STAGE_ERROR;
 		ctx->export_failure = xasprintf("cannot export the image's filesystem: %s", ctx->engine->err.buf);
 		return -1;
@@ -272,24 +249,42 @@ int ctx_walk_fs(struct check_ctx *ctx, tar_fn fn, void *arg, size_t max_data)
 int ctx_release(struct check_ctx *ctx)
 {
 	struct engine *e = ctx->engine;
-	int left = 0;
+	int left = 0, interrupted;
 
 	e->cleaning = 1;
 	if (ctx->background) {
-		/* a rebuild nobody collected: its image, if any, has no id we know */
-		proc_finish(ctx->background);
-		proc_release(ctx->background);
+		/*
+		 * A rebuild nobody collected (an interrupt came first): what it
+		 * committed so far goes, step images included (they carry no label).
+		 */
+		struct build_result res;
+
+		build_result_init(&res);
+		engine_build_finish(e, ctx->background, &res);
+		if (engine_rm_build(e, &res) < 0)
+			left = 1;
+		build_result_release(&res);
 		free(ctx->background);
 		ctx->background = NULL;
 		ctx->untracked = 1;
 	}
-	if (ctx->export_started) {
-		proc_finish(&ctx->export_proc);
-		proc_release(&ctx->export_proc);
-		ctx->export_started = 0;
-	}
-	if (ctx->untracked || e->interrupted || interrupt_pending()) {
-		left = engine_remove_labelled(e, e->run_id) < 0;
+	if (ctx->export_job.started)
+		engine_export_finish(e, &ctx->export_job);
+	interrupted = e->interrupted || interrupt_pending();
+	if (ctx->untracked || interrupted) {
+		left |= engine_remove_labelled(e, e->run_id) < 0;
+		if (interrupted && !left) {
+			/*
+			 * An interrupted run leaves the engine's images as it found
+			 * them: the steps the learner's build ran go too (the image,
+			 * their child, went with the label above).
+			 */
+			struct build_result main_build;
+
+			build_result_init(&main_build);
+			main_build.log = ctx->build_log; /* borrowed: not released here */
+			left = engine_rm_build(e, &main_build) < 0;
+		}
 	} else {
 		/*
 		 * The learner's image goes with --no-prune: its layers are the cache

@@ -134,6 +134,7 @@ int verify_phase(const struct phase *ph, const char *dir, const struct verify_op
 		rundir_remove(&run);
 		return status;
 	}
+	engine.scratch = run.path; /* what a later run must find if this one dies */
 	/* what killed runs left behind goes first (never another live run's) */
 	engine.cleaning = 1;
 	rundir_reap_stale(&engine);

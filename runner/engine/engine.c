@@ -257,3 +257,12 @@ void engine_journal_read(const char *scratch, struct strbuf *ids)
 	free(path);
 	strbuf_release(&sb);
 }
+
+int engine_scratch_record(const char *name)
+{
+	size_t n = strlen(name);
+
+	/* the journal, and the output of background builds (engine/docker.c names them) */
+	return !strcmp(name, ENGINE_JOURNAL) ||
+	       (!strncmp(name, "build-", 6) && n > 10 && !strcmp(name + n - 4, ".log"));
+}

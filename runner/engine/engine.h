@@ -257,5 +257,11 @@ int engine_remove_labelled(struct engine *e, const char *run_id);
  * its builds) and every object with its label.  As engine_remove_labelled.
  */
 int engine_reap(struct engine *e, const char *run_id, const char *scratch);
+/*
+ * Is name (a file of the scratch folder) one of the engine's records that a
+ * later run reads to reap this one?  1 or 0: the run's cleanup keeps them
+ * when it could not remove everything.
+ */
+int engine_scratch_record(const char *name);
 
 #endif
