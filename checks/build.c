@@ -259,6 +259,7 @@ const struct check_kind check_build = {
 	.name = "build",
 	.summary = "the Dockerfile builds from the service folder",
 	.needs = NEED_NOTHING,
+	.makes_image = 1,
 	.params = params,
 	.run = run,
 };

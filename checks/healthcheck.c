@@ -48,9 +48,9 @@ static long long engine_time_ms(const char *s)
 }
 
 /* When the first passing probe started, in ms after the container started; -1 if unknown. */
-static long long first_pass_ms(json_t *info, json_t *health)
+static long long first_pass_ms(json_t *state, json_t *health)
 {
-	long long started = engine_time_ms(json_string_value(json_object_get(json_object_get(info, "State"), "StartedAt")));
+	long long started = engine_time_ms(json_string_value(json_object_get(state, "StartedAt")));
 	json_t *entry;
 	size_t i;
 
@@ -144,7 +144,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	json_int_t start_ns = json_integer_value(json_object_get(hc, "StartPeriod"));
 	json_int_t timeout_ns = json_integer_value(json_object_get(hc, "Timeout"));
 	json_int_t retries = json_integer_value(json_object_get(hc, "Retries"));
-	json_t *info = NULL, *health = NULL;
+	json_t *state = NULL, *health = NULL;
 	struct strbuf notes = STRBUF_INIT;
 	const char *status = "starting";
 	long long t0 = now_ms(), deadline;
@@ -206,13 +206,13 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	if (deadline > t0 + def->timeout_ms)
 		deadline = t0 + def->timeout_ms;
 	for (long wait = 100;; wait = wait * 2 > 400 ? 400 : wait * 2) {
-		json_decref(info);
-		info = NULL;
-		if (engine_container_inspect(ctx->engine, ctx->container_id, &info) < 0) {
+		json_decref(state);
+		state = NULL;
+		if (engine_health(ctx->engine, ctx->container_id, &state) < 0) {
 			result_engine_error(res, ctx, "reading the container's health");
 			goto out;
 		}
-		health = json_object_get(json_object_get(info, "State"), "Health");
+		health = json_object_get(state, "Health");
 		status = json_string_value(json_object_get(health, "Status"));
 		if (!status)
 			status = "none";
@@ -221,7 +221,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 		/* a missing program fails the same way every time: no need to wait out the retries */
 		if (not_found(last_output(health)))
 			break;
-		if (!json_is_true(json_object_get(json_object_get(info, "State"), "Running")))
+		if (!json_is_true(json_object_get(state, "Running")))
 			break;
 		if (now_ms() >= deadline || interrupt_sleep_ms(wait))
 			break;
@@ -231,7 +231,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	result_evidence(res, "probes", probe_log(health, 3));
 
 	if (!strcmp(status, "healthy")) {
-		long long first = first_pass_ms(info, health);
+		long long first = first_pass_ms(state, health);
 		result_evidence(res, "first_pass_ms", first >= 0 ? json_integer(first) : json_null());
 		result_set(res, CHECK_PASS, "healthy: the image's own probe passed %.1f s after the start (run every "
 			   "250 ms here, instead of after its %.0f s interval)%s", first >= 0 ? first / 1000.0 : 0,
@@ -269,7 +269,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 		strbuf_release(&o);
 	}
 out:
-	json_decref(info);
+	json_decref(state);
 	strbuf_release(&notes);
 }
 

@@ -69,36 +69,25 @@ static void layer_step(struct strbuf *out, const char *created_by)
  */
 static void biggest_layers(struct check_ctx *ctx, struct check_result *res, struct strbuf *largest)
 {
-	const char *args[] = { "history", "--no-trunc", "--human=false", "--format", "{{json .}}", ctx->image_id, NULL };
-	struct proc p = PROC_INIT;
 	struct { long long size; char *what; } top[3] = { { 0, NULL }, { 0, NULL }, { 0, NULL } };
 	json_t *list = json_array();
-	char *line, *save = NULL;
+	struct history_row *rows = NULL;
+	size_t n = 0;
 
-	if (engine_call(ctx->engine, &p, args, 0) == 0) {
-		for (line = strtok_r(p.out.buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-			json_t *row = json_loads(line, 0, NULL);
-			const char *created_by = json_string_value(json_object_get(row, "CreatedBy"));
-			const char *size = json_string_value(json_object_get(row, "Size"));
-			/* "Size" is a count of bytes in a string with --human=false */
-			char *end = NULL;
-			long long bytes = size ? strtoll(size, &end, 10) : 0;
-
-			/* the engine's text, not ours: anything but a plain count is nothing */
-			if (!size || end == size || *end || bytes < 0)
-				bytes = 0;
-			for (int i = 0; i < 3 && created_by; i++) {
-				if (bytes > top[i].size) {
+	if (engine_history(ctx->engine, ctx->image_id, &rows, &n) == 0) {
+		for (size_t r = 0; r < n; r++) {
+			for (int i = 0; i < 3; i++) {
+				if (rows[r].size > top[i].size) {
 					free(top[2].what);
 					memmove(&top[i + 1], &top[i], (size_t)(2 - i) * sizeof(top[0]));
-					top[i].size = bytes;
-					top[i].what = strdup(created_by);
+					top[i].size = rows[r].size;
+					top[i].what = xstrdup(rows[r].created_by);
 					break;
 				}
 			}
-			json_decref(row);
 		}
 	}
+	engine_history_free(rows, n);
 	if (top[0].what) {
 		strbuf_addf(largest, "the largest layer, %.1f MB, comes from `", (double)top[0].size / 1e6);
 		layer_step(largest, top[0].what);
@@ -111,7 +100,6 @@ static void biggest_layers(struct check_ctx *ctx, struct check_result *res, stru
 		free(top[i].what);
 	}
 	result_evidence(res, "largest_layers", list);
-	proc_release(&p);
 }
 
 static void run(struct check_ctx *ctx, const struct check_def *def, struct check_result *res)
@@ -171,10 +159,27 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	strbuf_release(&largest);
 }
 
+/* The size a passing check measured: a later phase's baseline. */
+static void record(const struct check_def *def, const struct check_result *res, struct check_record *rec)
+{
+	json_t *bytes = json_object_get(res->evidence, "bytes");
+
+	(void)def;
+	if (json_is_integer(bytes) && json_integer_value(bytes) > 0)
+		rec->image_bytes = json_integer_value(bytes);
+}
+
+static const char *baseline_from(const struct check_def *def)
+{
+	return obj_str(def->params, "baseline_from", NULL);
+}
+
 const struct check_kind check_image_size = {
 	.name = "image-size",
 	.summary = "the image is under the phase's size limit",
 	.needs = NEED_IMAGE,
 	.params = params,
 	.run = run,
+	.record = record,
+	.baseline_from = baseline_from,
 };

@@ -2,8 +2,8 @@
  * layer-cache: after a source-only change, the dependency step comes from
  * the cache.  In a scratch copy of the build context (the learner's folder
  * is never written), one source file that is not a dependency manifest is
- * edited and the image rebuilt; the builder's own output says whether the
- * step matching `npm ci` was reused.  The rebuild starts in the background
+ * edited and the image rebuilt; the build's parsed steps (engine.h) say
+ * whether the step matching `npm ci` was reused.  The rebuild starts in the background
  * as soon as the image exists, so it overlaps the runtime checks.
  */
 #include "core/check.h"
@@ -33,7 +33,6 @@ static const struct key_spec params[] = {
 struct cache_state {
 	char context[PATH_MAX];
 	char iidfile[PATH_MAX];
-	char logfile[PATH_MAX];
 	char edited[PATH_MAX];
 	char failure[512];
 };
@@ -162,7 +161,6 @@ static int start(struct check_ctx *ctx, const struct check_def *def)
 	ctx->background_state = st;
 	snprintf(st->context, sizeof(st->context), "%s/cache-context", ctx->run->path);
 	snprintf(st->iidfile, sizeof(st->iidfile), "%s/cache.iid", ctx->run->path);
-	snprintf(st->logfile, sizeof(st->logfile), "%s/cache.log", ctx->run->path);
 
 	if (ignore_load_dir(ctx->dir, &cc.rules, &err) < 0)
 		strbuf_reset(&err); /* unreadable .dockerignore: copy everything, the build-context check reports it */
@@ -178,10 +176,10 @@ static int start(struct check_ctx *ctx, const struct check_def *def)
 	req.context = st->context;
 	req.iidfile = st->iidfile;
 	req.timeout_ms = ctx->phase->build_timeout_ms;
-	req.out_path = st->logfile;
+	req.background = 1;
+	req.max_output = 4u << 20;
 	ctx->background = xcalloc(1, sizeof(*ctx->background));
-	*ctx->background = (struct proc)PROC_INIT;
-	ctx->background->max_capture = 4u << 20;
+	*ctx->background = (struct engine_job)ENGINE_JOB_INIT;
 	if (engine_build_start(ctx->engine, &req, ctx->background) < 0) {
 		snprintf(st->failure, sizeof(st->failure), "%s", ctx->engine->err.buf);
 		free(ctx->background);
@@ -193,78 +191,36 @@ out:
 	return 0;
 }
 
-/*
- * The legacy builder keeps each step of the rebuild as an image.  Those of
- * steps that ran (not "Using cache") hold the one-off edit: no later build
- * can hit them, and an earlier stage's (the builder stage) are nobody's
- * parent, so removing the final image does not reach them.  Remove them by
- * the ids the builder printed; cached steps' images are the real cache and
- * stay.  BuildKit keeps its cache elsewhere and prints no such ids.
- */
-static void remove_rebuild_layers(struct check_ctx *ctx, const char *out)
-{
-	const char *args[34] = { "rmi", "-f" };
-	const char *line = out;
-	char ids[32][16];
-	int cached = 0;
-	size_t n = 0;
-
-	while (line && *line && n < 32) {
-		const char *eol = strchr(line, '\n');
-		size_t len = eol ? (size_t)(eol - line) : strlen(line);
-
-		if (len >= 5 && !strncmp(line, "Step ", 5))
-			cached = 0;
-		else if (len >= 17 && !strncmp(line, " ---> Using cache", 17))
-			cached = 1;
-		else if (len >= 18 && !strncmp(line, " ---> ", 6) && strspn(line + 6, "0123456789abcdef") >= 12 && !cached)
-			snprintf(ids[n++], sizeof(ids[0]), "%.12s", line + 6);
-		line = eol ? eol + 1 : NULL;
-	}
-	for (size_t i = 0; i < n; i++)
-		args[2 + i] = ids[i];
-	if (n) {
-		struct proc p = PROC_INIT;
-		/* the final image is among them: after it, its parents are free to go */
-		ctx->engine->cleaning = 1;
-		if (engine_call(ctx->engine, &p, args, 0) != 0)
-			ctx->untracked = 1; /* what stayed is found by its label at the end */
-		ctx->engine->cleaning = 0;
-		proc_release(&p);
-		ctx->cache_image_id[0] = '\0';
-	}
-}
-
 static void run(struct check_ctx *ctx, const struct check_def *def, struct check_result *res)
 {
 	struct cache_state *st = ctx->background_state;
 	const char *needle = param_str(def, "step");
-	struct build_request req = { 0 };
-	struct build_log log;
-	char image_id[96];
+	struct build_result build;
+	const struct build_log *log = &build.log;
 	long step, culprit;
-	int rc, timed_out;
+	int rc;
 
 	if (!st || !ctx->background) {
 		result_set(res, CHECK_ERROR, "the rebuild could not start: %s", st ? st->failure : "no image");
 		return;
 	}
-	req.iidfile = st->iidfile;
-	buildlog_init(&log);
-	rc = engine_build_finish(ctx->engine, &req, ctx->background, &log, image_id, sizeof(image_id));
-	timed_out = ctx->background->timed_out;
-	if (rc == 0)
-		snprintf(ctx->cache_image_id, sizeof(ctx->cache_image_id), "%s", image_id);
-	else
-		ctx->untracked = 1; /* a failed or interrupted rebuild: leave the search to the label */
-	if (rc == 0 && ctx->engine->builder == BUILDER_LEGACY)
-		remove_rebuild_layers(ctx, ctx->background->out.buf);
-	proc_release(ctx->background);
+	build_result_init(&build);
+	rc = engine_build_finish(ctx->engine, ctx->background, &build);
 	free(ctx->background);
 	ctx->background = NULL;
+	/*
+	 * The rebuild holds a one-off edit (it carries the run id, so no later
+	 * run can be fooled by a cache hit of it): its image goes now, with the
+	 * images of the steps that ran; the cached steps are the real cache and
+	 * stay.
+	 */
+	ctx->engine->cleaning = 1;
+	if (engine_rm_build(ctx->engine, &build) < 0 || rc != 0)
+		ctx->untracked = 1; /* a failed or interrupted rebuild, or what stayed: the label finds it */
+	ctx->engine->cleaning = 0;
 	result_evidence(res, "edited", json_string(st->edited));
 
-	if (timed_out) {
+	if (build.timed_out) {
 		/* the first build finished; a rebuild that re-runs a step forever is the Dockerfile's doing */
 		result_set(res, CHECK_FAIL, "the rebuild after editing '%s' did not finish within %.0f s, the "
 			   "phase's build time limit", st->edited, ctx->phase->build_timeout_ms / 1000.0);
@@ -278,39 +234,39 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	}
 	if (rc == 1) {
 		result_set(res, CHECK_ERROR, "the first build passed but the rebuild after editing '%s' failed: %s",
-			   st->edited, log.error ? log.error : "see the builder's output");
+			   st->edited, log->error ? log->error : "see the builder's output");
 		goto out;
 	}
-	step = buildlog_find_step(&log, needle);
+	step = buildlog_find_step(log, needle);
 	if (step < 0) {
-		result_set(res, CHECK_FAIL, "no build step runs `%s` (the rebuild had %zu steps)", needle, log.nsteps);
+		result_set(res, CHECK_FAIL, "no build step runs `%s` (the rebuild had %zu steps)", needle, log->nsteps);
 		result_hint(res, "install dependencies with `RUN %s` (deterministic, from package-lock.json) in its own "
 			    "step, right after copying package.json and package-lock.json", needle);
 		goto out;
 	}
-	result_evidence(res, "step", build_step_json(&log.steps[step]));
-	if (log.steps[step].cached) {
+	result_evidence(res, "step", build_step_json(&log->steps[step]));
+	if (log->steps[step].cached) {
 		result_set(res, CHECK_PASS, "after editing %s, step %d/%d `%s` came from the cache", st->edited,
-			   log.steps[step].index, log.steps[step].total, log.steps[step].instruction);
+			   log->steps[step].index, log->steps[step].total, log->steps[step].instruction);
 		goto out;
 	}
-	culprit = buildlog_first_rebuilt_before(&log, step);
+	culprit = buildlog_first_rebuilt_before(log, step);
 	if (culprit >= 0) {
-		result_evidence(res, "first_rebuilt", build_step_json(&log.steps[culprit]));
+		result_evidence(res, "first_rebuilt", build_step_json(&log->steps[culprit]));
 		result_set(res, CHECK_FAIL, "editing %s re-ran `%s`: step %d/%d `%s` came before it and was rebuilt, "
-			   "and every later step with it", st->edited, log.steps[step].instruction,
-			   log.steps[culprit].index, log.steps[culprit].total, log.steps[culprit].instruction);
+			   "and every later step with it", st->edited, log->steps[step].instruction,
+			   log->steps[culprit].index, log->steps[culprit].total, log->steps[culprit].instruction);
 		result_hint(res, "copy only the dependency manifests before installing: `COPY package.json "
 			    "package-lock.json ./`, then `RUN npm ci --omit=dev`, and only then `COPY . .`; a source "
 			    "change then leaves the install layer cached");
 	} else {
 		result_set(res, CHECK_FAIL, "editing %s re-ran `%s` although no step before it changed",
-			   st->edited, log.steps[step].instruction);
+			   st->edited, log->steps[step].instruction);
 		result_hint(res, "something before the step changes on every build: an ARG or --build-arg whose "
 			    "value changes, or an ADD of a remote URL; keep those after the install step");
 	}
 out:
-	buildlog_release(&log);
+	build_result_release(&build);
 }
 
 const struct check_kind check_layer_cache = {

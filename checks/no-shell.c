@@ -111,13 +111,12 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	ctx_need_container(ctx);
 	running = ctx_container_running(ctx);
 	if (running) {
-		struct proc p = PROC_INIT;
-		const char *sh_args[] = { shells[0], "-c", "exit 0", NULL };
+		/* the program to try in the container; busybox runs an applet: `busybox true` */
+		int busybox = !strcmp(shells[0], "busybox");
+		const char *const command[] = { shells[0], busybox ? "true" : "-c", busybox ? NULL : "exit 0", NULL };
 
-		if (engine_exec(ctx->engine, ctx->container_id, strcmp(shells[0], "busybox") ? sh_args
-				: (const char *[]){ shells[0], "true", NULL }, 20000, &p) == 0)
+		if (engine_exec(ctx->engine, ctx->container_id, command, 20000, NULL) == 0)
 			json_array_append_new(ran, json_string(shells[0]));
-		proc_release(&p);
 	}
 
 	scan.shells = shells;

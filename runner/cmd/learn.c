@@ -1,7 +1,7 @@
 #include "cmd/learn.h"
 #include "cmd/cmd.h"
+#include "core/check.h"
 #include "lib/fsutil.h"
-#include "lib/schema.h"
 #include "lib/timeutil.h"
 #include "core/verify.h"
 #include "lib/xalloc.h"
@@ -159,7 +159,8 @@ static int current_step(struct workspace *ws, const struct phase *ph)
 static void baseline(struct workspace *ws, const struct phase *ph, struct verify_opts *vo, char **what)
 {
 	for (size_t i = 0; i < ph->nchecks; i++) {
-		const char *from = obj_str(ph->checks[i].params, "baseline_from", NULL);
+		const struct check_def *def = &ph->checks[i];
+		const char *from = def->kind->baseline_from ? def->kind->baseline_from(def) : NULL;
 		const struct phase_progress *pp;
 		struct strbuf err = STRBUF_INIT;
 		const struct phase *src;

@@ -5,7 +5,9 @@
  *  1. a file checks/<name>.c defining one `const struct check_kind` with
  *     name, summary, what it needs (nothing, an image, a running container),
  *     the parameters it takes (a key_spec table; the phase loader validates
- *     them) and its run function;
+ *     them) and its run function; what is particular to it stays in it:
+ *     whether it makes the image, what it records for later phases and
+ *     which earlier phase's record it measures against (the fields below);
  *  2. its line in the table in checks/checks.c (tests walk the table and
  *     assert every entry is complete and unique);
  *  3. unit tests for its parsing and decisions, and an integration fixture
@@ -48,7 +50,7 @@ struct check_ctx {
 	long long baseline_bytes;        /* the size an earlier phase recorded (0: none) */
 	const char *baseline_what;       /* what it was, for people ("your phase-2 image") */
 
-	/* the build (by the kind "build") */
+	/* the build (by the kind that makes the image) */
 	enum stage_state build;
 	char image_id[96];
 	json_t *image;                   /* image inspect object (owned) */
@@ -77,8 +79,7 @@ struct check_ctx {
 	enum stage_state export;
 	char *export_path;
 	char *export_failure;
-	struct proc export_proc;
-	int export_started;
+	struct engine_job export_job;    /* started: an export runs in the background */
 
 	/* what the run made, for a removal without a search */
 	char cache_image_id[96];
@@ -86,8 +87,17 @@ struct check_ctx {
 	int env_broken;                  /* a base image of the lab is missing: exit 3 */
 
 	/* things other checks left for later (the background rebuild) */
-	struct proc *background;
+	struct engine_job *background;
 	void *background_state;
+};
+
+/*
+ * What a phase leaves for the phases after it, measured by its checks: the
+ * learner's progress file keeps it (learn/progress.c), and a later phase's
+ * check measures itself against it (ctx->baseline_bytes).
+ */
+struct check_record {
+	long long image_bytes;           /* the image's size, as the engine counts it (0: none) */
 };
 
 struct check_kind {
@@ -95,6 +105,12 @@ struct check_kind {
 	const char *summary;
 	enum check_need needs;
 	int uses_container;              /* looks at the running container when there is one */
+	/*
+	 * 1 for the kind that builds the image (ctx_need_image): the driver runs
+	 * it without asking for the image first, and the first such check is the
+	 * one the skips of the others name when there is no image.
+	 */
+	int makes_image;
 	const struct key_spec *params;   /* NULL-key-terminated; may be the empty table */
 	/*
 	 * Optional: called once the image exists and before any check runs, to
@@ -102,14 +118,25 @@ struct check_kind {
 	 */
 	int (*start)(struct check_ctx *ctx, const struct check_def *def);
 	void (*run)(struct check_ctx *ctx, const struct check_def *def, struct check_result *res);
+	/*
+	 * Optional: what a passing result of the check leaves for later phases,
+	 * read from the result (its evidence) into rec; what it does not measure
+	 * it leaves alone.  Called once per passing result, after the run.
+	 */
+	void (*record)(const struct check_def *def, const struct check_result *res, struct check_record *rec);
+	/*
+	 * Optional: the id of the earlier phase whose record the check measures
+	 * itself against (borrowed from def), or NULL for none.  A learner's
+	 * workspace passes what that phase recorded in ctx->baseline_bytes.
+	 */
+	const char *(*baseline_from)(const struct check_def *def);
 };
 
 /* The table (checks/checks.c), NULL-terminated. */
 extern const struct check_kind *const check_kinds[];
-extern const struct check_kind check_build; /* the kind that makes the image */
 const struct check_kind *check_kind_find(const char *name);
 
-/* The shared stages, built or started on first need; memoised. */
+/* The shared stages (core/run.c), built or started on first need; memoised. */
 int ctx_need_image(struct check_ctx *ctx);
 int ctx_need_container(struct check_ctx *ctx);
 /* The container's filesystem as a tar file (ctx->export_path); works on an exited container. */
@@ -140,7 +167,7 @@ int ctx_release(struct check_ctx *ctx);
 #define param_bool(def, key) spec_bool((def)->params, (def)->kind->params, (key))
 #define param_strs(def, key) spec_strs((def)->params, (def)->kind->params, (key))
 
-/* Helpers for run functions: set the message / hint with printf formats. */
+/* Helpers for run functions (core/result.c): set the message / hint with printf formats. */
 void result_set(struct check_result *res, enum check_status st, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void result_hint(struct check_result *res, const char *fmt, ...)

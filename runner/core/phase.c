@@ -47,6 +47,10 @@ static const struct key_spec container_keys[] = {
 	{ "pids", KEY_INT, 0, 8, 100000, "process limit", "256" },
 	{ "cpus", KEY_NUMBER, 0, 0.1, 64, "CPU limit", "1" },
 	{ "start_timeout_s", KEY_INT, 0, 1, 600, "how long the service may take to answer", "20" },
+	{ "exit_hint", KEY_STRING, 0, 1, 500, "what usually stops this phase's container at once: the "
+	  "hint of the check that finds it stopped",
+	  "a wrong CMD, a missing environment variable or a file the container's user cannot read are "
+	  "the usual causes" },
 	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };
 
@@ -108,6 +112,7 @@ static int load_container(struct phase *ph, json_t *c, struct strbuf *err)
 	ph->pids = (long)spec_int(c, container_keys, "pids");
 	ph->cpus = spec_num(c, container_keys, "cpus");
 	ph->start_timeout_ms = (long)spec_int(c, container_keys, "start_timeout_s") * 1000;
+	ph->exit_hint = spec_str(c, container_keys, "exit_hint");
 	if (!c)
 		return 0;
 	ph->nenv = json_object_size(json_object_get(c, "env"));

@@ -56,6 +56,7 @@ struct phase {
 	long memory_mb, pids;
 	double cpus;
 	long start_timeout_ms; /* how long the app may take to answer */
+	const char *exit_hint; /* why its container usually stops at once (borrowed from root or the key table) */
 	struct check_def *checks;
 	size_t nchecks;
 	char *intro;         /* the phase's introduction (Markdown, relative to dir); NULL: none */

@@ -90,13 +90,31 @@ char *rundir_path(const struct rundir *rd, const char *name)
 	return xasprintf("%s/%s", rd->path, name);
 }
 
+/* What a dead run's folder must keep for rundir_reap_stale: its lock, and the engine's records. */
+static int kept_for_reaping(const char *name)
+{
+	return !strcmp(name, "lock") || engine_scratch_record(name);
+}
+
 void rundir_abandon(struct rundir *rd)
 {
 	char *keep = rd->path;
+	DIR *d;
+	struct dirent *de;
 
-	/* scratch files go; the folder and its lock file stay, for rundir_reap_stale */
-	if (keep)
-		remove_contents(keep, "lock");
+	/* scratch files go; the folder, its lock and the engine's records stay, for rundir_reap_stale */
+	if (keep && (d = opendir(keep))) {
+		while ((de = readdir(d))) {
+			char *path;
+
+			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") || kept_for_reaping(de->d_name))
+				continue;
+			path = xasprintf("%s/%s", keep, de->d_name);
+			remove_tree(path);
+			free(path);
+		}
+		closedir(d);
+	}
 	rd->path = NULL;
 	rundir_remove(rd);
 	free(keep);
@@ -144,7 +162,7 @@ int rundir_reap_stale(struct engine *e)
 		if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) == 0) {
 			found++;
 			/* the folder is the only trace of the run: keep it until its objects are gone */
-			if (!e || engine_remove_labelled(e, de->d_name) >= 0)
+			if (!e || engine_reap(e, de->d_name, path) >= 0)
 				remove_tree(path);
 		}
 		if (fd >= 0)

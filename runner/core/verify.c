@@ -41,7 +41,7 @@ static void run_one(struct check_ctx *ctx, const struct check_def *def, struct c
 {
 	const struct check_kind *k = def->kind;
 
-	if (k->needs != NEED_NOTHING && def->kind != &check_build && ctx_need_image(ctx) < 0) {
+	if (k->needs != NEED_NOTHING && !k->makes_image && ctx_need_image(ctx) < 0) {
 		if (ctx->build == STAGE_ERROR)
 			result_set(res, CHECK_ERROR, "no image to check: %s", ctx->build_failure);
 		else
@@ -55,9 +55,7 @@ static void run_one(struct check_ctx *ctx, const struct check_def *def, struct c
 		} else if (owner) {
 			result_set(res, CHECK_FAIL, "%s", ctx->container_failure);
 			result_hint(res, "the container stops at once: run it yourself (docker run) and read its "
-				    "output; a wrong CMD (the distroless entrypoint is node, so CMD names only the "
-				    "script), a missing environment variable or a file the non-root user cannot "
-				    "read are the usual causes");
+				    "output; %s", ctx->phase->exit_hint);
 		} else {
 			skip(res, ctx->container_check_id, ctx->container_failure);
 		}
@@ -136,6 +134,7 @@ int verify_phase(const struct phase *ph, const char *dir, const struct verify_op
 		rundir_remove(&run);
 		return status;
 	}
+	engine.scratch = run.path; /* what a later run must find if this one dies */
 	/* what killed runs left behind goes first (never another live run's) */
 	engine.cleaning = 1;
 	rundir_reap_stale(&engine);
@@ -153,7 +152,7 @@ int verify_phase(const struct phase *ph, const char *dir, const struct verify_op
 	r->checks = xcalloc(ph->nchecks, sizeof(*r->checks));
 	for (size_t i = 0; i < ph->nchecks; i++) {
 		const struct check_kind *k = ph->checks[i].kind;
-		if (k == &check_build && !ctx.build_check_id)
+		if (k->makes_image && !ctx.build_check_id)
 			ctx.build_check_id = ph->checks[i].id;
 		if (k->needs == NEED_CONTAINER && !ctx.container_check_id &&
 		    (!o->only || o->only[i]))

@@ -418,6 +418,8 @@ static void legacy_line(struct parser *p, const char *l, size_t n)
 				p->log->steps[p->cur].cached = 1;
 		} else if (is_image_id(r)) {
 			p->cur_done = 1;
+			if (p->cur >= 0 && !p->log->steps[p->cur].image)
+				p->log->steps[p->cur].image = xstrndup(r, 64);
 		} else if (!skip_prefix(r, "Running in ")) {
 			goto other; /* " ---> [Warning] ...": the daemon's words on this step */
 		}
@@ -708,6 +710,7 @@ void buildlog_release(struct build_log *log)
 		free(log->steps[i].stage);
 		free(log->steps[i].instruction);
 		free(log->steps[i].output);
+		free(log->steps[i].image);
 	}
 	free(log->steps);
 	free(log->error);

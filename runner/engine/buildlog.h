@@ -60,6 +60,13 @@ struct build_step {
 	 * FROM: resolving a base image is not a rebuild.
 	 */
 	int ran;
+	/*
+	 * The legacy builder's image of this step, as it printed it
+	 * (" ---> 3f1a2b4c5d6e": 12 or more hex digits); NULL when none was
+	 * printed (BuildKit, or the step did not finish).  The images of steps
+	 * that ran hold what no later build will hit; they carry no label.
+	 */
+	char *image;
 	/* 1 for the step that failed, i.e. the one at build_log.failed_step. */
 	int failed;
 	/*

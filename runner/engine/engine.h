@@ -1,10 +1,25 @@
 /*
  * engine: every call to the container engine goes through here.
  *
- * The engine is the `docker` CLI on PATH, or $PHASELAB_DOCKER.  Each call is
- * one process (proc.h) with a deadline; a JSON answer is parsed with jansson.
- * Everything a run creates carries the label org.phaselab.run=<run id> so it
- * can be found and removed, also by a later run when this one was killed.
+ * One type, struct engine, holds a table of operations (struct engine_ops):
+ * the checks and the run lifecycle call the engine_* functions below, which
+ * dispatch through the table, and never build an engine command themselves.
+ * The implementation today is the docker CLI (engine/docker.c): each call is
+ * one process (proc.h) with a deadline, its argv built in a growable vector
+ * (strvec.h) so nothing is ever dropped; a JSON answer is parsed with jansson.
+ *
+ * Adding an engine (Podman, a remote engine over its API):
+ *  1. a file runner/engine/<name>.c defining one `const struct engine_ops`
+ *     whose every entry is set (tests/unit/test_engine*.c check the table);
+ *  2. its line in engine_impls[] in engine.c, chosen by $PHASELAB_ENGINE;
+ *  3. the answers keep the shapes documented here: inspect objects in the
+ *     docker API's shape (Podman's own inspect is), parsed rows for the rest.
+ * checks/ does not change.
+ *
+ * Everything a run creates carries the label ENGINE_LABEL=<run id>, so it can
+ * be found and removed, also by a later run when this one was killed.  What
+ * carries no label (the legacy builder's step images) is written to the
+ * run's scratch folder (e->scratch) so that a later run can find it.
  *
  * Return convention: 0 on success; -1 on failure with a one-line message in
  * e->err (lowercase, what failed first, the engine's own words after a colon).
@@ -21,121 +36,232 @@
 
 #define ENGINE_LABEL "org.phaselab.run"
 
+struct engine_ops;
+
 struct engine {
-	const char *cli;             /* borrowed: "docker" or $PHASELAB_DOCKER */
-	enum builder_kind builder;   /* how this CLI builds (decided by engine_open) */
+	const struct engine_ops *ops; /* the implementation (engine_open chooses) */
+	const char *cli;             /* borrowed: "docker" or $PHASELAB_DOCKER (CLI engines) */
+	enum builder_kind builder;   /* how this engine builds (decided by engine_open) */
 	char *client_version;
 	char *server_version;
 	char run_id[40];             /* value of ENGINE_LABEL for this run */
+	char *scratch;               /* the run's folder, for what a later run must find; NULL: none */
 	long call_timeout_ms;        /* deadline for short calls (inspect, top, rm) */
 	struct strbuf err;
 	int interrupted;
 	int cleaning;                /* 1: calls run to the end even after an interrupt */
 	unsigned calls;              /* engine calls made: the benchmark counts them */
+	void *priv;                  /* the implementation's own state */
 };
 
 /*
- * Find the CLI, check that a server answers and decide the builder.
- * Returns 0, or -1 with the reason and the fix in e->err (exit status 3).
+ * A call that runs in the background while other work goes on: a build or
+ * a filesystem export.  Zero it (ENGINE_JOB_INIT) before starting; finish
+ * every started job (engine_build_finish, engine_export_finish), also after
+ * an interrupt.  The fields are the implementation's.
  */
-int engine_open(struct engine *e, const char *run_id);
-void engine_close(struct engine *e);
-/* Does the engine's server still answer?  1 or 0 (within 10 s). */
-int engine_ping(struct engine *e);
-
-/* Run `<cli> args...` with a deadline (0: call_timeout_ms).  Returns p->status or -1. */
-int engine_call(struct engine *e, struct proc *p, const char *const *args, long timeout_ms);
-
-/*
- * The same, in the background: the call's output goes to out_path (nobody
- * needs to drain a pipe meanwhile).  engine_finish waits for it and returns
- * its status (or -1 when it could not start, e->err set).
- */
-int engine_start(struct engine *e, struct proc *p, const char *const *args, long timeout_ms,
-		 const char *out_path);
-int engine_finish(struct engine *e, struct proc *p);
+struct engine_job {
+	struct proc proc;            /* a CLI implementation's process */
+	char *iidfile;               /* a build's image-id file (owned) */
+	char *log_path;              /* a background build's output file (owned) */
+	int started;
+	void *priv;                  /* another implementation's state */
+};
+#define ENGINE_JOB_INIT { .proc = PROC_INIT }
 
 struct build_request {
 	const char *context;      /* the build context folder */
 	const char *iidfile;      /* where the builder writes the image id */
 	const char *tag;          /* optional */
+	const char *const *build_args; /* "NAME=value" entries, NULL-terminated, or NULL */
 	long timeout_ms;
-	const char *out_path;     /* optional: run in the background, output to this file */
+	/*
+	 * 1: the build runs in the background while other work goes on; its
+	 * output goes to a file in e->scratch (else beside iidfile): nobody
+	 * drains a pipe meanwhile, and a later run finds its step images there
+	 * if this one is killed.
+	 */
+	int background;
+	size_t max_output;        /* bytes of output kept (0: the process runner's default) */
 };
 
-/*
- * Start a build (in the background when req->out_path is set; finish it with
- * engine_build_finish).  The output of both streams ends up in p->out
- * followed by p->err.
- */
-int engine_build_start(struct engine *e, const struct build_request *req, struct proc *p);
-/*
- * Wait for the build and parse its output into log.  Returns 0 when the image
- * was built (image_id filled, 72 bytes: "sha256:..."), 1 when the build
- * failed (the learner's: log says where), -1 when the engine could not be
- * used, timed out or was interrupted (e->err).
- */
-int engine_build_finish(struct engine *e, const struct build_request *req, struct proc *p,
-			struct build_log *log, char *image_id, size_t image_id_size);
-
-/* `inspect` of one object; *out is a new reference to the object (not the array). */
-int engine_image_inspect(struct engine *e, const char *ref, json_t **out);
-int engine_container_inspect(struct engine *e, const char *id, json_t **out);
+/* What a finished (or failed, or interrupted) build left. */
+struct build_result {
+	char image_id[96];        /* "sha256:..." when built, else "" */
+	/*
+	 * The builder's output parsed (buildlog.h owns the parsing): steps in
+	 * order, each with cached/ran and, on the legacy builder, the id of the
+	 * image it committed (step->image).  Also filled for a failed or
+	 * interrupted build, as far as it got.
+	 */
+	struct build_log log;
+	struct strbuf output;     /* both streams, stdout first, bounded */
+	long elapsed_ms;
+	int timed_out;            /* the deadline passed (returned as the learner's failure) */
+	int interrupted;
+};
+void build_result_init(struct build_result *res);
+void build_result_release(struct build_result *res);
 
 struct run_request {
 	const char *image;
 	int port;                   /* container port to publish on 127.0.0.1 (engine picks the host port); 0: none */
-	const char *const *env;     /* "NAME=value" entries, NULL-terminated, or NULL */
+	const char *const *env;     /* "NAME=value" entries, NULL-terminated, or NULL: all are passed */
+	const char *const *labels;  /* extra "key=value" labels (the run's is always set), or NULL */
 	long health_interval_ms;    /* 0: keep the image's; else override (command kept) */
 	long memory_mb, pids;       /* limits; 0: none */
 	double cpus;
+	int create_only;            /* 1: create, do not start (a filesystem to export) */
 };
 
-/*
- * `run -d`: starts a labelled container.  id receives its full id (65
- * bytes), also when the engine created it but could not start it (then -1
- * is returned and id may be set): the caller removes it.
- */
-int engine_run(struct engine *e, const struct run_request *req, char *id, size_t id_size);
-
-/* The host port published for container port/tcp, or -1 (e->err says why). */
-int engine_host_port(json_t *container, int port);
+/* One layer of an image, newest first, as `history` reports it. */
+struct history_row {
+	long long size;             /* bytes; 0 when the engine gave no plain count */
+	char *created_by;           /* the instruction behind it, as the engine records it (never NULL) */
+};
 
 struct top_row {
 	long pid;
 	long uid;
 	char comm[64];
 };
-/* `top <id> -o pid,uid,comm`.  *rows is malloc'ed; *n rows. */
+
+/*
+ * The table of operations of one engine.  Every entry is set.  The
+ * contracts are those of the engine_* functions below, which call them
+ * after the shared bookkeeping (engine.c).
+ */
+struct engine_ops {
+	const char *name;
+	int (*open)(struct engine *e);
+	void (*close)(struct engine *e);
+	int (*ping)(struct engine *e);
+
+	int (*build_start)(struct engine *e, const struct build_request *req, struct engine_job *job);
+	int (*build_finish)(struct engine *e, struct engine_job *job, struct build_result *res);
+	int (*image_inspect)(struct engine *e, const char *ref, json_t **out);
+	int (*history)(struct engine *e, const char *image, struct history_row **rows, size_t *n);
+
+	int (*run)(struct engine *e, const struct run_request *req, char *id, size_t id_size);
+	int (*container_inspect)(struct engine *e, const char *id, json_t **out);
+	int (*health)(struct engine *e, const char *id, json_t **state);
+	int (*top)(struct engine *e, const char *id, struct top_row **rows, size_t *n);
+	int (*exec)(struct engine *e, const char *id, const char *const *argv, long timeout_ms,
+		    struct strbuf *out);
+	int (*logs)(struct engine *e, const char *id, int tail, struct strbuf *sb);
+	char *(*rootfs_dir)(struct engine *e, json_t *container);
+	int (*export_start)(struct engine *e, const char *id, const char *path, long timeout_ms,
+			    struct engine_job *job);
+	int (*export_finish)(struct engine *e, struct engine_job *job);
+
+	int (*rm_container)(struct engine *e, const char *id);
+	int (*rm_image)(struct engine *e, const char *id, int with_layers);
+	int (*rm_build)(struct engine *e, const struct build_result *res);
+	int (*remove_labelled)(struct engine *e, const char *run_id);
+	int (*reap)(struct engine *e, const char *run_id, const char *scratch);
+};
+
+/* The docker CLI (engine/docker.c). */
+extern const struct engine_ops engine_docker;
+
+/*
+ * Find the engine ($PHASELAB_ENGINE chooses the implementation, "docker" by
+ * default), check that a server answers and decide the builder.  The
+ * caller may then set e->scratch (the run's folder, borrowed).  Returns 0,
+ * or -1 with the reason and the fix in e->err (exit status 3).
+ */
+int engine_open(struct engine *e, const char *run_id);
+void engine_close(struct engine *e);
+/* Does the engine's server still answer?  1 or 0 (within 10 s). */
+int engine_ping(struct engine *e);
+
+/*
+ * Start a build (in the background when req->background is set).  0, or -1
+ * (e->err; job needs no finish then).
+ */
+int engine_build_start(struct engine *e, const struct build_request *req, struct engine_job *job);
+/*
+ * Wait for the build and fill res (build_result_init'ed by the caller, who
+ * releases it).  Returns 0 when the image was built (res->image_id), 1 when
+ * the build failed or did not finish in time (the learner's: res->log says
+ * where), -1 when the engine could not be used or the build was
+ * interrupted (e->err).  The step images it made are recorded in
+ * e->scratch for a later run whatever the outcome.
+ */
+int engine_build_finish(struct engine *e, struct engine_job *job, struct build_result *res);
+
+/* `inspect` of one object; *out is a new reference to the object (docker's shape). */
+int engine_image_inspect(struct engine *e, const char *ref, json_t **out);
+/* The image's layers, newest first; *rows is malloc'ed (engine_history_free). */
+int engine_history(struct engine *e, const char *image, struct history_row **rows, size_t *n);
+void engine_history_free(struct history_row *rows, size_t n);
+
+/*
+ * Create and start (unless req->create_only) a labelled container.  id
+ * receives its full id (65 bytes), also when the engine created it but could
+ * not start it (then -1 is returned and id may be set): the caller removes
+ * it.  Every env entry and label is passed; nothing is dropped.
+ */
+int engine_run(struct engine *e, const struct run_request *req, char *id, size_t id_size);
+int engine_container_inspect(struct engine *e, const char *id, json_t **out);
+/*
+ * The container's state for a health probe: a new reference to an object in
+ * docker's shape (Running, ExitCode, StartedAt, Health: Status, Log[]).
+ */
+int engine_health(struct engine *e, const char *id, json_t **state);
+/* The host port published for container port/tcp in an inspect object, or -1. */
+int engine_host_port(json_t *container, int port);
+/* The processes in the container.  *rows is malloc'ed; *n rows. */
 int engine_top(struct engine *e, const char *id, struct top_row **rows, size_t *n);
-
-/* `exec <id> argv...` with a deadline; the result is in p (status, out, err). */
+/*
+ * Run argv in the container with a deadline.  Returns the command's exit
+ * status (126/127: it could not run; 124: the deadline passed), or -1 when
+ * the engine could not be asked (e->err).  out (may be NULL) gets stdout.
+ */
 int engine_exec(struct engine *e, const char *id, const char *const *argv, long timeout_ms,
-		struct proc *p);
-
+		struct strbuf *out);
 /* The last `tail` lines of the container's output (both streams) into sb. */
 int engine_logs(struct engine *e, const char *id, int tail, struct strbuf *sb);
 
 /*
- * The container's filesystem as a tar archive (`export -o path`), in the
- * background: start it, then finish it when the archive is needed.  0, or
- * -1 (e->err).
+ * The container's filesystem.  In place: the folder where this machine
+ * mounts its root and we may read it (a new string), or NULL (then export;
+ * also when PHASELAB_ROOTFS=export asks for it).  Exported: a tar archive
+ * written to path in the background; start it, finish it when needed.
  */
+char *engine_rootfs_dir(struct engine *e, json_t *container);
 int engine_export_start(struct engine *e, const char *id, const char *path, long timeout_ms,
-			struct proc *p);
-int engine_export_finish(struct engine *e, struct proc *p);
+			struct engine_job *job);
+int engine_export_finish(struct engine *e, struct engine_job *job);
 
-/* Remove, ignoring "no such" errors.  Images are removed with --no-prune: their
- * parent layers are the build cache that makes the next check fast. */
+/* Remove, ignoring "no such" errors. */
 int engine_rm_container(struct engine *e, const char *id);
+/* An image; its parent layers stay: they are the build cache that makes the next check fast. */
 int engine_rm_image(struct engine *e, const char *id);
-/* Remove an image and the layers only it uses: for a throwaway build whose cache nobody will hit again. */
+/* An image and the layers only it uses: for a throwaway build whose cache nobody will hit again. */
 int engine_rm_image_and_layers(struct engine *e, const char *id);
+/*
+ * What a build made that no later build will hit: its image and, on the
+ * legacy builder, the images of the steps that ran (not from the cache).
+ * In one call; nothing to do is 0 with no call.
+ */
+int engine_rm_build(struct engine *e, const struct build_result *res);
 
 /*
  * Remove every container and image labelled with run_id.  Returns the number
  * removed, or -1 when the engine could not list or remove them all.
  */
 int engine_remove_labelled(struct engine *e, const char *run_id);
+/*
+ * A dead run's leftovers: what its scratch folder records (step images of
+ * its builds) and every object with its label.  As engine_remove_labelled.
+ */
+int engine_reap(struct engine *e, const char *run_id, const char *scratch);
+/*
+ * Is name (a file of the scratch folder) one of the engine's records that a
+ * later run reads to reap this one?  1 or 0: the run's cleanup keeps them
+ * when it could not remove everything.
+ */
+int engine_scratch_record(const char *name);
 
 #endif

@@ -1,4 +1,5 @@
 #include "learn/progress.h"
+#include "core/check.h"
 #include "lib/fsutil.h"
 #include "lib/schema.h"
 #include "lib/timeutil.h"
@@ -236,6 +237,8 @@ enum step_outcome progress_record(struct progress *pg, const struct phase *ph, i
 				  const struct report *r, const char *now)
 {
 	struct phase_progress *pp = progress_phase(pg, ph->id, 1);
+	struct check_record rec = { 0 };
+	const struct check_def *def;
 	int all_pass = r->nchecks > 0;
 
 	for (size_t i = 0; i < r->nchecks; i++) {
@@ -245,12 +248,12 @@ enum step_outcome progress_record(struct progress *pg, const struct phase *ph, i
 			continue;
 		}
 		progress_set_hint_level(pp, c->id, 0);
-		if (c->kind && !strcmp(c->kind, "image-size")) {
-			json_t *bytes = json_object_get(c->evidence, "bytes");
-			if (json_is_integer(bytes) && json_integer_value(bytes) > 0)
-				pp->image_bytes = json_integer_value(bytes);
-		}
+		def = phase_check(ph, c->id);
+		if (def && def->kind->record)
+			def->kind->record(def, c, &rec);
 	}
+	if (rec.image_bytes > 0)
+		pp->image_bytes = rec.image_bytes;
 	if ((size_t)k + 1 < ph->nsteps) {
 		if (!all_pass)
 			return STEP_NOT_DONE;

@@ -1,0 +1,834 @@
+/*
+ * docker: the engine as the docker CLI (or $PHASELAB_DOCKER): each
+ * operation is one CLI process with a deadline, its argv built in a strvec
+ * (nothing is ever dropped, however many env entries or build args).
+ */
+#include "engine/engine-impl.h"
+#include "engine/rootfs.h"
+#include "lib/fsutil.h"
+#include "lib/strvec.h"
+#include "lib/xalloc.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+/* The engine's own complaint: the last non-empty line of stderr, trimmed. */
+static void engine_words(const struct proc *p, struct strbuf *sb)
+{
+	const struct strbuf *src = p->err.len ? &p->err : &p->out;
+	struct strbuf tmp = STRBUF_INIT;
+
+	strbuf_add_tail_lines(&tmp, src->buf, src->len, 1);
+	strbuf_rtrim(&tmp);
+	strbuf_add(sb, tmp.buf, tmp.len > 400 ? 400 : tmp.len);
+	strbuf_release(&tmp);
+}
+
+static int call_failed(struct engine *e, struct proc *p, const char *what)
+{
+	struct strbuf words = STRBUF_INIT;
+
+	if (p->interrupted) {
+		e->interrupted = 1;
+		engine_fail(e, "%s: interrupted", what);
+	} else if (p->timed_out) {
+		engine_fail(e, "%s: the engine did not answer within %ld s", what, p->elapsed_ms / 1000);
+	} else if (p->status == PROC_NOT_FOUND && p->exec_errno) {
+		engine_fail(e, "%s: cannot run '%s': %s", what, e->cli, strerror(p->exec_errno));
+	} else {
+		engine_words(p, &words);
+		engine_fail(e, "%s: %s", what, words.len ? words.buf : "the engine failed without a message");
+	}
+	strbuf_release(&words);
+	return -1;
+}
+
+/* A new argv: the CLI, then the call's own arguments. */
+static void cli_args(struct engine *e, struct strvec *args)
+{
+	strvec_init(args);
+	strvec_push(args, e->cli);
+}
+
+/* Run `<cli> args...` (args->v[0] is the CLI) with a deadline (0: call_timeout_ms).  Returns p->status or -1. */
+static int call(struct engine *e, struct proc *p, const struct strvec *args, long timeout_ms)
+{
+	int rc;
+
+	p->argv = args->v;
+	p->timeout_ms = timeout_ms ? timeout_ms : e->call_timeout_ms;
+	p->uninterruptible = e->cleaning;
+	e->calls++;
+	rc = proc_run(p);
+	p->argv = NULL; /* args belong to the caller */
+	if (rc < 0)
+		return call_failed(e, p, "starting the engine command");
+	if (p->interrupted)
+		e->interrupted = 1;
+	return p->status;
+}
+
+/* The same, in the background; out_path: where its output goes (NULL: pipes). */
+static int start(struct engine *e, struct proc *p, const struct strvec *args, long timeout_ms,
+		 const char *out_path)
+{
+	p->argv = args->v;
+	p->timeout_ms = timeout_ms ? timeout_ms : e->call_timeout_ms;
+	p->out_path = out_path;
+	p->uninterruptible = e->cleaning;
+	e->calls++;
+	if (proc_start(p) < 0) {
+		engine_fail(e, "cannot start '%s %s': %s", e->cli, args->v[1], strerror(errno));
+		p->argv = NULL;
+		p->pid = 0;
+		return -1;
+	}
+	p->argv = NULL; /* the child has its own copy once started */
+	return 0;
+}
+
+/* A fixed call: `<cli> words...` (NULL-terminated). */
+static int call_words(struct engine *e, struct proc *p, long timeout_ms, const char *const *words)
+{
+	struct strvec args;
+	int rc;
+
+	cli_args(e, &args);
+	strvec_pushv(&args, words);
+	rc = call(e, p, &args, timeout_ms);
+	strvec_clear(&args);
+	return rc;
+}
+
+/* Run a call and parse its stdout as JSON.  Returns a new reference or NULL (e->err). */
+static json_t *call_json(struct engine *e, const char *const *words, const char *what)
+{
+	struct proc p = PROC_INIT;
+	json_t *j = NULL;
+	json_error_t jerr;
+
+	if (call_words(e, &p, 0, words) != 0)
+		call_failed(e, &p, what);
+	else if (!(j = json_loadb(p.out.buf, p.out.len, 0, &jerr)))
+		engine_fail(e, "%s: the engine's answer is not JSON: %s", what, jerr.text);
+	proc_release(&p);
+	return j;
+}
+
+static int major_version(const char *v)
+{
+	return v ? atoi(v) : 0;
+}
+
+static int env_flag(const char *name, int *value)
+{
+	const char *v = getenv(name);
+
+	if (!v || !*v)
+		return 0;
+	*value = !(strcmp(v, "0") == 0 || strcasecmp(v, "false") == 0);
+	return 1;
+}
+
+static int docker_ping(struct engine *e)
+{
+	static const char *const words[] = { "version", "--format", "{{.Server.Version}}", NULL };
+	struct proc p = PROC_INIT;
+	int up = call_words(e, &p, 10000, words) == 0 && p.out.len > 0;
+
+	proc_release(&p);
+	return up;
+}
+
+static int has_buildx(struct engine *e)
+{
+	static const char *const words[] = { "buildx", "version", NULL };
+	struct proc bx = PROC_INIT;
+	int ok = call_words(e, &bx, 10000, words) == 0;
+
+	proc_release(&bx);
+	return ok;
+}
+
+static int docker_open(struct engine *e)
+{
+	static const char *const words[] = { "version", "--format", "{{json .}}", NULL };
+	struct proc p = PROC_INIT;
+	json_t *j = NULL, *client, *server;
+	json_error_t jerr;
+	int want_buildkit = 0, rc = -1;
+
+	e->cli = getenv("PHASELAB_DOCKER");
+	if (!e->cli || !*e->cli)
+		e->cli = "docker";
+
+	call_words(e, &p, 20000, words);
+	if (p.status == PROC_NOT_FOUND && p.exec_errno) {
+		engine_fail(e, "no container engine: '%s' is not on PATH; install one (apt-get install docker.io) "
+			    "or point PHASELAB_DOCKER at the docker CLI", e->cli);
+		goto out;
+	}
+	if (p.interrupted) {
+		engine_fail(e, "interrupted while asking the engine for its version");
+		goto out;
+	}
+	j = json_loadb(p.out.buf, p.out.len, 0, &jerr);
+	client = json_object_get(j, "Client");
+	server = json_object_get(j, "Server");
+	if (!json_is_object(server)) {
+		struct strbuf words_sb = STRBUF_INIT;
+		engine_words(&p, &words_sb);
+		engine_fail(e, "no container engine answers (%s): start one (as root: dockerd >/var/log/dockerd.log 2>&1 &, "
+			    "or systemctl start docker), or set DOCKER_HOST", words_sb.len ? words_sb.buf : "no answer");
+		strbuf_release(&words_sb);
+		goto out;
+	}
+	e->client_version = xstrdup(json_string_value(json_object_get(client, "Version")) ?: "unknown");
+	e->server_version = xstrdup(json_string_value(json_object_get(server, "Version")) ?: "unknown");
+
+	/*
+	 * The builder: DOCKER_BUILDKIT decides when set, as it does for the CLI;
+	 * otherwise CLIs from 23 on build with BuildKit when buildx is there,
+	 * and older ones use the legacy builder.
+	 */
+	if (!env_flag("DOCKER_BUILDKIT", &want_buildkit) && major_version(e->client_version) >= 23) {
+		want_buildkit = has_buildx(e);
+	} else if (want_buildkit && major_version(e->client_version) >= 23 && !has_buildx(e)) {
+		engine_fail(e, "DOCKER_BUILDKIT=1 but '%s' (client %s) has no buildx plugin: install "
+			    "docker-buildx, or unset DOCKER_BUILDKIT to use the legacy builder",
+			    e->cli, e->client_version);
+		goto out;
+	}
+	e->builder = want_buildkit ? BUILDER_BUILDKIT : BUILDER_LEGACY;
+	rc = 0;
+out:
+	json_decref(j);
+	proc_release(&p);
+	return rc;
+}
+
+static void docker_close(struct engine *e)
+{
+	(void)e;
+}
+
+/* --- builds ------------------------------------------------------------ */
+
+static int docker_build_start(struct engine *e, const struct build_request *req, struct engine_job *job)
+{
+	static const char *const env_legacy[] = { "DOCKER_BUILDKIT=0", NULL };
+	static const char *const env_buildkit[] = { "DOCKER_BUILDKIT=1", "BUILDKIT_PROGRESS=plain", NULL };
+	static unsigned background_builds;
+	struct strvec args;
+	int rc;
+
+	cli_args(e, &args);
+	strvec_push(&args, "build");
+	if (e->builder == BUILDER_BUILDKIT)
+		strvec_push(&args, "--progress=plain");
+	else
+		strvec_push(&args, "--force-rm"); /* a failed RUN's container would stay behind, unlabelled */
+	strvec_pushv(&args, (const char *const[]){ "--iidfile", req->iidfile, "--label", NULL });
+	strvec_pushf(&args, "%s=%s", ENGINE_LABEL, e->run_id);
+	for (const char *const *a = req->build_args; a && *a; a++)
+		strvec_pushv(&args, (const char *const[]){ "--build-arg", *a, NULL });
+	if (req->tag)
+		strvec_pushv(&args, (const char *const[]){ "-t", req->tag, NULL });
+	strvec_pushv(&args, (const char *const[]){ "--", req->context, NULL });
+
+	job->iidfile = xstrdup(req->iidfile);
+	if (req->background)
+		job->log_path = e->scratch ? xasprintf("%s/build-%u.log", e->scratch, ++background_builds)
+					   : xasprintf("%s.log", req->iidfile);
+	unlink(req->iidfile);
+	if (req->max_output)
+		job->proc.max_capture = req->max_output;
+	job->proc.env = e->builder == BUILDER_BUILDKIT ? env_buildkit : env_legacy;
+	rc = start(e, &job->proc, &args, req->timeout_ms, job->log_path);
+	job->started = rc == 0;
+	strvec_clear(&args);
+	if (rc < 0) {
+		free(job->iidfile);
+		free(job->log_path);
+		job->iidfile = job->log_path = NULL;
+	}
+	return rc;
+}
+
+/* The image id the builder wrote (--iidfile): 0, or -1 when there is none. */
+static int read_image_id(const char *path, char *buf, size_t size)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int rc = -1;
+
+	if (read_file_nofollow(path, size - 1, &sb) == 0) {
+		strbuf_rtrim(&sb);
+		if (sb.len) {
+			memcpy(buf, sb.buf, sb.len + 1);
+			rc = 0;
+		}
+	}
+	strbuf_release(&sb);
+	return rc;
+}
+
+static int build_outcome(struct engine *e, struct engine_job *job, struct build_result *res)
+{
+	struct proc *p = &job->proc;
+
+	if (p->interrupted) {
+		e->interrupted = 1;
+		return engine_fail(e, "the build was interrupted");
+	}
+	if (p->timed_out)
+		return 1; /* the learner's build never finished: the caller says so */
+	if (p->status == PROC_NOT_FOUND && p->exec_errno)
+		return call_failed(e, p, "building the image");
+	if (p->status == 0) {
+		if (read_image_id(job->iidfile, res->image_id, sizeof(res->image_id)) < 0)
+			return engine_fail(e, "the build succeeded but wrote no image id to '%s'", job->iidfile);
+		return 0;
+	}
+	if (strstr(res->output.buf, "Cannot connect to the Docker daemon") ||
+	    strstr(res->output.buf, "error during connect"))
+		return engine_fail(e, "the engine stopped answering during the build");
+	return 1;
+}
+
+static int docker_build_finish(struct engine *e, struct engine_job *job, struct build_result *res)
+{
+	struct proc *p = &job->proc;
+	int rc;
+
+	if (!job->started)
+		return engine_fail(e, "no build was started");
+	proc_finish(p);
+	job->started = 0;
+
+	/* the builders interleave the two streams; stdout then stderr keeps each one's order */
+	strbuf_add(&res->output, p->out.buf, p->out.len);
+	if (p->err.len) {
+		strbuf_addch(&res->output, '\n');
+		strbuf_add(&res->output, p->err.buf, p->err.len);
+	}
+	buildlog_parse(&res->log, res->output.buf, res->output.len);
+	res->elapsed_ms = p->elapsed_ms;
+	res->timed_out = p->timed_out;
+	res->interrupted = p->interrupted;
+	/* what a later run must find if this one dies before removing it */
+	engine_journal_images(e, &res->log);
+
+	rc = build_outcome(e, job, res);
+	proc_release(p);
+	*p = (struct proc)PROC_INIT;
+	free(job->iidfile);
+	free(job->log_path);
+	job->iidfile = job->log_path = NULL;
+	return rc;
+}
+
+/* --- images -------------------------------------------------------------- */
+
+static json_t *inspect_one(struct engine *e, const char *kind, const char *ref)
+{
+	const char *const words[] = { kind, "inspect", "--", ref, NULL };
+	char what[96];
+	json_t *arr, *obj;
+
+	snprintf(what, sizeof(what), "inspecting %s '%.40s'", kind, ref);
+	arr = call_json(e, words, what);
+	if (!arr)
+		return NULL;
+	obj = json_array_get(arr, 0);
+	if (!json_is_object(obj)) {
+		engine_fail(e, "%s: the engine returned no object", what);
+		json_decref(arr);
+		return NULL;
+	}
+	json_incref(obj);
+	json_decref(arr);
+	return obj;
+}
+
+static int docker_image_inspect(struct engine *e, const char *ref, json_t **out)
+{
+	*out = inspect_one(e, "image", ref);
+	return *out ? 0 : -1;
+}
+
+static int docker_history(struct engine *e, const char *image, struct history_row **rows, size_t *n)
+{
+	const char *const words[] = { "history", "--no-trunc", "--human=false", "--format", "{{json .}}", image, NULL };
+	struct proc p = PROC_INIT;
+	char *line, *save = NULL;
+	size_t cap = 0;
+
+	if (call_words(e, &p, 0, words) != 0) {
+		call_failed(e, &p, "reading the image's history");
+		proc_release(&p);
+		return -1;
+	}
+	for (line = strtok_r(p.out.buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		json_t *row = json_loads(line, 0, NULL);
+		const char *created_by = json_string_value(json_object_get(row, "CreatedBy"));
+		const char *size = json_string_value(json_object_get(row, "Size"));
+		/* "Size" is a count of bytes in a string with --human=false */
+		char *end = NULL;
+		long long bytes = size ? strtoll(size, &end, 10) : 0;
+
+		/* the engine's text, not ours: anything but a plain count is nothing */
+		if (!size || end == size || *end || bytes < 0)
+			bytes = 0;
+		if (created_by) {
+			if (*n == cap)
+				*rows = xrealloc(*rows, (cap = cap ? cap * 2 : 16) * sizeof(**rows));
+			(*rows)[*n].size = bytes;
+			(*rows)[*n].created_by = xstrdup(created_by);
+			(*n)++;
+		}
+		json_decref(row);
+	}
+	proc_release(&p);
+	return 0;
+}
+
+/* --- containers ---------------------------------------------------------- */
+
+static int docker_run(struct engine *e, const struct run_request *req, char *id, size_t id_size)
+{
+	struct strvec args;
+	struct proc p = PROC_INIT;
+	int rc = -1;
+
+	cli_args(e, &args);
+	if (req->create_only)
+		strvec_push(&args, "create");
+	else
+		strvec_pushv(&args, (const char *const[]){ "run", "-d", NULL });
+	strvec_push(&args, "--label");
+	strvec_pushf(&args, "%s=%s", ENGINE_LABEL, e->run_id);
+	for (const char *const *l = req->labels; l && *l; l++)
+		strvec_pushv(&args, (const char *const[]){ "--label", *l, NULL });
+	if (!req->create_only) {
+		/* containment: learner code never gains privileges or exhausts the host */
+		strvec_pushv(&args, (const char *const[]){ "--security-opt", "no-new-privileges", NULL });
+	}
+	if (req->memory_mb) {
+		strvec_push(&args, "--memory");
+		strvec_pushf(&args, "%ldm", req->memory_mb);
+	}
+	if (req->pids) {
+		strvec_push(&args, "--pids-limit");
+		strvec_pushf(&args, "%ld", req->pids);
+	}
+	if (req->cpus > 0) {
+		strvec_push(&args, "--cpus");
+		strvec_pushf(&args, "%.2f", req->cpus);
+	}
+	if (req->port) {
+		/* loopback only, and the engine picks the host port: parallel runs never collide */
+		strvec_push(&args, "-p");
+		strvec_pushf(&args, "127.0.0.1::%d", req->port);
+	}
+	if (req->health_interval_ms) {
+		strvec_push(&args, "--health-interval");
+		strvec_pushf(&args, "%ldms", req->health_interval_ms);
+	}
+	for (const char *const *env = req->env; env && *env; env++)
+		strvec_pushv(&args, (const char *const[]){ "-e", *env, NULL });
+	strvec_pushv(&args, (const char *const[]){ "--", req->image, NULL });
+
+	if (call(e, &p, &args, 60000) != 0) {
+		call_failed(e, &p, req->create_only ? "creating a container" : "starting a container");
+		/* the container may exist (created, never started): give the caller its id */
+		strbuf_rtrim(&p.out);
+		snprintf(id, id_size, "%s", p.out.len == 64 ? p.out.buf : "");
+	} else {
+		strbuf_rtrim(&p.out);
+		snprintf(id, id_size, "%s", p.out.buf);
+		rc = 0;
+	}
+	strvec_clear(&args);
+	proc_release(&p);
+	return rc;
+}
+
+static int docker_container_inspect(struct engine *e, const char *id, json_t **out)
+{
+	*out = inspect_one(e, "container", id);
+	return *out ? 0 : -1;
+}
+
+static int docker_health(struct engine *e, const char *id, json_t **state)
+{
+	json_t *info = inspect_one(e, "container", id);
+
+	*state = NULL;
+	if (!info)
+		return -1;
+	*state = json_object_get(info, "State");
+	if (!json_is_object(*state)) {
+		*state = NULL;
+		json_decref(info);
+		return engine_fail(e, "inspecting container '%.40s': no state", id);
+	}
+	json_incref(*state);
+	json_decref(info);
+	return 0;
+}
+
+static int docker_top(struct engine *e, const char *id, struct top_row **rows, size_t *n)
+{
+	const char *const words[] = { "top", id, "-o", "pid,uid,comm", NULL };
+	struct proc p = PROC_INIT;
+	char *line, *save = NULL;
+	size_t cap = 8;
+	int first = 1;
+
+	if (call_words(e, &p, 0, words) != 0) {
+		call_failed(e, &p, "listing the container's processes");
+		proc_release(&p);
+		return -1;
+	}
+	*rows = xcalloc(cap, sizeof(**rows));
+	for (line = strtok_r(p.out.buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		struct top_row r = { 0 };
+		int used = 0;
+
+		if (first) { /* the header: PID UID COMMAND */
+			first = 0;
+			continue;
+		}
+		if (sscanf(line, "%ld %ld %n", &r.pid, &r.uid, &used) < 2)
+			continue;
+		snprintf(r.comm, sizeof(r.comm), "%s", line + used);
+		if (*n == cap)
+			*rows = xrealloc(*rows, (cap *= 2) * sizeof(**rows));
+		(*rows)[(*n)++] = r;
+	}
+	proc_release(&p);
+	return 0;
+}
+
+static int docker_exec(struct engine *e, const char *id, const char *const *argv, long timeout_ms,
+		       struct strbuf *out)
+{
+	struct strvec args;
+	struct proc p = PROC_INIT;
+	int rc;
+
+	cli_args(e, &args);
+	strvec_pushv(&args, (const char *const[]){ "exec", id, NULL });
+	strvec_pushv(&args, argv);
+	rc = call(e, &p, &args, timeout_ms);
+	if (rc >= 0 && out)
+		strbuf_add(out, p.out.buf, p.out.len);
+	strvec_clear(&args);
+	proc_release(&p);
+	return rc;
+}
+
+static int docker_logs(struct engine *e, const char *id, int tail, struct strbuf *sb)
+{
+	char tailarg[32];
+	const char *const words[] = { "logs", "--tail", tailarg, id, NULL };
+	struct proc p = PROC_INIT;
+	int rc = 0;
+
+	snprintf(tailarg, sizeof(tailarg), "%d", tail);
+	p.max_capture = 64 << 10;
+	if (call_words(e, &p, 0, words) != 0)
+		rc = call_failed(e, &p, "reading the container's logs");
+	strbuf_add(sb, p.out.buf, p.out.len);
+	strbuf_add(sb, p.err.buf, p.err.len);
+	proc_release(&p);
+	return rc;
+}
+
+/*
+ * The container's root as the engine mounts it here (overlay2's merged
+ * folder, when we may read it), or NULL.
+ */
+static char *docker_rootfs_dir(struct engine *e, json_t *container)
+{
+	json_t *gd = json_object_get(container, "GraphDriver");
+	const char *driver = json_string_value(json_object_get(gd, "Name"));
+	const char *merged = json_string_value(json_object_get(json_object_get(gd, "Data"), "MergedDir"));
+
+	(void)e;
+	if (!driver || strcmp(driver, "overlay2") || !merged || !rootfs_usable(merged))
+		return NULL;
+	return xstrdup(merged);
+}
+
+static int docker_export_start(struct engine *e, const char *id, const char *path, long timeout_ms,
+			       struct engine_job *job)
+{
+	const char *const words[] = { "export", "-o", path, id, NULL };
+	struct strvec args;
+	int rc;
+
+	cli_args(e, &args);
+	strvec_pushv(&args, words);
+	/* the CLI's own messages; the archive itself goes to path */
+	rc = start(e, &job->proc, &args, timeout_ms, NULL);
+	job->started = rc == 0;
+	strvec_clear(&args);
+	return rc;
+}
+
+static int docker_export_finish(struct engine *e, struct engine_job *job)
+{
+	struct proc *p = &job->proc;
+	int rc = 0;
+
+	if (!job->started)
+		return engine_fail(e, "exporting the container's filesystem: it was not started");
+	job->started = 0;
+	proc_finish(p);
+	if (p->interrupted)
+		e->interrupted = 1;
+	if (p->status != 0)
+		rc = call_failed(e, p, "exporting the container's filesystem");
+	proc_release(p);
+	*p = (struct proc)PROC_INIT;
+	return rc;
+}
+
+/* --- removal ------------------------------------------------------------- */
+
+/* Did the call fail only because objects were gone already? */
+static int only_missing(const struct proc *p, const char *missing)
+{
+	const char *line = p->err.buf;
+	int any = 0;
+
+	while (*line) {
+		const char *eol = strchr(line, '\n');
+		size_t len = eol ? (size_t)(eol - line) : strlen(line);
+
+		if (len && !memmem(line, len, missing, strlen(missing)))
+			return 0;
+		any |= len > 0;
+		line = eol ? eol + 1 : line + len;
+	}
+	return any;
+}
+
+/*
+ * `rm -f -v`, or `rmi -f` with --no-prune (its parents stay) unless
+ * with_layers; ids: one or more; an object already gone is not an error.
+ */
+static int remove_objects(struct engine *e, int image, int with_layers, const char *const *ids)
+{
+	struct strvec args;
+	struct proc p = PROC_INIT;
+	int rc = 0;
+
+	cli_args(e, &args);
+	if (image)
+		strvec_pushv(&args, (const char *const[]){ "rmi", "-f", NULL });
+	else
+		strvec_pushv(&args, (const char *const[]){ "rm", "-f", "-v", NULL });
+	if (image && !with_layers)
+		strvec_push(&args, "--no-prune");
+	strvec_pushv(&args, ids);
+	if (call(e, &p, &args, 0) != 0 && !only_missing(&p, image ? "No such image" : "No such container")) {
+		rc = call_failed(e, &p, image ? "removing an image" : "removing a container");
+		/* an interrupted build's last step: the builder is still removing its container */
+		if (strstr(p.err.buf, "being used by running container"))
+			rc = -2;
+	}
+	strvec_clear(&args);
+	proc_release(&p);
+	return rc;
+}
+
+static int docker_rm_container(struct engine *e, const char *id)
+{
+	return remove_objects(e, 0, 0, (const char *const[]){ id, NULL });
+}
+
+static int docker_rm_image(struct engine *e, const char *id, int with_layers)
+{
+	return remove_objects(e, 1, with_layers, (const char *const[]){ id, NULL });
+}
+
+/* Add id to ids unless there. */
+static void push_unique(struct strvec *ids, const char *id)
+{
+	for (size_t i = 0; i < ids->nr; i++)
+		if (!strncmp(ids->v[i], id, 12) || !strncmp(ids->v[i] + (strncmp(ids->v[i], "sha256:", 7) ? 0 : 7), id, 12))
+			return;
+	strvec_push(ids, id);
+}
+
+/*
+ * The legacy builder keeps each step of a build as an image.  Those of
+ * steps that ran (not from the cache) are what no later build hits; an
+ * earlier stage's (a builder stage) are nobody's parent, so removing the
+ * final image does not reach them.  They go by the ids the builder printed,
+ * children first and with --no-prune: exactly these, never a parent that
+ * existed before (the real cache).  BuildKit keeps its cache elsewhere and
+ * prints no such ids: there the image goes with its own layers.
+ */
+static int docker_rm_build(struct engine *e, const struct build_result *res)
+{
+	struct strvec ids = STRVEC_INIT;
+	int rc = 0;
+
+	if (res->image_id[0])
+		strvec_push(&ids, res->image_id);
+	for (size_t i = res->log.nsteps; i-- > 0;)
+		if (res->log.steps[i].ran && res->log.steps[i].image)
+			push_unique(&ids, res->log.steps[i].image);
+	/*
+	 * After an interrupt the daemon may still be tearing down the step it
+	 * was running, whose container holds the last step image: wait for it
+	 * (at most 15 s; only an interrupted build gets here).
+	 */
+	if (ids.nr > (res->image_id[0] ? 1u : 0u)) {
+		for (int tries = 0; (rc = remove_objects(e, 1, 0, ids.v)) == -2 && tries < 60; tries++)
+			usleep(250 * 1000);
+		if (rc == -2)
+			rc = -1;
+	} else if (ids.nr)
+		rc = remove_objects(e, 1, 1, ids.v);
+	strvec_clear(&ids);
+	return rc;
+}
+
+/* List ids of one kind labelled with run_id ("" for any run), appended to ids as lines. */
+static int list_labelled(struct engine *e, int images, const char *run_id, struct strbuf *ids)
+{
+	struct strvec args;
+	struct proc p = PROC_INIT;
+	int rc = 0;
+
+	cli_args(e, &args);
+	strvec_pushv(&args, images ? (const char *const[]){ "images", "-q", "--no-trunc", "--filter", NULL }
+				   : (const char *const[]){ "ps", "-aq", "--no-trunc", "--filter", NULL });
+	if (*run_id)
+		strvec_pushf(&args, "label=%s=%s", ENGINE_LABEL, run_id);
+	else
+		strvec_pushf(&args, "label=%s", ENGINE_LABEL);
+	if (call(e, &p, &args, 0) != 0)
+		rc = call_failed(e, &p, images ? "listing images" : "listing containers");
+	else
+		strbuf_add(ids, p.out.buf, p.out.len);
+	strvec_clear(&args);
+	proc_release(&p);
+	return rc;
+}
+
+static int docker_remove_labelled(struct engine *e, const char *run_id)
+{
+	int removed = 0, failed = 0;
+
+	for (int images = 0; images <= 1; images++) {
+		struct strbuf ids = STRBUF_INIT;
+		char *line, *save = NULL;
+
+		if (list_labelled(e, images, run_id, &ids) == 0) {
+			for (line = strtok_r(ids.buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+				if (!*line)
+					continue;
+				if (remove_objects(e, images, 0, (const char *const[]){ line, NULL }) == 0)
+					removed++;
+				else
+					failed = 1;
+			}
+		} else {
+			failed = 1;
+		}
+		strbuf_release(&ids);
+	}
+	return failed ? -1 : removed;
+}
+
+/* The step images a dead run's background builds printed (their logs are in its folder). */
+static void logged_images(const char *scratch, struct strbuf *ids)
+{
+	DIR *d = opendir(scratch);
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		struct strbuf text = STRBUF_INIT;
+		struct build_log log;
+		char *path;
+
+		if (strncmp(de->d_name, "build-", 6) || n < 4 || strcmp(de->d_name + n - 4, ".log"))
+			continue;
+		path = xasprintf("%s/%s", scratch, de->d_name);
+		buildlog_init(&log);
+		if (read_file_nofollow(path, 64u << 20, &text) == 0 && buildlog_parse(&log, text.buf, text.len) == 0)
+			for (size_t i = 0; i < log.nsteps; i++)
+				if (log.steps[i].ran && log.steps[i].image)
+					strbuf_addf(ids, "%s\n", log.steps[i].image);
+		buildlog_release(&log);
+		strbuf_release(&text);
+		free(path);
+	}
+	if (d)
+		closedir(d);
+}
+
+static int docker_reap(struct engine *e, const char *run_id, const char *scratch)
+{
+	struct strbuf lines = STRBUF_INIT;
+	struct strvec ids = STRVEC_INIT;
+	char *line, *save = NULL;
+	int removed, rc = 0, nids;
+
+	/* the labelled objects first: the final images are the step images' children */
+	removed = docker_remove_labelled(e, run_id);
+	if (scratch) {
+		engine_journal_read(scratch, &lines);
+		logged_images(scratch, &lines);
+	}
+	for (line = strtok_r(lines.buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		push_unique(&ids, line);
+	/* children first: in each build, a later step's image is the child of an earlier one */
+	for (size_t i = 0, j = ids.nr; i < j / 2; i++) {
+		const char *t = ids.v[i];
+		ids.v[i] = ids.v[j - 1 - i];
+		ids.v[j - 1 - i] = t;
+	}
+	if (ids.nr)
+		rc = remove_objects(e, 1, 0, ids.v);
+	nids = (int)ids.nr;
+	strvec_clear(&ids);
+	strbuf_release(&lines);
+	return removed < 0 || rc < 0 ? -1 : removed + nids;
+}
+
+const struct engine_ops engine_docker = {
+	.name = "docker",
+	.open = docker_open,
+	.close = docker_close,
+	.ping = docker_ping,
+	.build_start = docker_build_start,
+	.build_finish = docker_build_finish,
+	.image_inspect = docker_image_inspect,
+	.history = docker_history,
+	.run = docker_run,
+	.container_inspect = docker_container_inspect,
+	.health = docker_health,
+	.top = docker_top,
+	.exec = docker_exec,
+	.logs = docker_logs,
+	.rootfs_dir = docker_rootfs_dir,
+	.export_start = docker_export_start,
+	.export_finish = docker_export_finish,
+	.rm_container = docker_rm_container,
+	.rm_image = docker_rm_image,
+	.rm_build = docker_rm_build,
+	.remove_labelled = docker_remove_labelled,
+	.reap = docker_reap,
+};
