@@ -196,7 +196,9 @@ static void test_blocks_plain(void **state)
 	static const struct row rows[] = {
 		{ "", 0, 0, "" },
 		{ "\n\n   \n\n", 0, 0, "" },
-		{ "one\ntwo  \n   three\n", 0, 0, "one two three\n" },
+		{ "one\ntwo\n   three\n", 0, 0, "one two three\n" },
+		/* a hard line break (two spaces or a backslash at the end of a line) */
+		{ "one\ntwo  \n   three\\\nfour", 0, 0, "one two\nthree\nfour\n" },
 		{ "\n\n\npara\n\n\n\npara2\n\n\n", 0, 0, "para\n\npara2\n" },
 		{ "a\r\nb\rc", 0, 0, "a b c\n" },
 		/* headings: underlined as wide as they are, in columns */
@@ -238,8 +240,9 @@ static void test_blocks_plain(void **state)
 		{ "``a`b``", 0, 0, "``a`b``\n" },
 		{ "[text](http://x.y/a_(b)) and [http://u](http://u) and [](x)", 0, 0,
 		  "text (http://x.y/a_(b)) and http://u and x\n" },
-		{ "![logo](logo.png) <https://x.y/z> <ftp://no>", 0, 0,
-		  "logo (logo.png) https://x.y/z <ftp://no>\n" },
+		/* any scheme makes an autolink; an address not in brackets is text */
+		{ "![logo](logo.png) <https://x.y/z> <ftp://no> <no way> <a@b.example>", 0, 0,
+		  "logo (logo.png) https://x.y/z ftp://no <no way> a@b.example\n" },
 		{ "\\*a\\* \\`b\\` \\\\ \\q", 0, 0, "*a* `b` \\ \\q\n" },
 		{ "snake_case_name my__dunder__name 2 * 3 * 4", 0, 0,
 		  "snake_case_name my__dunder__name 2 * 3 * 4\n" },
