@@ -542,8 +542,24 @@ next:
 
 /* ---- leaf blocks --------------------------------------------------------- */
 
+/* Nothing to show: spaces at most (an entity can name a character made nothing). */
+static int inl_empty(const struct inl *in)
+{
+	size_t k;
+
+	for (k = 0; k < in->vis.len; k++)
+		if (in->vis.buf[k] != ' ' && in->vis.buf[k] != '\n')
+			return 0;
+	return 1;
+}
+
 static void flush_para(struct render *r)
 {
+	if (inl_empty(&r->in)) {
+		if (r->pos != NONE)
+			r->prev_end = r->pos;
+		return;
+	}
 	separate(r, 0);
 	wrap(r, &r->in);
 }
@@ -553,9 +569,7 @@ static void flush_heading(struct render *r)
 	unsigned level = r->level > 3 ? 3 : r->level; /* deeper ones are rare: shown as ### */
 	size_t widest, k;
 
-	for (k = 0; k < r->in.vis.len && r->in.vis.buf[k] == ' '; k++)
-		;
-	if (k == r->in.vis.len) { /* an empty heading still sets the text apart */
+	if (inl_empty(&r->in)) { /* an empty heading still sets the text apart */
 		if (r->pos != NONE)
 			r->prev_end = r->pos;
 		r->force_sep = 1;
