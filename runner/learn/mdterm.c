@@ -1122,10 +1122,21 @@ static unsigned cur_style(const struct render *r)
 	return (r->em ? ST_ITALIC : 0) | (r->strong ? ST_BOLD : 0) | (r->under ? ST_UNDER : 0);
 }
 
+/* Inline content outside any block is a tight list item's paragraph, which md4c does not report. */
+static void implicit_para(struct render *r)
+{
+	if (r->leaf == LEAF_NONE) {
+		leaf_begin(r, LEAF_PARA);
+		r->implicit = 1;
+	}
+}
+
 static int enter_span(MD_SPANTYPE type, void *detail, void *data)
 {
 	struct render *r = data;
 	struct link *l;
+
+	implicit_para(r);
 
 	switch (type) {
 	case MD_SPAN_EM:
@@ -1321,12 +1332,8 @@ static int text(MD_TEXTTYPE type, const MD_CHAR *s, MD_SIZE size, void *data)
 	struct strbuf tmp = STRBUF_INIT;
 	size_t n = size;
 
+	implicit_para(r);
 	track(r, s, n);
-	if (r->leaf == LEAF_NONE) { /* a tight list item's text: a paragraph md4c does not report */
-		leaf_begin(r, LEAF_PARA);
-		r->implicit = 1;
-		track(r, s, n);
-	}
 	if (r->leaf == LEAF_CODE || r->leaf == LEAF_HTML) {
 		strbuf_add(&r->raw, s, n);
 		return 0;

@@ -435,6 +435,8 @@ static void test_commonmark_color(void **state)
 		  "\xe2\x94\x80\xe2\x94\xa4" RESET "\n"
 		  "\x1b[2m\xe2\x94\x82" RESET " x \x1b[2m\xe2\x94\x82" RESET "   \x1b[2m\xe2\x94\x82" RESET
 		  "\n" },
+		/* a tight item that starts with a span: md4c reports no paragraph for it */
+		{ "- **size**: c", 0, 0, "  \xe2\x80\xa2 " BOLD "size" RESET ": c\n" },
 		{ "- a\n  - b\n    - c", 0, 0,
 		  "  \xe2\x80\xa2 a\n    \xe2\x97\xa6 b\n      \xe2\x97\xa6 c\n" },
 		{ "> # H\n> - `c`", 0, 0,
