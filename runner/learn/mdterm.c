@@ -1,33 +1,40 @@
 /*
  * mdterm: lesson Markdown on a terminal (mdterm.h).
  *
- * Blocks are read a line at a time from the escaped text.  The lines of a
- * paragraph (a list item's, a quote's) are collected, then the inline pass
- * turns them into the text to show with one style byte per byte of it, and
- * the wrapper breaks that at spaces.  Styles are written where they change
- * and reset before every line break, so a pager, or output cut short, never
- * leaves the terminal bold or cyan.
+ * md4c parses; this file only lays out what md4c reports.  Blocks are
+ * collected whole (a paragraph's inline text with one style byte per byte
+ * of it, a code block's lines, a table's cells) and written when md4c
+ * leaves them.  Styles are written where they change and reset before every
+ * line break, so a pager, or output cut short, never leaves the terminal
+ * bold or cyan.
  *
- * Every search for a closing delimiter is bounded or remembered (struct
- * memo), so a paragraph of a thousand unmatched "*" or "`" costs a few
- * passes over it, not a thousand.
+ * Every line starts with the leads of the blocks it is in: a list item's
+ * marker on its first line and spaces on the next ones, a quote's bar on
+ * all.  A blank line is written between two blocks where the source has
+ * one (md4c gives no positions, but its text points into the document: the
+ * lines between the last text of one block and the first of the next say
+ * it), and around headings and rules always.
  */
 #include "learn/mdterm.h"
 #include "lib/escape.h"
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"
 
+#include <md4c.h>
+
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
 #define NONE ((size_t)-1)
-#define MAX_TICKS 16   /* a longer run of backticks is text: bounds the memo */
-#define MAX_DEPTH 8    /* emphasis and links nest this deep, then are text */
-#define LIST_INDENT 2  /* columns before a top-level item's marker */
+#define LIST_INDENT 2  /* columns before the marker of a list not in an item */
 #define CODE_INDENT 4  /* columns before code, within its container */
+#define MAX_LEADS 16   /* blocks nested deeper add no lead of their own */
 #define COLUMNS_MAX 10000
+
+#define MD_FLAGS MD_FLAG_TABLES
 
 /* Styles: one byte of them per byte of visible text. */
 enum {
@@ -48,6 +55,29 @@ static const struct {
 };
 
 static const unsigned heading_style[] = { 0, ST_BOLD | ST_UNDER, ST_BOLD, ST_BOLD };
+
+/* Named character references shown as their character; any other stays as written. */
+static const struct {
+	const char *name;
+	unsigned cp;
+} entities[] = {
+	{ "amp", '&' },       { "lt", '<' },         { "gt", '>' },         { "quot", '"' },
+	{ "apos", '\'' },     { "nbsp", 0xa0 },      { "copy", 0xa9 },      { "reg", 0xae },
+	{ "trade", 0x2122 },  { "deg", 0xb0 },       { "plusmn", 0xb1 },    { "times", 0xd7 },
+	{ "divide", 0xf7 },   { "middot", 0xb7 },    { "sect", 0xa7 },      { "para", 0xb6 },
+	{ "laquo", 0xab },    { "raquo", 0xbb },     { "ndash", 0x2013 },   { "mdash", 0x2014 },
+	{ "lsquo", 0x2018 },  { "rsquo", 0x2019 },   { "ldquo", 0x201c },   { "rdquo", 0x201d },
+	{ "bull", 0x2022 },   { "hellip", 0x2026 },  { "larr", 0x2190 },    { "uarr", 0x2191 },
+	{ "rarr", 0x2192 },   { "darr", 0x2193 },    { "harr", 0x2194 },    { "rArr", 0x21d2 },
+	{ "check", 0x2713 },  { "cross", 0x2717 },   { "le", 0x2264 },      { "ge", 0x2265 },
+	{ "ne", 0x2260 },     { "asymp", 0x2248 },   { "infin", 0x221e },   { "micro", 0xb5 },
+	{ "euro", 0x20ac },   { "pound", 0xa3 },     { "yen", 0xa5 },       { "cent", 0xa2 },
+	{ "shy", 0xad },      { "ensp", 0x2002 },    { "emsp", 0x2003 },    { "thinsp", 0x2009 },
+	{ "num", '#' },       { "ast", '*' },        { "lowbar", '_' },     { "grave", '`' },
+	{ "lsqb", '[' },      { "rsqb", ']' },       { "lpar", '(' },       { "rpar", ')' },
+	{ "verbar", '|' },    { "bsol", '\\' },      { "excl", '!' },       { "dollar", '$' },
+	{ "percnt", '%' },    { "commat", '@' },     { "tilde", '~' },      { "Hat", '^' },
+};
 
 static void add_spaces(struct strbuf *sb, size_t n)
 {
@@ -85,339 +115,167 @@ static void add_sgr(struct strbuf *sb, unsigned from, unsigned to)
 	strbuf_addch(sb, 'm');
 }
 
-static int is_punct(char c)
+/* Columns of s[0..n): one per code point. */
+static size_t columns(const char *s, size_t n)
 {
-	return (c >= '!' && c <= '/') || (c >= ':' && c <= '@') || (c >= '[' && c <= '`') ||
-	       (c >= '{' && c <= '~');
+	return escape_columns(s, n);
 }
 
-/* Part of a word, for '_' inside snake_case names: bytes of UTF-8 count too. */
-static int is_word(char c)
-{
-	unsigned char u = (unsigned char)c;
-
-	return (u >= '0' && u <= '9') || (u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') ||
-	       u >= 0x80;
-}
-
-/* ---- inline: visible text and a style per byte ------------------------- */
+/* ---- inline text: visible bytes and a style for each ------------------- */
 
 struct inl {
-	const char *s;    /* a paragraph's source, its lines joined by spaces */
-	size_t n;
-	size_t *code_end; /* [i]: past the code span that opens at i, else 0 */
-	int color;
-	struct strbuf vis; /* the text to show */
+	struct strbuf vis; /* the text to show; '\n' is a hard line break */
 	struct strbuf sty; /* vis.len bytes: the style of each */
 };
 
-/*
- * A closer search remembered: from any start in [lo, hi] the answer is at
- * (NONE: no closer).  It holds because whether a position closes does not
- * depend on where the search started, and searches only move forward.
- */
-struct memo {
-	size_t lo, hi, at;
-};
-
-static void put(struct inl *in, const char *p, size_t n, unsigned style)
+static void inl_init(struct inl *in)
 {
-	strbuf_add(&in->vis, p, n);
-	while (n--)
-		strbuf_addch(&in->sty, (int)style);
-}
-
-/*
- * Find the code spans first: nothing inside one is markup, and every later
- * search steps over them.  fail[r]: no closing run of r backticks at or
- * after it, so an unmatched run is looked for once.
- */
-static void find_code_spans(struct inl *in)
-{
-	const char *s = in->s;
-	size_t fail[MAX_TICKS + 1], i = 0, j, k, t, r;
-
-	for (r = 0; r <= MAX_TICKS; r++)
-		fail[r] = NONE;
-	while (i < in->n) {
-		if (s[i] == '\\' && i + 1 < in->n && is_punct(s[i + 1])) {
-			i += 2;
-			continue;
-		}
-		if (s[i] != '`') {
-			i++;
-			continue;
-		}
-		for (j = i; j < in->n && s[j] == '`'; j++)
-			;
-		r = j - i;
-		if (r <= MAX_TICKS && j < fail[r]) {
-			for (k = j; k < in->n; k = t) {
-				for (t = k; t < in->n && s[t] != '`'; t++)
-					;
-				for (k = t; t < in->n && s[t] == '`'; t++)
-					;
-				if (t - k == r)
-					break;
-			}
-			if (k < in->n) {
-				in->code_end[i] = k + r;
-				i = k + r;
-				continue;
-			}
-			fail[r] = j;
-		}
-		i = j;
-	}
-}
-
-static void inl_init(struct inl *in, const char *s, size_t n, int color)
-{
-	in->s = s;
-	in->n = n;
-	in->code_end = xcalloc(n + 1, sizeof(*in->code_end));
-	in->color = color;
-	strbuf_init(&in->vis, n);
-	strbuf_init(&in->sty, n);
-	find_code_spans(in);
+	strbuf_init(&in->vis, 0);
+	strbuf_init(&in->sty, 0);
 }
 
 static void inl_release(struct inl *in)
 {
-	free(in->code_end);
 	strbuf_release(&in->vis);
 	strbuf_release(&in->sty);
 }
 
-static int code_at(const struct inl *in, size_t i, size_t end)
+static void inl_reset(struct inl *in)
 {
-	return in->code_end[i] && in->code_end[i] <= end;
+	strbuf_reset(&in->vis);
+	strbuf_reset(&in->sty);
 }
 
-/*
- * Plain output keeps the span as written; colour shows its content, cyan.
- * A command is easier to copy from one line: the spaces of a span are glue
- * (the wrapper breaks at them only if the span fits on no line).
- */
-static void add_code(struct inl *in, size_t i, unsigned style)
+static void inl_setlen(struct inl *in, size_t len)
 {
-	const char *s = in->s;
-	size_t end = in->code_end[i], a = i, b, k, from = in->vis.len;
+	strbuf_setlen(&in->vis, len);
+	strbuf_setlen(&in->sty, len);
+}
 
-	if (!in->color) {
-		put(in, s + i, end - i, style);
+/* Append p[0..n) in one style; a line break is a space. */
+static void put(struct inl *in, const char *p, size_t n, unsigned style)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		strbuf_addch(&in->vis, p[i] == '\n' ? ' ' : p[i]);
+		strbuf_addch(&in->sty, (int)style);
+	}
+}
+
+/* Append code point cp as UTF-8 made inert (a control becomes U+FFFD, ESC nothing). */
+static void add_code_point(struct strbuf *sb, unsigned long cp)
+{
+	char u[4];
+	size_t n;
+
+	if (cp == 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		cp = 0xfffd;
+	if (cp < 0x80) {
+		u[0] = (char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		u[0] = (char)(0xc0 | (cp >> 6));
+		u[1] = (char)(0x80 | (cp & 0x3f));
+		n = 2;
+	} else if (cp < 0x10000) {
+		u[0] = (char)(0xe0 | (cp >> 12));
+		u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		u[2] = (char)(0x80 | (cp & 0x3f));
+		n = 3;
 	} else {
-		while (s[a] == '`')
-			a++;
-		b = end - (a - i);
-		for (k = a; k < b && s[k] == ' '; k++)
-			;
-		/* one space each side is padding, so a span can start with a backtick */
-		if (k < b && b - a >= 2 && s[a] == ' ' && s[b - 1] == ' ') {
-			a++;
-			b--;
-		}
-		put(in, s + a, b - a, style | ST_CODE);
+		u[0] = (char)(0xf0 | (cp >> 18));
+		u[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		u[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		u[3] = (char)(0x80 | (cp & 0x3f));
+		n = 4;
 	}
-	for (k = from; k < in->vis.len; k++)
-		if (in->vis.buf[k] == ' ')
-			in->sty.buf[k] = (char)(in->sty.buf[k] | ST_GLUE);
+	/* an entity can name any character: what it names is learner text too */
+	escape_term(sb, u, n, 0);
 }
 
 /*
- * Where the closer of an emphasis opened by need (1 or 2) ch ends its
- * content, searching from from: a whole run of ch after a character that is
- * neither a space nor ch, and for '_' not followed by a word character; at
- * least need long, and for emphasis not two long (that closes bold inside
- * it).  The closer is the last need of the run, so "***a***" is bold around
- * emphasis.  NONE if there is none before end.
+ * Append the entity s[0..n) ("&amp;", "&#35;", "&#x23;") as the character it
+ * names, or as written when it is a name this file does not know.
  */
-static size_t find_closer(const struct inl *in, struct memo *m, size_t from, size_t end,
-			  char ch, size_t need)
+static void add_entity(struct strbuf *sb, const char *s, size_t n)
 {
-	const char *s = in->s;
-	size_t j = from, k;
+	unsigned long cp = 0;
+	size_t i;
+	int hex;
 
-	if (from >= m->lo && from <= m->hi)
-		return m->at;
-	m->lo = from;
-	while (j < end) {
-		if (code_at(in, j, end)) {
-			j = in->code_end[j];
-			continue;
+	if (n >= 4 && s[1] == '#') {
+		hex = s[2] == 'x' || s[2] == 'X';
+		for (i = hex ? 3 : 2; i + 1 < n; i++) {
+			unsigned char c = (unsigned char)s[i];
+			unsigned d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+				     c >= 'A' && c <= 'F' ? c - 'A' + 10 : 99;
+
+			if (d >= (hex ? 16u : 10u))
+				break;
+			if (cp <= 0x10ffff)
+				cp = cp * (hex ? 16 : 10) + d;
 		}
-		if (s[j] == '\\' && j + 1 < end && is_punct(s[j + 1])) {
-			j += 2;
-			continue;
-		}
-		if (s[j] != ch) {
-			j++;
-			continue;
-		}
-		for (k = j; k < end && s[k] == ch; k++)
-			;
-		if (k - j >= need && (need == 2 || k - j != 2) && s[j - 1] != ch && s[j - 1] != ' ' &&
-		    (ch != '_' || k == end || !is_word(s[k]))) {
-			m->hi = j;
-			m->at = k - need;
-			return m->at;
-		}
-		j = k;
+		add_code_point(sb, cp);
+		return;
 	}
-	m->hi = end;
-	m->at = NONE;
-	return NONE;
+	for (i = 0; n > 2 && i < sizeof(entities) / sizeof(entities[0]); i++) {
+		if (strlen(entities[i].name) == n - 2 && !memcmp(entities[i].name, s + 1, n - 2)) {
+			add_code_point(sb, entities[i].cp);
+			return;
+		}
+	}
+	strbuf_add(sb, s, n);
 }
 
-static void inline_range(struct inl *in, size_t i, size_t end, unsigned style, int depth);
-
-/*
- * The run of '*' or '_' at i: bold from its first two, else emphasis from
- * its last one, else text.  Returns where to go on.
- */
-static size_t emphasis(struct inl *in, struct memo memo[4], size_t i, size_t end,
-		       unsigned style, int depth)
+/* An md4c attribute (a link's address) as text: entities decoded, made inert. */
+static void add_attribute(struct strbuf *sb, const MD_ATTRIBUTE *a)
 {
-	const char *s = in->s;
-	char ch = s[i];
-	struct memo *m = &memo[ch == '_' ? 2 : 0];
-	size_t r, close;
+	unsigned k;
 
-	for (r = i; r < end && s[r] == ch; r++)
-		;
-	r -= i;
-	if (depth >= MAX_DEPTH || i + r >= end || s[i + r] == ' ' ||
-	    (ch == '_' && i > 0 && is_word(s[i - 1]))) {
-		put(in, s + i, r, style);
-		return i + r;
-	}
-	if (r >= 2 && (close = find_closer(in, &m[1], i + 2, end, ch, 2)) != NONE) {
-		inline_range(in, i + 2, close, style | ST_BOLD, depth + 1);
-		return close + 2;
-	}
-	close = find_closer(in, &m[0], i + r, end, ch, 1);
-	if (close == NONE) {
-		put(in, s + i, r, style);
-		return i + r;
-	}
-	put(in, s + i, r - 1, style);
-	inline_range(in, i + r, close, style | ST_ITALIC, depth + 1);
-	return close + 1;
-}
+	for (k = 0; a->substr_offsets[k] < a->size; k++) {
+		const char *s = a->text + a->substr_offsets[k];
+		size_t n = a->substr_offsets[k + 1] - a->substr_offsets[k];
 
-/*
- * [text](url) at i, shown as "text (url)", or only the url when the text is
- * empty or the url itself.  The text holds no bracket and the url no space,
- * bracket or unbalanced parenthesis: each search then stops before the next
- * link's, and together they read the paragraph once.  Returns where to go
- * on, or 0 if this is no link.
- */
-static size_t try_link(struct inl *in, size_t i, size_t end, unsigned style, int depth)
-{
-	const char *s = in->s;
-	size_t close, url, j;
-	int nest = 0;
-
-	for (close = i + 1; close < end; close++) {
-		if (code_at(in, close, end))
-			close = in->code_end[close] - 1;
-		else if (s[close] == '\\' && close + 1 < end && is_punct(s[close + 1]))
-			close++;
-		else if (s[close] == '[' || s[close] == ']')
-			break;
-	}
-	if (close + 1 >= end || s[close] != ']' || s[close + 1] != '(')
-		return 0;
-	url = close + 2;
-	for (j = url; j < end; j++) {
-		if (s[j] == ' ' || s[j] == '[' || s[j] == ']')
-			return 0;
-		if (s[j] == '(')
-			nest++;
-		else if (s[j] == ')' && !nest--)
-			break;
-	}
-	if (j >= end)
-		return 0;
-	if (j == url) {
-		inline_range(in, i + 1, close, style, depth + 1);
-	} else if (close == i + 1 ||
-		   (close - i - 1 == j - url && !memcmp(s + i + 1, s + url, j - url))) {
-		put(in, s + url, j - url, style | ST_UNDER);
-	} else {
-		inline_range(in, i + 1, close, style, depth + 1);
-		put(in, " (", 2, style);
-		put(in, s + url, j - url, style | ST_UNDER);
-		put(in, ")", 1, style);
-	}
-	return j + 1;
-}
-
-/* <https://...>: the address alone.  Returns where to go on, or 0. */
-static size_t autolink(struct inl *in, size_t i, size_t end, unsigned style)
-{
-	const char *s = in->s;
-	size_t host, j;
-
-	if (end - i > 8 && !strncmp(s + i + 1, "http://", 7))
-		host = i + 8;
-	else if (end - i > 9 && !strncmp(s + i + 1, "https://", 8))
-		host = i + 9;
-	else
-		return 0;
-	for (j = host; j < end && s[j] != '>' && s[j] != '<' && s[j] != ' '; j++)
-		;
-	if (j == host || j >= end || s[j] != '>')
-		return 0;
-	put(in, s + i + 1, j - i - 1, style | ST_UNDER);
-	return j + 1;
-}
-
-/* Render s[i..end) with style added to everything in it. */
-static void inline_range(struct inl *in, size_t i, size_t end, unsigned style, int depth)
-{
-	/* closer searches: '*' by 1 and 2, '_' by 1 and 2; lo > hi: empty */
-	struct memo memo[4] = { { 1, 0, 0 }, { 1, 0, 0 }, { 1, 0, 0 }, { 1, 0, 0 } };
-	const char *s = in->s;
-	size_t next;
-
-	while (i < end) {
-		if (code_at(in, i, end)) {
-			add_code(in, i, style);
-			i = in->code_end[i];
-		} else if (s[i] == '\\' && i + 1 < end && is_punct(s[i + 1])) {
-			put(in, s + i + 1, 1, style);
-			i += 2;
-		} else if (s[i] == '*' || s[i] == '_') {
-			i = emphasis(in, memo, i, end, style, depth);
-		} else if (s[i] == '[' && depth < MAX_DEPTH && (next = try_link(in, i, end, style, depth))) {
-			i = next;
-		} else if (s[i] == '<' && (next = autolink(in, i, end, style))) {
-			i = next;
-		} else if (s[i] == '!' && i + 1 < end && s[i + 1] == '[' && depth < MAX_DEPTH &&
-			   (next = try_link(in, i + 1, end, style, depth))) {
-			i = next; /* an image: its text and address, as a link's */
-		} else {
-			put(in, s + i, 1, style);
-			i++;
-		}
+		if (a->substr_types[k] == MD_TEXT_ENTITY)
+			add_entity(sb, s, n);
+		else if (a->substr_types[k] == MD_TEXT_NULLCHAR)
+			strbuf_addstr(sb, ESCAPE_REPLACEMENT);
+		else
+			escape_term(sb, s, n, 0);
 	}
 }
 
-/* ---- blocks -------------------------------------------------------------- */
+/* ---- blocks ------------------------------------------------------------- */
 
-/* What starts each line of a block: indentation, a list marker, a bar. */
-struct lead {
-	struct strbuf text; /* styles included */
-	size_t cols;
-	size_t trail; /* trailing spaces, left out on a line with nothing after */
+enum ctype { C_QUOTE, C_LIST, C_ITEM };
+
+/* An open container block: a quote, a list, or a list item. */
+struct container {
+	enum ctype type;
+	int started;         /* its first line is written: the next ones get lead_next */
+	struct strbuf first; /* the lead of its first line, styles included */
+	struct strbuf next;  /* of the lines after it */
+	size_t cols;         /* columns of either */
+	/* a list */
+	int ordered;
+	unsigned long num; /* the number of its next item */
+	char delim;
+	size_t depth; /* lists around it */
 };
 
-struct level {
-	int open, ordered;
-	unsigned long next; /* the number of its next item */
-	size_t in_col;      /* where its items' text starts in the source */
-	size_t out_col;     /* and on the terminal */
+enum leaf { LEAF_NONE, LEAF_PARA, LEAF_HEADING, LEAF_CODE, LEAF_HTML, LEAF_TABLE };
+
+/* A link or an image being read: where its text starts, and its address. */
+struct link {
+	size_t start;
+	struct strbuf href;
+};
+
+struct cell {
+	struct inl in;
+	MD_ALIGN align;
+	int head;
 };
 
 struct render {
@@ -425,62 +283,109 @@ struct render {
 	size_t start; /* out->len when called: before it is not ours */
 	int color;
 	size_t width;
-	int sep;   /* a blank line before the next line written */
-	int blank; /* the last source line was blank */
+	const char *doc; /* the escaped document md4c reads */
+	size_t doc_len;
 
-	/* the paragraph being collected and how its lines start */
-	int para_open;
-	struct strbuf para;
-	struct lead first, next;
+	struct container *stack;
+	size_t depth, alloc;
 
-	struct level lv[2]; /* a list, and the list nested in its current item */
-	int in_quote, quote_gap;
-	struct lead bar;
+	/* where the text seen so far ends in doc, and where the last block's did */
+	size_t pos, prev_end;
+	int force_sep; /* a blank line before the next block, whatever the source */
 
-	int in_code, code_lines;
-	char fence_ch;
-	size_t fence_len, fence_strip, code_indent;
-	size_t code_blanks; /* blank lines held back: shown only if code follows */
+	/* the block being collected */
+	enum leaf leaf;
+	int implicit; /* a tight list item's paragraph: md4c sends no block for it */
+	unsigned level;
+	size_t leaf_start; /* where its first text is in doc */
+	size_t code_lead_blanks;
+	struct inl in;
+	struct strbuf raw; /* code or HTML, as it is */
+
+	/* inline state */
+	unsigned em, strong, under;
+	int in_code_span, in_comment;
+	struct strbuf code; /* the code span being read */
+	size_t code_ticks;  /* its backticks as written, 0 if unknown */
+	int code_pad;       /* and a space inside them, stripped by md4c */
+	struct link *links;
+	size_t nlinks, links_alloc;
+
+	/* a table */
+	struct cell *cells;
+	size_t ncells, cells_alloc, ncols;
+	int in_head;
+	MD_ALIGN align;
 };
 
-static void lead_set(struct lead *l, int color, size_t indent, const char *mark, unsigned style)
+/* ---- leads and lines ---------------------------------------------------- */
+
+enum lead_mode { LEAD_FIRST, LEAD_NEXT, LEAD_SEP };
+
+static int has_lead(const struct container *c)
 {
-	strbuf_reset(&l->text);
-	add_spaces(&l->text, indent);
-	l->cols = indent;
-	l->trail = indent;
-	if (!mark)
-		return;
-	add_sgr(&l->text, 0, color ? style : 0);
-	strbuf_addstr(&l->text, mark);
-	add_sgr(&l->text, color ? style : 0, 0);
-	strbuf_addch(&l->text, ' ');
-	l->cols += escape_columns(mark, strlen(mark)) + 1;
-	l->trail = 1;
+	return c->type != C_LIST;
 }
 
-static void lead_copy(struct lead *dst, const struct lead *src)
+/*
+ * Write the leads of the containers open: a first line's (markers of the
+ * items not started yet, which then are), a next line's, or a blank line's
+ * between blocks (the containers started only).  Without more, nothing
+ * follows on the line: its trailing spaces are left out.  Returns the
+ * columns written.
+ */
+static size_t put_leads(struct render *r, enum lead_mode mode, int more)
 {
-	strbuf_reset(&dst->text);
-	strbuf_add(&dst->text, src->text.buf, src->text.len);
-	dst->cols = src->cols;
-	dst->trail = src->trail;
+	size_t i, leads = 0, cols = 0, line = r->out->len;
+
+	for (i = 0; i < r->depth && leads < MAX_LEADS; i++) {
+		struct container *c = &r->stack[i];
+
+		if (!has_lead(c))
+			continue;
+		leads++;
+		if (mode == LEAD_SEP && !c->started)
+			break;
+		if (mode == LEAD_FIRST && !c->started) {
+			strbuf_add(r->out, c->first.buf, c->first.len);
+		} else {
+			strbuf_add(r->out, c->next.buf, c->next.len);
+		}
+		cols += c->cols;
+	}
+	/* every container is started once a line is written inside it */
+	if (mode != LEAD_SEP)
+		for (i = 0; i < r->depth; i++)
+			r->stack[i].started = 1;
+	if (!more) {
+		while (r->out->len > line && r->out->buf[r->out->len - 1] == ' ') {
+			strbuf_setlen(r->out, r->out->len - 1);
+			cols--;
+		}
+	}
+	return cols;
 }
 
-static void line_begin(struct render *r)
+/* Columns of the leads on a line after the first. */
+static size_t lead_cols(const struct render *r)
 {
-	if (r->sep && r->out->len > r->start)
-		strbuf_addch(r->out, '\n');
-	r->sep = 0;
+	size_t i, leads = 0, cols = 0;
+
+	for (i = 0; i < r->depth && leads < MAX_LEADS; i++) {
+		if (has_lead(&r->stack[i])) {
+			leads++;
+			cols += r->stack[i].cols;
+		}
+	}
+	return cols;
 }
 
-/* Write a lead; without its trailing spaces when nothing follows. */
-static size_t put_lead(struct render *r, const struct lead *l, int more)
+/* Room for text on a line after the leads; at least one column. */
+static size_t room(const struct render *r)
 {
-	size_t n = l->text.len - (more ? 0 : l->trail);
+	size_t cols = lead_cols(r);
 
-	strbuf_add(r->out, l->text.buf, n);
-	return l->cols - (more ? 0 : l->trail);
+	return r->width > cols ? r->width - cols : 1;
 }
 
 static void style_to(struct render *r, unsigned *cur, unsigned want)
@@ -491,6 +396,66 @@ static void style_to(struct render *r, unsigned *cur, unsigned want)
 	*cur = want;
 }
 
+/* Blank lines wholly inside doc[a..b): lines of spaces and quote bars. */
+static size_t blank_lines(const struct render *r, size_t a, size_t b)
+{
+	const char *s = r->doc;
+	size_t p = a, q, k, n = 0;
+
+	if (a == NONE || b == NONE || a >= b || b > r->doc_len)
+		return 0;
+	if (p > 0 && s[p - 1] != '\n') { /* the rest of a line is no line */
+		const char *nl = memchr(s + p, '\n', b - p);
+
+		if (!nl)
+			return 0;
+		p = (size_t)(nl - s) + 1;
+	}
+	while (p < b) {
+		const char *nl = memchr(s + p, '\n', b - p);
+
+		if (!nl)
+			break;
+		q = (size_t)(nl - s);
+		for (k = p; k < q && (s[k] == ' ' || s[k] == '>'); k++)
+			;
+		n += k == q;
+		p = q + 1;
+	}
+	return n;
+}
+
+/*
+ * A block is about to be written: a blank line first if the source has one
+ * before it (or one is forced), unless nothing is written yet.  The block's
+ * text, if it has any, starts at r->leaf_start.
+ */
+static void separate(struct render *r, int force)
+{
+	size_t blanks = blank_lines(r, r->prev_end, r->leaf_start);
+
+	if ((force || r->force_sep || blanks > r->code_lead_blanks) && r->out->len > r->start) {
+		put_leads(r, LEAD_SEP, 0);
+		strbuf_addch(r->out, '\n');
+	}
+	r->force_sep = 0;
+	if (r->pos != NONE)
+		r->prev_end = r->pos;
+}
+
+/* The innermost lead is an item not started: its marker on a line of its own. */
+static void marker_line(struct render *r)
+{
+	size_t i = r->depth;
+
+	while (i > 0 && r->stack[i - 1].type == C_LIST)
+		i--;
+	if (i > 0 && r->stack[i - 1].type == C_ITEM && !r->stack[i - 1].started) {
+		put_leads(r, LEAD_FIRST, 0);
+		strbuf_addch(r->out, '\n');
+	}
+}
+
 /* A space the wrapper may break at. */
 static int is_break(const struct inl *in, size_t i)
 {
@@ -498,44 +463,59 @@ static int is_break(const struct inl *in, size_t i)
 }
 
 /*
- * Write the visible text of in wrapped at r->width: greedy, breaking only
- * at spaces (runs of them are one), a word wider than the line on a line of
- * its own.  Glue holds a code span together unless it is wider than a line.
- * Returns the width of the widest line.
+ * Write the visible text of in wrapped to the room after the leads: greedy,
+ * breaking only at spaces (runs of them are one) and at hard line breaks, a
+ * word wider than the line on a line of its own.  Glue holds a code span
+ * together unless it is wider than a line.  Returns the columns of the
+ * widest line, leads left out.
  */
-static size_t wrap(struct render *r, const struct inl *in, const struct lead *first,
-		   const struct lead *next)
+static size_t wrap(struct render *r, const struct inl *in)
 {
 	const char *v = in->vis.buf;
 	const unsigned char *st = (const unsigned char *)in->sty.buf;
-	size_t n = in->vis.len, i = 0, w, j, wc, col, widest = 0;
-	size_t room = r->width > next->cols ? r->width - next->cols : 0;
+	size_t n = in->vis.len, i = 0, w, j, wc, col, lead, widest = 0;
+	size_t width = room(r);
 	unsigned cur = 0, gap = 0;
 	int fresh = 1, unglued = 0;
 
-	while (i < n && is_break(in, i))
+	/* a hard break at either end breaks nothing */
+	while (i < n && (is_break(in, i) || v[i] == '\n'))
 		i++;
-	line_begin(r);
-	col = put_lead(r, first, i < n);
+	while (n > i && (is_break(in, n - 1) || v[n - 1] == '\n'))
+		n--;
+	lead = put_leads(r, LEAD_FIRST, i < n);
+	col = 0;
 	while (i < n) {
-		for (w = i; i < n && !is_break(in, i); i++)
-			;
-		wc = escape_columns(v + w, i - w);
-		unglued = wc > room;
-		if (unglued) { /* too wide for any line: the glue gives way */
-			for (; w < n && v[w] == ' '; w++)
-				;
-			if (w == n)
-				break;
-			for (i = w; i < n && v[i] != ' '; i++)
-				;
-			wc = escape_columns(v + w, i - w);
-		}
-		if (!fresh && col + 1 + wc > r->width) {
+		if (v[i] == '\n') { /* a hard line break */
 			style_to(r, &cur, 0);
 			strbuf_addch(r->out, '\n');
 			widest = col > widest ? col : widest;
-			col = put_lead(r, next, 1);
+			for (i++; i < n && is_break(in, i); i++)
+				;
+			put_leads(r, LEAD_NEXT, i < n && v[i] != '\n');
+			col = 0;
+			fresh = 1;
+			continue;
+		}
+		for (w = i; i < n && v[i] != '\n' && !is_break(in, i); i++)
+			;
+		wc = columns(v + w, i - w);
+		unglued = wc > width;
+		if (unglued) { /* too wide for any line: the glue gives way */
+			for (; w < i && v[w] == ' '; w++)
+				;
+			if (w == i)
+				goto next;
+			for (i = w; i < n && v[i] != ' ' && v[i] != '\n'; i++)
+				;
+			wc = columns(v + w, i - w);
+		}
+		if (!fresh && col + 1 + wc > width) {
+			style_to(r, &cur, 0);
+			strbuf_addch(r->out, '\n');
+			widest = col > widest ? col : widest;
+			put_leads(r, LEAD_NEXT, 1);
+			col = 0;
 		} else if (!fresh) {
 			style_to(r, &cur, gap);
 			strbuf_addch(r->out, ' ');
@@ -548,415 +528,869 @@ static size_t wrap(struct render *r, const struct inl *in, const struct lead *fi
 		}
 		col += wc;
 		fresh = 0;
+next:
 		if (i < n)
 			gap = st[i];
 		while (i < n && (is_break(in, i) || (unglued && v[i] == ' ')))
 			i++;
 	}
+	(void)lead;
 	style_to(r, &cur, 0);
 	strbuf_addch(r->out, '\n');
 	return col > widest ? col : widest;
 }
 
-/* Render text s[0..n) under the given leads. */
-static size_t render_text(struct render *r, const char *s, size_t n, unsigned style,
-			  const struct lead *first, const struct lead *next)
-{
-	struct inl in;
-	size_t widest;
+/* ---- leaf blocks --------------------------------------------------------- */
 
-	inl_init(&in, s, n, r->color);
-	inline_range(&in, 0, n, style, 0);
-	widest = wrap(r, &in, first, next);
-	inl_release(&in);
-	return widest;
+/* Nothing to show: spaces at most (an entity can name a character made nothing). */
+static int inl_empty(const struct inl *in)
+{
+	size_t k;
+
+	for (k = 0; k < in->vis.len; k++)
+		if (in->vis.buf[k] != ' ' && in->vis.buf[k] != '\n')
+			return 0;
+	return 1;
 }
 
 static void flush_para(struct render *r)
 {
-	if (!r->para_open)
+	if (inl_empty(&r->in)) {
+		if (r->pos != NONE)
+			r->prev_end = r->pos;
 		return;
-	r->para_open = 0;
-	render_text(r, r->para.buf, r->para.len, 0, &r->first, &r->next);
-	strbuf_reset(&r->para);
-}
-
-/* A new block: the paragraph before it is done; a blank line if asked. */
-static void start_block(struct render *r, int force)
-{
-	flush_para(r);
-	if (r->blank || force)
-		r->sep = 1;
-}
-
-static void para_add(struct render *r, const char *s, size_t n)
-{
-	while (n && *s == ' ') {
-		s++;
-		n--;
 	}
-	if (n && r->para.len)
-		strbuf_addch(&r->para, ' ');
-	strbuf_add(&r->para, s, n);
+	separate(r, 0);
+	wrap(r, &r->in);
 }
 
-static void para_open(struct render *r, size_t indent, const char *s, size_t n)
+static void flush_heading(struct render *r)
 {
-	lead_set(&r->first, r->color, indent, NULL, 0);
-	lead_set(&r->next, r->color, indent, NULL, 0);
-	r->para_open = 1;
-	para_add(r, s, n);
+	unsigned level = r->level > 3 ? 3 : r->level; /* deeper ones are rare: shown as ### */
+	size_t widest, k;
+
+	if (inl_empty(&r->in)) { /* an empty heading still sets the text apart */
+		if (r->pos != NONE)
+			r->prev_end = r->pos;
+		r->force_sep = 1;
+		return;
+	}
+	separate(r, 1);
+	r->force_sep = 1;
+	for (k = 0; k < r->in.sty.len; k++)
+		r->in.sty.buf[k] = (char)(r->in.sty.buf[k] | (char)heading_style[level]);
+	widest = wrap(r, &r->in);
+	if (!r->color) {
+		put_leads(r, LEAD_NEXT, 1);
+		add_repeat(r->out, level == 1 ? "=" : "-", widest);
+		strbuf_addch(r->out, '\n');
+	}
 }
 
-static void close_lists(struct render *r)
-{
-	r->lv[0].open = 0;
-	r->lv[1].open = 0;
-}
-
-static void end_quote(struct render *r)
-{
-	r->in_quote = 0;
-	r->quote_gap = 0;
-}
-
-/* ``` or ~~~ (three or more) opening a fence: its length, else 0. */
-static size_t fence_open(const char *s, size_t n)
-{
-	size_t k;
-
-	if (*s != '`' && *s != '~')
-		return 0;
-	for (k = 0; k < n && s[k] == *s; k++)
-		;
-	/* a backtick after the fence makes it inline code, as in Markdown */
-	if (k < 3 || (*s == '`' && memchr(s + k, '`', n - k)))
-		return 0;
-	return k;
-}
-
-static void begin_code(struct render *r, const char *s, size_t len, size_t strip, size_t indent)
-{
-	r->in_code = 1;
-	r->code_lines = 0;
-	r->code_blanks = 0;
-	r->fence_ch = *s;
-	r->fence_len = len;
-	r->fence_strip = strip;
-	r->code_indent = indent;
-}
-
-/*
- * A line inside a fence: the closing fence, or code shown as it is.  Blank
- * lines at either end of the block are dropped: the block is set apart by
- * the blank lines around it already.
- */
+/* A line of code as it is, trailing spaces dropped, not wrapped. */
 static void code_line(struct render *r, const char *s, size_t n)
 {
-	size_t i, k;
 	unsigned cur = 0;
 
-	for (i = 0; i < n && s[i] == ' '; i++)
-		;
-	for (k = i; k < n && s[k] == r->fence_ch; k++)
-		;
-	if (k - i >= r->fence_len) {
-		while (k < n && s[k] == ' ')
-			k++;
-		if (k == n) {
-			r->in_code = 0;
-			return;
-		}
-	}
-	/* the fence's own indentation is not the code's */
-	for (i = 0; i < r->fence_strip && i < n && s[i] == ' '; i++)
-		;
-	s += i;
-	n -= i;
 	while (n && s[n - 1] == ' ')
 		n--;
-	if (!n) {
-		r->code_blanks += r->code_lines > 0;
+	if (!n) { /* a blank line inside */
+		put_leads(r, LEAD_SEP, 0);
+		strbuf_addch(r->out, '\n');
 		return;
 	}
-	line_begin(r);
-	for (; r->code_blanks; r->code_blanks--)
-		strbuf_addch(r->out, '\n');
-	add_spaces(r->out, r->code_indent);
+	put_leads(r, LEAD_NEXT, 1);
+	add_spaces(r->out, CODE_INDENT);
 	style_to(r, &cur, ST_CODE);
 	strbuf_add(r->out, s, n);
 	style_to(r, &cur, 0);
 	strbuf_addch(r->out, '\n');
-	r->code_lines++;
 }
 
-static int is_rule(const char *s, size_t n)
+/*
+ * Verbatim lines (code, indented by four; HTML, not), without the blank
+ * lines at either end: the block is set apart by the blank lines around it.
+ */
+static void flush_lines(struct render *r, int code)
 {
-	size_t i, marks = 0;
+	const char *s = r->raw.buf, *end = r->raw.buf + r->raw.len, *eol;
+	size_t blanks = 0, k;
+	int any = 0;
 
-	if (*s != '-' && *s != '*' && *s != '_')
-		return 0;
-	for (i = 0; i < n; i++) {
-		if (s[i] == *s)
-			marks++;
-		else if (s[i] != ' ')
-			return 0;
+	for (; s < end; s = eol + 1) {
+		eol = memchr(s, '\n', (size_t)(end - s));
+		if (!eol)
+			eol = end;
+		for (k = 0; s + k < eol && s[k] == ' '; k++)
+			;
+		if (s + k == eol) {
+			blanks += any;
+			if (eol == end)
+				break;
+			continue;
+		}
+		if (!any) {
+			separate(r, 0);
+			marker_line(r);
+		}
+		any = 1;
+		for (; blanks; blanks--)
+			code_line(r, "", 0);
+		if (code) {
+			code_line(r, s, (size_t)(eol - s));
+		} else {
+			put_leads(r, LEAD_NEXT, 1);
+			strbuf_add(r->out, s, (size_t)(eol - s));
+			strbuf_rtrim(r->out);
+			strbuf_addch(r->out, '\n');
+		}
+		if (eol == end)
+			break;
 	}
-	return marks >= 3;
+	if (!any && r->pos != NONE)
+		r->prev_end = r->pos;
+}
+
+/* An HTML block that is only a comment is for the author: not shown. */
+static int only_comment(const struct strbuf *raw)
+{
+	const char *s = raw->buf, *e = raw->buf + raw->len;
+
+	while (s < e && (*s == ' ' || *s == '\n'))
+		s++;
+	while (e > s && (e[-1] == ' ' || e[-1] == '\n'))
+		e--;
+	return e - s >= 7 && !strncmp(s, "<!--", 4) && !strncmp(e - 3, "-->", 3);
 }
 
 static void rule(struct render *r)
 {
 	unsigned cur = 0;
+	size_t n = room(r);
 
-	close_lists(r);
-	end_quote(r);
-	start_block(r, 0);
-	line_begin(r);
+	r->leaf_start = NONE;
+	separate(r, 1);
+	marker_line(r);
+	put_leads(r, LEAD_NEXT, 1);
 	style_to(r, &cur, ST_DIM);
-	add_repeat(r->out, r->color ? "\xe2\x94\x80" : "-", r->width); /* U+2500 */
+	add_repeat(r->out, r->color ? "\xe2\x94\x80" : "-", n < 3 ? 3 : n); /* U+2500 */
+	style_to(r, &cur, 0);
+	strbuf_addch(r->out, '\n');
+	r->force_sep = 1;
+}
+
+/* ---- tables -------------------------------------------------------------- */
+
+/* A line of a cell: vis[a..b). */
+struct span {
+	size_t a, b;
+};
+
+/*
+ * Break a cell's text into lines of at most width columns, at spaces, and
+ * inside a word only when it is wider than a line.  Returns the count; the
+ * lines are in *lines (the caller frees).
+ */
+static size_t cell_lines(const struct inl *in, size_t width, struct span **lines)
+{
+	const char *v = in->vis.buf;
+	size_t n = in->vis.len, i = 0, w, e, count = 0, alloc = 4, col, a = 0, b = 0;
+	int open = 0;
+
+	*lines = xmalloc(alloc * sizeof(**lines));
+	for (;;) {
+		while (i < n && v[i] == ' ')
+			i++;
+		if (i >= n)
+			break;
+		for (w = i, col = 0; i < n && v[i] != ' '; i++)
+			col += ((unsigned char)v[i] & 0xc0) != 0x80;
+		/* the word is [w, i): on this line, on the next, or cut */
+		if (open && columns(v + a, i - a) <= width) {
+			b = i;
+			continue;
+		}
+		if (open) {
+			if (count == alloc)
+				*lines = xrealloc(*lines, (alloc *= 2) * sizeof(**lines));
+			(*lines)[count++] = (struct span){ a, b };
+			open = 0;
+		}
+		while (col > width) {
+			for (e = w, col = 0; col < width || (e < i && ((unsigned char)v[e] & 0xc0) == 0x80); e++)
+				col += ((unsigned char)v[e] & 0xc0) != 0x80;
+			if (count == alloc)
+				*lines = xrealloc(*lines, (alloc *= 2) * sizeof(**lines));
+			(*lines)[count++] = (struct span){ w, e };
+			w = e;
+			col = columns(v + w, i - w);
+		}
+		a = w;
+		b = i;
+		open = w < i;
+	}
+	if (open) {
+		if (count == alloc)
+			*lines = xrealloc(*lines, (alloc *= 2) * sizeof(**lines));
+		(*lines)[count++] = (struct span){ a, b };
+	}
+	return count;
+}
+
+/* A new cell, in the row being read. */
+static void add_cell(struct render *r, MD_ALIGN align)
+{
+	struct cell *c;
+
+	if (r->ncells == r->cells_alloc) {
+		r->cells_alloc = r->cells_alloc ? 2 * r->cells_alloc : 16;
+		r->cells = xrealloc(r->cells, r->cells_alloc * sizeof(*r->cells));
+	}
+	c = &r->cells[r->ncells++];
+	inl_init(&c->in);
+	c->align = align;
+	c->head = r->in_head;
+	r->em = r->strong = r->under = 0;
+}
+
+/* Write one line of a cell, padded to width as the column is aligned. */
+static void put_cell_line(struct render *r, const struct cell *c, const struct span *l,
+			  size_t width, unsigned extra)
+{
+	const char *v = c->in.vis.buf;
+	const unsigned char *st = (const unsigned char *)c->in.sty.buf;
+	size_t used = l ? columns(v + l->a, l->b - l->a) : 0, pad = width > used ? width - used : 0;
+	size_t before = c->align == MD_ALIGN_RIGHT ? pad : c->align == MD_ALIGN_CENTER ? pad / 2 : 0;
+	size_t j;
+	unsigned cur = 0;
+
+	add_spaces(r->out, before);
+	for (j = l ? l->a : 0; l && j < l->b; j++) {
+		if ((st[j] | extra) != cur)
+			style_to(r, &cur, st[j] | extra);
+		strbuf_addch(r->out, v[j]);
+	}
+	style_to(r, &cur, 0);
+	add_spaces(r->out, pad - before);
+}
+
+static void table_border(struct render *r, const char *bar)
+{
+	unsigned cur = 0;
+
+	style_to(r, &cur, ST_DIM);
+	strbuf_addstr(r->out, bar);
+	style_to(r, &cur, 0);
+}
+
+/* The rule under the head: "|---|---|", or in colour "├───┼───┤". */
+static void table_rule(struct render *r, const size_t *w)
+{
+	unsigned cur = 0;
+	size_t k;
+
+	put_leads(r, LEAD_NEXT, 1);
+	style_to(r, &cur, ST_DIM);
+	for (k = 0; k < r->ncols; k++) {
+		strbuf_addstr(r->out, !r->color ? "|" : k ? "\xe2\x94\xbc" : "\xe2\x94\x9c");
+		add_repeat(r->out, r->color ? "\xe2\x94\x80" : "-", w[k] + 2);
+	}
+	strbuf_addstr(r->out, r->color ? "\xe2\x94\xa4" : "|");
 	style_to(r, &cur, 0);
 	strbuf_addch(r->out, '\n');
 }
 
-/* "# Title", up to six '#', a closing run of '#' dropped.  0 if not one. */
-static int heading(struct render *r, const char *s, size_t n)
+/*
+ * The table, its columns as wide as their widest cell, narrowed from the
+ * widest down when the table would not fit; a cell too wide for its column
+ * goes on over more lines.
+ */
+static void flush_table(struct render *r)
 {
-	struct lead none = { STRBUF_INIT, 0, 0 };
-	size_t level, widest, e;
+	const char *bar = r->color ? "\xe2\x94\x82" : "|"; /* │ */
+	size_t ncols = r->ncols, k, row, i, total, cap, lo, hi, fixed, height, line;
+	size_t *w, *nat, *nlines;
+	struct span **lines;
 
-	for (level = 0; level < n && s[level] == '#'; level++)
-		;
-	if (level > 6 || (level < n && s[level] != ' '))
-		return 0;
-	s += level;
-	n -= level;
-	for (e = n; e && s[e - 1] == '#'; e--)
-		;
-	if (!e || s[e - 1] == ' ')
-		n = e;
-	while (n && (*s == ' ' || s[n - 1] == ' ')) {
-		if (*s == ' ')
-			s++;
-		n--;
+	if (!ncols || !r->ncells)
+		return;
+	while (r->ncells % ncols) /* a short last row */
+		add_cell(r, MD_ALIGN_DEFAULT);
+	w = xcalloc(ncols, sizeof(*w));
+	nat = xcalloc(ncols, sizeof(*nat));
+	nlines = xcalloc(ncols, sizeof(*nlines));
+	lines = xcalloc(ncols, sizeof(*lines));
+	for (i = 0; i < r->ncells; i++) {
+		size_t c = columns(r->cells[i].in.vis.buf, r->cells[i].in.vis.len);
+
+		if (c > nat[i % ncols])
+			nat[i % ncols] = c;
 	}
-	close_lists(r);
-	end_quote(r);
-	start_block(r, 1);
-	if (level > 3)
-		level = 3; /* deeper headings are rare in a lesson: shown as ### */
-	if (n) {
-		widest = render_text(r, s, n, heading_style[level], &none, &none);
-		if (!r->color) {
-			add_repeat(r->out, level == 1 ? "=" : "-", widest);
+	/* room: leads, then "| " before each column, " |" after the last, " | " between */
+	fixed = 3 * ncols + 1;
+	total = room(r) > fixed ? room(r) - fixed : ncols;
+	/* the largest cap with sum(min(nat, cap)) <= total, at least one column each */
+	lo = 1;
+	hi = 1;
+	for (k = 0; k < ncols; k++)
+		hi = nat[k] > hi ? nat[k] : hi;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo + 1) / 2, sum = 0;
+
+		for (k = 0; k < ncols; k++)
+			sum += nat[k] < mid ? nat[k] : mid;
+		if (sum <= total)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	cap = lo;
+	for (k = 0; k < ncols; k++)
+		w[k] = nat[k] < cap ? (nat[k] ? nat[k] : 1) : cap;
+
+	separate(r, 0);
+	marker_line(r);
+	for (row = 0; row * ncols < r->ncells; row++) {
+		struct cell *c = &r->cells[row * ncols];
+
+		height = 1;
+		for (k = 0; k < ncols; k++) {
+			nlines[k] = cell_lines(&c[k].in, w[k], &lines[k]);
+			height = nlines[k] > height ? nlines[k] : height;
+		}
+		for (line = 0; line < height; line++) {
+			put_leads(r, LEAD_NEXT, 1);
+			for (k = 0; k < ncols; k++) {
+				table_border(r, bar);
+				strbuf_addch(r->out, ' ');
+				put_cell_line(r, &c[k], line < nlines[k] ? &lines[k][line] : NULL, w[k],
+					      c[k].head ? ST_BOLD : 0);
+				strbuf_addch(r->out, ' ');
+			}
+			table_border(r, bar);
 			strbuf_addch(r->out, '\n');
 		}
+		for (k = 0; k < ncols; k++)
+			free(lines[k]);
+		if (c[0].head && (row + 1) * ncols < r->ncells && !c[ncols].head)
+			table_rule(r, w);
 	}
-	r->sep = 1;
-	return 1;
+	free(w);
+	free(nat);
+	free(nlines);
+	free(lines);
 }
 
-static void quote_line(struct render *r, const char *s, size_t n)
+static void table_release(struct render *r)
 {
-	while (n && *s == ' ') {
-		s++;
-		n--;
-	}
-	if (!r->in_quote) {
-		close_lists(r);
-		start_block(r, 0);
-		r->in_quote = 1;
-		r->quote_gap = 0;
-	}
-	if (!n) { /* a paragraph break inside the quote */
-		if (r->para_open) {
-			flush_para(r);
-			r->quote_gap = 1;
+	size_t i;
+
+	for (i = 0; i < r->ncells; i++)
+		inl_release(&r->cells[i].in);
+	r->ncells = 0;
+}
+
+/* ---- md4c's callbacks ---------------------------------------------------- */
+
+static struct inl *cur_inl(struct render *r)
+{
+	if (r->leaf == LEAF_TABLE)
+		return r->ncells ? &r->cells[r->ncells - 1].in : &r->in;
+	return &r->in;
+}
+
+static void leaf_begin(struct render *r, enum leaf leaf)
+{
+	r->leaf = leaf;
+	r->implicit = 0;
+	r->leaf_start = NONE;
+	r->code_lead_blanks = 0;
+	r->em = r->strong = r->under = 0;
+	r->in_comment = 0;
+	inl_reset(&r->in);
+	strbuf_reset(&r->raw);
+}
+
+/* The block being collected is complete: write it. */
+static void leaf_end(struct render *r)
+{
+	switch (r->leaf) {
+	case LEAF_PARA:
+		flush_para(r);
+		break;
+	case LEAF_HEADING:
+		flush_heading(r);
+		break;
+	case LEAF_CODE:
+		flush_lines(r, 1);
+		break;
+	case LEAF_HTML:
+		if (only_comment(&r->raw)) {
+			if (r->pos != NONE)
+				r->prev_end = r->pos;
+		} else {
+			flush_lines(r, 0);
 		}
-		return;
+		break;
+	case LEAF_TABLE:
+		flush_table(r);
+		table_release(r);
+		break;
+	case LEAF_NONE:
+		break;
 	}
-	if (r->para_open) {
-		para_add(r, s, n);
-		return;
-	}
-	if (r->quote_gap) {
-		line_begin(r);
-		put_lead(r, &r->bar, 0);
-		strbuf_addch(r->out, '\n');
-		r->quote_gap = 0;
-	}
-	para_open(r, 0, s, n);
-	lead_copy(&r->first, &r->bar);
-	lead_copy(&r->next, &r->bar);
+	r->leaf = LEAF_NONE;
+	r->implicit = 0;
 }
 
-struct marker {
-	int ordered;
-	unsigned long num;
-	size_t len; /* of the marker, without the space after it */
-};
-
-/* "- ", "* " or "1. " (up to nine digits), or the marker alone on the line. */
-static int parse_marker(const char *s, size_t n, struct marker *m)
+static struct container *push(struct render *r, enum ctype type)
 {
-	size_t i = 0;
+	struct container *c;
 
-	if (*s == '-' || *s == '*') {
-		m->ordered = 0;
-		m->num = 1;
-		i = 1;
-	} else {
-		m->ordered = 1;
-		m->num = 0;
-		for (; i < n && i < 9 && s[i] >= '0' && s[i] <= '9'; i++)
-			m->num = m->num * 10 + (unsigned long)(s[i] - '0');
-		if (!i || i >= n || s[i] != '.')
-			return 0;
-		i++;
+	if (r->depth == r->alloc) {
+		r->alloc = r->alloc ? 2 * r->alloc : 8;
+		r->stack = xrealloc(r->stack, r->alloc * sizeof(*r->stack));
 	}
-	if (i < n && s[i] != ' ')
-		return 0;
-	m->len = i;
-	return 1;
+	c = &r->stack[r->depth++];
+	memset(c, 0, sizeof(*c));
+	c->type = type;
+	strbuf_init(&c->first, 0);
+	strbuf_init(&c->next, 0);
+	return c;
 }
 
-static void list_item(struct render *r, int level, size_t ind, const struct marker *m,
-		      const char *s, size_t n)
+static void pop(struct render *r)
 {
-	struct level *lv = &r->lv[level];
-	size_t indent = level ? r->lv[0].out_col : LIST_INDENT;
-	const char *mark;
+	struct container *c = &r->stack[--r->depth];
+
+	strbuf_release(&c->first);
+	strbuf_release(&c->next);
+}
+
+static void open_quote(struct render *r)
+{
+	struct container *c = push(r, C_QUOTE);
+
+	if (r->color)
+		add_sgr(&c->first, 0, ST_DIM);
+	strbuf_addstr(&c->first, r->color ? "\xe2\x94\x82" : "|"); /* │ */
+	if (r->color)
+		add_sgr(&c->first, ST_DIM, 0);
+	strbuf_addch(&c->first, ' ');
+	strbuf_add(&c->next, c->first.buf, c->first.len);
+	c->cols = 2;
+}
+
+static void open_list(struct render *r, int ordered, unsigned long start, char delim)
+{
+	size_t depth = 0, i;
+	struct container *c;
+
+	for (i = 0; i < r->depth; i++)
+		depth += r->stack[i].type == C_LIST;
+	c = push(r, C_LIST);
+	c->ordered = ordered;
+	c->num = start;
+	c->delim = delim;
+	c->depth = depth;
+}
+
+static void open_item(struct render *r)
+{
+	struct container *list = r->depth ? &r->stack[r->depth - 1] : NULL, *c;
+	size_t indent = r->depth >= 2 && r->stack[r->depth - 2].type == C_ITEM ? 0 : LIST_INDENT;
 	char num[32];
+	const char *mark;
 
-	start_block(r, 0);
-	if (!level)
-		r->lv[1].open = 0;
-	if (!lv->open || lv->ordered != m->ordered) {
-		lv->open = 1;
-		lv->ordered = m->ordered;
-		lv->next = m->num;
-	}
-	if (m->ordered) {
-		snprintf(num, sizeof(num), "%lu.", lv->next++);
+	if (!list || list->type != C_LIST)
+		return; /* md4c opens an item only in a list */
+	if (list->ordered) {
+		snprintf(num, sizeof(num), "%lu%c", list->num++, list->delim == ')' ? ')' : '.');
 		mark = num;
 	} else {
-		mark = !r->color ? "-" : level ? "\xe2\x97\xa6" : "\xe2\x80\xa2"; /* ◦ • */
+		mark = !r->color ? "-" : list->depth ? "\xe2\x97\xa6" : "\xe2\x80\xa2"; /* ◦ • */
 	}
-	para_open(r, 0, s + m->len, n - m->len);
-	lead_set(&r->first, r->color, indent, mark, 0);
-	lead_set(&r->next, r->color, r->first.cols, NULL, 0);
-	lv->out_col = r->first.cols;
-	lv->in_col = ind + m->len + 1;
+	c = push(r, C_ITEM);
+	add_spaces(&c->first, indent);
+	strbuf_addstr(&c->first, mark);
+	strbuf_addch(&c->first, ' ');
+	c->cols = indent + columns(mark, strlen(mark)) + 1;
+	add_spaces(&c->next, c->cols);
 }
 
-/* The item a line indented by ind belongs to: the nested one if it reaches its text. */
-static int item_level(struct render *r, size_t ind)
+static int enter_block(MD_BLOCKTYPE type, void *detail, void *data)
 {
-	if (r->lv[1].open && ind >= r->lv[1].in_col)
-		return 1;
-	r->lv[1].open = 0;
-	return 0;
-}
+	struct render *r = data;
 
-/* A line indented by two or more inside a list. */
-static void item_line(struct render *r, size_t ind, const char *s, size_t n)
-{
-	struct marker m;
-	size_t fence = fence_open(s, n);
-	int level;
+	if (r->leaf == LEAF_PARA && r->implicit)
+		leaf_end(r);
+	switch (type) {
+	case MD_BLOCK_QUOTE:
+		open_quote(r);
+		break;
+	case MD_BLOCK_UL:
+		open_list(r, 0, 1, 0);
+		break;
+	case MD_BLOCK_OL: {
+		const MD_BLOCK_OL_DETAIL *d = detail;
 
-	if (fence) {
-		level = item_level(r, ind);
-		start_block(r, 0);
-		begin_code(r, s, fence, ind, r->lv[level].out_col + CODE_INDENT);
-		return;
+		open_list(r, 1, d->start, d->mark_delimiter);
+		break;
 	}
-	if (!is_rule(s, n) && parse_marker(s, n, &m)) {
-		list_item(r, 1, ind, &m, s, n);
-		return;
-	}
-	if (r->para_open) {
-		para_add(r, s, n);
-		return;
-	}
-	level = item_level(r, ind);
-	start_block(r, 0);
-	para_open(r, r->lv[level].out_col, s, n);
-}
-
-/* A line at the top level that may start a block: 1 if it did. */
-static int block_line(struct render *r, size_t ind, const char *s, size_t n)
-{
-	struct marker m;
-	size_t fence = fence_open(s, n);
-
-	if (fence) {
-		close_lists(r);
-		end_quote(r);
-		start_block(r, 0);
-		begin_code(r, s, fence, ind, CODE_INDENT);
-		return 1;
-	}
-	if (*s == '#')
-		return heading(r, s, n);
-	if (is_rule(s, n)) {
+	case MD_BLOCK_LI:
+		open_item(r);
+		break;
+	case MD_BLOCK_HR:
 		rule(r);
-		return 1;
-	}
-	if (*s == '>') {
-		quote_line(r, s + 1, n - 1);
-		return 1;
-	}
-	if (parse_marker(s, n, &m)) {
-		end_quote(r);
-		list_item(r, 0, ind, &m, s, n);
-		return 1;
+		break;
+	case MD_BLOCK_H:
+		leaf_begin(r, LEAF_HEADING);
+		r->level = ((const MD_BLOCK_H_DETAIL *)detail)->level;
+		break;
+	case MD_BLOCK_CODE:
+		leaf_begin(r, LEAF_CODE);
+		break;
+	case MD_BLOCK_HTML:
+		leaf_begin(r, LEAF_HTML);
+		break;
+	case MD_BLOCK_P:
+		if (r->leaf != LEAF_TABLE)
+			leaf_begin(r, LEAF_PARA);
+		break;
+	case MD_BLOCK_TABLE:
+		leaf_begin(r, LEAF_TABLE);
+		r->ncols = ((const MD_BLOCK_TABLE_DETAIL *)detail)->col_count;
+		break;
+	case MD_BLOCK_THEAD:
+		r->in_head = 1;
+		break;
+	case MD_BLOCK_TBODY:
+		r->in_head = 0;
+		break;
+	case MD_BLOCK_TR:
+		/* md4c gives each row col_count cells; pad a short one all the same */
+		while (r->ncols && r->ncells % r->ncols)
+			add_cell(r, MD_ALIGN_DEFAULT);
+		break;
+	case MD_BLOCK_TH:
+	case MD_BLOCK_TD:
+		if (r->leaf == LEAF_TABLE)
+			add_cell(r, ((const MD_BLOCK_TD_DETAIL *)detail)->align);
+		break;
+	case MD_BLOCK_DOC:
+		break;
 	}
 	return 0;
 }
 
-static void text_line(struct render *r, const char *s, size_t n)
+static int leave_block(MD_BLOCKTYPE type, void *detail, void *data)
 {
-	if (r->para_open) { /* a continuation line, also of an item or a quote */
-		para_add(r, s, n);
-		return;
+	struct render *r = data;
+
+	(void)detail;
+	if (r->leaf == LEAF_PARA && r->implicit)
+		leaf_end(r);
+	switch (type) {
+	case MD_BLOCK_QUOTE:
+	case MD_BLOCK_UL:
+	case MD_BLOCK_OL:
+		if (r->depth)
+			pop(r);
+		break;
+	case MD_BLOCK_LI:
+		marker_line(r); /* an empty item: its marker alone */
+		if (r->depth)
+			pop(r);
+		break;
+	case MD_BLOCK_H:
+	case MD_BLOCK_CODE:
+	case MD_BLOCK_HTML:
+	case MD_BLOCK_P:
+	case MD_BLOCK_TABLE:
+		if (type == MD_BLOCK_P && r->leaf == LEAF_TABLE)
+			break;
+		leaf_end(r);
+		break;
+	default:
+		break;
 	}
-	close_lists(r);
-	end_quote(r);
-	start_block(r, 0);
-	para_open(r, 0, s, n);
+	return 0;
 }
 
-static void do_line(struct render *r, const char *s, size_t n)
+static unsigned cur_style(const struct render *r)
 {
-	size_t ind;
+	return (r->em ? ST_ITALIC : 0) | (r->strong ? ST_BOLD : 0) | (r->under ? ST_UNDER : 0);
+}
 
-	if (r->in_code) {
-		code_line(r, s, n);
-		return;
+/* Inline content outside any block is a tight list item's paragraph, which md4c does not report. */
+static void implicit_para(struct render *r)
+{
+	if (r->leaf == LEAF_NONE) {
+		leaf_begin(r, LEAF_PARA);
+		r->implicit = 1;
 	}
-	while (n && s[n - 1] == ' ')
-		n--;
-	for (ind = 0; ind < n && s[ind] == ' '; ind++)
+}
+
+static int enter_span(MD_SPANTYPE type, void *detail, void *data)
+{
+	struct render *r = data;
+	struct link *l;
+
+	implicit_para(r);
+
+	switch (type) {
+	case MD_SPAN_EM:
+		r->em++;
+		break;
+	case MD_SPAN_STRONG:
+		r->strong++;
+		break;
+	case MD_SPAN_CODE:
+		r->in_code_span = 1;
+		r->code_ticks = 0;
+		r->code_pad = 0;
+		strbuf_reset(&r->code);
+		break;
+	case MD_SPAN_A:
+	case MD_SPAN_IMG:
+		if (r->nlinks == r->links_alloc) {
+			r->links_alloc = r->links_alloc ? 2 * r->links_alloc : 4;
+			r->links = xrealloc(r->links, r->links_alloc * sizeof(*r->links));
+		}
+		l = &r->links[r->nlinks++];
+		l->start = cur_inl(r)->vis.len;
+		strbuf_init(&l->href, 0);
+		add_attribute(&l->href, type == MD_SPAN_A ? &((MD_SPAN_A_DETAIL *)detail)->href :
+							  &((MD_SPAN_IMG_DETAIL *)detail)->src);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+static void add_repeat_inl(struct inl *in, const char *s, size_t n, unsigned style)
+{
+	while (n--)
+		put(in, s, strlen(s), style);
+}
+
+/*
+ * Where a code span's text starts in doc: the backticks before it (and the
+ * space md4c strips after them), so that plain output shows them as written.
+ */
+static void code_opener(struct render *r, const char *s)
+{
+	size_t k = (size_t)(s - r->doc), t;
+
+	r->code_pad = k > 0 && r->doc[k - 1] == ' ';
+	k -= (size_t)r->code_pad;
+	for (t = k; t > 0 && r->doc[t - 1] == '`'; t--)
 		;
-	if (ind == n) {
-		flush_para(r);
-		end_quote(r);
-		r->blank = 1;
-		return;
+	r->code_ticks = k - t;
+	if (!r->code_ticks)
+		r->code_pad = 0;
+}
+
+/*
+ * A code span: colour shows its content, cyan; plain output shows it between
+ * its backticks as written, or when they are not known as many as it takes
+ * (the shortest run not in it), with a space inside each when it starts or
+ * ends with one.  A command is easier
+ * to copy from one line: the spaces of a span are glue (the wrapper breaks
+ * at them only if the span fits on no line).
+ */
+static void add_code_span(struct render *r)
+{
+	struct inl *in = cur_inl(r);
+	const char *s = r->code.buf;
+	size_t n = r->code.len, from = in->vis.len, run = 0, longest = 0, i, ticks = 1;
+	unsigned style = cur_style(r);
+	int pad;
+
+	if (r->color) {
+		put(in, s, n, style | ST_CODE);
+	} else if (r->code_ticks) {
+		add_repeat_inl(in, "`", r->code_ticks, style);
+		add_repeat_inl(in, " ", (size_t)r->code_pad, style);
+		put(in, s, n, style);
+		add_repeat_inl(in, " ", (size_t)r->code_pad, style);
+		add_repeat_inl(in, "`", r->code_ticks, style);
+	} else {
+		for (i = 0; i < n; i++) {
+			run = s[i] == '`' ? run + 1 : 0;
+			longest = run > longest ? run : longest;
+		}
+		/* the shortest run of ticks that is not in the text */
+		for (ticks = 1; ticks <= longest; ticks++) {
+			for (i = 0, run = 0; i < n; i++) {
+				if (s[i] == '`') {
+					run++;
+				} else {
+					if (run == ticks)
+						break;
+					run = 0;
+				}
+			}
+			if (i == n && run != ticks)
+				break;
+		}
+		pad = n && (s[0] == '`' || s[n - 1] == '`');
+		for (i = 0; i < ticks; i++)
+			put(in, "`", 1, style);
+		if (pad)
+			put(in, " ", 1, style);
+		put(in, s, n, style);
+		if (pad)
+			put(in, " ", 1, style);
+		for (i = 0; i < ticks; i++)
+			put(in, "`", 1, style);
 	}
-	if (r->lv[0].open && ind >= 2)
-		item_line(r, ind, s + ind, n - ind);
-	else if (ind > 3 || !block_line(r, ind, s + ind, n - ind))
-		text_line(r, s + ind, n - ind);
-	r->blank = 0;
+	for (i = from; i < in->vis.len; i++)
+		if (in->vis.buf[i] == ' ')
+			in->sty.buf[i] = (char)(in->sty.buf[i] | ST_GLUE);
+}
+
+/*
+ * A link ends: "text (address)", or the address alone when the text is
+ * empty or is the address (an autolink), without "mailto:" for an e-mail.
+ */
+static void end_link(struct render *r)
+{
+	struct inl *in = cur_inl(r);
+	struct link *l = &r->links[--r->nlinks];
+	size_t n = in->vis.len - l->start;
+	const char *text = in->vis.buf + l->start, *h = l->href.buf;
+	unsigned style = cur_style(r);
+
+	if (!n || (n == l->href.len && !memcmp(text, h, n)) ||
+	    (l->href.len == n + 7 && !strncmp(h, "mailto:", 7) && !memcmp(text, h + 7, n))) {
+		inl_setlen(in, l->start);
+		if (!l->href.len)
+			put(in, text, 0, style);
+		else if (n && l->href.len == n + 7 && !strncmp(h, "mailto:", 7))
+			put(in, h + 7, n, style | ST_UNDER);
+		else
+			put(in, h, l->href.len, style | ST_UNDER);
+	} else if (l->href.len) {
+		put(in, " (", 2, style);
+		put(in, h, l->href.len, style | ST_UNDER);
+		put(in, ")", 1, style);
+	}
+	strbuf_release(&l->href);
+}
+
+static int leave_span(MD_SPANTYPE type, void *detail, void *data)
+{
+	struct render *r = data;
+
+	(void)detail;
+	switch (type) {
+	case MD_SPAN_EM:
+		r->em -= r->em > 0;
+		break;
+	case MD_SPAN_STRONG:
+		r->strong -= r->strong > 0;
+		break;
+	case MD_SPAN_CODE:
+		r->in_code_span = 0;
+		add_code_span(r);
+		break;
+	case MD_SPAN_A:
+	case MD_SPAN_IMG:
+		if (r->nlinks)
+			end_link(r);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+/* Where text is in the document: it moves r->pos on, and starts the block's text. */
+static void track(struct render *r, const char *s, size_t n)
+{
+	const char *nl;
+
+	if (s >= r->doc && s + n <= r->doc + r->doc_len) {
+		if (r->leaf_start == NONE)
+			r->leaf_start = (size_t)(s - r->doc);
+		r->pos = (size_t)(s - r->doc) + n;
+	} else if (n == 1 && *s == '\n' && r->pos != NONE && r->pos < r->doc_len) {
+		/* md4c's own line break: the line it ends is past */
+		if (r->leaf == LEAF_CODE && r->leaf_start == NONE)
+			r->code_lead_blanks++;
+		nl = memchr(r->doc + r->pos, '\n', r->doc_len - r->pos);
+		r->pos = nl ? (size_t)(nl - r->doc) + 1 : r->doc_len;
+	}
+}
+
+static int text(MD_TEXTTYPE type, const MD_CHAR *s, MD_SIZE size, void *data)
+{
+	struct render *r = data;
+	struct inl *in;
+	struct strbuf tmp = STRBUF_INIT;
+	size_t n = size;
+
+	implicit_para(r);
+	track(r, s, n);
+	if (r->leaf == LEAF_CODE || r->leaf == LEAF_HTML) {
+		strbuf_add(&r->raw, s, n);
+		return 0;
+	}
+	in = cur_inl(r);
+	switch (type) {
+	case MD_TEXT_NULLCHAR:
+		put(in, ESCAPE_REPLACEMENT, strlen(ESCAPE_REPLACEMENT), cur_style(r));
+		break;
+	case MD_TEXT_BR:
+		if (r->in_comment)
+			break;
+		strbuf_addch(&in->vis, '\n');
+		strbuf_addch(&in->sty, 0);
+		break;
+	case MD_TEXT_SOFTBR:
+		if (!r->in_comment)
+			put(in, " ", 1, cur_style(r));
+		break;
+	case MD_TEXT_ENTITY:
+		add_entity(&tmp, s, n);
+		if (r->in_code_span)
+			strbuf_add(&r->code, tmp.buf, tmp.len);
+		else
+			put(in, tmp.buf, tmp.len, cur_style(r));
+		break;
+	case MD_TEXT_CODE:
+		if (r->in_code_span) {
+			if (!r->code.len && !r->code_ticks && s >= r->doc && s < r->doc + r->doc_len)
+				code_opener(r, s);
+			strbuf_add(&r->code, s, n);
+			break;
+		}
+		put(in, s, n, cur_style(r) | ST_CODE);
+		break;
+	case MD_TEXT_HTML:
+		/* raw HTML is shown as written, but a comment is for the author */
+		if (!r->in_comment && n >= 4 && !strncmp(s, "<!--", 4))
+			r->in_comment = 1;
+		if (!r->in_comment)
+			put(in, s, n, cur_style(r));
+		if (r->in_comment && n >= 3 && !strncmp(s + n - 3, "-->", 3))
+			r->in_comment = 0;
+		break;
+	default:
+		put(in, s, n, cur_style(r));
+		break;
+	}
+	strbuf_release(&tmp);
+	return 0;
 }
 
 void mdterm_render(struct strbuf *out, const char *md, size_t len, const struct mdterm_opts *o)
 {
 	struct strbuf clean = STRBUF_INIT;
 	struct render r;
-	const char *line, *eol;
+	MD_PARSER parser;
 	int width = o ? o->width : 0;
 
 	if (!md || !len)
@@ -972,25 +1406,45 @@ void mdterm_render(struct strbuf *out, const char *md, size_t len, const struct 
 	else if (width > MDTERM_WIDTH_MAX)
 		width = MDTERM_WIDTH_MAX;
 	r.width = (size_t)width;
-	strbuf_init(&r.para, 0);
-	strbuf_init(&r.first.text, 0);
-	strbuf_init(&r.next.text, 0);
-	strbuf_init(&r.bar.text, 0);
-	lead_set(&r.bar, r.color, 0, r.color ? "\xe2\x94\x82" : "|", ST_DIM); /* │ */
+	r.pos = r.prev_end = r.leaf_start = NONE;
+	inl_init(&r.in);
+	strbuf_init(&r.raw, 0);
+	strbuf_init(&r.code, 0);
 
-	/* from here on the text's only control character is '\n' */
+	/*
+	 * From here on the text's only control character is '\n'.  Tabs are
+	 * spaces to the next multiple of eight, as a terminal shows them, in
+	 * code too (md4c would make a tab that indents a line of code four).
+	 */
 	escape_term(&clean, md, len, ESCAPE_TERM_NEWLINES);
-	for (line = clean.buf; *line; line = *eol ? eol + 1 : eol) {
-		eol = strchrnul(line, '\n');
-		do_line(&r, line, (size_t)(eol - line));
-	}
-	flush_para(&r);
+	if (clean.len > UINT_MAX) /* md4c counts in unsigned */
+		strbuf_setlen(&clean, escape_cut(clean.buf, clean.len, UINT_MAX));
+	r.doc = clean.buf;
+	r.doc_len = clean.len;
 
+	memset(&parser, 0, sizeof(parser));
+	parser.flags = MD_FLAGS;
+	parser.enter_block = enter_block;
+	parser.leave_block = leave_block;
+	parser.enter_span = enter_span;
+	parser.leave_span = leave_span;
+	parser.text = text;
+	/* md4c fails only when out of memory: what was written stays */
+	md_parse(clean.buf, (MD_SIZE)clean.len, &parser, &r);
+	leaf_end(&r);
+
+	while (r.depth)
+		pop(&r);
+	while (r.nlinks)
+		strbuf_release(&r.links[--r.nlinks].href);
+	table_release(&r);
+	free(r.cells);
+	free(r.links);
+	free(r.stack);
+	inl_release(&r.in);
+	strbuf_release(&r.raw);
+	strbuf_release(&r.code);
 	strbuf_release(&clean);
-	strbuf_release(&r.para);
-	strbuf_release(&r.first.text);
-	strbuf_release(&r.next.text);
-	strbuf_release(&r.bar.text);
 }
 
 int mdterm_width_of(int fd)

@@ -1,24 +1,33 @@
 /*
  * mdterm: the lesson text (the steps of a phase, Markdown) shown on a terminal.
  *
- * The Markdown is the project's own, so only what lesson authors use is
- * read; anything else is shown as the text it is:
+ * md4c reads the Markdown as CommonMark, with GitHub's tables; this file
+ * only lays out what it reports:
  *
  *   # ## ###             headings (#### and deeper look like ###)
- *   paragraphs           reflowed to the width, words never split
- *   - item, * item, 1.   lists, one level of nesting, hanging indent;
+ *   paragraphs           reflowed to the width, words never split; a hard
+ *                        line break (two spaces, or '\' at a line's end) kept
+ *   - item, * item, 1.   lists nested to any depth, hanging indent;
  *                        numbers follow the first one, as in Markdown
- *   ``` or ~~~ fences    code, never wrapped, indented by four columns
+ *   fenced or indented   code, never wrapped, indented by four columns
  *   `code` **b** *e* _e_ inline code, bold, emphasis
- *   [text](url) <url>    "text (url)", "url"
- *   > note               block quotes, behind a bar
+ *   [text](url) <url>    "text (url)", "url"; an image as "alt (src)"
+ *   > note               block quotes, behind a bar, around any block
+ *   | a | b |            tables, columns narrowed and cells wrapped to fit
  *   --- or *** or ___    a horizontal rule
+ *   HTML                 shown as written, but comments, which are hidden;
+ *                        entities shown as the character they name
+ *
+ * A blank line separates two blocks where the source has one, and always
+ * around headings and rules.
  *
  * The whole input goes through escape_term() first (escape.h): the text
  * can mention learner file names, and no control character or escape
- * sequence of its own reaches the terminal.  An unterminated construct is
- * text (an unclosed "**" or "`") or runs to the end (an unclosed fence).
- * Columns are counted one per code point.
+ * sequence of its own reaches the terminal (nor does one an entity names).
+ * Tabs are spaces to the next multiple of eight before md4c reads the
+ * text.  An unterminated construct is text (an unclosed "**" or "`") or
+ * runs to the end (an unclosed fence).  Columns are counted one per code
+ * point.
  */
 #ifndef PHASELAB_MDTERM_H
 #define PHASELAB_MDTERM_H

@@ -196,7 +196,9 @@ static void test_blocks_plain(void **state)
 	static const struct row rows[] = {
 		{ "", 0, 0, "" },
 		{ "\n\n   \n\n", 0, 0, "" },
-		{ "one\ntwo  \n   three\n", 0, 0, "one two three\n" },
+		{ "one\ntwo\n   three\n", 0, 0, "one two three\n" },
+		/* a hard line break (two spaces or a backslash at the end of a line) */
+		{ "one\ntwo  \n   three\\\nfour", 0, 0, "one two\nthree\nfour\n" },
 		{ "\n\n\npara\n\n\n\npara2\n\n\n", 0, 0, "para\n\npara2\n" },
 		{ "a\r\nb\rc", 0, 0, "a b c\n" },
 		/* headings: underlined as wide as they are, in columns */
@@ -238,8 +240,9 @@ static void test_blocks_plain(void **state)
 		{ "``a`b``", 0, 0, "``a`b``\n" },
 		{ "[text](http://x.y/a_(b)) and [http://u](http://u) and [](x)", 0, 0,
 		  "text (http://x.y/a_(b)) and http://u and x\n" },
-		{ "![logo](logo.png) <https://x.y/z> <ftp://no>", 0, 0,
-		  "logo (logo.png) https://x.y/z <ftp://no>\n" },
+		/* any scheme makes an autolink; an address not in brackets is text */
+		{ "![logo](logo.png) <https://x.y/z> <ftp://no> <no way> <a@b.example>", 0, 0,
+		  "logo (logo.png) https://x.y/z ftp://no <no way> a@b.example\n" },
 		{ "\\*a\\* \\`b\\` \\\\ \\q", 0, 0, "*a* `b` \\ \\q\n" },
 		{ "snake_case_name my__dunder__name 2 * 3 * 4", 0, 0,
 		  "snake_case_name my__dunder__name 2 * 3 * 4\n" },
@@ -345,6 +348,100 @@ static void test_blocks_color(void **state)
 		/* the input's own escapes are not styles */
 		{ "\x1b[1mfake bold\x1b[0m and \x1b]8;;http://x\x1b\\link", 0, 0,
 		  "fake bold and link\n" },
+	};
+
+	(void)state;
+	run_rows(rows, sizeof(rows) / sizeof(rows[0]), 1);
+}
+
+/*
+ * What md4c reports beyond the old reader: tables, lists and quotes nested
+ * any way, HTML blocks and inline HTML, entities.
+ */
+static void test_commonmark_plain(void **state)
+{
+	static const struct row rows[] = {
+		/* tables: columns as wide as their cells, aligned as the rule says */
+		{ "| id | size |\n|:--|--:|\n| a | 1 |\n| bb | `22` |", 0, 40,
+		  "| id | size |\n|----|------|\n| a  |    1 |\n| bb | `22` |\n" },
+		/* too wide: the widest column is narrowed, its cells go on below */
+		{ "| id | how it is decided |\n|---|---|\n"
+		  "| `builds` | the Dockerfile builds. On failure: the failing step, its last output lines |",
+		  0, 40,
+		  "| id       | how it is decided         |\n"
+		  "|----------|---------------------------|\n"
+		  "| `builds` | the Dockerfile builds. On |\n"
+		  "|          | failure: the failing      |\n"
+		  "|          | step, its last output     |\n"
+		  "|          | lines                     |\n" },
+		{ "| a | b |\n|---|---|\n| x |\n\nafter", 0, 40,
+		  "| a | b |\n|---|---|\n| x |   |\n\nafter\n" },
+		/* a word wider than its column is cut, on a character */
+		{ "| a | b |\n|---|---|\n| x | "
+		  "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+		  "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+		  "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+		  "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+		  " |", 0, 40,
+		  "| a | b                                |\n|---|----------------------------------|\n"
+		  "| x | "
+		  "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+		  "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+		  "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+		  "\xc3\xa9\xc3\xa9"
+		  " |\n"
+		  "|   | "
+		  "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+		  "                         |\n" },
+		/* lists nested three deep, quotes in items and items in quotes */
+		{ "- a\n  - b\n    - c\n- d", 0, 0, "  - a\n    - b\n      - c\n  - d\n" },
+		{ "- a\n\n  > q\n  > r\n- b", 0, 0, "  - a\n\n    | q r\n  - b\n" },
+		{ "> - a\n> - b\n>\n> para", 0, 0, "|   - a\n|   - b\n|\n| para\n" },
+		/* an ordered list interrupts a paragraph only from 1; after a blank line, from any */
+		{ "* a list:\n\n    3. at three\n    3. four", 0, 0,
+		  "  - a list:\n\n    3. at three\n    4. four\n" },
+		{ "Steps:\n2. two", 0, 0, "Steps: 2. two\n" },
+		{ "1) a\n2) b", 0, 0, "  1) a\n  2) b\n" },
+		/* an item that starts with code, or is empty: its marker alone */
+		{ "- ```\n  code\n  ```\n-\n- b", 0, 0, "  -\n        code\n  -\n  - b\n" },
+		/* indented code */
+		{ "para\n\n    indented code\n\nafter", 0, 0, "para\n\n    indented code\n\nafter\n" },
+		/* HTML: shown as written, but comments, which are the author's */
+		{ "<!-- author note -->\n\ntext <!-- hidden --> <b>bold</b>", 0, 0,
+		  "text <b>bold</b>\n" },
+		{ "<details>\n<summary>Hint</summary>\n\ninside\n</details>\n\nafter", 0, 0,
+		  "<details>\n<summary>Hint</summary>\n\ninside\n</details>\n\nafter\n" },
+		{ "<!--\nmulti-line\n-->", 0, 0, "" },
+		/* entities: the character, made inert like any other; unknown ones as written */
+		{ "&amp; &copy; &#8594; &#x2192; &nbsp;| &bogus; &#35; \\&amp;", 0, 0,
+		  "& \xc2\xa9 \xe2\x86\x92 \xe2\x86\x92 \xc2\xa0| &bogus; # &amp;\n" },
+		{ "a&#27;[31mred &#0; &#150; &#x202e;X &#7;", 0, 0,
+		  "a[31mred " R " " R " " R "X " R "\n" },
+		{ "[link](http://x.y/?a=1&amp;b=&#27;2)", 0, 0, "link (http://x.y/?a=1&b=2)\n" },
+		{ "`&amp;` ``a ` b``", 0, 0, "`&amp;` ``a ` b``\n" },
+	};
+
+	(void)state;
+	run_rows(rows, sizeof(rows) / sizeof(rows[0]), 0);
+}
+
+static void test_commonmark_color(void **state)
+{
+	static const struct row rows[] = {
+		{ "| a | b |\n|---|---|\n| x |", 0, 40,
+		  "\x1b[2m\xe2\x94\x82" RESET " " BOLD "a" RESET " \x1b[2m\xe2\x94\x82" RESET " " BOLD "b"
+		  RESET " \x1b[2m\xe2\x94\x82" RESET "\n"
+		  "\x1b[2m\xe2\x94\x9c\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\xbc\xe2\x94\x80\xe2\x94\x80"
+		  "\xe2\x94\x80\xe2\x94\xa4" RESET "\n"
+		  "\x1b[2m\xe2\x94\x82" RESET " x \x1b[2m\xe2\x94\x82" RESET "   \x1b[2m\xe2\x94\x82" RESET
+		  "\n" },
+		/* a tight item that starts with a span: md4c reports no paragraph for it */
+		{ "- **size**: c", 0, 0, "  \xe2\x80\xa2 " BOLD "size" RESET ": c\n" },
+		{ "- a\n  - b\n    - c", 0, 0,
+		  "  \xe2\x80\xa2 a\n    \xe2\x97\xa6 b\n      \xe2\x97\xa6 c\n" },
+		{ "> # H\n> - `c`", 0, 0,
+		  "\x1b[2m\xe2\x94\x82" RESET " \x1b[1;4mH" RESET "\n\x1b[2m\xe2\x94\x82" RESET "\n"
+		  "\x1b[2m\xe2\x94\x82" RESET "   \xe2\x80\xa2 " CODE "c" RESET "\n" },
 	};
 
 	(void)state;
@@ -488,7 +585,8 @@ static void test_generated(void **state)
 		"![", "<https://", ">", "\\", "#", "## ", "- ", "* ", "1. ", "12. ", "> ", "---",
 		"\n", "\n", "\n\n", " ", "  ", "    ", "\t", "word", "longerword", "caf\xc3\xa9",
 		"\xe2\x86\x92", "\x1b[31m", "\x1b]0;t\x07", "\x07", "\r", "\x7f", "\xc2\x9b",
-		"\xe2\x80\xae", "\xff", "\xe2\x86", "\0",
+		"\xe2\x80\xae", "\xff", "\xe2\x86", "\0", "|", "|---|", "\n| a | b |\n|--|:-:|\n",
+		"<div>", "<!--", "-->", "&amp;", "&#27;", "&#x9b;", "&#0;", "1) ", "+ ", "\\\n", "  \n",
 	};
 	struct strbuf md = STRBUF_INIT;
 	uint64_t seed = 0x9e3779b97f4a7c15u;
@@ -555,6 +653,8 @@ int main(void)
 		cmocka_unit_test(test_blocks_plain),
 		cmocka_unit_test(test_wrap_utf8),
 		cmocka_unit_test(test_blocks_color),
+		cmocka_unit_test(test_commonmark_plain),
+		cmocka_unit_test(test_commonmark_color),
 		cmocka_unit_test(test_width_clamp),
 		cmocka_unit_test(test_appends),
 		cmocka_unit_test(test_width_of),
