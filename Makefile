@@ -1,8 +1,9 @@
 # phaselab: `make` builds bin/phaselab, `make test` runs the unit tests,
 # `make integration` the tests against a real engine, `make images` prepares
 # the base images, `make check-sanitizers` runs the unit tests under ASan and
-# UBSan and the fuzzers, `make check` all of them (what CI runs).  Quiet
-# unless V=1.
+# UBSan and the fuzzers, `make check` all of them (what CI runs), `make
+# install` installs the program and its data under PREFIX (`make uninstall`
+# removes them).  Quiet unless V=1.
 
 CC      ?= cc
 PKGS    := libgit2 jansson libcurl md4c libarchive
@@ -19,6 +20,15 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 TEST_CFLAGS := $(shell pkg-config --cflags cmocka)
 TEST_LIBS   := $(shell pkg-config --libs cmocka)
+
+# Installation, after the GNU conventions: DESTDIR is prefixed at install time
+# only (a staging folder for packagers), never compiled in; the program looks
+# for its data in $(pkgdatadir), which is.
+PREFIX     ?= /usr/local
+bindir     ?= $(PREFIX)/bin
+datadir    ?= $(PREFIX)/share
+pkgdatadir := $(datadir)/phaselab
+INSTALL    ?= install
 
 ifeq ($(V),1)
 Q :=
@@ -49,6 +59,14 @@ $(B)/layers.ok: $(LAYERED) tests/tools/check-layers
 	@$(if $(Q),echo "  LAYERS  runner checks")
 	$(Q)tests/tools/check-layers $(LAYERED)
 	$(Q)touch $@
+
+# Where the program looks for its data is compiled into fsutil.o alone; the
+# stamp holds the folders, rewritten only when they change (make PREFIX=...).
+$(B)/runner/lib/fsutil.o: CPPFLAGS += -DPHASELAB_DATADIR='"$(pkgdatadir)"' -DPHASELAB_BINDIR='"$(bindir)"'
+$(B)/runner/lib/fsutil.o: $(B)/install-dirs
+$(B)/install-dirs: FORCE
+	@mkdir -p $(@D)
+	$(Q)echo '$(pkgdatadir) $(bindir)' | cmp -s - $@ || echo '$(pkgdatadir) $(bindir)' >$@
 
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
@@ -84,6 +102,7 @@ integration: bin/phaselab $(TOOL_BIN)
 	$(Q)tests/integration/grade
 	$(Q)tests/integration/walk
 	$(Q)tests/integration/hostile
+	$(Q)tests/integration/install
 
 # The main job on the bundled lab: the reference solution of phase 3,
 # assembled from labs/service and its overlay, checked for real.
@@ -123,10 +142,43 @@ check-sanitizers: asan fuzz
 bench: bin/phaselab
 	$(Q)bench/run
 
+# What the program reads at run time: the program, the phases (lessons and
+# checklists), and from labs/ what `phaselab init` copies into a workspace
+# (the starting service without its build outputs, the workspace README).
+# Not the tests, the solutions, the base-image recipes or the setup scripts.
+DATA = $(sort $(shell find phases labs/workspace -type f) \
+	$(shell find labs/service \( -path labs/service/node_modules -o -path labs/service/dist \) -prune -o -type f -print))
+
+install: bin/phaselab
+	@$(if $(Q),echo "  INSTALL $(DESTDIR)$(bindir)/phaselab")
+	$(Q)$(INSTALL) -d -m 755 '$(DESTDIR)$(bindir)'
+	$(Q)$(INSTALL) -m 755 bin/phaselab '$(DESTDIR)$(bindir)/phaselab'
+	@$(if $(Q),echo "  INSTALL $(DESTDIR)$(pkgdatadir)/ (phases, labs)")
+	$(Q)set -e; for f in $(DATA); do \
+		d='$(DESTDIR)$(pkgdatadir)'/$${f%/*}; \
+		$(INSTALL) -d -m 755 "$$d"; \
+		$(INSTALL) -m 644 "$$f" "$$d/"; \
+	done
+
+# The files install put there, then the folders left empty: phaselab's own,
+# and bindir, datadir and PREFIX when nothing else is in them.
+uninstall:
+	@$(if $(Q),echo "  RM      $(DESTDIR)$(bindir)/phaselab $(DESTDIR)$(pkgdatadir)/")
+	$(Q)rm -f '$(DESTDIR)$(bindir)/phaselab'
+	$(Q)if [ -d '$(DESTDIR)$(pkgdatadir)' ]; then \
+		(cd '$(DESTDIR)$(pkgdatadir)' && rm -f $(DATA)) && \
+		find '$(DESTDIR)$(pkgdatadir)' -depth -type d -empty -delete; \
+	fi
+	$(Q)for d in '$(DESTDIR)$(bindir)' '$(DESTDIR)$(datadir)' '$(DESTDIR)$(PREFIX)'; do \
+		[ ! -d "$$d" ] || rmdir "$$d" 2>/dev/null || :; \
+	done
+
 clean:
 	rm -rf build build-asan bin
 
-.PHONY: all test unit integration demo check images asan fuzz check-sanitizers bench clean
+FORCE:
+
+.PHONY: all test unit integration demo check images asan fuzz check-sanitizers bench install uninstall clean FORCE
 .SECONDARY:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
