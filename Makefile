@@ -1,8 +1,9 @@
 # phaselab: `make` builds bin/phaselab, `make test` runs the unit tests,
 # `make integration` the tests against a real engine, `make images` prepares
 # the base images, `make check-sanitizers` runs the unit tests under ASan and
-# UBSan and the fuzzers, `make check` all of them (what CI runs).  Quiet
-# unless V=1.
+# UBSan and the fuzzers, `make check` all of them (what CI runs), `make
+# install` installs the program and its data under PREFIX (`make uninstall`
+# removes them).  Quiet unless V=1.
 
 CC      ?= cc
 PKGS    := libgit2 jansson libcurl md4c libarchive
@@ -19,6 +20,15 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 TEST_CFLAGS := $(shell pkg-config --cflags cmocka)
 TEST_LIBS   := $(shell pkg-config --libs cmocka)
+
+# Installation, after the GNU conventions: DESTDIR is prefixed at install time
+# only (a staging folder for packagers), never compiled in; the program looks
+# for its data in $(pkgdatadir), which is.
+PREFIX     ?= /usr/local
+bindir     ?= $(PREFIX)/bin
+datadir    ?= $(PREFIX)/share
+pkgdatadir := $(datadir)/phaselab
+INSTALL    ?= install
 
 ifeq ($(V),1)
 Q :=
@@ -49,6 +59,14 @@ $(B)/layers.ok: $(LAYERED) tests/tools/check-layers
 	@$(if $(Q),echo "  LAYERS  runner checks")
 	$(Q)tests/tools/check-layers $(LAYERED)
 	$(Q)touch $@
+
+# Where the program looks for its data is compiled into fsutil.o alone; the
+# stamp holds the folders, rewritten only when they change (make PREFIX=...).
+$(B)/runner/lib/fsutil.o: CPPFLAGS += -DPHASELAB_DATADIR='"$(pkgdatadir)"' -DPHASELAB_BINDIR='"$(bindir)"'
+$(B)/runner/lib/fsutil.o: $(B)/install-dirs
+$(B)/install-dirs: FORCE
+	@mkdir -p $(@D)
+	$(Q)echo '$(pkgdatadir) $(bindir)' | cmp -s - $@ || echo '$(pkgdatadir) $(bindir)' >$@
 
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
@@ -84,6 +102,7 @@ integration: bin/phaselab $(TOOL_BIN)
 	$(Q)tests/integration/grade
 	$(Q)tests/integration/walk
 	$(Q)tests/integration/hostile
+	$(Q)tests/integration/install
 
 # The main job on the bundled lab: the reference solution of phase 3,
 # assembled from labs/service and its overlay, checked for real.
@@ -109,11 +128,61 @@ asan:
 	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		$(MAKE) --no-print-directory B=build-asan CFLAGS="-O1 -g $(SAN_FLAGS)" LDFLAGS="$(SAN_FLAGS)" unit
 
-# libFuzzer harnesses (clang) for the readers of untrusted input, each fuzzed
-# for PHASELAB_FUZZ_SECONDS (default 20), then every saved regression input
-# and seed replayed: tests/fuzz/run says how.
+# libFuzzer harnesses (clang) for the readers of untrusted input: each
+# tests/fuzz/fuzz_*.c is linked with the library (runner/ and checks/ but
+# main.c) into build-fuzz/bin/, built apart like build-asan: the library with
+# -fsanitize=fuzzer-no-link, ASan and UBSan, the harness with -fsanitize=fuzzer.
+# A harness that includes a library file names it on a line "fuzz-replaces:
+# checks/x.c", and that object stays out of its link.  `make fuzz-build`
+# builds them (FUZZ_TARGETS="phase tar" some only); `make fuzz` builds and
+# fuzzes each for PHASELAB_FUZZ_SECONDS (default 20), then replays every saved
+# regression input and seed: tests/fuzz/run says how.
+CLANG       ?= clang
+FB          := build-fuzz
+FUZZ_SRC    := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_ALL    := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
+FUZZ_CFLAGS := -O1 -g $(SAN_FLAGS)
+FUZZ_LIB    := $(LIB_SRC:%.c=$(FB)/%.o)
+FUZZ_BIN    := $(addprefix $(FB)/bin/fuzz_,$(or $(FUZZ_TARGETS),$(FUZZ_ALL)))
+fuzz_replaced = $(patsubst %.c,$(FB)/%.o,$(shell sed -n 's/.*fuzz-replaces: *//p' tests/fuzz/fuzz_$(1).c))
+
+fuzz-build: $(FUZZ_BIN)
+
+# (built in parallel even when make was not asked to: one job per CPU)
 fuzz:
-	$(Q)tests/fuzz/run
+	$(Q)$(MAKE) --no-print-directory $(if $(findstring -j,$(MAKEFLAGS)),,-j$$(nproc)) fuzz-build
+	$(Q)PHASELAB_FUZZ_BUILT=1 tests/fuzz/run
+
+$(FB)/bin/fuzz_%: $(FB)/tests/fuzz/fuzz_%.o $(FUZZ_LIB) $(B)/layers.ok
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CLANG) $(LDFLAGS) -fsanitize=fuzzer $(SAN_FLAGS) -o $@ $< \
+		$(filter-out $(call fuzz_replaced,$*),$(FUZZ_LIB)) $(PKG_LIBS) $(LDLIBS)
+
+# Harnesses include "checks/x.c" from the top of the tree, hence -I.
+$(FB)/%.o: %.c $(FB)/flags | $(FB)/clang.ok
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $< (fuzzer)")
+	$(Q)$(CLANG) $(CPPFLAGS) -I. $(WARN) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(PKG_CFLAGS) -c -o $@ $<
+
+$(FB)/runner/lib/fsutil.o: CPPFLAGS += -DPHASELAB_DATADIR='"$(pkgdatadir)"' -DPHASELAB_BINDIR='"$(bindir)"'
+
+# The compiler and its flags: new ones, new objects (-Werror changes no object).
+FUZZ_STAMP := $(CLANG) $(CPPFLAGS) $(filter-out -Werror,$(WARN)) $(FUZZ_CFLAGS) $(PKG_CFLAGS) $(pkgdatadir) $(bindir)
+$(FB)/flags: FORCE
+	@mkdir -p $(@D)
+	$(Q)echo '$(FUZZ_STAMP)' | cmp -s - $@ || echo '$(FUZZ_STAMP)' >$@
+
+# Can clang build a libFuzzer program at all?  Say what to install if not.
+$(FB)/clang.ok: $(FB)/flags
+	$(Q)printf '%s\n' '#include <stddef.h>' '#include <stdint.h>' \
+		'int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);' \
+		'int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { (void)d; (void)n; return 0; }' >$(FB)/probe.c
+	$(Q)$(CLANG) -fsanitize=fuzzer $(SAN_FLAGS) -o $(FB)/probe $(FB)/probe.c 2>$(FB)/probe.err || { \
+		sed 's/^/  /' $(FB)/probe.err | head -n 5 >&2; \
+		echo "'$(CLANG)' cannot build a libFuzzer program: apt-get install clang libclang-rt-dev (labs/setup --packages does)" >&2; \
+		exit 2; }
+	$(Q)touch $@
 
 check-sanitizers: asan fuzz
 
@@ -123,10 +192,43 @@ check-sanitizers: asan fuzz
 bench: bin/phaselab
 	$(Q)bench/run
 
-clean:
-	rm -rf build build-asan bin
+# What the program reads at run time: the program, the phases (lessons and
+# checklists), and from labs/ what `phaselab init` copies into a workspace
+# (the starting service without its build outputs, the workspace README).
+# Not the tests, the solutions, the base-image recipes or the setup scripts.
+DATA = $(sort $(shell find phases labs/workspace -type f) \
+	$(shell find labs/service \( -path labs/service/node_modules -o -path labs/service/dist \) -prune -o -type f -print))
 
-.PHONY: all test unit integration demo check images asan fuzz check-sanitizers bench clean
+install: bin/phaselab
+	@$(if $(Q),echo "  INSTALL $(DESTDIR)$(bindir)/phaselab")
+	$(Q)$(INSTALL) -d -m 755 '$(DESTDIR)$(bindir)'
+	$(Q)$(INSTALL) -m 755 bin/phaselab '$(DESTDIR)$(bindir)/phaselab'
+	@$(if $(Q),echo "  INSTALL $(DESTDIR)$(pkgdatadir)/ (phases, labs)")
+	$(Q)set -e; for f in $(DATA); do \
+		d='$(DESTDIR)$(pkgdatadir)'/$${f%/*}; \
+		$(INSTALL) -d -m 755 "$$d"; \
+		$(INSTALL) -m 644 "$$f" "$$d/"; \
+	done
+
+# The files install put there, then the folders left empty: phaselab's own,
+# and bindir, datadir and PREFIX when nothing else is in them.
+uninstall:
+	@$(if $(Q),echo "  RM      $(DESTDIR)$(bindir)/phaselab $(DESTDIR)$(pkgdatadir)/")
+	$(Q)rm -f '$(DESTDIR)$(bindir)/phaselab'
+	$(Q)if [ -d '$(DESTDIR)$(pkgdatadir)' ]; then \
+		(cd '$(DESTDIR)$(pkgdatadir)' && rm -f $(DATA)) && \
+		find '$(DESTDIR)$(pkgdatadir)' -depth -type d -empty -delete; \
+	fi
+	$(Q)for d in '$(DESTDIR)$(bindir)' '$(DESTDIR)$(datadir)' '$(DESTDIR)$(PREFIX)'; do \
+		[ ! -d "$$d" ] || rmdir "$$d" 2>/dev/null || :; \
+	done
+
+clean:
+	rm -rf build build-asan build-fuzz bin
+
+FORCE:
+
+.PHONY: all test unit integration demo check images asan fuzz fuzz-build check-sanitizers bench install uninstall clean FORCE
 .SECONDARY:
 
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+-include $(shell find $(B) $(FB) -name '*.d' 2>/dev/null)

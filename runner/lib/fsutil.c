@@ -272,6 +272,25 @@ int remove_contents(const char *dir, const char *keep)
 	return rc;
 }
 
+/*
+ * Where `make install` puts the program and its data (the Makefile defines
+ * both from PREFIX); the defaults are the Makefile's own.
+ */
+#ifndef PHASELAB_DATADIR
+#define PHASELAB_DATADIR "/usr/local/share/phaselab"
+#endif
+#ifndef PHASELAB_BINDIR
+#define PHASELAB_BINDIR "/usr/local/bin"
+#endif
+
+/* 1 when the folder dir (resolved) is the installed bindir, which has no data beside it. */
+static int is_install_bindir(const char *dir)
+{
+	char real[PATH_MAX];
+
+	return realpath(PHASELAB_BINDIR, real) && !strcmp(real, dir);
+}
+
 char *install_dir(const char *env, const char *name)
 {
 	const char *set = getenv(env);
@@ -281,19 +300,21 @@ char *install_dir(const char *env, const char *name)
 
 	if (set && *set)
 		return xstrdup(set);
+	/* a build in the source tree: bin/phaselab beside phases/ and labs/ */
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n > 0) {
 		exe[n] = '\0';
 		slash = strrchr(exe, '/');
 		if (slash) {
-			char *cand;
-
 			*slash = '\0';
-			cand = xasprintf("%s/../%s", exe, name);
-			if (stat(cand, &sb) == 0 && S_ISDIR(sb.st_mode))
-				return cand;
-			free(cand);
+			if (!is_install_bindir(*exe ? exe : "/")) {
+				char *cand = xasprintf("%s/../%s", exe, name);
+
+				if (stat(cand, &sb) == 0 && S_ISDIR(sb.st_mode))
+					return cand;
+				free(cand);
+			}
 		}
 	}
-	return xasprintf("/usr/share/phaselab/%s", name);
+	return xasprintf("%s/%s", PHASELAB_DATADIR, name);
 }

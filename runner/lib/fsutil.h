@@ -34,8 +34,10 @@ int remove_contents(const char *dir, const char *keep);
 
 /*
  * A folder the program ships with (name: "phases", "labs"): $env when set,
- * else name/ beside the program's bin/ folder, else /usr/share/phaselab/name.
- * New string.
+ * else name/ beside the program's bin/ folder (a build in the source tree;
+ * never looked for beside the installed bindir), else name/ in the data
+ * folder `make install` fills, PHASELAB_DATADIR (from the Makefile:
+ * $(datadir)/phaselab, /usr/local/share/phaselab by default).  New string.
  */
 char *install_dir(const char *env, const char *name);
 
