@@ -84,7 +84,9 @@ $(B)/tools/%: tests/tools/%.c
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(PKG_LIBS)
 
-# Unit tests: no engine needed.  Each binary prints cmocka's summary;
+# Unit tests: no engine needed, but for test_engine_args, which proves on the
+# real engine that no argument is dropped (PHASELAB_NO_ENGINE_TESTS=1 skips
+# it where none runs).  Each binary prints cmocka's summary;
 # tests/run-unit prints the closing "N passed, N failed" line.  `unit` runs
 # them without building the program (what `asan` uses).
 test: bin/phaselab unit

@@ -70,7 +70,8 @@ int phase_load_file(const char *file, struct phase *ph, struct strbuf *err);
 
 /*
  * The phases folder: $PHASELAB_PHASES, else phases/ beside the program's
- * bin/ folder, else /usr/share/phaselab/phases.  New string.
+ * bin/ folder (a source tree), else the installed one, $(datadir)/phaselab/
+ * phases (lib/fsutil.h, install_dir).  New string.
  */
 char *phases_root(void);
 

@@ -7,11 +7,13 @@
  *  2. after the call, FUZZ_CHECK() what the reader's header promises (every
  *     broken promise aborts, so libFuzzer keeps the input like a crash);
  *  3. seeds in tests/fuzz/corpus/<target>/, from the real fixtures;
- *  4. nothing else: tests/fuzz/run builds and runs every fuzz_*.c it finds.
+ *  4. nothing else: `make fuzz-build` builds every fuzz_*.c (into build-fuzz/)
+ *     and tests/fuzz/run runs them.
  *
  * A harness links the library as `make test` does (runner/ and checks/ but
  * main.c).  One that needs a file's static functions includes that file and
- * names it on a line "fuzz-replaces: checks/x.c", so run leaves its object out.
+ * names it on a line "fuzz-replaces: checks/x.c", so the Makefile leaves that
+ * object out of its link.
  * A line "fuzz-options: -max_len=N" passes libFuzzer options when fuzzing.
  */
 #ifndef PHASELAB_FUZZ_H
