@@ -638,8 +638,12 @@ static int remove_objects(struct engine *e, int image, int with_layers, const ch
 	if (image && !with_layers)
 		strvec_push(&args, "--no-prune");
 	strvec_pushv(&args, ids);
-	if (call(e, &p, &args, 0) != 0 && !only_missing(&p, image ? "No such image" : "No such container"))
+	if (call(e, &p, &args, 0) != 0 && !only_missing(&p, image ? "No such image" : "No such container")) {
 		rc = call_failed(e, &p, image ? "removing an image" : "removing a container");
+		/* an interrupted build's last step: the builder is still removing its container */
+		if (strstr(p.err.buf, "being used by running container"))
+			rc = -2;
+	}
 	strvec_clear(&args);
 	proc_release(&p);
 	return rc;
@@ -683,9 +687,17 @@ static int docker_rm_build(struct engine *e, const struct build_result *res)
 	for (size_t i = res->log.nsteps; i-- > 0;)
 		if (res->log.steps[i].ran && res->log.steps[i].image)
 			push_unique(&ids, res->log.steps[i].image);
-	if (ids.nr > (res->image_id[0] ? 1u : 0u))
-		rc = remove_objects(e, 1, 0, ids.v);
-	else if (ids.nr)
+	/*
+	 * After an interrupt the daemon may still be tearing down the step it
+	 * was running, whose container holds the last step image: wait for it
+	 * (at most 15 s; only an interrupted build gets here).
+	 */
+	if (ids.nr > (res->image_id[0] ? 1u : 0u)) {
+		for (int tries = 0; (rc = remove_objects(e, 1, 0, ids.v)) == -2 && tries < 60; tries++)
+			usleep(250 * 1000);
+		if (rc == -2)
+			rc = -1;
+	} else if (ids.nr)
 		rc = remove_objects(e, 1, 1, ids.v);
 	strvec_clear(&ids);
 	return rc;
