@@ -78,6 +78,9 @@ $(B)/tests/%: $(B)/tests/unit/%.o $(LIB_OBJ)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(TEST_LIBS) $(LDLIBS)
 
+# The check kinds' tests run on a fake engine that replays recorded answers.
+$(B)/tests/test_checks: $(B)/tests/unit/fake_engine.o
+
 # Helpers for the integration tests (they use libgit2 like the program does).
 $(B)/tools/%: tests/tools/%.c
 	@mkdir -p $(@D)
