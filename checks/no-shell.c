@@ -129,6 +129,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 		json_decref(scan.disguised);
 		json_decref(ran);
 		free(shells);
+		json_decref(list);
 		return;
 	}
 	result_evidence(res, "ran_in_container", ran);
