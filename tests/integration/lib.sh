@@ -20,7 +20,7 @@
 #               builder_buildkit BUILDER, labelled_containers [RUN_ID],
 #               labelled_images [RUN_ID], labelled [RUN_ID] (both, full ids),
 #               all_containers, run_folders (in $PHASELAB_STATE_DIR/runs), run_ids,
-#               has_container RUN_ID
+#               has_container RUN_ID, lasting_labelled BEFORE [SECONDS]
 #   cases       IDS (phase 3's checklist), selected NAME (against $PHASELAB_ONLY),
 #               parse_expect FILE, compare OUT WANT_RC RC
 #
@@ -148,6 +148,15 @@ run_folders() { find "$PHASELAB_STATE_DIR/runs" -mindepth 1 -maxdepth 1 2>/dev/n
 run_ids() { find "$PHASELAB_STATE_DIR/runs" -mindepth 1 -maxdepth 1 -printf '%f\n' 2>/dev/null | sort; }
 # has_container RUN_ID: the run's labelled container exists
 has_container() { [[ -n $1 && -n $(labelled_containers "$1") ]]; }
+# lasting_labelled BEFORE [SECONDS]: the labelled containers and images that
+# are not in BEFORE (an earlier `labelled` listing) and are still there after
+# SECONDS (default 60) at most.  The engine may be shared: another user's run
+# removes its objects when it ends, while what a run left stays.
+lasting_labelled() {
+	local before=$1
+	wait_until "${2:-60}" eval '[[ -z $(labelled | comm -13 "$before" -) ]]' || true
+	labelled | comm -13 "$before" -
+}
 
 # --- cases --------------------------------------------------------------------------
 selected() {
