@@ -95,19 +95,19 @@ $(B)/tools/%: tests/tools/%.c
 test: bin/phaselab unit
 
 unit: $(TEST_BIN)
-	$(Q)tests/run-unit $(TEST_BIN)
+	$(Q)tests/tools/timed $(or $(SUITE),unit) tests/run-unit $(TEST_BIN)
 
 # Integration tests: a real engine, both builders, the bundled lab,
 # interruptions at many moments of a run, hostile submissions and engine
 # faults, and a learner's walk through the phases under a terminal.
 integration: bin/phaselab $(TOOL_BIN)
-	$(Q)tests/integration/run
-	$(Q)tests/integration/interrupts
-	$(Q)tests/integration/environment
-	$(Q)tests/integration/grade
-	$(Q)tests/integration/walk
-	$(Q)tests/integration/hostile
-	$(Q)tests/integration/install
+	$(Q)tests/tools/timed run tests/integration/run
+	$(Q)tests/tools/timed interrupts tests/integration/interrupts
+	$(Q)tests/tools/timed environment tests/integration/environment
+	$(Q)tests/tools/timed grade tests/integration/grade
+	$(Q)tests/tools/timed walk tests/integration/walk
+	$(Q)tests/tools/timed hostile tests/integration/hostile
+	$(Q)tests/tools/timed install tests/integration/install
 
 # The main job on the bundled lab: the reference solution of phase 3,
 # assembled from labs/service and its overlay, checked for real.
@@ -131,7 +131,7 @@ images:
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 asan:
 	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-		$(MAKE) --no-print-directory B=build-asan CFLAGS="-O1 -g $(SAN_FLAGS)" LDFLAGS="$(SAN_FLAGS)" unit
+		$(MAKE) --no-print-directory B=build-asan CFLAGS="-O1 -g $(SAN_FLAGS)" LDFLAGS="$(SAN_FLAGS)" SUITE=asan unit
 
 # libFuzzer harnesses (clang) for the readers of untrusted input: each
 # tests/fuzz/fuzz_*.c is linked with the library (runner/ and checks/ but
@@ -156,7 +156,7 @@ fuzz-build: $(FUZZ_BIN)
 # (built in parallel even when make was not asked to: one job per CPU)
 fuzz:
 	$(Q)$(MAKE) --no-print-directory $(if $(findstring -j,$(MAKEFLAGS)),,-j$$(nproc)) fuzz-build
-	$(Q)PHASELAB_FUZZ_BUILT=1 tests/fuzz/run
+	$(Q)PHASELAB_FUZZ_BUILT=1 tests/tools/timed fuzz tests/fuzz/run
 
 $(FB)/bin/fuzz_%: $(FB)/tests/fuzz/fuzz_%.o $(FUZZ_LIB) $(B)/layers.ok
 	@mkdir -p $(@D)
