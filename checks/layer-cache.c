@@ -154,7 +154,7 @@ static int edit_source(struct cache_state *st, const struct check_def *def, cons
 static int start(struct check_ctx *ctx, const struct check_def *def)
 {
 	struct cache_state *st = xcalloc(1, sizeof(*st));
-	struct copy_ctx cc = { NULL };
+	struct copy_ctx cc = { 0 };
 	struct strbuf err = STRBUF_INIT;
 	struct build_request req = { 0 };
 

@@ -74,7 +74,7 @@ static const struct cmd_option options[] = {
 	  .doc = "the report's format", .choice = cmd_report_format_choice },
 	{ .name = "output", .short_name = 'o', .arg = "FILE",
 	  .doc = "write the report to FILE instead of standard output" },
-	{ NULL },
+	{ 0 },
 };
 
 const struct cmd_entry cmd_check_entry = {

@@ -416,7 +416,7 @@ static const struct cmd_option options[] = {
 	{ .name = "timeout", .short_name = 't', .arg = "MINUTES", .fallback = "15",
 	  .doc = "time limit per learner, 1 to 1440" },
 	{ .name = "force", .short_name = 'f', .doc = "grade again learners whose commit was already graded" },
-	{ NULL },
+	{ 0 },
 };
 
 const struct cmd_entry cmd_grade_entry = {

@@ -42,7 +42,7 @@ static const struct cmd_option options[] = {
 	{ .name = "format", .short_name = 'f', .arg = "FORMAT", .fallback = "text",
 	  .doc = "the format to write", .choice = cmd_report_format_choice },
 	{ .name = "output", .short_name = 'o', .arg = "FILE", .doc = "write there instead of standard output" },
-	{ NULL },
+	{ 0 },
 };
 
 const struct cmd_entry cmd_report_entry = {

@@ -72,7 +72,7 @@ out:
 
 static const struct cmd_option options[] = {
 	{ .name = "yes", .doc = "do not ask (for scripts)" },
-	{ NULL },
+	{ 0 },
 };
 
 const struct cmd_entry cmd_reset_entry = {

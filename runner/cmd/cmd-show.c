@@ -119,7 +119,7 @@ out:
 
 static const struct cmd_option options[] = {
 	{ .name = "force", .doc = "open a locked phase anyway" },
-	{ NULL },
+	{ 0 },
 };
 
 const struct cmd_entry cmd_show_entry = {

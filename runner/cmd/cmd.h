@@ -48,7 +48,7 @@ struct cmd_entry {
 	int max_args;         /* how many positional arguments it takes (at most CMD_MAX_ARGS) */
 	const char *summary;  /* one line, for `phaselab --help` */
 	const char *about;    /* what it does, a paragraph for its --help, or NULL */
-	const struct cmd_option *options; /* ends with { NULL }; NULL for none; -h/--help is every command's */
+	const struct cmd_option *options; /* ends with { 0 }; NULL for none; -h/--help is every command's */
 	const char *exit_status; /* "0 passed, 1 not passed, ..." */
 	int (*exec)(const struct cmd_args *args);
 };
