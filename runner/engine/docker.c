@@ -317,6 +317,8 @@ static int docker_build_finish(struct engine *e, struct engine_job *job, struct 
 		strbuf_add(&res->output, p->err.buf, p->err.len);
 	}
 	buildlog_parse(&res->log, res->output.buf, res->output.len);
+	/* number the steps as the learner's own `docker build` does: without our --label's step */
+	buildlog_drop_label_step(&res->log, ENGINE_LABEL);
 	res->elapsed_ms = p->elapsed_ms;
 	res->timed_out = p->timed_out;
 	res->interrupted = p->interrupted;
