@@ -73,6 +73,19 @@ void report_count_status(const struct report *r, size_t n[4]);
 int report_write_text(const struct report *r, FILE *out, int color);
 /* The check lines alone, without the header and the score (a step's verification). */
 int report_write_text_checks(const struct report *r, FILE *out, int color);
+struct strbuf;
+/*
+ * The failing checks counted apart, appended to sb: "1 check fails; 5 wait
+ * on it", "2 checks fail, 1 could not be checked; 3 wait on them"; nothing
+ * when every check passed.  No full stop.
+ */
+void report_text_counts(struct strbuf *sb, const struct report *r);
+/*
+ * text, made safe for a terminal (its line breaks kept) and wrapped as the
+ * text report's lines are, appended to sb: the output is at column col, and
+ * continuation lines start at column indent.  No newline at the end.
+ */
+void report_text_wrap(struct strbuf *sb, const char *text, size_t col, size_t indent);
 int report_write_json(const struct report *r, FILE *out);
 
 /*
