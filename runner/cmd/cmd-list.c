@@ -35,9 +35,18 @@ static int cmd_list(const struct cmd_args *args)
 			printf("%sopen%s: step %d of %zu, %s\n", color ? "\033[1m" : "", color ? "\033[0m" : "",
 			       k + 1, ph->nsteps, ph->steps[k].title);
 			break;
-		case PHASE_LOCKED:
-			printf("locked: pass %s first\n", needs);
+		case PHASE_LOCKED: {
+			/* the set vouched for every requirement when it loaded */
+			struct strbuf err = STRBUF_INIT;
+			const struct phase *req = phase_set_find(&ws.set, needs, &err);
+
+			if (req)
+				printf("locked: pass phase %d (%s) first\n", req->number, req->title);
+			else
+				printf("locked: pass %s first\n", needs);
+			strbuf_release(&err);
 			break;
+		}
 		}
 	}
 	workspace_close(&ws);
