@@ -184,8 +184,9 @@ static int cmd_watch(const struct cmd_args *args)
 			if (!ph)
 				break; /* the last phase: learn_verify_step said so */
 			dir = xasprintf("%s/%s", ws.root, ph->service_dir);
-			printf("\nWatching %s/ for changes (Ctrl-C to stop): the new step is verified when you next "
-			       "save a file ...\n", ph->service_dir);
+			putchar('\n');
+			learn_say(0, "Watching %s/ for changes (Ctrl-C to stop): the new step is verified when you "
+				  "next save a file ...", ph->service_dir);
 		} else {
 			dir = xasprintf("%s/%s", ws.root, ph->service_dir);
 			printf("\nWatching %s/ for changes (Ctrl-C to stop) ...\n", ph->service_dir);
