@@ -27,7 +27,7 @@ static int cmd_check(const struct cmd_args *args)
 	struct phase ph;
 	struct report r;
 	char dir[PATH_MAX];
-	char *default_dir = NULL;
+	char *default_dir = NULL, *baseline_what = NULL;
 	struct stat sb;
 	int status;
 
@@ -52,6 +52,8 @@ static int cmd_check(const struct cmd_args *args)
 		phase_release(&ph);
 		return cmd_fail(EXIT_ENVIRONMENT, "cannot set up signal handling or libcurl");
 	}
+	/* inside a workspace, measure against the size phase 2 recorded, as `phaselab next` does */
+	learn_workspace_baseline(dir, &ph, &vo, &baseline_what);
 	status = cmd_verify(&ph, dir, &vo, &r);
 	if (r.phase_id && report_write_to(&r, o.format, o.output) < 0) {
 		cmd_fail(EXIT_USAGE, "cannot write the report to '%s': %s", o.output ? o.output : "standard output",
@@ -59,6 +61,7 @@ static int cmd_check(const struct cmd_args *args)
 		status = EXIT_USAGE;
 	}
 	report_release(&r);
+	free(baseline_what);
 	phase_release(&ph);
 	http_global_cleanup();
 	return status;
@@ -81,7 +84,9 @@ const struct cmd_entry cmd_check_entry = {
 	.name = "check",
 	.summary = "build a service folder and grade it against a phase's checklist",
 	.about = "Build the image from the service folder, run the phase's checks on it and print "
-		 "the graded report.  The folder is never written to.",
+		 "the graded report.  The folder is never written to.  In a workspace whose phase 2 "
+		 "recorded the development image's size, the size is measured against it, as "
+		 "`phaselab next` does.",
 	.options = options,
 	.exit_status = "0 passed, 1 not passed, 2 bad usage or phase file, 3 environment not usable, "
 		       "130 interrupted",

@@ -4,7 +4,27 @@
 #include "cmd/cmd.h"
 #include "cmd/learn.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
+
+#define STATE_COL 50 /* where the state starts: "> NN  " and the title's 42 columns */
+
+/* The state: word (coloured with sgr, or NULL) and the rest, wrapped under the state column. */
+static void print_state(const char *sgr, const char *word, const char *fmt, ...)
+{
+	struct strbuf rest = STRBUF_INIT, out = STRBUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	strbuf_vaddf(&rest, fmt, ap);
+	va_end(ap);
+	printf("%s%s%s", sgr ? sgr : "", word, sgr ? "\033[0m" : "");
+	report_text_wrap(&out, rest.buf, STATE_COL + strlen(word), STATE_COL);
+	printf("%s\n", out.buf);
+	strbuf_release(&rest);
+	strbuf_release(&out);
+}
 
 static int cmd_list(const struct cmd_args *args)
 {
@@ -25,19 +45,28 @@ static int cmd_list(const struct cmd_args *args)
 		printf("%s %2d  %-42.42s  ", ph == cur ? ">" : " ", ph->number, ph->title);
 		switch (progress_state(&ws.pg, ph, &needs)) {
 		case PHASE_PASSED:
-			printf("%spassed%s %d/%d on %.10s\n", color ? "\033[32m" : "", color ? "\033[0m" : "",
-			       pp->score, pp->max_score, pp->passed_at);
+			print_state(color ? "\033[32m" : NULL, "passed", " %d/%d on %.10s", pp->score, pp->max_score,
+				    pp->passed_at);
 			break;
 		case PHASE_OPEN:
 			k = progress_step(&ws.pg, ph);
 			if (k < 0)
 				k = 0;
-			printf("%sopen%s: step %d of %zu, %s\n", color ? "\033[1m" : "", color ? "\033[0m" : "",
-			       k + 1, ph->nsteps, ph->steps[k].title);
+			print_state(color ? "\033[1m" : NULL, "open", ": step %d of %zu, %s", k + 1, ph->nsteps,
+				    ph->steps[k].title);
 			break;
-		case PHASE_LOCKED:
-			printf("locked: pass %s first\n", needs);
+		case PHASE_LOCKED: {
+			/* the set vouched for every requirement when it loaded */
+			struct strbuf err = STRBUF_INIT;
+			const struct phase *req = phase_set_find(&ws.set, needs, &err);
+
+			if (req)
+				print_state(NULL, "locked", ": pass phase %d (%s) first", req->number, req->title);
+			else
+				print_state(NULL, "locked", ": pass %s first", needs);
+			strbuf_release(&err);
 			break;
+		}
 		}
 	}
 	workspace_close(&ws);

@@ -26,7 +26,8 @@ static int find_step(const struct phase *ph, const char *which)
 		struct strbuf known = STRBUF_INIT;
 		for (size_t i = 0; i < ph->nsteps; i++)
 			strbuf_addf(&known, " %zu:%s", i + 1, ph->steps[i].id);
-		cmd_fail(EXIT_USAGE, "show: %s has no step '%s' (steps:%s)", ph->id, which, known.buf);
+		cmd_fail(EXIT_USAGE, "show: phase %d (%s) has no step '%s' (steps:%s)", ph->number, ph->title,
+			 which, known.buf);
 		strbuf_release(&known);
 	}
 	return k;
@@ -43,6 +44,29 @@ static int add_file(struct strbuf *md, const struct phase *ph, const char *rel)
 	return rc;
 }
 
+/* After the last phase: every phase and step, and how to read any of them again. */
+static int show_all(struct workspace *ws)
+{
+	const struct phase *last = ws->set.n ? &ws->set.phases[ws->set.n - 1] : NULL;
+
+	learn_say(0, "Every phase has passed: well done.  Any step can be read again with `phaselab show "
+		  "PHASE STEP`, by number or id (`phaselab show %d %zu` is the last one); `phaselab show PHASE` "
+		  "starts with the phase's introduction.", last ? last->number : 1, last ? last->nsteps : (size_t)1);
+	for (size_t i = 0; i < ws->set.n; i++) {
+		const struct phase *ph = &ws->set.phases[i];
+		const struct phase_progress *pp = progress_phase(&ws->pg, ph->id, 0);
+
+		putchar('\n');
+		if (pp && pp->passed_at)
+			learn_say(2, "Phase %d: %s (passed, %d/%d)", ph->number, ph->title, pp->score, pp->max_score);
+		else
+			learn_say(2, "Phase %d: %s", ph->number, ph->title);
+		for (size_t k = 0; k < ph->nsteps; k++)
+			learn_say(8, "  %2zu  %s", k + 1, ph->steps[k].title);
+	}
+	return EXIT_PASSED;
+}
+
 static int cmd_show(const struct cmd_args *args)
 {
 	const char *const *pos = args->arg;
@@ -57,6 +81,10 @@ static int cmd_show(const struct cmd_args *args)
 
 	if ((rc = workspace_open(&ws)))
 		return rc;
+	if (!pos[0] && !progress_current(&ws.pg, &ws.set)) {
+		rc = show_all(&ws);
+		goto out;
+	}
 	ph = learn_phase(&ws, pos[0], &rc);
 	if (!ph)
 		goto out;
@@ -66,7 +94,7 @@ static int cmd_show(const struct cmd_args *args)
 		const struct phase *req = phase_set_find(&ws.set, needs, &checks);
 		rc = cmd_fail(EXIT_NOT_PASSED, "show: phase %d (%s) is locked: pass phase %d (%s) first, with "
 			      "`phaselab next`; instructors can open it anyway with --force", ph->number, ph->title,
-			      req->number, needs);
+			      req->number, req->title);
 		goto out;
 	}
 	current = st == PHASE_OPEN ? progress_step(&ws.pg, ph) : 0;
@@ -129,7 +157,8 @@ const struct cmd_entry cmd_show_entry = {
 	.summary = "read the lesson of the step you are on (or of any step)",
 	.about = "Print the lesson of the step you are on, or of STEP (its number or id) of PHASE (its "
 		 "number or id).  A locked phase is refused, naming the phase to pass first; --force "
-		 "opens it anyway (for instructors).",
+		 "opens it anyway (for instructors).  Once every phase has passed, it lists every phase "
+		 "and step, and how to read any of them.",
 	.options = options,
 	.exit_status = "0 shown, 1 the phase is locked, 2 no such phase or step",
 	.exec = cmd_show,

@@ -55,17 +55,19 @@ static int cmd_status(const struct cmd_args *args)
 		passed += progress_state(&ws.pg, &ws.set.phases[i], NULL) == PHASE_PASSED;
 	ph = progress_current(&ws.pg, &ws.set);
 	if (!ph) {
-		printf("Every phase has passed (%d of %zu): well done.  `phaselab list` shows your scores.\n",
-		       passed, ws.set.n);
+		learn_say(0, "Every phase has passed (%d of %zu): well done.  `phaselab list` shows your scores; "
+			  "`phaselab show` lists every step, to read any of them again.", passed, ws.set.n);
 		workspace_close(&ws);
 		return EXIT_PASSED;
 	}
 	k = progress_step(&ws.pg, ph);
 	if (k < 0)
 		k = 0;
-	printf("Workspace %s: %d of %zu phases passed.\n\n", ws.root, passed, ws.set.n);
-	printf("You are on phase %d, %s:\n  step %d of %zu, %s\n\n", ph->number, ph->title, k + 1, ph->nsteps,
-	       ph->steps[k].title);
+	learn_say(2, "Workspace %s: %d of %zu phases passed.", ws.root, passed, ws.set.n);
+	putchar('\n');
+	learn_say(2, "You are on phase %d, %s:", ph->number, ph->title);
+	learn_say(4, "  step %d of %zu, %s", k + 1, ph->nsteps, ph->steps[k].title);
+	putchar('\n');
 	printf("  phaselab show    read the step\n"
 	       "  phaselab next    verify it, and move on when it passes\n"
 	       "  phaselab hint    a hint for your last failure\n"

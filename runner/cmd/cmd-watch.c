@@ -174,10 +174,23 @@ static int cmd_watch(const struct cmd_args *args)
 		rc = step_rc;
 		if (rc == EXIT_INTERRUPTED || rc == EXIT_ENVIRONMENT || rc == EXIT_USAGE)
 			break;
-		if (step_rc == EXIT_PASSED)
-			continue; /* the next step (or phase) may already be done: verify it at once */
-		dir = xasprintf("%s/%s", ws.root, ph->service_dir);
-		printf("\nWatching %s/ for changes (Ctrl-C to stop) ...\n", ph->service_dir);
+		if (step_rc == EXIT_PASSED) {
+			/*
+			 * A new step (or phase) opened: the learner reads it first.  Verifying
+			 * it at once could pass it unread (a step the last one's work already
+			 * satisfies), so it waits for the next save like any other change.
+			 */
+			ph = progress_current(&ws.pg, &ws.set);
+			if (!ph)
+				break; /* the last phase: learn_verify_step said so */
+			dir = xasprintf("%s/%s", ws.root, ph->service_dir);
+			putchar('\n');
+			learn_say(0, "Watching %s/ for changes (Ctrl-C to stop): the new step is verified when you "
+				  "next save a file ...", ph->service_dir);
+		} else {
+			dir = xasprintf("%s/%s", ws.root, ph->service_dir);
+			printf("\nWatching %s/ for changes (Ctrl-C to stop) ...\n", ph->service_dir);
+		}
 		fflush(stdout);
 		if (!wait_for_change(dir, use_inotify)) {
 			free(dir);
@@ -198,8 +211,9 @@ const struct cmd_entry cmd_watch_entry = {
 	.name = "watch",
 	.summary = "verify the step again each time you save a file",
 	.about = "Verify the step you are on now, then again each time you save a file in the service "
-		 "folder; move on to the next step when it passes.  Ctrl-C stops.  PHASELAB_WATCH=poll "
-		 "scans for changes instead of using inotify.",
+		 "folder.  When a step passes, the next one opens and watch names it: read it with "
+		 "`phaselab show`; it is verified on your next save, not at once.  Ctrl-C stops.  "
+		 "PHASELAB_WATCH=poll scans for changes instead of using inotify.",
 	.exit_status = "0 every phase passed, 2 no workspace, 3 the engine is not usable, 130 stopped with Ctrl-C",
 	.exec = cmd_watch,
 };

@@ -2,12 +2,16 @@
 #include "cmd/cmd.h"
 #include "core/check.h"
 #include "lib/fsutil.h"
+#include "lib/strvec.h"
 #include "lib/timeutil.h"
 #include "core/verify.h"
+#include "engine/engine.h"
 #include "lib/xalloc.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,6 +124,22 @@ void learn_phase_name(struct strbuf *sb, const struct phase *ph)
 	strbuf_addf(sb, "phase %d (%s)", ph->number, ph->title);
 }
 
+void learn_say(size_t indent, const char *fmt, ...)
+{
+	struct strbuf text = STRBUF_INIT, out = STRBUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	strbuf_vaddf(&text, fmt, ap);
+	va_end(ap);
+	/* the lines of the text report are wrapped so: the same width, the same rule */
+	report_text_wrap(&out, text.buf, 0, indent);
+	strbuf_addch(&out, '\n');
+	fwrite(out.buf, 1, out.len, stdout);
+	strbuf_release(&text);
+	strbuf_release(&out);
+}
+
 const struct phase *learn_phase(struct workspace *ws, const char *which, int *status)
 {
 	struct strbuf err = STRBUF_INIT;
@@ -146,8 +166,8 @@ static int current_step(struct workspace *ws, const struct phase *ph)
 
 	if (k < 0) {
 		struct phase_progress *pp = progress_phase(&ws->pg, ph->id, 1);
-		cmd_fail(0, "your progress names step '%s', which %s no longer has: back to its first step",
-			 pp->step, ph->id);
+		cmd_fail(0, "your progress names step '%s', which phase %d (%s) no longer has: back to its first step",
+			 pp->step, ph->number, ph->title);
 		free(pp->step);
 		pp->step = NULL;
 		k = 0;
@@ -156,7 +176,8 @@ static int current_step(struct workspace *ws, const struct phase *ph)
 }
 
 /* The recorded size of the development image this phase measures itself against. */
-static void baseline(struct workspace *ws, const struct phase *ph, struct verify_opts *vo, char **what)
+static void baseline_of(struct progress *pg, struct phase_set *set, const struct phase *ph,
+			struct verify_opts *vo, char **what)
 {
 	for (size_t i = 0; i < ph->nchecks; i++) {
 		const struct check_def *def = &ph->checks[i];
@@ -167,8 +188,8 @@ static void baseline(struct workspace *ws, const struct phase *ph, struct verify
 
 		if (!from)
 			continue;
-		pp = progress_phase(&ws->pg, from, 0);
-		src = phase_set_find(&ws->set, from, &err);
+		pp = progress_phase(pg, from, 0);
+		src = phase_set_find(set, from, &err);
 		strbuf_release(&err);
 		if (pp && pp->image_bytes > 0) {
 			vo->baseline_bytes = pp->image_bytes;
@@ -177,6 +198,100 @@ static void baseline(struct workspace *ws, const struct phase *ph, struct verify
 		}
 		return;
 	}
+}
+
+static void baseline(struct workspace *ws, const struct phase *ph, struct verify_opts *vo, char **what)
+{
+	baseline_of(&ws->pg, &ws->set, ph, vo, what);
+}
+
+int learn_workspace_baseline(const char *dir, const struct phase *ph, struct verify_opts *vo, char **what)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct phase_set set = { 0 };
+	struct progress pg = { 0 };
+	char *root = workspace_find(dir), *file, *phases;
+	int found = 0;
+
+	*what = NULL;
+	if (!root)
+		return 0;
+	file = workspace_progress_file(root);
+	phases = phases_root();
+	/* a workspace that cannot be read only means no baseline: `check` is not about progress */
+	if (progress_load(file, &pg, &err) == 0 && phase_set_load(phases, &set, &err) == 0) {
+		baseline_of(&pg, &set, ph, vo, what);
+		found = *what != NULL;
+	}
+	phase_set_release(&set);
+	progress_release(&pg);
+	strbuf_release(&err);
+	free(phases);
+	free(file);
+	free(root);
+	return found;
+}
+
+/*
+ * The containers ph's lessons have the learner start by name (`docker run
+ * ... --name user-service ...`), appended to names; the lesson text is the
+ * one source, so a new lesson's container is found without a list here.
+ */
+static void lesson_containers(const struct phase *ph, struct strvec *names)
+{
+	for (size_t k = 0; k < ph->nsteps; k++) {
+		struct strbuf md = STRBUF_INIT;
+		char *path;
+		const char *p;
+
+		if (!ph->steps[k].lesson)
+			continue;
+		path = xasprintf("%s/%s", ph->dir, ph->steps[k].lesson);
+		if (read_file_nofollow(path, 1 << 20, &md) == 0) {
+			for (p = md.buf; (p = strstr(p, "--name ")); ) {
+				const char *b = p + 7, *e = b;
+				char *name;
+				int seen = 0;
+
+				while (*e && (isalnum((unsigned char)*e) || strchr("_.-", *e)))
+					e++;
+				p = e;
+				if (e == b || !isalnum((unsigned char)*b))
+					continue;
+				name = xstrndup(b, (size_t)(e - b));
+				for (size_t i = 0; i < names->nr; i++)
+					seen |= !strcmp(names->v[i], name);
+				if (!seen)
+					strvec_push(names, name);
+				free(name);
+			}
+		}
+		strbuf_release(&md);
+		free(path);
+	}
+}
+
+/* At the end of a phase: the containers its lessons started that are still there, with the command to remove each. */
+static void note_lesson_containers(const struct phase *ph)
+{
+	struct strvec names = STRVEC_INIT;
+	struct engine e;
+
+	lesson_containers(ph, &names);
+	if (names.nr && engine_open(&e, "") == 0) {
+		for (size_t i = 0; i < names.nr; i++) {
+			int running;
+
+			if (engine_container_by_name(&e, names.v[i], &running) == 1)
+				learn_say(0, "The container %s that the lesson had you start is still %s; you no longer "
+					  "need it: `docker rm -f %s` removes it.", names.v[i],
+					  running ? "running" : "there (stopped)", names.v[i]);
+		}
+		engine_close(&e);
+	} else if (names.nr) {
+		engine_close(&e);
+	}
+	strvec_clear(&names);
 }
 
 static void save_report(struct workspace *ws, const struct phase *ph, const struct report *r)
@@ -211,7 +326,7 @@ int learn_verify_step(struct workspace *ws, const struct phase *ph)
 	learn_phase_name(&name, ph);
 	if (stat(dir, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
 		status = cmd_fail(EXIT_USAGE, "%s: the service folder '%s' is missing from the workspace %s",
-				  ph->id, ph->service_dir, ws->root);
+				  name.buf, ph->service_dir, ws->root);
 		goto out;
 	}
 	progress_step_checks(ph, k, only);
@@ -219,8 +334,9 @@ int learn_verify_step(struct workspace *ws, const struct phase *ph)
 	for (size_t i = 0; i < ph->nchecks; i++)
 		if (only[i])
 			strbuf_addf(&line, "%s%s", line.len ? ", " : "", ph->checks[i].id);
-	printf("Verifying %s, step %d of %zu: %s\n  checks: %s\n\n", name.buf, k + 1, ph->nsteps,
-	       ph->steps[k].title, line.buf);
+	learn_say(2, "Verifying %s, step %d of %zu: %s", name.buf, k + 1, ph->nsteps, ph->steps[k].title);
+	learn_say(4, "  checks: %s", line.buf);
+	putchar('\n');
 	fflush(stdout);
 
 	vo.only = only;
@@ -238,21 +354,28 @@ int learn_verify_step(struct workspace *ws, const struct phase *ph)
 	putchar('\n');
 	if (out == PHASE_DONE) {
 		const struct phase *next = progress_current(&ws->pg, &ws->set);
-		printf("Phase %d passed: %d/%d points (pass mark %d).\n", ph->number, r.score, r.max_score,
-		       ph->pass_mark);
+		learn_say(0, "Phase %d passed: %d/%d points (pass mark %d).", ph->number, r.score, r.max_score,
+			  ph->pass_mark);
+		fflush(stdout);
+		note_lesson_containers(ph);
 		if (next)
-			printf("Phase %d, %s, is open: read its first step with `phaselab show`.\n", next->number,
-			       next->title);
+			learn_say(0, "Phase %d, %s, is open: read its first step with `phaselab show`.", next->number,
+				  next->title);
 		else
-			printf("That was the last phase: every phase has passed.\n");
+			learn_say(0, "That was the last phase: every phase has passed.");
 	} else if (out == STEP_DONE) {
-		printf("Step %d done.  Next: step %d of %zu, %s: read it with `phaselab show`.\n", k + 1, k + 2,
-		       ph->nsteps, ph->steps[k + 1].title);
-	} else if (status != EXIT_ENVIRONMENT) {
-		printf("Step %d is not done: %d check%s of %zu %s not pass yet.  Fix %s and run `phaselab next` "
-		       "again; `phaselab hint` gives a hint, more explicit each time you ask.\n", k + 1, failing,
-		       failing == 1 ? "" : "s", r.nchecks, failing == 1 ? "does" : "do",
-		       failing == 1 ? "it" : "them");
+		learn_say(0, "Step %d done.  Next: step %d of %zu, %s: read it with `phaselab show`.", k + 1, k + 2,
+			  ph->nsteps, ph->steps[k + 1].title);
+	} else if (status != EXIT_ENVIRONMENT && failing) {
+		struct strbuf counts = STRBUF_INIT;
+		size_t n[4];
+
+		report_count_status(&r, n);
+		report_text_counts(&counts, &r);
+		learn_say(0, "Step %d is not done: %s.  Fix %s and run `phaselab next` again; `phaselab hint` gives a "
+			  "hint, more explicit each time you ask.", k + 1, counts.buf,
+			  n[CHECK_FAIL] + n[CHECK_ERROR] == 1 ? "it" : "them");
+		strbuf_release(&counts);
 	}
 	if (status == EXIT_PASSED || status == EXIT_NOT_PASSED)
 		status = out == STEP_NOT_DONE ? EXIT_NOT_PASSED : EXIT_PASSED;

@@ -52,6 +52,20 @@ int learn_color(void);
 const struct phase *learn_phase(struct workspace *ws, const char *which, int *status);
 /* "phase 3 (Containerization: a production image)" into sb. */
 void learn_phase_name(struct strbuf *sb, const struct phase *ph);
+/*
+ * Print a learner-facing line (printf's fmt), wrapped as the text report's
+ * lines are; continuation lines start at column indent.  A newline follows.
+ */
+void learn_say(size_t indent, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+struct verify_opts;
+/*
+ * When dir is in a workspace whose progress recorded the development
+ * image's size, set ph's baseline in vo from it, as `phaselab next` does
+ * (*what: the words for it, a new string the caller frees after the run).
+ * 1 set, 0 not (no workspace, nothing recorded, an unreadable file: quietly).
+ */
+int learn_workspace_baseline(const char *dir, const struct phase *ph, struct verify_opts *vo, char **what);
 
 /*
  * Verify the learner's current step of ph (the checks of the steps so far;

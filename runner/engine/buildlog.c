@@ -802,6 +802,29 @@ int buildlog_parse(struct build_log *log, const char *text, size_t len)
 	return 0;
 }
 
+void buildlog_drop_label_step(struct build_log *log, const char *label_key)
+{
+	struct build_step *last;
+	const char *rest;
+	size_t i;
+
+	if (log->builder != BUILDER_LEGACY || !log->nsteps || !label_key)
+		return;
+	last = &log->steps[log->nsteps - 1];
+	rest = skip_prefix(last->instruction, "LABEL ");
+	if (rest && (rest = skip_prefix(rest, label_key)) && *rest == '=' && last->index == last->total &&
+	    !last->failed) {
+		free(last->stage);
+		free(last->instruction);
+		free(last->output);
+		free(last->image);
+		log->nsteps--;
+	}
+	for (i = 0; i < log->nsteps; i++)
+		if (log->steps[i].total > log->steps[i].index)
+			log->steps[i].total--;
+}
+
 long buildlog_find_step(const struct build_log *log, const char *needle)
 {
 	size_t i;

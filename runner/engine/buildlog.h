@@ -130,6 +130,20 @@ void buildlog_release(struct build_log *log);
 enum builder_kind buildlog_detect(const char *text, size_t len);
 
 /*
+ * Number the steps as the learner's own `docker build` prints them.  The
+ * legacy builder runs the engine's `--label KEY=VALUE` as one more step,
+ * "Step 16/16 : LABEL KEY=VALUE", after the Dockerfile's own, and counts it
+ * in every "Step k/N" from the first: a build of a 15-instruction Dockerfile
+ * shows "Step 4/16" here but "Step 4/15" at the learner's terminal.  For a
+ * legacy log of a build started with --label label_key=...: the label's
+ * step is removed when it was printed, and every total is one less (it
+ * counted the label even when the build failed before reaching it).
+ * BuildKit applies labels without a step and numbers per stage, as the
+ * learner sees it: nothing changes.  Call it at most once per parse.
+ */
+void buildlog_drop_label_step(struct build_log *log, const char *label_key);
+
+/*
  * First step (in build order) whose instruction contains needle
  * (case-sensitive, e.g. "npm ci"), or -1.
  */

@@ -317,6 +317,8 @@ static int docker_build_finish(struct engine *e, struct engine_job *job, struct 
 		strbuf_add(&res->output, p->err.buf, p->err.len);
 	}
 	buildlog_parse(&res->log, res->output.buf, res->output.len);
+	/* number the steps as the learner's own `docker build` does: without our --label's step */
+	buildlog_drop_label_step(&res->log, ENGINE_LABEL);
 	res->elapsed_ms = p->elapsed_ms;
 	res->timed_out = p->timed_out;
 	res->interrupted = p->interrupted;
@@ -751,6 +753,37 @@ static int docker_remove_labelled(struct engine *e, const char *run_id)
 	return failed ? -1 : removed;
 }
 
+static int docker_container_by_name(struct engine *e, const char *name, int *running)
+{
+	struct strvec args;
+	struct proc p = PROC_INIT;
+	int rc;
+
+	cli_args(e, &args);
+	/* the filter is a pattern matched anywhere in the name: anchor it (names start with '/') */
+	strvec_pushv(&args, (const char *const[]){ "ps", "-a", "--format", "{{.Names}} {{.State}}", "--filter", NULL });
+	strvec_pushf(&args, "name=^/%s$", name);
+	if (call(e, &p, &args, 0) != 0) {
+		rc = call_failed(e, &p, "listing containers");
+	} else {
+		size_t n = strlen(name);
+		const char *line = p.out.buf;
+
+		rc = 0;
+		/* only the exact name counts, whatever the filter let through */
+		for (; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+			if (!strncmp(line, name, n) && line[n] == ' ') {
+				rc = 1;
+				*running = !strncmp(line + n + 1, "running", 7);
+				break;
+			}
+		}
+	}
+	strvec_clear(&args);
+	proc_release(&p);
+	return rc;
+}
+
 /* The step images a dead run's background builds printed (their logs are in its folder). */
 static void logged_images(const char *scratch, struct strbuf *ids)
 {
@@ -831,4 +864,5 @@ const struct engine_ops engine_docker = {
 	.rm_build = docker_rm_build,
 	.remove_labelled = docker_remove_labelled,
 	.reap = docker_reap,
+	.container_by_name = docker_container_by_name,
 };

@@ -215,6 +215,12 @@ int engine_reap(struct engine *e, const char *run_id, const char *scratch)
 	return e->ops->reap(e, run_id, scratch);
 }
 
+int engine_container_by_name(struct engine *e, const char *name, int *running)
+{
+	*running = 0;
+	return e->ops->container_by_name(e, name, running);
+}
+
 /*
  * The journal: "image <id>" lines, appended as builds finish, so that a
  * run killed later (even by SIGKILL) leaves a record of the step images

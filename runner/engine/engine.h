@@ -159,6 +159,7 @@ struct engine_ops {
 	int (*rm_build)(struct engine *e, const struct build_result *res);
 	int (*remove_labelled)(struct engine *e, const char *run_id);
 	int (*reap)(struct engine *e, const char *run_id, const char *scratch);
+	int (*container_by_name)(struct engine *e, const char *name, int *running);
 };
 
 /* The docker CLI (engine/docker.c). */
@@ -257,6 +258,12 @@ int engine_remove_labelled(struct engine *e, const char *run_id);
  * its builds) and every object with its label.  As engine_remove_labelled.
  */
 int engine_reap(struct engine *e, const char *run_id, const char *scratch);
+/*
+ * Is there a container called exactly name (a learner's own, started as the
+ * lesson says: `docker run -d --name user-service ...`)?  1 (*running set
+ * to 1 when it runs), 0 none, -1 the engine could not say.
+ */
+int engine_container_by_name(struct engine *e, const char *name, int *running);
 /*
  * Is name (a file of the scratch folder) one of the engine's records that a
  * later run reads to reap this one?  1 or 0: the run's cleanup keeps them

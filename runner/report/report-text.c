@@ -10,9 +10,11 @@
  *
  *   score 60/100, pass mark 70: NOT PASSED (12.3 s)
  *
- * Lines are wrapped at 80 columns (a word longer than that is left whole);
- * the lines of a message or hint are kept, continuation lines are indented
- * under the title.  Every string from the report goes through escape_term():
+ * Every line is wrapped at 80 columns (a word longer than that is left
+ * whole): the header's, the checks' and the footer's; the lines of a message
+ * or hint are kept, continuation lines are indented under the title.  The
+ * footer counts fails, errors and skips apart ("1 check fails; 5 wait on
+ * it").  Every string from the report goes through escape_term():
  * a build log must not be able to repaint the learner's terminal.
  */
 #include "report/report.h"
@@ -127,29 +129,68 @@ static void add_status(struct strbuf *sb, enum check_status s, int color)
 	add_spaces(sb, STATUS_WIDTH - strlen(word));
 }
 
+/* One header or footer line: built in line (escaped), wrapped as the check lines are. */
+static void add_line_wrapped(struct strbuf *sb, struct strbuf *line, size_t indent)
+{
+	add_wrapped(sb, line->buf, 0, indent);
+	strbuf_addch(sb, '\n');
+	strbuf_reset(line);
+}
+
 static void add_header(struct strbuf *sb, const struct report *r)
 {
-	strbuf_addstr(sb, "phase ");
-	add_term(sb, r->phase_id, TEXT_MAX_SHORT, 0);
-	strbuf_addstr(sb, ": ");
-	add_term(sb, r->phase_title, TEXT_MAX_SHORT, 0);
-	strbuf_addstr(sb, "\ntarget ");
-	add_term(sb, r->dir, TEXT_MAX_SHORT, 0);
+	struct strbuf line = STRBUF_INIT;
+
+	strbuf_addstr(&line, "phase ");
+	add_term(&line, r->phase_id, TEXT_MAX_SHORT, 0);
+	strbuf_addstr(&line, ": ");
+	add_term(&line, r->phase_title, TEXT_MAX_SHORT, 0);
+	add_line_wrapped(sb, &line, 2);
+	strbuf_addstr(&line, "target ");
+	add_term(&line, r->dir, TEXT_MAX_SHORT, 0);
 	if (r->has_git) {
 		size_t n = strnlen(r->commit, sizeof(r->commit));
 
-		strbuf_addstr(sb, " (");
+		strbuf_addstr(&line, " (");
 		if (n) {
-			strbuf_addstr(sb, "commit ");
-			escape_term(sb, r->commit, n < 7 ? n : 7, 0);
+			strbuf_addstr(&line, "commit ");
+			escape_term(&line, r->commit, n < 7 ? n : 7, 0);
 		} else {
-			strbuf_addstr(sb, "no commit yet");
+			strbuf_addstr(&line, "no commit yet");
 		}
 		if (r->dirty)
-			strbuf_addstr(sb, ", dirty");
-		strbuf_addch(sb, ')');
+			strbuf_addstr(&line, ", dirty");
+		strbuf_addch(&line, ')');
 	}
-	strbuf_addstr(sb, "\n\n");
+	add_line_wrapped(sb, &line, 2);
+	strbuf_addch(sb, '\n');
+	strbuf_release(&line);
+}
+
+void report_text_counts(struct strbuf *sb, const struct report *r)
+{
+	size_t n[4], failing;
+
+	report_count_status(r, n);
+	failing = n[CHECK_FAIL] + n[CHECK_ERROR];
+	if (n[CHECK_FAIL])
+		strbuf_addf(sb, "%zu check%s fail%s", n[CHECK_FAIL], n[CHECK_FAIL] == 1 ? "" : "s",
+			    n[CHECK_FAIL] == 1 ? "s" : "");
+	if (n[CHECK_ERROR])
+		strbuf_addf(sb, "%s%zu%s could not be checked", n[CHECK_FAIL] ? ", " : "", n[CHECK_ERROR],
+			    n[CHECK_FAIL] ? "" : n[CHECK_ERROR] == 1 ? " check" : " checks");
+	if (n[CHECK_SKIP])
+		strbuf_addf(sb, "%s%zu wait%s on %s", failing ? "; " : "", n[CHECK_SKIP],
+			    n[CHECK_SKIP] == 1 ? "s" : "", failing == 1 ? "it" : failing ? "them" : "another check");
+}
+
+void report_text_wrap(struct strbuf *sb, const char *text, size_t col, size_t indent)
+{
+	struct strbuf safe = STRBUF_INIT;
+
+	add_term(&safe, text, TEXT_MAX_LONG, ESCAPE_TERM_NEWLINES);
+	add_wrapped(sb, safe.buf, col, indent);
+	strbuf_release(&safe);
 }
 
 /* One check: status, points, "title — message", and the hint on fail or error. */
@@ -192,17 +233,28 @@ static void add_check(struct strbuf *sb, const struct check_result *c, int point
 static void add_summary(struct strbuf *sb, const struct report *r, int color)
 {
 	long tenths = r->duration_ms > 0 ? (r->duration_ms + 50) / 100 : 0;
-	size_t i, nerror = 0;
+	struct strbuf line = STRBUF_INIT;
+	size_t i, nerror = 0, n[4];
 
 	strbuf_addch(sb, '\n');
+	/* integer tenths: a locale's decimal comma has no say in the format */
+	strbuf_addf(&line, "score %d/%d, pass mark %d: %s (%ld.%ld s)", r->score, r->max_score,
+		    r->pass_mark, r->passed ? "PASSED" : "NOT PASSED", tenths / 10, tenths % 10);
 	if (color)
 		strbuf_addstr(sb, SGR_BOLD);
-	/* integer tenths: a locale's decimal comma has no say in the format */
-	strbuf_addf(sb, "score %d/%d, pass mark %d: %s (%ld.%ld s)", r->score, r->max_score,
-		    r->pass_mark, r->passed ? "PASSED" : "NOT PASSED", tenths / 10, tenths % 10);
+	add_wrapped(sb, line.buf, 0, 0);
 	if (color)
 		strbuf_addstr(sb, SGR_RESET);
 	strbuf_addch(sb, '\n');
+	strbuf_reset(&line);
+	/* fails, errors and skips apart: "1 check fails; 5 wait on it", not "6 do not pass" */
+	report_count_status(r, n);
+	if (n[CHECK_FAIL] || n[CHECK_SKIP]) { /* errors alone: the note below says it */
+		report_text_counts(&line, r);
+		strbuf_addch(&line, '.');
+		add_line_wrapped(sb, &line, 0);
+	}
+	strbuf_release(&line);
 
 	for (i = 0; i < r->nchecks; i++)
 		if (r->checks[i].status == CHECK_ERROR)

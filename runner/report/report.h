@@ -34,6 +34,12 @@ struct check_result {
 	int max_points;
 	char *message; /* what was observed, with numbers; never NULL once run */
 	char *hint;    /* how to fix it; NULL when there is nothing to say */
+	/*
+	 * Why it failed, as the kind classified it: a short id ("parse-error"),
+	 * NULL when it passed or no cause was identified.  The evidence holds it
+	 * too ("cause"), which is how the JSON report carries it.
+	 */
+	char *cause;
 	json_t *evidence; /* a JSON object (owned reference), never NULL once run */
 	long duration_ms;
 };
@@ -60,6 +66,9 @@ struct report {
 
 void report_release(struct report *r);
 
+/* c's cause: c->cause, else the evidence's "cause" string (a report read back), else NULL. */
+const char *result_cause_of(const struct check_result *c);
+
 /* Add up points: fills score, max_score and passed from the checks. */
 void report_tally(struct report *r);
 /* How many checks have each status: n[CHECK_PASS] ... n[CHECK_ERROR]. */
@@ -73,6 +82,19 @@ void report_count_status(const struct report *r, size_t n[4]);
 int report_write_text(const struct report *r, FILE *out, int color);
 /* The check lines alone, without the header and the score (a step's verification). */
 int report_write_text_checks(const struct report *r, FILE *out, int color);
+struct strbuf;
+/*
+ * The failing checks counted apart, appended to sb: "1 check fails; 5 wait
+ * on it", "2 checks fail, 1 could not be checked; 3 wait on them"; nothing
+ * when every check passed.  No full stop.
+ */
+void report_text_counts(struct strbuf *sb, const struct report *r);
+/*
+ * text, made safe for a terminal (its line breaks kept) and wrapped as the
+ * text report's lines are, appended to sb: the output is at column col, and
+ * continuation lines start at column indent.  No newline at the end.
+ */
+void report_text_wrap(struct strbuf *sb, const char *text, size_t col, size_t indent);
 int report_write_json(const struct report *r, FILE *out);
 
 /*

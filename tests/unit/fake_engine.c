@@ -375,6 +375,15 @@ static int fake_remove_labelled(struct engine *e, const char *run_id)
 	return 0;
 }
 
+/* No learner's container exists on the fake engine. */
+static int fake_container_by_name(struct engine *e, const char *name, int *running)
+{
+	(void)e;
+	(void)name;
+	*running = 0;
+	return 0;
+}
+
 static int fake_reap(struct engine *e, const char *run_id, const char *scratch)
 {
 	(void)run_id;
@@ -406,6 +415,7 @@ const struct engine_ops fake_engine_ops = {
 	.rm_build = fake_rm_build,
 	.remove_labelled = fake_remove_labelled,
 	.reap = fake_reap,
+	.container_by_name = fake_container_by_name,
 };
 
 void fake_engine_open(struct engine *e, struct fake_engine *fe)

@@ -956,6 +956,72 @@ static void test_lookups(void **state)
 	free(text);
 }
 
+/*
+ * Step numbers as the learner's `docker build` prints them: the legacy
+ * builder adds a step for the engine's --label and counts it in every total
+ * (captures: the same Dockerfiles built with --label org.phaselab.run=...,
+ * which print "Step 3/5" and "Step 3/6" where a plain build prints 3/4, 3/5).
+ */
+static void test_label_step_numbers(void **state)
+{
+	static const struct {
+		const char *file;
+		size_t nsteps_before, nsteps;
+		int total;             /* every step's, after */
+		const char *last;      /* the last step's instruction, after */
+		long failed_step;
+		int failed_index;
+	} rows[] = {
+		{ "legacy-labelled.txt", 5, 4, 4, "CMD [\"x\"]", -1, 0 },
+		{ "legacy-labelled-fail.txt", 3, 3, 5, "RUN echo about to fail; nosuchcmd --version", 2, 3 },
+		/* no label step and no label counted: a BuildKit log is left alone */
+		{ "buildkit-clean.txt", 0, 0, 0, NULL, -1, 0 },
+	};
+	struct build_log log;
+	size_t len, i, j;
+	char *text;
+
+	(void)state;
+	buildlog_init(&log);
+	for (i = 0; i < ARRAY_SIZE(rows); i++) {
+		struct build_log before;
+
+		text = read_fixture(rows[i].file, &len);
+		assert_int_equal(buildlog_parse(&log, text, len), 0);
+		buildlog_init(&before);
+		assert_int_equal(buildlog_parse(&before, text, len), 0);
+		if (rows[i].nsteps_before)
+			assert_int_equal(log.nsteps, rows[i].nsteps_before);
+		buildlog_drop_label_step(&log, "org.phaselab.run");
+		check_invariants(&log);
+		if (log.builder == BUILDER_BUILDKIT) {
+			assert_int_equal(log.nsteps, before.nsteps);
+			for (j = 0; j < log.nsteps; j++)
+				assert_int_equal(log.steps[j].total, before.steps[j].total);
+		} else {
+			assert_int_equal(log.nsteps, rows[i].nsteps);
+			for (j = 0; j < log.nsteps; j++) {
+				assert_int_equal(log.steps[j].total, rows[i].total);
+				assert_int_equal(log.steps[j].index, (int)j + 1);
+			}
+			assert_string_equal(log.steps[log.nsteps - 1].instruction, rows[i].last);
+			assert_int_equal(log.failed_step, rows[i].failed_step);
+			if (rows[i].failed_step >= 0)
+				assert_int_equal(log.steps[log.failed_step].index, rows[i].failed_index);
+		}
+		buildlog_release(&before);
+		free(text);
+	}
+	/* a LABEL with another key is the learner's own step: kept */
+	text = read_fixture("legacy-labelled.txt", &len);
+	assert_int_equal(buildlog_parse(&log, text, len), 0);
+	buildlog_drop_label_step(&log, "org.example.other");
+	assert_int_equal(log.nsteps, 5);
+	assert_string_equal(log.steps[4].instruction, "LABEL org.phaselab.run=d-fixture");
+	free(text);
+	buildlog_release(&log);
+}
+
 /* Every prefix and a few thousand mutations of the captures parse safely. */
 static uint32_t xorshift(uint32_t *s)
 {
@@ -1019,6 +1085,7 @@ int main(void)
 		cmocka_unit_test(test_huge_output),
 		cmocka_unit_test(test_too_many_steps),
 		cmocka_unit_test(test_lookups),
+		cmocka_unit_test(test_label_step_numbers),
 		cmocka_unit_test(test_robust),
 	};
 

@@ -587,6 +587,72 @@ static void test_text_variants(void **state)
 	report_release(&r);
 }
 
+/* The footer's and the step summary's counts: fails, errors and skips apart. */
+static void test_text_counts(void **state)
+{
+	static const struct {
+		int fail, error, skip;
+		const char *want;
+	} rows[] = {
+		{ 0, 0, 0, "" },
+		{ 1, 0, 5, "1 check fails; 5 wait on it" },
+		{ 1, 0, 1, "1 check fails; 1 waits on it" },
+		{ 2, 0, 3, "2 checks fail; 3 wait on them" },
+		{ 1, 1, 2, "1 check fails, 1 could not be checked; 2 wait on them" },
+		{ 0, 2, 0, "2 checks could not be checked" },
+		{ 0, 1, 1, "1 check could not be checked; 1 waits on it" },
+		{ 3, 0, 0, "3 checks fail" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct strbuf sb = STRBUF_INIT;
+		struct report r;
+
+		memset(&r, 0, sizeof(r));
+		add_check(&r, "p", "P", "k", CHECK_PASS, 10, "ok", NULL, json_object(), 1);
+		for (int k = 0; k < rows[i].fail; k++)
+			add_check(&r, "f", "F", "k", CHECK_FAIL, 10, "no", NULL, json_object(), 1);
+		for (int k = 0; k < rows[i].error; k++)
+			add_check(&r, "e", "E", "k", CHECK_ERROR, 10, "gone", NULL, json_object(), 1);
+		for (int k = 0; k < rows[i].skip; k++)
+			add_check(&r, "s", "S", "k", CHECK_SKIP, 10, "waits", NULL, json_object(), 1);
+		report_text_counts(&sb, &r);
+		assert_string_equal(sb.buf, rows[i].want);
+		strbuf_release(&sb);
+		report_release(&r);
+	}
+}
+
+/* Header and footer lines wrap at 80 columns, as the check lines do. */
+static void test_text_header_wrapped(void **state)
+{
+	struct report r;
+	char *out;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.phase_id = xstrdup("03-containerization");
+	r.phase_title = xstrdup("Containerization: a production image that is small, safe and quick to rebuild");
+	r.dir = xstrdup("/home/a-learner-with-a-long-name/workshops/container-workshop/service (copy)");
+	r.pass_mark = 10;
+	add_check(&r, "a", "A", "k", CHECK_FAIL, 10, "no", NULL, json_object(), 1);
+	report_tally(&r);
+	out = render(write_text, &r, 0, NULL);
+	assert_string_equal(out,
+		"phase 03-containerization: Containerization: a production image that is small,\n"
+		"  safe and quick to rebuild\n"
+		"target /home/a-learner-with-a-long-name/workshops/container-workshop/service\n"
+		"  (copy)\n"
+		"\n"
+		"  FAIL   0/10  A \xe2\x80\x94 no\n"
+		"\n"
+		"score 0/10, pass mark 10: NOT PASSED (0.0 s)\n"
+		"1 check fails.\n");
+	free(out);
+	report_release(&r);
+}
+
 static void test_write_errors(void **state)
 {
 	struct report r;
@@ -625,6 +691,8 @@ int main(void)
 		cmocka_unit_test(test_golden_text),
 		cmocka_unit_test(test_golden_text_color),
 		cmocka_unit_test(test_text_variants),
+		cmocka_unit_test(test_text_counts),
+		cmocka_unit_test(test_text_header_wrapped),
 		cmocka_unit_test(test_write_errors),
 	};
 
