@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -34,11 +35,15 @@
 #include "core/check.h"
 #include "core/phase.h"
 #include "core/rundir.h"
+#include "report/hint.h"
 #include "lib/fsutil.h"
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"
 
 #include "fake_engine.h"
+
+/* A case's last fields (cause, edit) are left out by the rows that do not need them: zero. */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
 /* The container's filesystem, as a case wants it. */
 enum rootfs {
@@ -66,6 +71,8 @@ struct kind_case {
 	const char *message;            /* a piece of the message */
 	const char *hint;               /* a piece of the hint; NULL: no hint */
 	const char *evidence;           /* "key" or "key=JSON" the evidence must hold; NULL: nothing */
+	const char *cause;              /* the cause the kind must name (and record); NULL: none asserted */
+	const char *edit;               /* "OLD|NEW": OLD's first match in the Dockerfile becomes NEW */
 };
 
 struct env {
@@ -198,6 +205,21 @@ static void make_service(struct env *t, const struct kind_case *c)
 		strbuf_release(&df);
 		df = edited;
 	}
+	if (c->edit) {
+		const char *bar = strchr(c->edit, '|');
+		char *old = xstrndup(c->edit, (size_t)(bar - c->edit));
+		const char *at = strstr(df.buf, old);
+		struct strbuf edited = STRBUF_INIT;
+
+		if (!at)
+			fail_msg("%s: the Dockerfile has no '%s' to edit", c->name, old);
+		strbuf_add(&edited, df.buf, (size_t)(at - df.buf));
+		strbuf_addstr(&edited, bar + 1);
+		strbuf_addstr(&edited, at + strlen(old));
+		strbuf_release(&df);
+		df = edited;
+		free(old);
+	}
 	if (!c->no_dockerfile)
 		write_text(t->service, "Dockerfile", df.buf, 0644);
 	else {
@@ -301,8 +323,106 @@ static void result_free(struct check_result *res)
 {
 	free(res->message);
 	free(res->hint);
+	free(res->cause);
 	json_decref(res->evidence);
 	memset(res, 0, sizeof(*res));
+}
+
+
+/* The phases of the bundled lab (loaded once): their hints per cause. */
+static struct phase_set lab_set;
+static int lab_loaded;
+
+static struct phase_set *lab_phases(void)
+{
+	if (!lab_loaded) {
+		char *root = repo_root();
+		char *dir = xasprintf("%s/phases", root);
+		struct strbuf err = STRBUF_INIT;
+
+		if (phase_set_load(dir, &lab_set, &err) < 0)
+			fail_msg("%s", err.buf);
+		lab_loaded = 1;
+		strbuf_release(&err);
+		free(dir);
+		free(root);
+	}
+	return &lab_set;
+}
+
+/* text lowercased, runs of blanks and punctuation as one space: what "says the same" compares. */
+static char *words(const char *text)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	for (const char *p = text; *p; p++) {
+		unsigned char ch = (unsigned char)*p;
+		if (isalnum(ch))
+			strbuf_addch(&sb, (char)tolower(ch));
+		else if (sb.len && sb.buf[sb.len - 1] != ' ')
+			strbuf_addch(&sb, ' ');
+	}
+	strbuf_rtrim(&sb);
+	return strbuf_detach(&sb, NULL);
+}
+
+/*
+ * The cause: the one the case expects, recorded in the evidence too, and
+ * declared by the kind.  The inline hint under the failure and the first
+ * tier `phaselab hint` shows for that cause (in every phase with a check of
+ * the kind that has hints for it) never say the same thing.
+ */
+static void assert_cause(const struct kind_case *c, const struct check_result *res)
+{
+	struct phase_set *set;
+	const struct check_kind *kind;
+	const char *recorded = json_string_value(json_object_get(res->evidence, "cause"));
+
+	if (c->cause && (!res->cause || strcmp(res->cause, c->cause)))
+		fail_msg("%s: cause %s, not %s", c->name, res->cause ? res->cause : "(none)", c->cause);
+	if (!res->cause) {
+		if (recorded)
+			fail_msg("%s: the evidence names cause %s, the result none", c->name, recorded);
+		return;
+	}
+	if (!recorded || strcmp(recorded, res->cause))
+		fail_msg("%s: the evidence's cause is %s, the result's %s", c->name, recorded ? recorded : "(none)",
+			 res->cause);
+	set = lab_phases();
+	{
+		struct strbuf err = STRBUF_INIT;
+		const struct phase *three = phase_set_find(set, "03-containerization", &err);
+		assert_non_null(three);
+		assert_non_null(phase_check(three, c->check));
+		kind = phase_check(three, c->check)->kind;
+		strbuf_release(&err);
+	}
+	if (!kind_has_cause(kind, res->cause))
+		fail_msg("%s: cause %s is not one the kind %s declares", c->name, res->cause, kind->name);
+	for (size_t p = 0; p < set->n; p++) {
+		const struct phase *ph = &set->phases[p];
+		for (size_t i = 0; i < ph->nchecks; i++) {
+			const struct check_def *def = &ph->checks[i];
+			const struct check_cause *cc;
+			struct strbuf tier = STRBUF_INIT;
+			char *a, *b;
+
+			if (def->kind != kind)
+				continue;
+			cc = check_def_cause(def, res->cause);
+			if (!cc || !res->hint)
+				continue;
+			hint_fill(&tier, cc->tiers[0], res->evidence);
+			a = words(tier.buf);
+			b = words(res->hint);
+			if (!strcmp(a, b) || strstr(a, b) || strstr(b, a))
+				fail_msg("%s: %s's first hint for cause %s says what the hint under the failure says:\n"
+					 "  tier 1: %s\n  inline: %s", c->name, ph->id, res->cause, tier.buf, res->hint);
+			free(a);
+			free(b);
+			strbuf_release(&tier);
+		}
+	}
 }
 
 /* Does the evidence hold "key" (any value) or "key=JSON" (that value)? */
@@ -338,6 +458,7 @@ static void assert_result(const struct kind_case *c, const struct check_result *
 		fail_msg("%s: a hint where none was expected: %s", c->name, res->hint);
 	if (c->evidence)
 		assert_evidence(c->name, res->evidence, c->evidence);
+	assert_cause(c, res);
 }
 
 /* The check c->check of phase 3, with c's parameters. */
@@ -810,5 +931,9 @@ int main(void)
 		cmocka_unit_test(test_http),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int failed = cmocka_run_group_tests(tests, NULL, NULL);
+
+	if (lab_loaded)
+		phase_set_release(&lab_set);
+	return failed;
 }
