@@ -382,8 +382,6 @@ static void say_waiting(struct check_ctx *ctx, json_t *health, const struct prob
 	strbuf_release(&when);
 }
 
-/* Until A's framework: the cause as evidence (result_cause does this and more). */
-#define CAUSE(res, id) result_evidence((res), "cause", json_string(id))
 
 static void run(struct check_ctx *ctx, const struct check_def *def, struct check_result *res)
 {
@@ -407,7 +405,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	result_evidence(res, "service_port", json_integer(service_port));
 	if (!form || !strcmp(form, "NONE")) {
 		result_set(res, CHECK_FAIL, "the image declares no HEALTHCHECK");
-		CAUSE(res, "no-healthcheck");
+		result_cause(res, "no-healthcheck");
 		result_hint(res, "add to the runtime stage: HEALTHCHECK --interval=30s --timeout=3s --start-period=10s "
 			    "--retries=3 CMD [\"/nodejs/bin/node\", \"-e\", \"...\"] (exec form, absolute path: "
 			    "the distroless image has no shell and no `node` on its PATH)");
@@ -439,7 +437,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 			struct strbuf fixed = STRBUF_INIT;
 			result_set(res, CHECK_FAIL, "the HEALTHCHECK is in shell form (%s), which runs through /bin/sh -c, "
 				   "and this image has no /bin/sh: it can never succeed", prog ? prog : "");
-			CAUSE(res, "shell-form-no-shell");
+			result_cause(res, "shell-form-no-shell");
 			result_evidence(res, "probe_command", json_string("(none: a shell-form probe needs /bin/sh, "
 									  "which this image does not have)"));
 			/* the exec form of the lesson's probe, on the port the learner's asks */
@@ -553,7 +551,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 			ctx_walk_fs(ctx, look_fs, &look, 0);
 			result_set(res, CHECK_FAIL, "the image's probe cannot run, so the container can never become "
 				   "healthy; the engine said: %s%s", o.buf, notes.buf);
-			CAUSE(res, "probe-not-found");
+			result_cause(res, "probe-not-found");
 			if (look.found[0]) {
 				result_evidence(res, "found_at", json_string(look.found));
 				dockerfile_line(test, look.found, &fixed);
@@ -582,7 +580,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 				result_set(res, CHECK_FAIL, "the probe asks port %d, and the service listens on %d; the "
 					   "probe exited %lld%s%s (%d failed)%s", pport, service_port, code,
 					   o.len ? ": " : " with no output", o.buf, pc.failed, notes.buf);
-			CAUSE(res, "probe-wrong-port");
+			result_cause(res, "probe-wrong-port");
 			{
 				char *c = replace_all(line.buf, from, to);
 				result_evidence(res, "corrected", json_string(c));
@@ -594,21 +592,17 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 			result_set(res, CHECK_FAIL, "the probe did not finish within the image's %.0f s timeout, %d "
 				   "time%s: the engine said: %s%s", timeout_ns > 0 ? timeout_ns / 1e9 : 30.0, pc.failed,
 				   pc.failed == 1 ? "" : "s", o.buf, notes.buf);
-			CAUSE(res, "probe-timeout");
-			result_evidence(res, "timeout_s", json_real(timeout_ns > 0 ? timeout_ns / 1e9 : 30.0));
+			result_cause(res, "probe-timeout");
+			result_evidence(res, "timeout_s", json_integer(timeout_ns > 0 ? (timeout_ns + NS_PER_MS * 500) / (NS_PER_MS * 1000) : 30));
 			result_hint(res, "the probe hung until the engine stopped it: give the request its own timeout "
 				    "and exit 1 on an error or a timeout, so it never waits longer than the HEALTHCHECK's");
 		} else {
 			result_set(res, CHECK_FAIL, "the health status is '%s': the probe exited %lld%s%s (%d failed)%s",
 				   status, code, o.len ? "; the probe said: " : " with no output", o.buf, pc.failed,
 				   notes.buf);
-			CAUSE(res, "probe-fails");
-			if (cmd.len)
-				result_hint(res, "run the image's own probe by hand in the running container and read what it "
-					    "prints: docker exec <container> %s; echo $?", cmd.buf);
-			else
-				result_hint(res, "the probe ran and failed: check that it asks port %d, path /health, and "
-					    "exits 0 only on status 200", service_port);
+			result_cause(res, "probe-fails");
+			result_hint(res, "the probe ran and failed: check that it asks port %d, path /health, and "
+				    "exits 0 only on status 200", service_port);
 		}
 		strbuf_release(&o);
 		strbuf_release(&fixed);
@@ -622,11 +616,23 @@ out:
 	strbuf_release(&service_says);
 }
 
+/* What run() tells apart (result_cause); the phase file's "causes" hold their hints. */
+static const char *const cause_ids[] = {
+	"no-healthcheck",       /* the image declares none */
+	"shell-form-no-shell",  /* CMD-SHELL in an image without /bin/sh */
+	"probe-not-found",      /* the probe's program is not in the image (bare `node` in distroless) */
+	"probe-wrong-port",     /* the probe asks another port than the service's */
+	"probe-timeout",        /* the engine ended the probe at the image's timeout */
+	"probe-fails",          /* the probe ran and exited non-zero */
+	NULL,
+};
+
 const struct check_kind check_healthcheck = {
 	.name = "healthcheck",
 	.summary = "the image's own HEALTHCHECK reaches healthy",
 	.needs = NEED_IMAGE,
 	.uses_container = 1,
 	.params = params,
+	.causes = cause_ids,
 	.run = run,
 };

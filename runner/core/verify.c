@@ -79,6 +79,9 @@ static void run_one(struct check_ctx *ctx, const struct check_def *def, struct c
 		int owner = ctx->container_check_id && !strcmp(ctx->container_check_id, def->id);
 		if (ctx->container == STAGE_ERROR) {
 			result_set(res, CHECK_ERROR, "no container to check: %s", ctx->container_failure);
+		} else if (owner && kind_has_cause(k, "container-exits")) {
+			/* a kind that tells why a container stops explains it (checks/http.c) */
+			k->run(ctx, def, res);
 		} else if (owner) {
 			result_set(res, CHECK_FAIL, "%s", ctx->container_failure);
 			result_hint(res, "the container stops at once: run it yourself (docker run) and read its "

@@ -301,6 +301,7 @@ static void result_free(struct check_result *res)
 {
 	free(res->message);
 	free(res->hint);
+	free(res->cause);
 	json_decref(res->evidence);
 	memset(res, 0, sizeof(*res));
 }
@@ -575,28 +576,101 @@ static void test_process_user(void **state)
 
 /* ------------------------------------------------------------ healthcheck */
 
+#define WRONG_PORT .image_inspect = "image-inspect-wrongport.json", .exec = "exec-porttest-wrongport.json"
+
+/* Each failure's cause is the row's evidence ("cause" is recorded there); more evidence in health_evidence. */
 static const struct kind_case health_cases[] = {
 	{ "healthy", "healthy", NULL, { REF_ENGINE }, ROOTFS_DISTROLESS, 0, 0, NULL, NULL, 0, 0,
 	  CHECK_PASS, "healthy: the image's own probe passed", NULL, "status=\"healthy\"" },
 	{ "no HEALTHCHECK", "healthy", NULL, { REF_ENGINE, .image_inspect = "image-inspect-nohealthcheck.json" },
 	  ROOTFS_DISTROLESS, 0, 0, NULL, NULL, 0, 0,
-	  CHECK_FAIL, "the image declares no HEALTHCHECK", "HEALTHCHECK --interval=30s", NULL },
+	  CHECK_FAIL, "the image declares no HEALTHCHECK", "HEALTHCHECK --interval=30s", "cause=\"no-healthcheck\"" },
+	{ "shell form, no shell in the image", "healthy", NULL,
+	  { REF_ENGINE, .image_inspect = "image-inspect-shellform.json" }, ROOTFS_DISTROLESS, 0, 0, NULL, NULL, 0, 0,
+	  CHECK_FAIL, "which runs through /bin/sh -c, and this image has no /bin/sh", "write it in exec form",
+	  "cause=\"shell-form-no-shell\"" },
 	{ "unhealthy: the probe's own words", "healthy", NULL,
 	  { REF_ENGINE, .image_inspect = "image-inspect-unhealthy.json",
 	    .container_inspect = "container-inspect-unhealthy.json" }, ROOTFS_DISTROLESS, 0, 0, NULL, NULL, 0, 0,
-	  CHECK_FAIL, "the health status is 'unhealthy'; the probe said: status 503 from /health",
-	  "the probe ran and failed", "probes" },
+	  CHECK_FAIL, "the health status is 'unhealthy': the probe exited 1; the probe said: status 503 from /health",
+	  "the probe ran and failed", "cause=\"probe-fails\"" },
 	{ "the probe's program is not in the image", "healthy", NULL,
 	  { REF_ENGINE, .image_inspect = "image-inspect-nonode.json",
 	    .container_inspect = "container-inspect-nonode.json" }, ROOTFS_DISTROLESS, 0, 0, NULL, NULL, 0, 0,
 	  CHECK_FAIL, "the image's probe cannot run, so the container can never become healthy",
-	  "the probe runs `node`, which is not on this image's PATH", "status=\"unhealthy\"" },
+	  "the probe runs `node`, which is not on this image's PATH; it is at /nodejs/bin/node",
+	  "cause=\"probe-not-found\"" },
+	{ "the probe outlives its timeout", "healthy", NULL,
+	  { REF_ENGINE, .image_inspect = "image-inspect-timeout.json",
+	    .container_inspect = "container-inspect-timeout.json" }, ROOTFS_DISTROLESS, 0, 0, NULL, NULL, 0, 0,
+	  CHECK_FAIL, "the probe did not finish within the image's 3 s timeout", "give the request its own timeout",
+	  "cause=\"probe-timeout\"" },
+	/* the engine's verdict came first: no port test */
+	{ "the probe asks another port (unhealthy)", "healthy", NULL,
+	  { REF_ENGINE, WRONG_PORT, .container_inspect = "container-inspect-wrongport.json" }, ROOTFS_DISTROLESS,
+	  0, 0, NULL, NULL, 0, 0,
+	  CHECK_FAIL, "the probe asks port 3001, and the service listens on 3000; the probe exited 1 with no output",
+	  "ask that port, not 3001", "cause=\"probe-wrong-port\"" },
+	/* still starting: the port test inside the container ends the wait */
+	{ "the probe asks another port (starting)", "healthy", NULL,
+	  { REF_ENGINE, WRONG_PORT, .container_inspect = "container-inspect-wrongport-starting.json" },
+	  ROOTFS_DISTROLESS, 0, 0, NULL, NULL, 0, 0,
+	  CHECK_FAIL, "inside the container, port 3001 said \"connect ECONNREFUSED 127.0.0.1:3001\" and port 3000 "
+	  "accepts connections (no retry can pass: the wait ended there)", "ask that port, not 3001",
+	  "port_test=\"connect ECONNREFUSED 127.0.0.1:3001\"" },
+};
+
+/* Evidence the hint texts quote, per row of health_cases (by name). */
+static const struct { const char *row, *evidence; } health_evidence[] = {
+	{ "the probe's program is not in the image", "corrected=\"HEALTHCHECK CMD [\\\"/nodejs/bin/node\\\", \\\"-e\\\", "
+	  "\\\"require('http').get('http://localhost:3000/health', (res) => process.exit(res.statusCode === 200 ? 0 : "
+	  "1)).on('error', () => process.exit(1))\\\"]\"" },
+	{ "the probe's program is not in the image", "exit_code=-1" },
+	{ "unhealthy: the probe's own words", "exit_code=1" },
+	{ "unhealthy: the probe's own words", "probe_output=\"status 503 from /health\"" },
+	{ "unhealthy: the probe's own words", "probe_command=\"/nodejs/bin/node -e 'console.log(\\\"status 503 from "
+	  "/health\\\"); process.exit(1)'\"" },
+	{ "the probe asks another port (unhealthy)", "probe_port=3001" },
+	{ "the probe asks another port (unhealthy)", "service_port=3000" },
+	{ "the probe asks another port (unhealthy)", "probe_output=\"(no output)\"" },
+	{ "the probe asks another port (unhealthy)", "corrected=\"HEALTHCHECK CMD [\\\"/nodejs/bin/node\\\", \\\"-e\\\", "
+	  "\\\"require('http').get('http://localhost:3000/health', (res) => process.exit(res.statusCode === 200 ? 0 : "
+	  "1)).on('error', () => process.exit(1))\\\"]\"" },
+	{ "the probe asks another port (starting)", "cause=\"probe-wrong-port\"" },
+	{ "the probe outlives its timeout", "timeout_s=3" },
+	{ "the probe outlives its timeout", "probe_output=\"Health check exceeded timeout (3s)\"" },
+	{ "shell form, no shell in the image", "corrected" },
 };
 
 static void test_healthcheck(void **state)
 {
 	(void)state;
 	run_cases(health_cases, ARRAY_SIZE(health_cases));
+	for (size_t i = 0; i < ARRAY_SIZE(health_evidence); i++) {
+		for (size_t j = 0; j < ARRAY_SIZE(health_cases); j++) {
+			struct fake_engine fe;
+			struct check_result res;
+
+			if (strcmp(health_cases[j].name, health_evidence[i].row))
+				continue;
+			run_case(&health_cases[j], &fe, &res);
+			assert_evidence(health_cases[j].name, res.evidence, health_evidence[i].evidence);
+			/* result_cause sets the field too, not only the evidence */
+			if (res.status == CHECK_FAIL)
+				assert_non_null(res.cause);
+			result_free(&res);
+		}
+	}
+	/* the port test runs the probe's own Node inside the container */
+	{
+		struct fake_engine fe;
+		struct check_result res;
+
+		run_case(&health_cases[ARRAY_SIZE(health_cases) - 1], &fe, &res);
+		assert_int_equal(fe.calls[FAKE_EXEC], 1);
+		assert_true(!strncmp(fe.last_exec, "/nodejs/bin/node -e ", 20));
+		result_free(&res);
+	}
 }
 
 /* --------------------------------------------------------------- no-shell */
