@@ -498,6 +498,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 			break;
 		if (!json_is_true(json_object_get(state, "Running")))
 			break;
+		say_waiting(ctx, health, &pc, start_ns > 0 ? start_ns / NS_PER_MS : 0, retries > 0 ? retries : 3);
 		/*
 		 * A probe on another port than the service's, failing: once the
 		 * service answers on its port and the probe's refuses, no retry can
@@ -516,7 +517,6 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 				break;
 			}
 		}
-		say_waiting(ctx, health, &pc, start_ns > 0 ? start_ns / NS_PER_MS : 0, retries > 0 ? retries : 3);
 		if (now_ms() >= deadline || interrupt_sleep_ms(wait))
 			break;
 	}
@@ -573,13 +573,15 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 			if (port_says.len)
 				result_set(res, CHECK_FAIL, "the probe asks port %d, and the service listens on %d: inside "
 					   "the container, port %d said \"%s\" and port %d accepts connections%s; the probe "
-					   "exited %lld%s%s (%d failed)%s", pport, service_port, pport, port_says.buf,
+					   "exited %lld%s%s (%d probe%s failed)%s", pport, service_port, pport, port_says.buf,
 					   service_port, wrong_port_seen ? " (no retry can pass: the wait ended there)" : "",
-					   code, o.len ? ": " : " with no output", o.buf, pc.failed, notes.buf);
+					   code, o.len ? ": " : " with no output", o.buf, pc.failed, pc.failed == 1 ? "" : "s",
+					   notes.buf);
 			else
 				result_set(res, CHECK_FAIL, "the probe asks port %d, and the service listens on %d; the "
-					   "probe exited %lld%s%s (%d failed)%s", pport, service_port, code,
-					   o.len ? ": " : " with no output", o.buf, pc.failed, notes.buf);
+					   "probe exited %lld%s%s (%d probe%s failed)%s", pport, service_port, code,
+					   o.len ? ": " : " with no output", o.buf, pc.failed, pc.failed == 1 ? "" : "s",
+					   notes.buf);
 			result_cause(res, "probe-wrong-port");
 			{
 				char *c = replace_all(line.buf, from, to);
@@ -597,9 +599,9 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 			result_hint(res, "the probe hung until the engine stopped it: give the request its own timeout "
 				    "and exit 1 on an error or a timeout, so it never waits longer than the HEALTHCHECK's");
 		} else {
-			result_set(res, CHECK_FAIL, "the health status is '%s': the probe exited %lld%s%s (%d failed)%s",
-				   status, code, o.len ? "; the probe said: " : " with no output", o.buf, pc.failed,
-				   notes.buf);
+			result_set(res, CHECK_FAIL, "the health status is '%s': the probe exited %lld%s%s (%d probe%s "
+				   "failed)%s", status, code, o.len ? "; the probe said: " : " with no output", o.buf,
+				   pc.failed, pc.failed == 1 ? "" : "s", notes.buf);
 			result_cause(res, "probe-fails");
 			result_hint(res, "the probe ran and failed: check that it asks port %d, path /health, and "
 				    "exits 0 only on status 200", service_port);

@@ -53,7 +53,7 @@ int phase_load_for_command(const char *which, struct phase *ph)
  */
 static struct {
 	char *title;
-	long long last_draw_ms;
+	long long last_draw_ms;  /* of a detail: the title's own line gives way at once */
 } status_line;
 
 #define STATUS_EVERY_MS 250
@@ -82,7 +82,8 @@ static void status_draw(const char *detail)
 	}
 	fprintf(stderr, "\r\033[K%.*s", (int)cut, shown.buf);
 	fflush(stderr);
-	status_line.last_draw_ms = now_ms();
+	if (detail)
+		status_line.last_draw_ms = now_ms();
 	strbuf_release(&line);
 	strbuf_release(&shown);
 }
@@ -92,6 +93,7 @@ void cmd_progress(const char *title, void *arg)
 	(void)arg;
 	free(status_line.title);
 	status_line.title = title ? xstrdup(title) : NULL;
+	status_line.last_draw_ms = 0;
 	if (!isatty(2))
 		return;
 	if (title) {

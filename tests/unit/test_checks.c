@@ -781,6 +781,32 @@ static void test_build_context(void **state)
 
 /* ------------------------------------------------------------------- http */
 
+static void assert_cause(const char *name, const struct check_result *res, const char *want)
+{
+	if (!want != !res->cause || (want && strcmp(want, res->cause)))
+		fail_msg("%s: cause %s, not %s", name, res->cause ? res->cause : "none", want ? want : "none");
+}
+
+/* As the driver runs the check that owns the container when it did not start (verify.c run_one). */
+static void run_container_case(const struct kind_case *c, struct fake_engine *fe, struct check_result *res)
+{
+	struct env t;
+	struct check_def def;
+
+	*fe = c->fe;
+	setup_env(&t, c, fe);
+	def = case_def(&t, c);
+	memset(res, 0, sizeof(*res));
+	if (ctx_need_image(&t.ctx) < 0)
+		fail_msg("%s: no image: %s", c->name, t.ctx.build_failure);
+	ctx_need_container(&t.ctx);
+	def.kind->run(&t.ctx, &def, res);
+	if (!res->evidence)
+		res->evidence = json_object();
+	json_decref(def.params);
+	teardown_env(&t);
+}
+
 /*
  * The HTTP check asks the port the engine published; the fake publishes
  * the port of a one-answer server in a child process (no engine, no
@@ -822,18 +848,19 @@ struct http_case {
 	enum check_status status;
 	const char *message;
 	const char *hint;
+	const char *cause;            /* NULL: none */
 };
 
 static const struct http_case http_cases[] = {
 	{ "200 with the expected field", "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 15\r\n"
-	  "Connection: close\r\n\r\n{\"status\":\"ok\"}", CHECK_PASS, "GET /health answered 200 {\"status\":\"ok\"}", NULL },
+	  "Connection: close\r\n\r\n{\"status\":\"ok\"}", CHECK_PASS, "GET /health answered 200 {\"status\":\"ok\"}", NULL, NULL },
 	{ "503", "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\nConnection: close\r\n\r\ndown",
-	  CHECK_FAIL, "GET /health answered 503, not 200: down", "must answer 200" },
+	  CHECK_FAIL, "GET /health answered 503, not 200: down", "must answer 200", "wrong-status" },
 	{ "200 but not JSON", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
-	  CHECK_FAIL, "answered 200 but the body is not a JSON object: ok", "answer with JSON" },
+	  CHECK_FAIL, "answered 200 but the body is not a JSON object: ok", "answer with JSON", "not-json" },
 	{ "200 with another value", "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 21\r\n"
 	  "Connection: close\r\n\r\n{\"status\":\"starting\"}",
-	  CHECK_FAIL, "answered 200 with status = \"starting\", not \"ok\"", "answer {\"status\":\"ok\"}" },
+	  CHECK_FAIL, "answered 200 with status = \"starting\", not \"ok\"", "answer {\"status\":\"ok\"}", "wrong-value" },
 };
 
 static void test_http(void **state)
@@ -853,6 +880,7 @@ static void test_http(void **state)
 		kill(pid, SIGKILL);
 		waitpid(pid, &st, 0);
 		assert_result(&c, &res);
+		assert_cause(c.name, &res, h->cause);
 		result_free(&res);
 	}
 	/* no port published: nothing to ask, and the engine's answer says so */
@@ -865,7 +893,38 @@ static void test_http(void **state)
 
 		run_case(&c, &fe, &res);
 		assert_result(&c, &res);
+		assert_cause(c.name, &res, "no-port-published");
 		result_free(&res);
+	}
+	/* the container did not start, or stopped at once: the driver hands that to the owning kind */
+	{
+		char *logs = NULL, *file = fake_fixture("logs-cmd-node.txt");
+		struct strbuf sb = STRBUF_INIT;
+		struct kind_case exits = { "CMD [\"node\", ...] after the distroless entrypoint", "responds", NULL,
+					   { REF_ENGINE, .container_inspect = "container-inspect-cmd-node.json" }, 0, 0, 0,
+					   NULL, NULL, 0, 0, CHECK_FAIL, "the container exited with code 1",
+					   "could not find the script /app/node", "module=\"/app/node\"" };
+		struct kind_case refused = { "the engine cannot start the command", "responds", NULL,
+					     { REF_ENGINE, .run_fails = 1 }, 0, 0, 0, NULL, NULL, 0, 0, CHECK_FAIL,
+					     "the container did not start", "`node` is not in the image",
+					     "command=\"node\"" };
+		struct fake_engine fe;
+		struct check_result res;
+
+		if (read_file_nofollow(file, 1 << 20, &sb) < 0)
+			fail_msg("cannot read %s", file);
+		logs = strbuf_detach(&sb, NULL);
+		exits.fe.logs = logs;
+		run_container_case(&exits, &fe, &res);
+		assert_result(&exits, &res);
+		assert_cause(exits.name, &res, "cmd-names-node");
+		result_free(&res);
+		run_container_case(&refused, &fe, &res);
+		assert_result(&refused, &res);
+		assert_cause(refused.name, &res, "cmd-not-in-image");
+		result_free(&res);
+		free(logs);
+		free(file);
 	}
 }
 
