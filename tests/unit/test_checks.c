@@ -66,6 +66,8 @@ struct kind_case {
 	const char *message;            /* a piece of the message */
 	const char *hint;               /* a piece of the hint; NULL: no hint */
 	const char *evidence;           /* "key" or "key=JSON" the evidence must hold; NULL: nothing */
+	/* more changes to the Dockerfile: the first df_edit[0] becomes df_edit[1], then [2] becomes [3] */
+	const char *df_edit[4];
 };
 
 struct env {
@@ -195,6 +197,18 @@ static void make_service(struct env *t, const struct kind_case *c)
 		strbuf_add(&edited, df.buf, (size_t)(at - df.buf));
 		strbuf_addf(&edited, "FROM %s AS builder", c->from);
 		strbuf_addstr(&edited, at + strlen("FROM node:20-alpine AS builder"));
+		strbuf_release(&df);
+		df = edited;
+	}
+	for (int e = 0; e < 4 && c->df_edit[e]; e += 2) {
+		const char *at = strstr(df.buf, c->df_edit[e]);
+		struct strbuf edited = STRBUF_INIT;
+
+		if (!at)
+			fail_msg("%s: the Dockerfile has no '%s'", c->name, c->df_edit[e]);
+		strbuf_add(&edited, df.buf, (size_t)(at - df.buf));
+		strbuf_addstr(&edited, c->df_edit[e + 1]);
+		strbuf_addstr(&edited, at + strlen(c->df_edit[e]));
 		strbuf_release(&df);
 		df = edited;
 	}
@@ -407,6 +421,8 @@ static void run_cases(const struct kind_case *cases, size_t n)
 #else
 #pragma GCC diagnostic ignored "-Woverride-init"
 #endif
+/* the cases that need no more Dockerfile changes leave df_edit out */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
 #define BUILT(out) { .output = (out), .rc = 0 }
 #define FAILED(out) { .output = (out), .rc = 1 }
@@ -545,26 +561,41 @@ static void test_image_size_hooks(void **state)
 /* ----------------------------------------------------------- process-user */
 
 static const struct kind_case user_cases[] = {
-	{ "root", "nonroot", NULL,
+	{ "root: no USER anywhere", "nonroot", NULL,
 	  { REF_ENGINE, .image_inspect = "image-inspect-root.json", .top = "top-root.txt" },
 	  ROOTFS_DISTROLESS, 0, 0, NULL, NULL, 0, 0,
-	  CHECK_FAIL, "the process runs as root (UID 0); the image declares no USER", "add `USER nonroot`",
-	  "uid=0" },
-	{ "nobody, 65534", "nonroot", NULL,
+	  CHECK_FAIL, "the process runs as root (UID 0); the image declares no USER", "the last stage decides the user",
+	  "corrected=\"USER nonroot\"", { "USER nonroot\n", "" } },
+	{ "root: USER root, quoted with its line", "nonroot", NULL,
+	  { REF_ENGINE, .image_inspect = "image-inspect-userroot.json", .top = "top-root.txt" },
+	  ROOTFS_DISTROLESS, 0, 0, NULL, NULL, 0, 0,
+	  CHECK_FAIL, "the process runs as root (UID 0); the image's USER is 'root'", "the last stage decides",
+	  "line=\"USER root\"", { "USER nonroot", "USER root" } },
+	{ "root: USER only in the builder", "nonroot", NULL,
+	  { REF_ENGINE, .image_inspect = "image-inspect-root.json", .top = "top-root.txt" },
+	  ROOTFS_DISTROLESS, 0, 0, NULL, NULL, 0, 0,
+	  CHECK_FAIL, "the only USER line is in an earlier stage", "the last stage decides",
+	  "line=\"USER node\"", { "USER nonroot\n", "", "WORKDIR /app\n", "WORKDIR /app\nUSER node\n" } },
+	{ "nobody, 65534: passes, with the note on the original text", "nonroot", NULL,
 	  { REF_ENGINE, .image_inspect = "image-inspect-nobody.json", .top = "top-65534.txt" },
 	  ROOTFS_DISTROLESS, 0, 0, NULL, NULL, 0, 0,
-	  CHECK_PASS, "runs as UID 65534 (USER 65534)", NULL, "image_user_uid=65534" },
-	{ "nonroot, 65532: the erratum explained", "nonroot", NULL, { REF_ENGINE }, ROOTFS_DISTROLESS, 0, 0,
+	  CHECK_PASS, "runs as UID 65534 (USER 65534): not root, so it passes. Note: 65534 is `nobody`, the UID the "
+	  "original workshop text gives; the lesson uses `nonroot` (UID 65532)", NULL, "image_user_uid=65534" },
+	{ "nonroot, 65532: no note", "nonroot", NULL, { REF_ENGINE }, ROOTFS_DISTROLESS, 0, 0,
 	  NULL, NULL, 0, 0,
-	  CHECK_PASS, "runs as UID 65532 (USER nonroot); note: the lesson calls it 65534", NULL,
+	  CHECK_PASS, "runs as UID 65532 (USER nonroot), the distroless image's nonroot user", NULL,
 	  "image_user_uid=65532" },
 	{ "nonroot, resolved through the exported /etc/passwd", "nonroot", NULL, { REF_ENGINE },
 	  ROOTFS_DISTROLESS, 1, 0, NULL, NULL, 0, 0,
 	  CHECK_PASS, "runs as UID 65532", NULL, "image_user_uid=65532" },
-	{ "a UID the phase does not accept", "nonroot", "{\"accepted_uids\": [65534]}", { REF_ENGINE },
+	{ "USER node, 1000: passes, with what the lesson uses and why", "nonroot", NULL,
+	  { REF_ENGINE, .image_inspect = "image-inspect-node.json", .top = "top-1000.txt" },
 	  ROOTFS_DISTROLESS, 0, 0, NULL, NULL, 0, 0,
-	  CHECK_FAIL, "the process runs as UID 65532, which this phase does not accept", "UID 65534 (nobody)",
-	  "uid=65532" },
+	  CHECK_PASS, "runs as UID 1000 (USER node): not root, so it passes. Note: the lesson's distroless image "
+	  "has a user for this, `nonroot` (UID 65532); whichever you use, a fixed non-root UID", NULL, "uid=1000" },
+	{ "another expected UID: 65532 passes with the note", "nonroot", "{\"expected_uid\": 1000}", { REF_ENGINE },
+	  ROOTFS_DISTROLESS, 0, 0, NULL, NULL, 0, 0,
+	  CHECK_PASS, "runs as UID 65532 (USER nonroot): not root, so it passes. Note:", NULL, "expected_uid=1000" },
 };
 
 static void test_process_user(void **state)
