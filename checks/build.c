@@ -255,11 +255,29 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	}
 }
 
+/* What explain_failure() can tell apart (result_cause); the phase file's "causes" hold their hints. */
+static const char *const cause_ids[] = {
+	"parse-error",          /* the builder could not read the Dockerfile: evidence line_number, line */
+	"unknown-instruction",  /* line, line_number, instruction, corrected (a near miss of a real one) */
+	"base-image-missing",   /* image */
+	"copy-source-missing",  /* source, line */
+	"lockfile-out-of-date", /* npm ci: package-lock.json does not match package.json */
+	"lockfile-missing",     /* npm ci without package-lock.json */
+	"no-build-script",      /* npm run build without a "build" script */
+	"tsc-not-found",        /* the build needs typescript, the install left devDependencies out */
+	"command-not-found",    /* exit code 127: command, line */
+	"context-too-large",    /* the context is over max_context_mb */
+	"no-dockerfile",
+	"timed-out",
+	NULL,
+};
+
 const struct check_kind check_build = {
 	.name = "build",
 	.summary = "the Dockerfile builds from the service folder",
 	.needs = NEED_NOTHING,
 	.makes_image = 1,
 	.params = params,
+	.causes = cause_ids,
 	.run = run,
 };

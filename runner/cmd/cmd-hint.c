@@ -1,6 +1,9 @@
 /*
  * phaselab hint: help with the last failure, a little more each time:
  * first a nudge, then what the harness saw and what it means, last the fix.
+ * When the check identified the failure's cause and the phase file has
+ * hints for it, the tiers are that cause's, filled from the evidence
+ * (report/hint.h); else the check's generic hints.
  */
 #include "cmd/cmd.h"
 #include "lib/escape.h"
@@ -77,6 +80,8 @@ static int cmd_hint(const struct cmd_args *args)
 	const char *tiers[3];
 	const struct check_result *c = NULL;
 	const struct check_def *def;
+	const struct check_cause *cc = NULL;
+	const char *cause;
 	const struct phase *ph;
 	struct phase_progress *pp;
 	struct mdterm_opts mo;
@@ -122,15 +127,24 @@ static int cmd_hint(const struct cmd_args *args)
 		goto out;
 	}
 	def = phase_check(ph, c->id);
-	/* the tiers: the phase's nudge, then what was seen with its explanation, then the fix */
-	if (def && def->nhints > 0)
-		tiers[ntiers++] = def->hints[0];
-	if ((c->hint && *c->hint) || (def && def->nhints > 1))
-		tiers[ntiers++] = "";
-	if (def && def->nhints > 2)
-		tiers[ntiers++] = def->hints[2];
+	cause = result_cause_of(c);
+	if (def)
+		cc = check_def_cause(def, cause);
+	if (cc) {
+		/* the cause's own tiers: a nudge, the diagnosis with the evidence, the fix */
+		for (size_t t = 0; t < cc->ntiers && t < 3; t++)
+			tiers[ntiers++] = cc->tiers[t];
+	} else {
+		/* the tiers: the phase's nudge, then what was seen with its explanation, then the fix */
+		if (def && def->nhints > 0)
+			tiers[ntiers++] = def->hints[0];
+		if ((c->hint && *c->hint) || (def && def->nhints > 1))
+			tiers[ntiers++] = "";
+		if (def && def->nhints > 2)
+			tiers[ntiers++] = def->hints[2];
+	}
 	pp = progress_phase(&ws.pg, ph->id, 1);
-	level = progress_hint_level(pp, c->id);
+	level = progress_hint_level(pp, c->id, cause);
 	if (level >= ntiers)
 		level = ntiers ? ntiers - 1 : 0;
 
@@ -139,6 +153,11 @@ static int cmd_hint(const struct cmd_args *args)
 	add_hint_text(&md, c->message);
 	if (!ntiers) {
 		strbuf_addstr(&md, "There is no more to say than that, for this check.\n");
+	} else if (cc) {
+		struct strbuf filled = STRBUF_INIT;
+		hint_fill(&filled, tiers[level], c->evidence);
+		add_hint_text(&md, filled.buf);
+		strbuf_release(&filled);
 	} else if (*tiers[level]) {
 		add_hint_text(&md, tiers[level]);
 	} else {
@@ -156,7 +175,7 @@ static int cmd_hint(const struct cmd_args *args)
 	mdterm_render(&out, md.buf, md.len, &mo);
 	fwrite(out.buf, 1, out.len, stdout);
 	if (level + 1 <= ntiers) {
-		progress_set_hint_level(pp, c->id, level + 1);
+		progress_set_hint_level(pp, c->id, cause, level + 1);
 		rc = workspace_save(&ws);
 	}
 out:
@@ -174,7 +193,7 @@ const struct cmd_entry cmd_hint_entry = {
 	.summary = "a hint for your last failure, more explicit each time",
 	.about = "A hint for the first check that failed in your last `phaselab next` (or for CHECK, by "
 		 "its id).  Each call for the same failure says more: a nudge first, the fix last.  The "
-		 "levels start again once the check passes.",
+		 "levels start again once the check passes, or fails for another cause.",
 	.exit_status = "0 a hint was shown (or nothing failed), 2 no workspace, no verification yet, or no such check",
 	.exec = cmd_hint,
 };

@@ -15,7 +15,9 @@
  *  4. a line in README.md's list of checks.
  *
  * A run function fills in status, message, hint and evidence of the
- * result; the driver sets id, title, points and duration.  It reports
+ * result, and for a failure the cause it identified (result_cause: one of
+ * the ids its kind declares in causes); the driver sets id, title, points
+ * and duration.  The phase file holds the hints per cause (phase.h).  It reports
  * CHECK_FAIL for the learner's mistakes and CHECK_ERROR for the harness's
  * or the engine's (ctx->engine->err says what).
  */
@@ -113,6 +115,12 @@ struct check_kind {
 	int makes_image;
 	const struct key_spec *params;   /* NULL-key-terminated; may be the empty table */
 	/*
+	 * The causes of a failure it can identify (result_cause), NULL-
+	 * terminated; NULL: none.  Ids are lowercase words joined by '-'
+	 * ("parse-error"); a phase file's "causes" may name only these.
+	 */
+	const char *const *causes;
+	/*
 	 * Optional: called once the image exists and before any check runs, to
 	 * start slow work in the background (the cache rebuild).  Returns 0.
 	 */
@@ -172,6 +180,15 @@ void result_set(struct check_result *res, enum check_status st, const char *fmt,
 	__attribute__((format(printf, 3, 4)));
 void result_hint(struct check_result *res, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/*
+ * The cause of the failure, one of the ids the kind declares (copied), or
+ * NULL for none; also recorded as "cause" in the evidence, where the JSON
+ * report carries it.  Other evidence keys a hint quotes ({line}) are plain
+ * strings or numbers.
+ */
+void result_cause(struct check_result *res, const char *id);
+/* Does kind declare the cause id? */
+int kind_has_cause(const struct check_kind *kind, const char *id);
 /* Set evidence key to a new reference (steals v). */
 void result_evidence(struct check_result *res, const char *key, json_t *v);
 /* A build step as evidence: index, of, stage, instruction, cached (new reference). */

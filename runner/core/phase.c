@@ -62,6 +62,8 @@ static const struct key_spec check_keys[] = {
 	{ "timeout_s", KEY_INT, 0, 1, 7200, "the item's time limit", "120" },
 	{ "params", KEY_OBJECT, 0, 0, 0, "the kind's parameters", NULL },
 	{ "hints", KEY_STRINGS, 0, 1, 3, "hints for learners, from a nudge to the fix", NULL },
+	{ "causes", KEY_OBJECT, 0, 0, 0, "hints per cause the kind reports: {\"cause id\": [nudge, diagnosis, "
+	  "fix]}, 1 to 3 strings each, with {evidence_key} placeholders", NULL },
 	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };
 
@@ -128,6 +130,51 @@ static int load_container(struct phase *ph, json_t *c, struct strbuf *err)
 	return 0;
 }
 
+/* "causes": { "<id the kind declares>": [1 to 3 strings] }. */
+static int load_causes(struct phase *ph, struct check_def *d, json_t *causes, const char *where,
+		       struct strbuf *err)
+{
+	const char *id;
+	json_t *tiers, *t;
+	size_t i;
+
+	if (!causes)
+		return 0;
+	d->causes = xcalloc(json_object_size(causes) + 1, sizeof(*d->causes));
+	json_object_foreach(causes, id, tiers) {
+		struct check_cause *c = &d->causes[d->ncauses];
+		char key[160];
+
+		snprintf(key, sizeof(key), "%s.causes.%s", where, id);
+		if (!kind_has_cause(d->kind, id)) {
+			strbuf_addf(err, "%s: %s: the kind %s reports no such cause (", ph->file, key, d->kind->name);
+			if (!d->kind->causes || !*d->kind->causes)
+				strbuf_addstr(err, "it reports none");
+			else
+				strbuf_addstr(err, "it reports:");
+			for (const char *const *k = d->kind->causes; k && *k; k++)
+				strbuf_addf(err, " %s", *k);
+			strbuf_addch(err, ')');
+			return -1;
+		}
+		if (!json_is_array(tiers) || json_array_size(tiers) < 1 || json_array_size(tiers) > 3) {
+			strbuf_addf(err, "%s: %s: must be an array of 1 to 3 strings (a nudge, the diagnosis, "
+				    "the fix)", ph->file, key);
+			return -1;
+		}
+		json_array_foreach(tiers, i, t) {
+			if (!json_is_string(t) || !*json_string_value(t)) {
+				strbuf_addf(err, "%s: %s[%zu]: must be a string, not empty", ph->file, key, i);
+				return -1;
+			}
+		}
+		c->id = xstrdup(id);
+		c->tiers = str_array(tiers, &c->ntiers);
+		d->ncauses++;
+	}
+	return 0;
+}
+
 static int load_checks(struct phase *ph, json_t *arr, struct strbuf *err)
 {
 	json_t *c;
@@ -180,6 +227,8 @@ static int load_checks(struct phase *ph, json_t *arr, struct strbuf *err)
 			if (validate_object(params, d->kind->params, ph->file, pwhere, err) < 0)
 				return -1;
 		}
+		if (load_causes(ph, d, json_object_get(c, "causes"), where, err) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -606,6 +655,14 @@ const struct check_def *phase_check(const struct phase *ph, const char *id)
 	return NULL;
 }
 
+const struct check_cause *check_def_cause(const struct check_def *def, const char *id)
+{
+	for (size_t i = 0; id && i < def->ncauses; i++)
+		if (!strcmp(def->causes[i].id, id))
+			return &def->causes[i];
+	return NULL;
+}
+
 void phase_release(struct phase *ph)
 {
 	for (size_t i = 0; i < ph->nchecks; i++) {
@@ -613,6 +670,11 @@ void phase_release(struct phase *ph)
 		free(ph->checks[i].title);
 		free(ph->checks[i].waits_on);
 		free_strv(ph->checks[i].hints, ph->checks[i].nhints);
+		for (size_t c = 0; c < ph->checks[i].ncauses; c++) {
+			free(ph->checks[i].causes[c].id);
+			free_strv(ph->checks[i].causes[c].tiers, ph->checks[i].causes[c].ntiers);
+		}
+		free(ph->checks[i].causes);
 		json_decref(ph->checks[i].params);
 	}
 	free(ph->checks);

@@ -15,6 +15,17 @@
 
 struct check_kind;
 
+/*
+ * The hints for one cause a check's kind reports (its "causes" entry in the
+ * phase file): 1 to 3 tiers, a nudge, then the diagnosis, then the fix.
+ * Texts may hold {evidence_key} placeholders (report/hint.h, hint_fill).
+ */
+struct check_cause {
+	char *id;            /* declared by the kind (check_kind.causes) */
+	char **tiers;
+	size_t ntiers;
+};
+
 struct check_def {
 	char *id;
 	char *title;
@@ -24,7 +35,9 @@ struct check_def {
 	json_t *params;      /* owned; validated against kind->params; never NULL */
 	char *waits_on;      /* optional: id of a check this one needs (else from the kind) */
 	char **hints;        /* tiered hints for learners: a nudge first, the fix last */
-	size_t nhints;
+	size_t nhints;       /* (the fallback when no cause was identified, or it has no entry) */
+	struct check_cause *causes; /* hints per cause, in the file's order */
+	size_t ncauses;
 };
 
 /* One step of a phase's lesson: its text, and the checks that verify it. */
@@ -85,6 +98,9 @@ int phase_find(const char *root, const char *which, struct phase *ph, struct str
 
 /* The check with this id, or NULL. */
 const struct check_def *phase_check(const struct phase *ph, const char *id);
+
+/* def's hints for the cause id (NULL: none), or NULL. */
+const struct check_cause *check_def_cause(const struct check_def *def, const char *id);
 
 void phase_release(struct phase *ph);
 

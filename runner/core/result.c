@@ -5,8 +5,11 @@
  */
 #include "core/check.h"
 
+#include "lib/xalloc.h"
+
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* The printf-formatted text as a new string. */
 static char *vformat(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
@@ -37,6 +40,24 @@ void result_hint(struct check_result *res, const char *fmt, ...)
 	free(res->hint);
 	res->hint = vformat(fmt, ap);
 	va_end(ap);
+}
+
+void result_cause(struct check_result *res, const char *id)
+{
+	free(res->cause);
+	res->cause = id ? xstrdup(id) : NULL;
+	if (id)
+		result_evidence(res, "cause", json_string(id));
+	else if (res->evidence)
+		json_object_del(res->evidence, "cause");
+}
+
+int kind_has_cause(const struct check_kind *kind, const char *id)
+{
+	for (const char *const *c = kind->causes; c && *c; c++)
+		if (!strcmp(*c, id))
+			return 1;
+	return 0;
 }
 
 json_t *build_step_json(const struct build_step *s)

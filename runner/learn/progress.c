@@ -24,14 +24,21 @@ static const struct key_spec phase_keys[] = {
 	{ "score", KEY_INT, 0, 0, 100000, "the passing run's score", NULL },
 	{ "max_score", KEY_INT, 0, 0, 100000, "the passing run's maximum", NULL },
 	{ "image_bytes", KEY_INT, 0, 0, 1e15, "the image size the size check measured", NULL },
-	{ "hints", KEY_OBJECT, 0, 0, 0, "hints shown per failing check", NULL },
+	{ "hints", KEY_OBJECT, 0, 0, 0, "hints shown per failing check: a level, or {cause, level}", NULL },
 	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };
 
-static void add_hint(struct phase_progress *pp, const char *check, int level)
+static const struct key_spec hint_keys[] = {
+	{ "cause", KEY_STRING, 1, 1, 64, "the cause of the failure the hints were for", NULL },
+	{ "level", KEY_INT, 1, 0, 9, "how many of its hints were shown", NULL },
+	{ NULL, 0, 0, 0, 0, NULL, NULL },
+};
+
+static void add_hint(struct phase_progress *pp, const char *check, const char *cause, int level)
 {
 	pp->hints = xrealloc(pp->hints, (pp->nhints + 1) * sizeof(*pp->hints));
 	pp->hints[pp->nhints].check = xstrdup(check);
+	pp->hints[pp->nhints].cause = cause ? xstrdup(cause) : NULL;
 	pp->hints[pp->nhints].level = level;
 	pp->nhints++;
 }
@@ -62,11 +69,21 @@ static int load_phase(struct progress *pg, const char *id, json_t *o, struct str
 	pp->max_score = (int)obj_int(o, "max_score", 0);
 	pp->image_bytes = obj_int(o, "image_bytes", 0);
 	json_object_foreach(json_object_get(o, "hints"), check, v) {
+		char hwhere[192];
+
+		if (json_is_object(v)) {
+			snprintf(hwhere, sizeof(hwhere), "%s.hints.%s", where, check);
+			if (validate_object(v, hint_keys, pg->file, hwhere, err) < 0)
+				return -1;
+			add_hint(pp, check, obj_str(v, "cause", ""), (int)obj_int(v, "level", 0));
+			continue;
+		}
 		if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 9) {
-			strbuf_addf(err, "%s: %s.hints.%s: must be an integer from 0 to 9", pg->file, where, check);
+			strbuf_addf(err, "%s: %s.hints.%s: must be an integer from 0 to 9, or {\"cause\", "
+				    "\"level\"}", pg->file, where, check);
 			return -1;
 		}
-		add_hint(pp, check, (int)json_integer_value(v));
+		add_hint(pp, check, NULL, (int)json_integer_value(v));
 	}
 	return 0;
 }
@@ -130,9 +147,16 @@ int progress_save(const struct progress *pg, struct strbuf *err)
 		}
 		if (pp->image_bytes > 0)
 			json_object_set_new(o, "image_bytes", json_integer(pp->image_bytes));
-		for (size_t h = 0; h < pp->nhints; h++)
-			if (pp->hints[h].level > 0)
-				json_object_set_new(hints, pp->hints[h].check, json_integer(pp->hints[h].level));
+		for (size_t h = 0; h < pp->nhints; h++) {
+			const struct hint_level *hl = &pp->hints[h];
+			if (hl->level <= 0)
+				continue;
+			if (hl->cause)
+				json_object_set_new(hints, hl->check, json_pack("{s:s, s:i}", "cause", hl->cause,
+										"level", hl->level));
+			else
+				json_object_set_new(hints, hl->check, json_integer(hl->level));
+		}
 		if (json_object_size(hints))
 			json_object_set(o, "hints", hints);
 		json_decref(hints);
@@ -166,8 +190,10 @@ void progress_release(struct progress *pg)
 		free(pp->id);
 		free(pp->step);
 		free(pp->passed_at);
-		for (size_t h = 0; h < pp->nhints; h++)
+		for (size_t h = 0; h < pp->nhints; h++) {
 			free(pp->hints[h].check);
+			free(pp->hints[h].cause);
+		}
 		free(pp->hints);
 	}
 	free(pg->phases);
@@ -245,9 +271,12 @@ enum step_outcome progress_record(struct progress *pg, const struct phase *ph, i
 		const struct check_result *c = &r->checks[i];
 		if (c->status != CHECK_PASS) {
 			all_pass = 0;
+			/* a failure of another cause: its hints start from the nudge again */
+			if (c->status == CHECK_FAIL && progress_hint_level(pp, c->id, result_cause_of(c)) == 0)
+				progress_set_hint_level(pp, c->id, NULL, 0);
 			continue;
 		}
-		progress_set_hint_level(pp, c->id, 0);
+		progress_set_hint_level(pp, c->id, NULL, 0);
 		def = phase_check(ph, c->id);
 		if (def && def->kind->record)
 			def->kind->record(def, c, &rec);
@@ -271,22 +300,32 @@ enum step_outcome progress_record(struct progress *pg, const struct phase *ph, i
 	return PHASE_DONE;
 }
 
-int progress_hint_level(const struct phase_progress *pp, const char *check)
+static int same_cause(const char *a, const char *b)
+{
+	return a && b ? !strcmp(a, b) : a == b;
+}
+
+int progress_hint_level(const struct phase_progress *pp, const char *check, const char *cause)
 {
 	for (size_t h = 0; pp && h < pp->nhints; h++)
 		if (!strcmp(pp->hints[h].check, check))
-			return pp->hints[h].level;
+			return same_cause(pp->hints[h].cause, cause) ? pp->hints[h].level : 0;
 	return 0;
 }
 
-void progress_set_hint_level(struct phase_progress *pp, const char *check, int level)
+void progress_set_hint_level(struct phase_progress *pp, const char *check, const char *cause, int level)
 {
 	for (size_t h = 0; h < pp->nhints; h++) {
-		if (!strcmp(pp->hints[h].check, check)) {
-			pp->hints[h].level = level;
-			return;
+		struct hint_level *hl = &pp->hints[h];
+		if (strcmp(hl->check, check))
+			continue;
+		hl->level = level;
+		if (!same_cause(hl->cause, cause)) {
+			free(hl->cause);
+			hl->cause = cause && level > 0 ? xstrdup(cause) : NULL;
 		}
+		return;
 	}
 	if (level > 0)
-		add_hint(pp, check, level);
+		add_hint(pp, check, cause, level);
 }

@@ -19,6 +19,7 @@
 
 struct hint_level {
 	char *check;
+	char *cause;           /* the cause of the failure they were for; NULL: none identified */
 	int level;             /* hints shown so far for its current failure */
 };
 
@@ -71,14 +72,20 @@ enum step_outcome { STEP_NOT_DONE, STEP_DONE, PHASE_DONE };
 
 /*
  * Record a verification of step k of ph (r holds the checks that ran):
- * passing checks forget their hint levels, a passing size check records the
+ * passing checks forget their hint levels, so do failing ones whose cause
+ * changed, a passing size check records the
  * image's size, and the step advances or the phase passes.  now: RFC 3339.
  */
 enum step_outcome progress_record(struct progress *pg, const struct phase *ph, int k,
 				  const struct report *r, const char *now);
 
-/* Hints shown for check's current failure, and the next level to show. */
-int progress_hint_level(const struct phase_progress *pp, const char *check);
-void progress_set_hint_level(struct phase_progress *pp, const char *check, int level);
+/*
+ * Hints shown for check's current failure, and the next level to show.  The
+ * level is kept with the cause it was for (NULL: none identified): asked
+ * for another cause, it is 0 again, the tiers of the new cause start over.
+ * Setting level 0 forgets the check.
+ */
+int progress_hint_level(const struct phase_progress *pp, const char *check, const char *cause);
+void progress_set_hint_level(struct phase_progress *pp, const char *check, const char *cause, int level);
 
 #endif

@@ -3,6 +3,65 @@
 
 #include <string.h>
 
+#define KEY_CHARS "abcdefghijklmnopqrstuvwxyz0123456789_-"
+
+static void fill_one(struct strbuf *out, const char *key, size_t n, json_t *evidence)
+{
+	char name[128];
+	json_t *v;
+
+	if (n >= sizeof(name))
+		n = sizeof(name) - 1;
+	memcpy(name, key, n);
+	name[n] = '\0';
+	v = json_object_get(evidence, name);
+	if (json_is_string(v)) {
+		size_t len = json_string_length(v);
+		if (len > HINT_FILL_MAX) {
+			/* not in the middle of a UTF-8 sequence */
+			len = HINT_FILL_MAX;
+			while (len > 0 && ((unsigned char)json_string_value(v)[len] & 0xc0) == 0x80)
+				len--;
+			strbuf_add(out, json_string_value(v), len);
+			strbuf_addstr(out, "...");
+		} else {
+			strbuf_add(out, json_string_value(v), len);
+		}
+	} else if (json_is_integer(v)) {
+		strbuf_addf(out, "%lld", (long long)json_integer_value(v));
+	} else if (json_is_real(v)) {
+		strbuf_addf(out, "%g", json_real_value(v));
+	} else {
+		for (size_t i = 0; i < n; i++)
+			strbuf_addch(out, key[i] == '_' || key[i] == '-' ? ' ' : key[i]);
+	}
+}
+
+void hint_fill(struct strbuf *out, const char *tmpl, json_t *evidence)
+{
+	const char *p = tmpl, *b;
+
+	while ((b = strchr(p, '{'))) {
+		size_t n;
+
+		strbuf_add(out, p, (size_t)(b - p));
+		if (b[1] == '{') {
+			strbuf_addstr(out, "{{");
+			p = b + 2;
+			continue;
+		}
+		n = strspn(b + 1, KEY_CHARS);
+		if (n && b[1 + n] == '}') {
+			fill_one(out, b + 1, n, evidence);
+			p = b + 2 + n;
+		} else {
+			strbuf_addch(out, '{');
+			p = b + 1;
+		}
+	}
+	strbuf_addstr(out, p);
+}
+
 /* Is line[0..len) blank, and how far is it indented? */
 static int blank(const char *line, size_t len, size_t *indent)
 {

@@ -44,6 +44,7 @@ void report_release(struct report *r)
 		free(c->kind);
 		free(c->message);
 		free(c->hint);
+		free(c->cause);
 		json_decref(c->evidence);
 	}
 	free(r->checks);
@@ -54,6 +55,16 @@ void report_release(struct report *r)
 	free(r->engine_server);
 	free(r->builder);
 	memset(r, 0, sizeof(*r));
+}
+
+const char *result_cause_of(const struct check_result *c)
+{
+	const char *s;
+
+	if (c->cause)
+		return c->cause;
+	s = json_string_value(json_object_get(c->evidence, "cause"));
+	return s && *s ? s : NULL;
 }
 
 void report_count_status(const struct report *r, size_t n[4])

@@ -34,6 +34,12 @@ struct check_result {
 	int max_points;
 	char *message; /* what was observed, with numbers; never NULL once run */
 	char *hint;    /* how to fix it; NULL when there is nothing to say */
+	/*
+	 * Why it failed, as the kind classified it: a short id ("parse-error"),
+	 * NULL when it passed or no cause was identified.  The evidence holds it
+	 * too ("cause"), which is how the JSON report carries it.
+	 */
+	char *cause;
 	json_t *evidence; /* a JSON object (owned reference), never NULL once run */
 	long duration_ms;
 };
@@ -59,6 +65,9 @@ struct report {
 };
 
 void report_release(struct report *r);
+
+/* c's cause: c->cause, else the evidence's "cause" string (a report read back), else NULL. */
+const char *result_cause_of(const struct check_result *c);
 
 /* Add up points: fills score, max_score and passed from the checks. */
 void report_tally(struct report *r);

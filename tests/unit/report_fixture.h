@@ -60,6 +60,7 @@ static void add_check(struct report *r, const char *id, const char *title, const
 
 	r->checks = xrealloc(r->checks, (r->nchecks + 1) * sizeof(*r->checks));
 	c = &r->checks[r->nchecks++];
+	memset(c, 0, sizeof(*c));
 	c->id = xstrdup(id);
 	c->title = xstrdup(title);
 	c->kind = xstrdup(kind);

@@ -25,6 +25,7 @@
 
 #include "core/check.h"
 #include "core/phase.h"
+#include "report/hint.h"
 #include "lib/schema.h"
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"
@@ -145,6 +146,16 @@ static void test_good_fixture(void **state)
 	assert_int_equal(ph.nchecks, 3);
 	assert_string_equal(ph.checks[2].id, "noshell");
 	assert_int_equal(ph.checks[0].timeout_ms, 300000);
+	/* hints per cause, in the file's order, 1 to 3 tiers each */
+	assert_int_equal(ph.checks[0].ncauses, 2);
+	assert_string_equal(ph.checks[0].causes[0].id, "parse-error");
+	assert_int_equal(ph.checks[0].causes[0].ntiers, 3);
+	assert_string_equal(ph.checks[0].causes[0].tiers[2], "write {corrected}");
+	assert_ptr_equal(check_def_cause(&ph.checks[0], "base-image-missing"), &ph.checks[0].causes[1]);
+	assert_int_equal(ph.checks[0].causes[1].ntiers, 1);
+	assert_null(check_def_cause(&ph.checks[0], "parse-eror"));
+	assert_null(check_def_cause(&ph.checks[0], NULL));
+	assert_int_equal(ph.checks[1].ncauses, 0);
 	phase_release(&ph);
 	free(file);
 	strbuf_release(&err);
@@ -186,7 +197,7 @@ struct broken_row {
 
 static const struct broken_row broken_rows[] = {
 	{ "unknown-key", "colour", ": unknown key (known: schema, id, number, title," },
-	{ "unknown-check-key", "checks[2].retries", ": unknown key (known: id, title, kind, points, timeout_s, params, hints)" },
+	{ "unknown-check-key", "checks[2].retries", ": unknown key (known: id, title, kind, points, timeout_s, params, hints, causes)" },
 	{ "unknown-param", "checks[1].params.max_gb", ": unknown key (known: max_mb, record, baseline_mb, baseline_from, min_reduction_percent)" },
 	{ "pass-mark-string", "pass_mark", ": must be an integer" },
 	{ "number-zero", "number", ": 0 is out of range (1 to 99)" },
@@ -215,6 +226,12 @@ static const struct broken_row broken_rows[] = {
 	{ "step-no-checks", "steps[1].checks", ": length 0 is out of range (1 to 64)" },
 	{ "hints-too-many", "checks[1].hints", ": length 4 is out of range (1 to 3)" },
 	{ "intro-missing", "intro", ": no such file '" },
+	/* hints per cause: only the causes the check's kind reports */
+	{ "cause-unknown", "checks[0].causes.parse-eror", ": the kind build reports no such cause (it reports: parse-error " },
+	{ "cause-kind-has-none", "checks[2].causes.parse-error", ": the kind no-shell reports no such cause (it reports none)" },
+	{ "cause-tiers-too-many", "checks[0].causes.parse-error", ": must be an array of 1 to 3 strings" },
+	{ "cause-tier-not-string", "checks[0].causes.parse-error[1]", ": must be a string" },
+	{ "causes-not-object", "checks[0].causes", ": must be an object" },
 };
 
 static void test_broken(void **state)
@@ -520,6 +537,82 @@ static int valid_type(enum key_type t)
 	return 0;
 }
 
+/* A cause id: lowercase words joined by single '-' ("probe-wrong-port"). */
+static int cause_id_ok(const char *id)
+{
+	if (!id[0] || id[0] == '-' || id[strlen(id) - 1] == '-' || strstr(id, "--") || strlen(id) > 64)
+		return 0;
+	return strspn(id, "abcdefghijklmnopqrstuvwxyz0123456789-") == strlen(id);
+}
+
+static void test_cause_id_rule(void **state)
+{
+	(void)state;
+	assert_true(cause_id_ok("parse-error"));
+	assert_true(cause_id_ok("probe-exit-127"));
+	assert_false(cause_id_ok(""));
+	assert_false(cause_id_ok("Parse-error"));
+	assert_false(cause_id_ok("parse_error"));
+	assert_false(cause_id_ok("-parse"));
+	assert_false(cause_id_ok("parse-"));
+	assert_false(cause_id_ok("parse--error"));
+	assert_false(cause_id_ok("parse error"));
+}
+
+/* {evidence_key} placeholders, filled from a failing result's evidence. */
+static void test_hint_fill(void **state)
+{
+	static const struct {
+		const char *tmpl, *want;
+	} rows[] = {
+		{ "no placeholder", "no placeholder" },
+		{ "line {line_number}: {line}", "line 14: EXPOES 3000" },
+		{ "write {corrected} instead", "write EXPOSE 3000 instead" },
+		{ "{ratio} of it", "0.5 of it" },
+		/* absent, or not a string or number: the key's name in words */
+		{ "run {command}", "run command" },
+		{ "the {probe_exit_code}", "the probe exit code" },
+		{ "{nested}", "nested" },
+		{ "{flag}", "flag" },
+		/* other braces are text: an engine's --format template, code, an unclosed one */
+		{ "docker inspect --format '{{json .State.Health}}'", "docker inspect --format '{{json .State.Health}}'" },
+		{ "-e \"x => { return 1; }\"", "-e \"x => { return 1; }\"" },
+		{ "${PORT} and {Line}", "${PORT} and {Line}" },
+		{ "open {line_number", "open {line_number" },
+		{ "{}", "{}" },
+		{ "{{line}}", "{{line}}" },
+		{ "end {", "end {" },
+	};
+	json_t *ev = json_pack("{s:i, s:s, s:s, s:f, s:{}, s:b}", "line_number", 14, "line", "EXPOES 3000",
+			       "corrected", "EXPOSE 3000", "ratio", 0.5, "nested", "flag", 1);
+	struct strbuf out = STRBUF_INIT;
+	struct strbuf big = STRBUF_INIT;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		strbuf_reset(&out);
+		hint_fill(&out, rows[i].tmpl, ev);
+		if (strcmp(out.buf, rows[i].want))
+			fail_msg("row %zu: \"%s\" gave \"%s\", expected \"%s\"", i, rows[i].tmpl, out.buf, rows[i].want);
+	}
+	/* no evidence at all: words, never a crash */
+	strbuf_reset(&out);
+	hint_fill(&out, "at {line_number}", NULL);
+	assert_string_equal(out.buf, "at line number");
+	/* a long value is cut, not in the middle of a character */
+	for (int i = 0; i < HINT_FILL_MAX - 1; i++)
+		strbuf_addch(&big, 'x');
+	strbuf_addstr(&big, "\xc3\xa9tail");
+	json_object_set_new(ev, "line", json_string(big.buf));
+	strbuf_reset(&out);
+	hint_fill(&out, "{line}", ev);
+	assert_int_equal(out.len, HINT_FILL_MAX - 1 + 3);
+	assert_string_equal(out.buf + out.len - 4, "x...");
+	json_decref(ev);
+	strbuf_release(&out);
+	strbuf_release(&big);
+}
+
 static void test_check_table(void **state)
 {
 	size_t n = 0, makers = 0;
@@ -562,6 +655,15 @@ static void test_check_table(void **state)
 			if (spec_check_defaults(kind->params, &err) < 0)
 				fail_msg("%s: %s", kind->name, err.buf);
 			strbuf_release(&err);
+		}
+		/* its causes: well-formed ids, each declared once */
+		for (const char *const *c = kind->causes; c && *c; c++) {
+			if (!cause_id_ok(*c))
+				fail_msg("%s: cause '%s' is not an id (lowercase words joined by '-')", kind->name, *c);
+			assert_true(kind_has_cause(kind, *c));
+			for (const char *const *d = kind->causes; d != c; d++)
+				if (!strcmp(*c, *d))
+					fail_msg("%s: cause '%s' declared twice", kind->name, *c);
 		}
 	}
 	assert_int_equal(n, 8);
@@ -733,6 +835,8 @@ int main(void)
 		cmocka_unit_test(test_find_ignores_files), /* regression, see above */
 		cmocka_unit_test(test_phases_root),
 		cmocka_unit_test(test_check_table),
+		cmocka_unit_test(test_cause_id_rule),
+		cmocka_unit_test(test_hint_fill),
 		cmocka_unit_test(test_declared_defaults),
 	};
 	int failed;

@@ -149,12 +149,12 @@ static void test_steps_advance(void **state)
 	assert_int_equal(progress_step(&pg, &ph), 0);
 	report_release(&r);
 
-	progress_set_hint_level(progress_phase(&pg, ph.id, 1), "builds", 2);
+	progress_set_hint_level(progress_phase(&pg, ph.id, 1), "builds", NULL, 2);
 	make_report(&r, step1_pass, 1);
 	assert_int_equal(progress_record(&pg, &ph, 0, &r, "t2"), STEP_DONE);
 	assert_int_equal(progress_step(&pg, &ph), 1);
 	/* a check that passes forgets the hints shown for its failure */
-	assert_int_equal(progress_hint_level(progress_phase(&pg, ph.id, 0), "builds"), 0);
+	assert_int_equal(progress_hint_level(progress_phase(&pg, ph.id, 0), "builds", NULL), 0);
 	report_release(&r);
 
 	/* the last step: every check must pass, and the pass mark decides the phase */
@@ -195,6 +195,65 @@ static void test_steps_advance(void **state)
 	phase_release(&ph);
 }
 
+/* A failing check's result whose evidence names cause (NULL: none), as a report read back holds it. */
+static void make_failure(struct report *r, const char *check, const char *cause)
+{
+	static const char *rows[1];
+	char *row = xasprintf("%s:fail", check);
+
+	rows[0] = row;
+	make_report(r, rows, 1);
+	if (cause)
+		json_object_set_new(r->checks[0].evidence, "cause", json_string(cause));
+	free(row);
+}
+
+/* The tiers are per cause: a failure of another cause starts them over, from the nudge. */
+static void test_hint_level_per_cause(void **state)
+{
+	struct phase ph;
+	struct progress pg = { 0 };
+	struct phase_progress *pp;
+	struct report r;
+
+	(void)state;
+	load_steps_phase(&ph);
+	pp = progress_phase(&pg, ph.id, 1);
+	progress_set_hint_level(pp, "builds", "parse-error", 2);
+	assert_int_equal(progress_hint_level(pp, "builds", "parse-error"), 2);
+	/* asked for another cause, or for none, the level is 0 */
+	assert_int_equal(progress_hint_level(pp, "builds", "base-image-missing"), 0);
+	assert_int_equal(progress_hint_level(pp, "builds", NULL), 0);
+	assert_int_equal(progress_hint_level(pp, "size", "parse-error"), 0);
+
+	/* the same cause fails again: the level stays */
+	make_failure(&r, "builds", "parse-error");
+	assert_int_equal(progress_record(&pg, &ph, 0, &r, "t1"), STEP_NOT_DONE);
+	report_release(&r);
+	pp = progress_phase(&pg, ph.id, 0);
+	assert_int_equal(progress_hint_level(pp, "builds", "parse-error"), 2);
+
+	/* a new cause: forgotten, and the new cause's tiers count from 0 */
+	make_failure(&r, "builds", "copy-source-missing");
+	assert_int_equal(progress_record(&pg, &ph, 0, &r, "t2"), STEP_NOT_DONE);
+	report_release(&r);
+	pp = progress_phase(&pg, ph.id, 0);
+	assert_int_equal(progress_hint_level(pp, "builds", "parse-error"), 0);
+	assert_int_equal(progress_hint_level(pp, "builds", "copy-source-missing"), 0);
+	progress_set_hint_level(pp, "builds", "copy-source-missing", 1);
+	assert_int_equal(progress_hint_level(pp, "builds", "copy-source-missing"), 1);
+
+	/* no cause identified after one was: also a restart */
+	make_failure(&r, "builds", NULL);
+	progress_record(&pg, &ph, 0, &r, "t3");
+	report_release(&r);
+	pp = progress_phase(&pg, ph.id, 0);
+	assert_int_equal(progress_hint_level(pp, "builds", NULL), 0);
+	assert_int_equal(progress_hint_level(pp, "builds", "copy-source-missing"), 0);
+	progress_release(&pg);
+	phase_release(&ph);
+}
+
 static void test_round_trip(void **state)
 {
 	struct strbuf err = STRBUF_INIT, text = STRBUF_INIT;
@@ -210,7 +269,8 @@ static void test_round_trip(void **state)
 	pp->image_bytes = 1134567890;
 	pp = progress_phase(&pg, "03-containerization", 1);
 	pp->step = xstrdup("dockerignore");
-	progress_set_hint_level(pp, "dockerignore", 2);
+	progress_set_hint_level(pp, "dockerignore", NULL, 2);
+	progress_set_hint_level(pp, "builds", "unknown-instruction", 3);
 	assert_int_equal(progress_save(&pg, &err), 0);
 
 	assert_int_equal(progress_load(file, &back, &err), 0);
@@ -219,7 +279,10 @@ static void test_round_trip(void **state)
 	assert_int_equal(back.phases[0].image_bytes, 1134567890);
 	assert_int_equal(back.phases[0].score, 100);
 	assert_string_equal(back.phases[1].step, "dockerignore");
-	assert_int_equal(progress_hint_level(&back.phases[1], "dockerignore"), 2);
+	assert_int_equal(progress_hint_level(&back.phases[1], "dockerignore", NULL), 2);
+	/* a level kept with its cause comes back with it */
+	assert_int_equal(progress_hint_level(&back.phases[1], "builds", "unknown-instruction"), 3);
+	assert_int_equal(progress_hint_level(&back.phases[1], "builds", NULL), 0);
 	/* the write is a rename: no temporary file is left beside it */
 	assert_int_equal(access(file, F_OK), 0);
 	{
@@ -255,6 +318,11 @@ static void test_damaged(void **state)
 		  ": phases.03.passed_at: 'yesterday' is not a time" },
 		{ "{\"schema\": \"phaselab.progress/v1\", \"phases\": {\"03\": {\"hints\": {\"size\": 99}}}}",
 		  ": phases.03.hints.size: must be an integer from 0 to 9" },
+		{ "{\"schema\": \"phaselab.progress/v1\", \"phases\": {\"03\": {\"hints\": {\"size\": {\"level\": 1}}}}}",
+		  ": phases.03.hints.size.cause: missing" },
+		{ "{\"schema\": \"phaselab.progress/v1\", \"phases\": {\"03\": {\"hints\": {\"size\": "
+		  "{\"cause\": \"x\", \"level\": 12}}}}}",
+		  ": phases.03.hints.size.level: 12 is out of range" },
 		{ "{\"schema\": \"phaselab.progress/v1\", \"phases\": {\"03\": {\"image_bytes\": -5}}}",
 		  ": phases.03.image_bytes: -5 is out of range" },
 		{ "{\"schema\": \"phaselab.progress/v1\", \"schema\": \"x\", \"phases\": {}}", "not valid JSON" },
@@ -286,6 +354,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_states),
 		cmocka_unit_test(test_steps_advance),
+		cmocka_unit_test(test_hint_level_per_cause),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_damaged),
 	};
