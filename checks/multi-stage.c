@@ -100,7 +100,7 @@ static int same_image(const char *a, const char *b)
 
 static void run(struct check_ctx *ctx, const struct check_def *def, struct check_result *res)
 {
-	const char *runtime = param_str(def, "runtime_image");
+	const char *runtime = obj_str(def->params, "runtime_image", "");
 	int min_stages = (int)param_int(def, "min_stages");
 	const struct build_log *log = &ctx->build_log;
 	struct df_instrs df;
@@ -163,10 +163,13 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 				   df.nstages, stages, stages == 1 ? "" : "s");
 		} else {
 			result_cause(res, "single-stage");
-			result_set(res, CHECK_FAIL, "the build ran %d stage%s (%s%s%s): the image holds everything "
-				   "the build needed, not just what the service runs", stages, stages == 1 ? "" : "s",
-				   last_from ? last_from->text : "no FROM line found", last_from ? ", line " : "",
-				   last_from ? "" : "");
+			if (last_from)
+				result_set(res, CHECK_FAIL, "the build ran %d stage (`%s`, line %d): the image holds "
+					   "everything the build needed, not just what the service runs", stages,
+					   last_from->text, last_from->line);
+			else
+				result_set(res, CHECK_FAIL, "the build ran %d stage%s: the image holds everything the "
+					   "build needed, not just what the service runs", stages, stages == 1 ? "" : "s");
 		}
 		result_hint(res, "a second FROM starts a stage of its own: build in the first, then start the last "
 			    "one from %s and COPY --from the first stage only what runs", runtime);

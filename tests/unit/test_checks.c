@@ -315,6 +315,7 @@ static void result_free(struct check_result *res)
 {
 	free(res->message);
 	free(res->hint);
+	free(res->cause);
 	json_decref(res->evidence);
 	memset(res, 0, sizeof(*res));
 }
@@ -556,6 +557,39 @@ static void test_image_size_hooks(void **state)
 		assert_null((*o)->baseline_from);
 		assert_int_equal((*o)->makes_image, !strcmp((*o)->name, "build"));
 	}
+}
+
+/* ------------------------------------------------------------ multi-stage */
+
+static const struct kind_case stage_cases[] = {
+	{ "two stages, the last on distroless", "multistage", NULL, { REF_ENGINE }, 0, 0, 0, NULL, NULL, 0, 0,
+	  CHECK_PASS, "built in 2 stages; the last starts from gcr.io/distroless/nodejs20-debian12 and copies from "
+	  "an earlier stage 3 times", NULL, "stages=2" },
+	{ "the development Dockerfile: one stage", "multistage", NULL,
+	  { REF_ENGINE, .builds = { BUILT("build-legacy-dev.txt") }, .image_inspect = "image-inspect-dev.json" },
+	  0, 0, 0, NULL, NULL, 0, 0,
+	  CHECK_FAIL, "the build ran 1 stage (`FROM node:20-alpine AS builder`, line 6)",
+	  "a second FROM starts a stage of its own", "cause=\"single-stage\"",
+	  { "FROM gcr.io/distroless/nodejs20-debian12\n", "" } },
+	{ "two FROM lines, one stage built: the last copies nothing", "multistage", NULL,
+	  { REF_ENGINE, .builds = { BUILT("build-legacy-dev.txt") }, .image_inspect = "image-inspect-dev.json" },
+	  0, 0, 0, NULL, NULL, 0, 0,
+	  CHECK_FAIL, "the Dockerfile has 2 FROM lines, but the build ran 1 stage", "a second FROM",
+	  "cause=\"stage-unused\"" },
+	{ "the last stage on node:20-alpine, quoted", "multistage", NULL, { REF_ENGINE }, 0, 0, 0, NULL, NULL, 0, 0,
+	  CHECK_FAIL, "the last stage starts with `FROM node:20-alpine` (line 24), not from "
+	  "gcr.io/distroless/nodejs20-debian12", "its FROM decides", "line=\"FROM node:20-alpine\"",
+	  { "FROM gcr.io/distroless/nodejs20-debian12", "FROM node:20-alpine" } },
+	{ "the last stage FROM a stage that is FROM distroless", "multistage", NULL, { REF_ENGINE }, 0, 0, 0,
+	  NULL, NULL, 0, 0,
+	  CHECK_PASS, "built in 2 stages", NULL, "on_runtime_image=true",
+	  { "FROM gcr.io/distroless/nodejs20-debian12", "FROM gcr.io/distroless/nodejs20-debian12 AS base\nFROM base" } },
+};
+
+static void test_multi_stage(void **state)
+{
+	(void)state;
+	run_cases(stage_cases, ARRAY_SIZE(stage_cases));
 }
 
 /* ----------------------------------------------------------- process-user */
@@ -833,6 +867,7 @@ int main(void)
 		cmocka_unit_test(test_build_calls),
 		cmocka_unit_test(test_image_size),
 		cmocka_unit_test(test_image_size_hooks),
+		cmocka_unit_test(test_multi_stage),
 		cmocka_unit_test(test_process_user),
 		cmocka_unit_test(test_healthcheck),
 		cmocka_unit_test(test_no_shell),
