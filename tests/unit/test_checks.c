@@ -68,6 +68,8 @@ struct kind_case {
 	const char *evidence;           /* "key" or "key=JSON" the evidence must hold; NULL: nothing */
 	/* more changes to the Dockerfile: the first df_edit[0] becomes df_edit[1], then [2] becomes [3] */
 	const char *df_edit[4];
+	/* more changes to the service folder: path, then its text (NULL: remove the path) */
+	const char *files[6];
 };
 
 struct env {
@@ -232,6 +234,15 @@ static void make_service(struct env *t, const struct kind_case *c)
 		write_text(t->service, ".dockerignore", di.buf, 0644);
 		strbuf_release(&di);
 		free(path);
+	}
+	for (int e = 0; e < 6 && c->files[e]; e += 2) {
+		if (c->files[e + 1]) {
+			write_text(t->service, c->files[e], c->files[e + 1], 0644);
+		} else {
+			path = xasprintf("%s/%s", t->service, c->files[e]);
+			remove_tree(path);
+			free(path);
+		}
 	}
 	if (c->big_file_mb) {
 		/* sparse: its size is what counts */
@@ -741,19 +752,40 @@ static void test_layer_cache(void **state)
 /* ---------------------------------------------------------- build-context */
 
 static const struct kind_case context_cases[] = {
-	{ "everything required excluded", "dockerignore", NULL, { .builder = BUILDER_LEGACY }, 0, 0, 0,
-	  NULL, NULL, 0, 0,
-	  CHECK_PASS, "excludes all 3 required paths", NULL, "decisions" },
+	{ "everything there excluded; node_modules and .git not there", "dockerignore", NULL,
+	  { .builder = BUILDER_LEGACY }, 0, 0, 0, NULL, NULL, 0, 0,
+	  CHECK_PASS, ".dockerignore (10 patterns) leaves out tests/; not in the folder, so not judged: node_modules, .git",
+	  NULL, "not_in_folder=[\"node_modules\", \".git\"]" },
 	{ "tests sent", "dockerignore", NULL, { .builder = BUILDER_LEGACY }, 0, 0, 0,
 	  "node_modules\n.git\n", NULL, 0, 0,
-	  CHECK_FAIL, ".dockerignore (2 patterns) still sends tests to the engine", "add a line for each path",
-	  "patterns=2" },
+	  CHECK_FAIL, ".dockerignore (2 patterns) still sends tests/ (tests) to the engine", "missing here: tests",
+	  "cause=\"tests-sent\"" },
 	{ "tests brought back by a later !", "dockerignore", NULL, { .builder = BUILDER_LEGACY }, 0, 0, 0,
 	  "node_modules\n.git\ntests\n!tests\n", NULL, 0, 0,
-	  CHECK_FAIL, "still sends tests (re-included by '!tests' on line 4)", "no later `!` line", NULL },
+	  CHECK_FAIL, "still sends tests/ (tests; brought back by '!tests' on line 4)", "a later `!` line wins",
+	  "line=\"!tests\"" },
 	{ "no .dockerignore", "dockerignore", NULL, { .builder = BUILDER_LEGACY }, 0, 0, 0, "-", NULL, 0, 0,
-	  CHECK_FAIL, "no .dockerignore in the service folder", "create .dockerignore beside the Dockerfile",
-	  "decisions=[]" },
+	  CHECK_FAIL, "no .dockerignore in the service folder: every build sends all of it, including tests/ (tests)",
+	  "a .dockerignore beside the Dockerfile", "cause=\"no-dockerignore\"" },
+	{ "tests in test/, a .dockerignore that names only tests", "dockerignore", NULL, { .builder = BUILDER_LEGACY },
+	  0, 0, 0, "node_modules\n.git\ntests\n", NULL, 0, 0,
+	  CHECK_FAIL, "still sends test/ (tests) to the engine", "missing here: test", "corrected=\"test\"",
+	  { 0 }, { "tests", NULL, "test/users.test.js", "// a test\n" } },
+	{ "a test file beside the code", "dockerignore", NULL, { .builder = BUILDER_LEGACY }, 0, 0, 0, NULL, NULL, 0, 0,
+	  CHECK_FAIL, "still sends src/users.spec.ts (tests)", "**/*.spec.ts", "path=\"src/users.spec.ts\"",
+	  { 0 }, { "src/users.spec.ts", "// a test\n" } },
+	{ "tests in __tests__, excluded: not judged on a tests/ it does not have", "dockerignore", NULL,
+	  { .builder = BUILDER_LEGACY }, 0, 0, 0, "**/__tests__\n", NULL, 0, 0,
+	  CHECK_PASS, "leaves out src/__tests__/; not in the folder, so not judged: node_modules, .git, tests", NULL,
+	  "decisions", { 0 }, { "tests", NULL, "src/__tests__/users.js", "// a test\n" } },
+	{ "node_modules there and sent", "dockerignore", NULL, { .builder = BUILDER_LEGACY }, 0, 0, 0,
+	  ".git\ntests\n", NULL, 0, 0,
+	  CHECK_FAIL, "still sends node_modules/ (dependencies)", "missing here: node_modules",
+	  "cause=\"dependencies-sent\"", { 0 }, { "node_modules/ms/index.js", "module.exports = 1;\n" } },
+	{ "a spec/ folder without test files is not tests", "dockerignore", NULL, { .builder = BUILDER_LEGACY },
+	  0, 0, 0, NULL, NULL, 0, 0,
+	  CHECK_PASS, ".dockerignore (10 patterns) leaves out tests/;", NULL, "decisions",
+	  { 0 }, { "spec/openapi.yaml", "openapi: 3.0.0\n" } },
 };
 
 static void test_build_context(void **state)
