@@ -157,6 +157,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	if (uid == 0) {
 		const char *cause = root_cause(ctx, res, user);
 
+		result_cause(res, cause);
 		if (!strcmp(cause, "user-in-builder"))
 			result_set(res, CHECK_FAIL, "the process runs as root (UID 0): the only USER line is in an "
 				   "earlier stage, and the last stage starts again as root");
@@ -181,11 +182,19 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	free(rows);
 }
 
+static const char *const causes[] = {
+	"no-user",         /* no USER in any stage; corrected */
+	"user-root",       /* USER root or 0: line, line_number, corrected */
+	"user-in-builder", /* a USER only in an earlier stage: line, line_number, corrected */
+	NULL,
+};
+
 const struct check_kind check_process_user = {
 	.name = "process-user",
 	.summary = "the container's process does not run as root",
 	.needs = NEED_CONTAINER,
 	.uses_container = 1,
 	.params = params,
+	.causes = causes,
 	.run = run,
 };
