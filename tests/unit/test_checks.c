@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -34,11 +35,15 @@
 #include "core/check.h"
 #include "core/phase.h"
 #include "core/rundir.h"
+#include "report/hint.h"
 #include "lib/fsutil.h"
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"
 
 #include "fake_engine.h"
+
+/* A case's last fields (cause, edit) are left out by the rows that do not need them: zero. */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
 /* The container's filesystem, as a case wants it. */
 enum rootfs {
@@ -66,7 +71,9 @@ struct kind_case {
 	const char *message;            /* a piece of the message */
 	const char *hint;               /* a piece of the hint; NULL: no hint */
 	const char *evidence;           /* "key" or "key=JSON" the evidence must hold; NULL: nothing */
-	/* more changes to the Dockerfile: the first df_edit[0] becomes df_edit[1], then [2] becomes [3] */
+	const char *cause;              /* the cause the kind must name (and record); NULL: none asserted */
+	const char *edit;               /* "OLD|NEW": OLD's first match in the Dockerfile becomes NEW */
+	/* more changes to the Dockerfile, after edit: df_edit[0] becomes df_edit[1], then [2] becomes [3] */
 	const char *df_edit[4];
 	/* more changes to the service folder: path, then its text (NULL: remove the path) */
 	const char *files[6];
@@ -202,6 +209,21 @@ static void make_service(struct env *t, const struct kind_case *c)
 		strbuf_release(&df);
 		df = edited;
 	}
+	if (c->edit) {
+		const char *bar = strchr(c->edit, '|');
+		char *old = xstrndup(c->edit, (size_t)(bar - c->edit));
+		const char *at = strstr(df.buf, old);
+		struct strbuf edited = STRBUF_INIT;
+
+		if (!at)
+			fail_msg("%s: the Dockerfile has no '%s' to edit", c->name, old);
+		strbuf_add(&edited, df.buf, (size_t)(at - df.buf));
+		strbuf_addstr(&edited, bar + 1);
+		strbuf_addstr(&edited, at + strlen(old));
+		strbuf_release(&df);
+		df = edited;
+		free(old);
+	}
 	for (int e = 0; e < 4 && c->df_edit[e]; e += 2) {
 		const char *at = strstr(df.buf, c->df_edit[e]);
 		struct strbuf edited = STRBUF_INIT;
@@ -331,6 +353,103 @@ static void result_free(struct check_result *res)
 	memset(res, 0, sizeof(*res));
 }
 
+
+/* The phases of the bundled lab (loaded once): their hints per cause. */
+static struct phase_set lab_set;
+static int lab_loaded;
+
+static struct phase_set *lab_phases(void)
+{
+	if (!lab_loaded) {
+		char *root = repo_root();
+		char *dir = xasprintf("%s/phases", root);
+		struct strbuf err = STRBUF_INIT;
+
+		if (phase_set_load(dir, &lab_set, &err) < 0)
+			fail_msg("%s", err.buf);
+		lab_loaded = 1;
+		strbuf_release(&err);
+		free(dir);
+		free(root);
+	}
+	return &lab_set;
+}
+
+/* text lowercased, runs of blanks and punctuation as one space: what "says the same" compares. */
+static char *words(const char *text)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	for (const char *p = text; *p; p++) {
+		unsigned char ch = (unsigned char)*p;
+		if (isalnum(ch))
+			strbuf_addch(&sb, (char)tolower(ch));
+		else if (sb.len && sb.buf[sb.len - 1] != ' ')
+			strbuf_addch(&sb, ' ');
+	}
+	strbuf_rtrim(&sb);
+	return strbuf_detach(&sb, NULL);
+}
+
+/*
+ * The cause: the one the case expects, recorded in the evidence too, and
+ * declared by the kind.  The inline hint under the failure and the first
+ * tier `phaselab hint` shows for that cause (in every phase with a check of
+ * the kind that has hints for it) never say the same thing.
+ */
+static void assert_cause(const struct kind_case *c, const struct check_result *res)
+{
+	struct phase_set *set;
+	const struct check_kind *kind;
+	const char *recorded = json_string_value(json_object_get(res->evidence, "cause"));
+
+	if (c->cause && (!res->cause || strcmp(res->cause, c->cause)))
+		fail_msg("%s: cause %s, not %s", c->name, res->cause ? res->cause : "(none)", c->cause);
+	if (!res->cause) {
+		if (recorded)
+			fail_msg("%s: the evidence names cause %s, the result none", c->name, recorded);
+		return;
+	}
+	if (!recorded || strcmp(recorded, res->cause))
+		fail_msg("%s: the evidence's cause is %s, the result's %s", c->name, recorded ? recorded : "(none)",
+			 res->cause);
+	set = lab_phases();
+	{
+		struct strbuf err = STRBUF_INIT;
+		const struct phase *three = phase_set_find(set, "03-containerization", &err);
+		assert_non_null(three);
+		assert_non_null(phase_check(three, c->check));
+		kind = phase_check(three, c->check)->kind;
+		strbuf_release(&err);
+	}
+	if (!kind_has_cause(kind, res->cause))
+		fail_msg("%s: cause %s is not one the kind %s declares", c->name, res->cause, kind->name);
+	for (size_t p = 0; p < set->n; p++) {
+		const struct phase *ph = &set->phases[p];
+		for (size_t i = 0; i < ph->nchecks; i++) {
+			const struct check_def *def = &ph->checks[i];
+			const struct check_cause *cc;
+			struct strbuf tier = STRBUF_INIT;
+			char *a, *b;
+
+			if (def->kind != kind)
+				continue;
+			cc = check_def_cause(def, res->cause);
+			if (!cc || !res->hint)
+				continue;
+			hint_fill(&tier, cc->tiers[0], res->evidence);
+			a = words(tier.buf);
+			b = words(res->hint);
+			if (!strcmp(a, b) || strstr(a, b) || strstr(b, a))
+				fail_msg("%s: %s's first hint for cause %s says what the hint under the failure says:\n"
+					 "  tier 1: %s\n  inline: %s", c->name, ph->id, res->cause, tier.buf, res->hint);
+			free(a);
+			free(b);
+			strbuf_release(&tier);
+		}
+	}
+}
+
 /* Does the evidence hold "key" (any value) or "key=JSON" (that value)? */
 static void assert_evidence(const char *name, const json_t *evidence, const char *want)
 {
@@ -364,6 +483,7 @@ static void assert_result(const struct kind_case *c, const struct check_result *
 		fail_msg("%s: a hint where none was expected: %s", c->name, res->hint);
 	if (c->evidence)
 		assert_evidence(c->name, res->evidence, c->evidence);
+	assert_cause(c, res);
 }
 
 /* The check c->check of phase 3, with c's parameters. */
@@ -433,8 +553,6 @@ static void run_cases(const struct kind_case *cases, size_t n)
 #else
 #pragma GCC diagnostic ignored "-Woverride-init"
 #endif
-/* the cases that need no more Dockerfile changes leave df_edit out */
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
 #define BUILT(out) { .output = (out), .rc = 0 }
 #define FAILED(out) { .output = (out), .rc = 1 }
@@ -455,22 +573,23 @@ static const struct kind_case build_cases[] = {
 	{ "a step fails, legacy builder", "builds", NULL,
 	  { .builder = BUILDER_LEGACY, .builds = { FAILED("build-legacy-failed.txt") } }, 0, 0, 0, NULL, NULL, 0, 0,
 	  CHECK_FAIL, "the build failed at step 6/16 of stage builder: RUN npm run bild (exit code 1)",
-	  "read the failing step's output above", "failed_step" },
+	  "npm found no \"bild\" entry under \"scripts\"", "script=\"bild\"", "no-build-script" },
 	{ "a step fails, BuildKit: a known cause", "builds", NULL,
 	  { .builder = BUILDER_BUILDKIT, .builds = { FAILED("tests/fixtures/buildlog/buildkit-fail.txt") } },
 	  0, 0, 0, NULL, NULL, 0, 0,
-	  CHECK_FAIL, "the build failed at step", "`tsc` comes from a devDependency", "output_tail" },
+	  CHECK_FAIL, "the build failed at step", "`tsc` is missing from the builder: `RUN npm ci --omit=dev`",
+	  "install_line=\"RUN npm ci --omit=dev\"", "tsc-not-found" },
 	{ "the context is too big: refused before the engine is sent it", "builds",
 	  "{\"max_context_mb\": 5}", { .builder = BUILDER_LEGACY }, 0, 0, 0, NULL, NULL, 0, 8,
 	  CHECK_FAIL, "the build context is over 5 MB (at least 8.", "exclude everything else",
-	  "context_bytes_at_least" },
+	  "context_bytes_at_least", "context-too-large" },
 	{ "no Dockerfile", "builds", NULL, { .builder = BUILDER_LEGACY }, 0, 0, 0, NULL, NULL, 1, 0,
-	  CHECK_FAIL, "no Dockerfile in", "named exactly `Dockerfile`", NULL },
+	  CHECK_FAIL, "no Dockerfile in", "named exactly `Dockerfile`", NULL, "no-dockerfile" },
 	{ "a base image that is not the lab's is missing", "builds", NULL,
 	  { .builder = BUILDER_LEGACY, .builds = { FAILED("tests/fixtures/buildlog/legacy-nobase.txt") },
 	    .missing_image = "nosuch/image:1" }, 0, 0, 0, NULL, "nosuch/image:1", 0, 0,
 	  CHECK_FAIL, "the base image 'nosuch/image:1' is not on this machine", "use the phase's base images",
-	  "missing_image=\"nosuch/image:1\"" },
+	  "image=\"nosuch/image:1\"", "base-image-missing" },
 	{ "the lab's own base image is missing: the machine's fault", "builds", NULL,
 	  { .builder = BUILDER_LEGACY, .builds = { FAILED("tests/fixtures/buildlog/legacy-nobase.txt") },
 	    .missing_image = "node:20-alpine" }, 0, 0, 0, NULL, NULL, 0, 0,
@@ -479,6 +598,53 @@ static const struct kind_case build_cases[] = {
 	  { .builder = BUILDER_LEGACY, .builds = { { .output = "build-legacy-built.txt", .rc = -1 } } },
 	  0, 0, 0, NULL, NULL, 0, 0,
 	  CHECK_ERROR, "the build could not run", "not yours", NULL },
+	/* causes, each named with its evidence, on both builders */
+	{ "a misspelt instruction in the runtime stage, legacy builder", "builds", NULL,
+	  { .builder = BUILDER_LEGACY, .builds = { FAILED("tests/fixtures/buildlog/legacy-reftypo.txt") } },
+	  0, 0, 0, NULL, NULL, 0, 0,
+	  CHECK_FAIL, "the build failed before any step ran: ", "line 32 starts with `EXPOES`, which the builder does "
+	  "not know; the instruction nearest to it is `EXPOSE`", "corrected=\"EXPOSE 3000\"", "unknown-instruction",
+	  "EXPOSE 3000|EXPOES 3000" },
+	{ "a misspelt instruction in the runtime stage, BuildKit", "builds", NULL,
+	  { .builder = BUILDER_BUILDKIT, .builds = { FAILED("tests/fixtures/buildlog/buildkit-reftypo.txt") } },
+	  0, 0, 0, NULL, NULL, 0, 0,
+	  CHECK_FAIL, "the build failed before any step ran: ", "line 32 starts with `EXPOES`", "line=\"EXPOES 3000\"",
+	  "unknown-instruction", "EXPOSE 3000|EXPOES 3000" },
+	{ "a parse error, BuildKit", "builds", NULL,
+	  { .builder = BUILDER_BUILDKIT, .builds = { FAILED("tests/fixtures/buildlog/buildkit-badargs.txt") } },
+	  0, 0, 0, NULL, NULL, 0, 0,
+	  CHECK_FAIL, "the build failed before any step ran: ", "the builder stopped at line 3",
+	  "parse_error=\"COPY requires at least two arguments, but only one was provided. Destination could not be "
+	  "determined\"", "parse-error" },
+	{ "a command not found (exit code 127), legacy builder", "builds", NULL,
+	  { .builder = BUILDER_LEGACY, .builds = { FAILED("tests/fixtures/buildlog/legacy-cmdnotfound.txt") } },
+	  0, 0, 0, NULL, NULL, 0, 0,
+	  CHECK_FAIL, "(exit code 127)", "no program called `pnpm`", "command=\"pnpm\"", "command-not-found",
+	  "RUN npm ci --omit=dev|RUN pnpm install --frozen-lockfile" },
+	{ "a command not found (exit code 127), BuildKit", "builds", NULL,
+	  { .builder = BUILDER_BUILDKIT, .builds = { FAILED("tests/fixtures/buildlog/buildkit-cmdnotfound.txt") } },
+	  0, 0, 0, NULL, NULL, 0, 0,
+	  CHECK_FAIL, "(exit code 127)", "no program called `pnpm`", "line=\"RUN pnpm install --frozen-lockfile\"",
+	  "command-not-found", "RUN npm ci --omit=dev|RUN pnpm install --frozen-lockfile" },
+	{ "npm ci with a lock file out of date, legacy builder", "builds", NULL,
+	  { .builder = BUILDER_LEGACY, .builds = { FAILED("tests/fixtures/buildlog/legacy-lockstale.txt") } },
+	  0, 0, 0, NULL, NULL, 0, 0,
+	  CHECK_FAIL, "RUN npm ci --omit=dev", "package-lock.json does not list", "line=\"RUN npm ci --omit=dev\"",
+	  "lockfile-out-of-date" },
+	{ "npm ci without a lock file, BuildKit", "builds", NULL,
+	  { .builder = BUILDER_BUILDKIT, .builds = { FAILED("tests/fixtures/buildlog/buildkit-locknone.txt") } },
+	  0, 0, 0, NULL, NULL, 0, 0,
+	  CHECK_FAIL, "RUN npm ci --omit=dev", "no package-lock.json", NULL, "lockfile-missing" },
+	{ "no build script, BuildKit", "builds", NULL,
+	  { .builder = BUILDER_BUILDKIT, .builds = { FAILED("tests/fixtures/buildlog/buildkit-noscript.txt") } },
+	  0, 0, 0, NULL, NULL, 0, 0,
+	  CHECK_FAIL, "RUN npm run build", "no \"build\" entry", "script=\"build\"", "no-build-script" },
+	{ "a COPY source missing, legacy builder", "builds", NULL,
+	  { .builder = BUILDER_LEGACY, .builds = { FAILED("tests/fixtures/buildlog/legacy-copymissing.txt") } },
+	  0, 0, 0, NULL, NULL, 0, 0,
+	  CHECK_FAIL, "COPY package.json package-lock.json yarn.lock ./", "`yarn.lock` was not in the build context",
+	  "source=\"yarn.lock\"", "copy-source-missing", "COPY package.json package-lock.json ./|"
+	  "COPY package.json package-lock.json yarn.lock ./" },
 };
 
 static void test_build(void **state)
@@ -527,16 +693,16 @@ static const struct kind_case size_cases[] = {
 	{ "over: the whole /app copied, quoted", "size", "{\"max_mb\": 100}", { REF_ENGINE }, 0, 0, 0,
 	  NULL, NULL, 0, 0,
 	  CHECK_FAIL, "over the 100 MB limit", "the largest layer, ", "line=\"COPY --from=builder /app ./app\"",
-	  { "COPY --from=builder /app/dist ./dist", "COPY --from=builder /app ./app" } },
+	  .df_edit = { "COPY --from=builder /app/dist ./dist", "COPY --from=builder /app ./app" } },
 	{ "over: development dependencies installed", "size", "{\"max_mb\": 100}", { REF_ENGINE }, 0, 0, 0,
 	  NULL, NULL, 0, 0,
 	  CHECK_FAIL, "over the 100 MB limit", "the largest layer, ", "corrected=\"RUN npm ci --omit=dev\"",
-	  { "RUN npm ci --omit=dev", "RUN npm ci" } },
+	  .df_edit = { "RUN npm ci --omit=dev", "RUN npm ci" } },
 	{ "over: the last stage on node:20", "size",
 	  "{\"max_mb\": 100, \"runtime_image\": \"gcr.io/distroless/nodejs20-debian12\"}", { REF_ENGINE }, 0, 0, 0,
 	  NULL, NULL, 0, 0,
 	  CHECK_FAIL, "over the 100 MB limit", "the largest layer, ", "cause=\"runtime-not-distroless\"",
-	  { "FROM gcr.io/distroless/nodejs20-debian12", "FROM node:20" } },
+	  .df_edit = { "FROM gcr.io/distroless/nodejs20-debian12", "FROM node:20" } },
 };
 
 static void test_image_size(void **state)
@@ -597,7 +763,7 @@ static const struct kind_case stage_cases[] = {
 	  0, 0, 0, NULL, NULL, 0, 0,
 	  CHECK_FAIL, "the build ran 1 stage (`FROM node:20-alpine AS builder`, line 6)",
 	  "a second FROM starts a stage of its own", "cause=\"single-stage\"",
-	  { "FROM gcr.io/distroless/nodejs20-debian12\n", "" } },
+	  .df_edit = { "FROM gcr.io/distroless/nodejs20-debian12\n", "" } },
 	{ "two FROM lines, one stage built: the last copies nothing", "multistage", NULL,
 	  { REF_ENGINE, .builds = { BUILT("build-legacy-dev.txt") }, .image_inspect = "image-inspect-dev.json" },
 	  0, 0, 0, NULL, NULL, 0, 0,
@@ -606,11 +772,11 @@ static const struct kind_case stage_cases[] = {
 	{ "the last stage on node:20-alpine, quoted", "multistage", NULL, { REF_ENGINE }, 0, 0, 0, NULL, NULL, 0, 0,
 	  CHECK_FAIL, "the last stage starts with `FROM node:20-alpine` (line 24), not from "
 	  "gcr.io/distroless/nodejs20-debian12", "its FROM decides", "line=\"FROM node:20-alpine\"",
-	  { "FROM gcr.io/distroless/nodejs20-debian12", "FROM node:20-alpine" } },
+	  .df_edit = { "FROM gcr.io/distroless/nodejs20-debian12", "FROM node:20-alpine" } },
 	{ "the last stage FROM a stage that is FROM distroless", "multistage", NULL, { REF_ENGINE }, 0, 0, 0,
 	  NULL, NULL, 0, 0,
 	  CHECK_PASS, "built in 2 stages", NULL, "on_runtime_image=true",
-	  { "FROM gcr.io/distroless/nodejs20-debian12", "FROM gcr.io/distroless/nodejs20-debian12 AS base\nFROM base" } },
+	  .df_edit = { "FROM gcr.io/distroless/nodejs20-debian12", "FROM gcr.io/distroless/nodejs20-debian12 AS base\nFROM base" } },
 };
 
 static void test_multi_stage(void **state)
@@ -626,17 +792,18 @@ static const struct kind_case user_cases[] = {
 	  { REF_ENGINE, .image_inspect = "image-inspect-root.json", .top = "top-root.txt" },
 	  ROOTFS_DISTROLESS, 0, 0, NULL, NULL, 0, 0,
 	  CHECK_FAIL, "the process runs as root (UID 0); the image declares no USER", "the last stage decides the user",
-	  "corrected=\"USER nonroot\"", { "USER nonroot\n", "" } },
+	  "corrected=\"USER nonroot\"", .cause = "no-user", .df_edit = { "USER nonroot\n", "" } },
 	{ "root: USER root, quoted with its line", "nonroot", NULL,
 	  { REF_ENGINE, .image_inspect = "image-inspect-userroot.json", .top = "top-root.txt" },
 	  ROOTFS_DISTROLESS, 0, 0, NULL, NULL, 0, 0,
 	  CHECK_FAIL, "the process runs as root (UID 0); the image's USER is 'root'", "the last stage decides",
-	  "line=\"USER root\"", { "USER nonroot", "USER root" } },
+	  "line=\"USER root\"", .cause = "user-root", .df_edit = { "USER nonroot", "USER root" } },
 	{ "root: USER only in the builder", "nonroot", NULL,
 	  { REF_ENGINE, .image_inspect = "image-inspect-root.json", .top = "top-root.txt" },
 	  ROOTFS_DISTROLESS, 0, 0, NULL, NULL, 0, 0,
 	  CHECK_FAIL, "the only USER line is in an earlier stage", "the last stage decides",
-	  "line=\"USER node\"", { "USER nonroot\n", "", "WORKDIR /app\n", "WORKDIR /app\nUSER node\n" } },
+	  "line=\"USER node\"", .cause = "user-in-builder",
+	  .df_edit = { "USER nonroot\n", "", "WORKDIR /app\n", "WORKDIR /app\nUSER node\n" } },
 	{ "nobody, 65534: passes, with the note on the original text", "nonroot", NULL,
 	  { REF_ENGINE, .image_inspect = "image-inspect-nobody.json", .top = "top-65534.txt" },
 	  ROOTFS_DISTROLESS, 0, 0, NULL, NULL, 0, 0,
@@ -712,7 +879,7 @@ static const struct kind_case shell_cases[] = {
 	  "found_by_contents=[{\"path\": \"app/bin/tick\", \"shell\": \"busybox\"}]" },
 	{ "busybox copied in: the COPY line quoted", "noshell", NULL, { REF_ENGINE }, ROOTFS_DISGUISED, 0, 0, NULL, NULL,
 	  0, 0, CHECK_FAIL, "busybox under another name", "renaming it", "line=\"COPY --from=builder /bin/busybox ./bin/tick\"",
-	  { "COPY --from=builder /app/package.json ./", "COPY --from=builder /app/package.json ./\nCOPY --from=builder /bin/busybox ./bin/tick" } },
+	  .df_edit = { "COPY --from=builder /app/package.json ./", "COPY --from=builder /app/package.json ./\nCOPY --from=builder /bin/busybox ./bin/tick" } },
 	{ "the filesystem cannot be read", "noshell", NULL, { REF_ENGINE }, ROOTFS_NONE, 0, 0, NULL, NULL, 0, 0,
 	  CHECK_ERROR, "cannot look at the image's filesystem", NULL, NULL },
 };
@@ -746,12 +913,12 @@ static const struct kind_case cache_cases[] = {
 	  { REF_ENGINE, .builds = { BUILT("build-legacy-copyfirst.txt"), BUILT("build-legacy-copyfirst-srcchange.txt") } },
 	  0, 0, 0, NULL, NULL, 0, 0,
 	  CHECK_FAIL, "came before it and was rebuilt", "copy only the dependency manifests", "cause=\"copy-all-before-install\"",
-	  { "COPY package.json package-lock.json ./\n", "", "RUN npm ci --omit=dev\n", "COPY . .\nRUN npm ci --omit=dev\n" } },
+	  .df_edit = { "COPY package.json package-lock.json ./\n", "", "RUN npm ci --omit=dev\n", "COPY . .\nRUN npm ci --omit=dev\n" } },
 	{ "package.json alone, then COPY . .: the lock file was not copied with it", "cache", NULL,
 	  { REF_ENGINE, .builds = { BUILT("build-legacy-copyfirst.txt"), BUILT("build-legacy-copyfirst-srcchange.txt") } },
 	  0, 0, 0, NULL, NULL, 0, 0,
 	  CHECK_FAIL, "came before it and was rebuilt", "copy only the dependency manifests", "cause=\"lockfile-not-copied\"",
-	  { "COPY package.json package-lock.json ./\n", "COPY package.json ./\n", "RUN npm ci --omit=dev\n",
+	  .df_edit = { "COPY package.json package-lock.json ./\n", "COPY package.json ./\n", "RUN npm ci --omit=dev\n",
 	    "COPY . .\nRUN npm ci --omit=dev\n" } },
 	{ "npm ci from the cache, BuildKit", "cache", NULL,
 	  { REF_ENGINE, .builder = BUILDER_BUILDKIT, .builds = { BUILT("tests/fixtures/buildlog/buildkit-clean.txt"),
@@ -803,22 +970,22 @@ static const struct kind_case context_cases[] = {
 	{ "tests in test/, a .dockerignore that names only tests", "dockerignore", NULL, { .builder = BUILDER_LEGACY },
 	  0, 0, 0, "node_modules\n.git\ntests\n", NULL, 0, 0,
 	  CHECK_FAIL, "still sends test/ (tests) to the engine", "missing here: test", "corrected=\"test\"",
-	  { 0 }, { "tests", NULL, "test/users.test.js", "// a test\n" } },
+	  .files = { "tests", NULL, "test/users.test.js", "// a test\n" } },
 	{ "a test file beside the code", "dockerignore", NULL, { .builder = BUILDER_LEGACY }, 0, 0, 0, NULL, NULL, 0, 0,
 	  CHECK_FAIL, "still sends src/users.spec.ts (tests)", "**/*.spec.ts", "path=\"src/users.spec.ts\"",
-	  { 0 }, { "src/users.spec.ts", "// a test\n" } },
+	  .files = { "src/users.spec.ts", "// a test\n" } },
 	{ "tests in __tests__, excluded: not judged on a tests/ it does not have", "dockerignore", NULL,
 	  { .builder = BUILDER_LEGACY }, 0, 0, 0, "**/__tests__\n", NULL, 0, 0,
 	  CHECK_PASS, "leaves out src/__tests__/; not in the folder, so not judged: node_modules, .git, tests", NULL,
-	  "decisions", { 0 }, { "tests", NULL, "src/__tests__/users.js", "// a test\n" } },
+	  "decisions", .files = { "tests", NULL, "src/__tests__/users.js", "// a test\n" } },
 	{ "node_modules there and sent", "dockerignore", NULL, { .builder = BUILDER_LEGACY }, 0, 0, 0,
 	  ".git\ntests\n", NULL, 0, 0,
 	  CHECK_FAIL, "still sends node_modules/ (dependencies)", "missing here: node_modules",
-	  "cause=\"dependencies-sent\"", { 0 }, { "node_modules/ms/index.js", "module.exports = 1;\n" } },
+	  "cause=\"dependencies-sent\"", .files = { "node_modules/ms/index.js", "module.exports = 1;\n" } },
 	{ "a spec/ folder without test files is not tests", "dockerignore", NULL, { .builder = BUILDER_LEGACY },
 	  0, 0, 0, NULL, NULL, 0, 0,
 	  CHECK_PASS, ".dockerignore (10 patterns) leaves out tests/;", NULL, "decisions",
-	  { 0 }, { "spec/openapi.yaml", "openapi: 3.0.0\n" } },
+	  .files = { "spec/openapi.yaml", "openapi: 3.0.0\n" } },
 };
 
 static void test_build_context(void **state)
@@ -941,5 +1108,9 @@ int main(void)
 		cmocka_unit_test(test_http),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int failed = cmocka_run_group_tests(tests, NULL, NULL);
+
+	if (lab_loaded)
+		phase_set_release(&lab_set);
+	return failed;
 }

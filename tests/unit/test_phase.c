@@ -46,6 +46,44 @@ static char *real_phase(void)
 	return xasprintf("%s/phases/03-containerization/phase.json", repo_root());
 }
 
+/*
+ * Phase 3's first step is the build: no hint of `builds` (a cause's tiers or
+ * the fallback) may show what a later step asks for, so a learner stuck on
+ * the build is not handed step 4's user, step 3's probe, step 5's ignore file
+ * or step 6's layer order.
+ */
+static void test_build_hints_stay_in_step_1(void **state)
+{
+	static const char *const later[] = {
+		"USER ", "nonroot", "65532", "HEALTHCHECK", "/health", ".dockerignore", "COPY package.json package-lock.json",
+		"COPY package*.json", "layer", "cache",
+	};
+	struct strbuf err = STRBUF_INIT;
+	struct phase ph;
+	char *file = real_phase();
+	const struct check_def *def;
+
+	(void)state;
+	if (phase_load_file(file, &ph, &err) < 0)
+		fail_msg("%s", err.buf);
+	def = phase_check(&ph, "builds");
+	assert_non_null(def);
+	assert_true(def->ncauses >= 8);
+	for (size_t w = 0; w < sizeof(later) / sizeof(later[0]); w++) {
+		for (size_t h = 0; h < def->nhints; h++)
+			if (strstr(def->hints[h], later[w]))
+				fail_msg("builds: hints[%zu] shows a later step's '%s': %s", h, later[w], def->hints[h]);
+		for (size_t c = 0; c < def->ncauses; c++)
+			for (size_t t = 0; t < def->causes[c].ntiers; t++)
+				if (strstr(def->causes[c].tiers[t], later[w]))
+					fail_msg("builds: causes.%s[%zu] shows a later step's '%s': %s", def->causes[c].id, t,
+						 later[w], def->causes[c].tiers[t]);
+	}
+	phase_release(&ph);
+	free(file);
+	strbuf_release(&err);
+}
+
 static void test_real_phase(void **state)
 {
 	static const char *const ids[] = {
@@ -822,6 +860,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_real_phase),
+		cmocka_unit_test(test_build_hints_stay_in_step_1),
 		cmocka_unit_test(test_good_fixture),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_broken),
