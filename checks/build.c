@@ -1,10 +1,15 @@
 /*
  * build: the learner's Dockerfile builds from the service folder.  On
  * failure the evidence is the failing step and the last lines of its
- * output, and the hint names the known causes.
+ * output, and the cause when the log and the Dockerfile show one
+ * (buildlog_diagnose; cause_ids below): the learner's line, its number and,
+ * for a misspelt instruction, the corrected line.  The hint under the
+ * failure says what was seen; the phase file's tiers for the cause explain
+ * it and fix it.
  */
 #include "core/check.h"
 #include "lib/dockerfile.h"
+#include "lib/fsutil.h"
 #include "lib/ignore.h"
 #include "engine/rootfs.h"
 #include "lib/xalloc.h"
@@ -19,45 +24,15 @@ static const struct key_spec params[] = {
 	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };
 
+/* What is left when no cause was identified: the network, and the generic advice. */
 struct known_cause {
 	const char *needle;   /* in the failing step's output or the builder's error */
 	const char *hint;
 };
 
-/* In order: the first that matches explains the failure best. */
-static const struct known_cause causes[] = {
-	{ "Missing script: \"build\"",
-	  "package.json has no \"build\" script, so `npm run build` has nothing to run: add one under "
-	  "\"scripts\" (the service's is \"build\": \"node scripts/build.js\"), or drop the step" },
-	{ "tsc: not found",
-	  "`tsc` comes from a devDependency (typescript), and the install step left devDependencies "
-	  "out (`--omit=dev`, or the deprecated `--only=production`). Install everything in the "
-	  "builder (`RUN npm ci`), build, then `RUN npm prune --omit=dev` before the runtime stage copies "
-	  "node_modules" },
-	{ ": not found",
-	  "a command the step runs is not in the image: if it comes from a devDependency, the install "
-	  "step left devDependencies out (`--omit=dev`); install them in the builder and prune after the build" },
-	{ "can only install packages when your package.json and package-lock.json",
-	  "package-lock.json does not match package.json: run `npm install` on your machine and commit "
-	  "the updated lock file (`npm ci` installs exactly what the lock file says)" },
-	{ "can only install with an existing package-lock.json",
-	  "`npm ci` needs package-lock.json in the build: copy it with package.json "
-	  "(`COPY package.json package-lock.json ./`) and check that .dockerignore does not exclude it" },
-	{ "excluded by .dockerignore",
-	  "a COPY names a file that is not in the build context: it is missing from the service folder "
-	  "or your .dockerignore excludes it" },
-	{ "failed to compute cache key",
-	  "a COPY names a file that is not in the build context: it is missing from the service folder "
-	  "or your .dockerignore excludes it" },
-	{ "no such file or directory",
-	  "a step refers to a file that is not there: check the paths in COPY and WORKDIR, and what "
-	  "the builder stage actually wrote (`npm run build` writes dist/)" },
-	{ "unknown instruction",
-	  "the Dockerfile has a line the builder does not understand: check the spelling of the instruction" },
-	{ "ENOTFOUND",
-	  "npm could not reach its registry from inside the build: check the network, or retry" },
-	{ "EAI_AGAIN",
-	  "npm could not reach its registry from inside the build: check the network, or retry" },
+static const struct known_cause network_causes[] = {
+	{ "ENOTFOUND", "npm could not reach its registry from inside the build: check the network, or retry" },
+	{ "EAI_AGAIN", "npm could not reach its registry from inside the build: check the network, or retry" },
 	{ NULL, NULL },
 };
 
@@ -88,6 +63,84 @@ static int is_lab_image(const struct phase *ph, const char *name)
 	return 0;
 }
 
+static void evidence_str(struct check_result *res, const char *key, const char *v)
+{
+	if (v)
+		result_evidence(res, key, json_string(v));
+}
+
+/*
+ * Name the cause the log and the Dockerfile show (buildlog_diagnose), with
+ * its evidence and the hint under the failure: what was seen, on which
+ * line.  The phase file's tiers for the cause explain and then fix it; they
+ * quote the evidence keys set here (line, line_number, corrected, ...).
+ * Returns 1 when a cause was named.
+ */
+static int diagnose(struct check_ctx *ctx, struct check_result *res)
+{
+	struct strbuf text = STRBUF_INIT;
+	struct build_diagnosis d;
+	char *path = xasprintf("%s/Dockerfile", ctx->dir);
+	int have_df = read_file_nofollow(path, 1 << 20, &text) == 0;
+	const char *w;
+
+	free(path);
+	buildlog_diagnose(&ctx->build_log, have_df ? text.buf : NULL, have_df ? text.len : 0, &d);
+	strbuf_release(&text);
+	if (!d.cause) {
+		build_diagnosis_release(&d);
+		return 0;
+	}
+	w = d.word ? d.word : "";
+	result_cause(res, d.cause);
+	if (d.line_number > 0)
+		result_evidence(res, "line_number", json_integer(d.line_number));
+	evidence_str(res, "line", d.line);
+	evidence_str(res, "corrected", d.corrected);
+	if (!strcmp(d.cause, "unknown-instruction")) {
+		evidence_str(res, "instruction", d.word);
+		if (d.corrected)
+			result_hint(res, "line %d starts with `%s`, which the builder does not know; the instruction "
+				    "nearest to it is `%.*s`", d.line_number, w, (int)strcspn(d.corrected, " "), d.corrected);
+		else
+			result_hint(res, "line %d starts with `%s`, which the builder does not know", d.line_number, w);
+	} else if (!strcmp(d.cause, "parse-error")) {
+		evidence_str(res, "parse_error", d.word);
+		result_hint(res, "the builder stopped at line %d%s%s%s before running any step", d.line_number,
+			    d.line ? " (`" : "", d.line ? d.line : "", d.line ? "`)" : "");
+	} else if (!strcmp(d.cause, "command-not-found")) {
+		evidence_str(res, "command", d.word);
+		if (d.word)
+			result_hint(res, "exit code 127: the shell found no program called `%s` in the image this step "
+				    "runs in", w);
+		else
+			result_hint(res, "exit code 127: the shell found no program of that name in the image this step "
+				    "runs in");
+	} else if (!strcmp(d.cause, "tsc-not-found")) {
+		evidence_str(res, "command", d.word);
+		evidence_str(res, "install_line", d.install_line);
+		result_hint(res, "`tsc` is missing from the builder: `%s` installed the dependencies without the "
+			    "devDependencies", d.install_line);
+	} else if (!strcmp(d.cause, "lockfile-out-of-date")) {
+		evidence_str(res, "packages", d.word);
+		result_hint(res, "`npm ci` refused: package.json asks for packages that package-lock.json does "
+			    "not list%s%s%s", d.word ? " (" : "", d.word ? d.word : "", d.word ? ")" : "");
+	} else if (!strcmp(d.cause, "lockfile-missing")) {
+		result_hint(res, "`npm ci` refused: there was no package-lock.json in the folder it ran in");
+	} else if (!strcmp(d.cause, "no-build-script")) {
+		evidence_str(res, "script", d.word);
+		result_hint(res, "npm found no \"%s\" entry under \"scripts\" in the package.json it was given", w);
+	} else if (!strcmp(d.cause, "copy-source-missing")) {
+		evidence_str(res, "source", d.word);
+		if (d.word)
+			result_hint(res, "`%s` was not in the build context the builder received", w);
+		else
+			result_hint(res, "a file the COPY names was not in the build context the builder received");
+	}
+	build_diagnosis_release(&d);
+	return 1;
+}
+
 static void explain_failure(struct check_ctx *ctx, const struct check_def *def, struct check_result *res)
 {
 	const struct build_log *log = &ctx->build_log;
@@ -100,6 +153,7 @@ static void explain_failure(struct check_ctx *ctx, const struct check_def *def, 
 	if (ctx->build_timed_out) {
 		result_set(res, CHECK_FAIL, "the build did not finish within %ld s%s%s", ctx->phase->build_timeout_ms / 1000,
 			   failed ? "; it was at: " : "", failed ? failed->instruction : "");
+		result_cause(res, "timed-out");
 		result_hint(res, "a build step never ends: look for a RUN that waits for input or starts a "
 			    "server (servers belong in CMD, not RUN)");
 		return;
@@ -123,6 +177,7 @@ static void explain_failure(struct check_ctx *ctx, const struct check_def *def, 
 	strbuf_addf(&haystack, "%s\n%s", tail.buf, log->error ? log->error : "");
 	if (dockerfile_load(&df, ctx->dir) == 0 && (base = missing_base(ctx, &df))) {
 		result_evidence(res, "missing_image", json_string(base));
+		result_evidence(res, "image", json_string(base));
 		if (is_lab_image(ctx->phase, base)) {
 			/* the lab's own base image: the machine is not ready, not the learner */
 			ctx->env_broken = 1;
@@ -130,6 +185,7 @@ static void explain_failure(struct check_ctx *ctx, const struct check_def *def, 
 			result_hint(res, "prepare the lab's base images once: run `make images` in the phaselab folder "
 				    "(it pulls them, or builds local stand-ins when no registry answers)");
 		} else {
+			result_cause(res, "base-image-missing");
 			result_set(res, CHECK_FAIL, "the base image '%s' is not on this machine and cannot be pulled", base);
 			result_hint(res, "use the phase's base images, which `make images` provides:%s%s%s%s",
 				    ctx->phase->nbase_images > 0 ? " " : " (none listed)",
@@ -137,8 +193,8 @@ static void explain_failure(struct check_ctx *ctx, const struct check_def *def, 
 				    ctx->phase->nbase_images > 1 ? ", " : "",
 				    ctx->phase->nbase_images > 1 ? ctx->phase->base_images[1] : "");
 		}
-	} else {
-		for (const struct known_cause *c = causes; c->needle; c++) {
+	} else if (!diagnose(ctx, res)) {
+		for (const struct known_cause *c = network_causes; c->needle; c++) {
 			if (strstr(haystack.buf, c->needle)) {
 				result_hint(res, "%s", c->hint);
 				break;
@@ -205,6 +261,7 @@ static int context_too_large(struct check_ctx *ctx, const struct check_def *def,
 	}
 	ctx->build = STAGE_FAILED;
 	ctx->build_failure = xstrdup("the build context is too large");
+	result_cause(res, "context-too-large");
 	result_evidence(res, "context_bytes_at_least", json_integer((json_int_t)w.bytes));
 	result_set(res, CHECK_FAIL, "the build context is over %.0f MB (at least %.1f MB in %lu files; the largest, "
 		   "'%s', is %.1f MB): the engine would be sent all of it with every build", w.limit / 1e6,
@@ -225,6 +282,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	if (!has_dockerfile) {
 		ctx->build = STAGE_FAILED;
 		ctx->build_failure = xstrdup("there is no Dockerfile");
+		result_cause(res, "no-dockerfile");
 		result_set(res, CHECK_FAIL, "no Dockerfile in '%s'", ctx->dir);
 		result_hint(res, "write the Dockerfile in the service folder itself (the folder passed with --dir), "
 			    "named exactly `Dockerfile`");

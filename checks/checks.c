@@ -9,7 +9,7 @@
 #include <string.h>
 
 extern const struct check_kind check_build, check_image_size, check_http, check_process_user,
-	check_healthcheck, check_no_shell, check_layer_cache, check_build_context;
+	check_healthcheck, check_no_shell, check_layer_cache, check_build_context, check_multi_stage;
 
 const struct check_kind *const check_kinds[] = {
 	&check_build,
@@ -20,6 +20,7 @@ const struct check_kind *const check_kinds[] = {
 	&check_no_shell,
 	&check_layer_cache,
 	&check_build_context,
+	&check_multi_stage,
 	NULL,
 };
 

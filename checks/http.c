@@ -3,6 +3,13 @@
  * on the engine-chosen loopback port until the service answers or the
  * phase's start timeout ends, backing off between tries; a container that
  * exits meanwhile ends the wait at once.
+ *
+ * A failure is classified into a cause (the `causes` list below) with the
+ * evidence the phase's hints quote: the container's exit code and last
+ * output, the port it says it listens on, the status and body it answered.
+ * The check that owns the container (the first that needs one) also
+ * explains a container that could not start or stopped at once: the driver
+ * hands that failure to this kind, since it declares those causes.
  */
 #include "core/check.h"
 #include "lib/http.h"
@@ -10,6 +17,7 @@
 #include "lib/timeutil.h"
 #include "lib/xalloc.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static const struct key_spec params[] = {
@@ -51,15 +59,22 @@ static void judge(const struct check_def *def, const struct http_answer *a, stru
 	if (a->status != want_status) {
 		result_set(res, CHECK_FAIL, "GET %s answered %ld, not %ld: %s", path, a->status, want_status,
 			   ex.len ? ex.buf : "(empty body)");
+		result_cause(res, "wrong-status");
+		result_evidence(res, "want_status", json_integer(want_status));
 		result_hint(res, "the health route must answer %ld when the service is up; run the service "
 			    "locally (npm start) and curl localhost:3000%s", want_status, path);
 	} else if (!json_is_object(body)) {
 		result_set(res, CHECK_FAIL, "GET %s answered %ld but the body is not a JSON object: %s", path,
 			   a->status, ex.len ? ex.buf : "(empty body)");
+		result_cause(res, "not-json");
 		result_hint(res, "answer with JSON, e.g. {\"%s\":\"%s\"}, and Content-Type: application/json", field, want);
 	} else if (!got || strcmp(got, want)) {
 		result_set(res, CHECK_FAIL, "GET %s answered %ld with %s = %s%s%s, not \"%s\"", path, a->status,
 			   field, got ? "\"" : "", got ? got : "(missing)", got ? "\"" : "", want);
+		result_cause(res, "wrong-value");
+		result_evidence(res, "field", json_string(field));
+		result_evidence(res, "value", json_string(got ? got : "(missing)"));
+		result_evidence(res, "want_value", json_string(want));
 		result_hint(res, "answer {\"%s\":\"%s\"} when the service is healthy", field, want);
 	} else {
 		result_set(res, CHECK_PASS, "GET %s answered %ld %s", path, a->status, ex.buf);
@@ -68,23 +83,109 @@ static void judge(const struct check_def *def, const struct http_answer *a, stru
 	strbuf_release(&ex);
 }
 
+/*
+ * The port the service says it listens on, from its output ("listening on
+ * port 8080", "http://0.0.0.0:8080"), or -1.
+ */
+static int listening_port(const char *logs)
+{
+	static const char *const marks[] = { "port ", "port: ", ":" };
+	const char *l = logs ? strcasestr(logs, "listen") : NULL;
+
+	for (; l; l = strcasestr(l + 1, "listen")) {
+		const char *eol = strchr(l, '\n');
+		for (size_t i = 0; i < ARRAY_SIZE(marks); i++) {
+			const char *p = strstr(l, marks[i]);
+			if (p && (!eol || p < eol)) {
+				long v;
+				p += strlen(marks[i]);
+				v = strtol(p, NULL, 10);
+				if (*p >= '1' && *p <= '9' && v > 0 && v < 65536)
+					return (int)v;
+			}
+		}
+	}
+	return -1;
+}
+
+/*
+ * The container could not start, or stopped before it answered: why,
+ * from the engine's words and the container's own output.
+ */
+static void container_failed(struct check_ctx *ctx, struct check_result *res)
+{
+	const char *why = ctx->container_failure ? ctx->container_failure : "";
+	const char *missing = strstr(why, "exec: \"");
+	struct strbuf logs = STRBUF_INIT;
+	const char *module;
+
+	/* Node's "Cannot find module" comes before a long stack: more than the failure's last lines */
+	if (ctx->container_id[0])
+		engine_logs(ctx->engine, ctx->container_id, 40, &logs);
+	module = strstr(logs.buf, "Cannot find module '");
+	if (!module)
+		module = strstr(why, "Cannot find module '");
+	result_set(res, CHECK_FAIL, "%s", why);
+	result_evidence(res, "container_output", json_string(why));
+	if (strstr(why, "did not start") && missing) {
+		/* exec: "npm": executable file not found in $PATH */
+		const char *end = strstr(missing + 7, "\"");
+		char *cmd = end ? xstrndup(missing + 7, (size_t)(end - missing - 7)) : xstrdup("?");
+		result_cause(res, "cmd-not-in-image");
+		result_evidence(res, "command", json_string(cmd));
+		result_hint(res, "the engine could not start the image's command: `%s` is not in the image. "
+			    "In the distroless image only Node is there, as the entrypoint: CMD names the script", cmd);
+		free(cmd);
+	} else if (module) {
+		/* CMD ["node", "dist/server.js"] after the distroless entrypoint: Node runs a script called node */
+		const char *end = strchr(module + 20, '\'');
+		char *m = end ? xstrndup(module + 20, (size_t)(end - module - 20)) : xstrdup("?");
+		const char *base = strrchr(m, '/');
+		result_cause(res, !strcmp(base ? base + 1 : m, "node") ? "cmd-names-node" : "module-missing");
+		result_evidence(res, "module", json_string(m));
+		result_hint(res, "Node stopped at once: it could not find the script %s; check CMD (it names only "
+			    "the script, the entrypoint is Node) and what the runtime stage copies", m);
+		free(m);
+	} else {
+		result_cause(res, "container-exits");
+		result_hint(res, "the container stops at once: run it yourself (docker run) and read its output; %s",
+			    ctx->phase->exit_hint ? ctx->phase->exit_hint : "the last lines above say why");
+	}
+	strbuf_release(&logs);
+}
+
 static void run(struct check_ctx *ctx, const struct check_def *def, struct check_result *res)
 {
 	const char *path = param_str(def, "path");
-	json_int_t start_ns = json_integer_value(json_object_get(json_object_get(json_object_get(ctx->image, "Config"),
-								      "Healthcheck"), "StartPeriod"));
-	/* the image's own start period says how long the service may take; the phase bounds it */
-	long wait_ms = start_ns > 0 && start_ns / 1000000 < ctx->phase->start_timeout_ms ?
-		(long)(start_ns / 1000000) : ctx->phase->start_timeout_ms;
-	long long deadline = ctx->container_started_ms + wait_ms;
+	json_int_t start_ns;
+	long wait_ms;
+	long long deadline;
 	long long last_state_check = 0;
 	long backoff = 50;
 	int tries = 0, answered = 0;
 	struct http_answer a = { 0 };
 	char *url;
 
+	result_evidence(res, "service_port", json_integer(ctx->phase->port));
+	if (ctx->container != STAGE_READY) {
+		/* the driver hands over a container that did not start (see the top) */
+		container_failed(ctx, res);
+		return;
+	}
+	start_ns = json_integer_value(json_object_get(json_object_get(json_object_get(ctx->image, "Config"),
+									      "Healthcheck"), "StartPeriod"));
+	/* the image's own start period says how long the service may take; the phase bounds it */
+	wait_ms = start_ns > 0 && start_ns / 1000000 < ctx->phase->start_timeout_ms ?
+		(long)(start_ns / 1000000) : ctx->phase->start_timeout_ms;
+	deadline = ctx->container_started_ms + wait_ms;
+	if (ctx->host_port <= 0 && !ctx_container_running(ctx)) {
+		/* an exited container has no ports: that it exited is the news */
+		container_failed(ctx, res);
+		return;
+	}
 	if (ctx->host_port <= 0) {
 		result_set(res, CHECK_FAIL, "the engine published no port for %d/tcp", ctx->phase->port);
+		result_cause(res, "no-port-published");
 		result_hint(res, "EXPOSE %d in the runtime stage and have the service listen on it", ctx->phase->port);
 		return;
 	}
@@ -109,6 +210,9 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 			if (!ctx_container_running(ctx))
 				break;
 		}
+		ctx_progress(ctx, "waiting for an answer on port %d: %lld s of %.0f s; %d tr%s, the last: %s",
+			     ctx->phase->port, (now - ctx->container_started_ms) / 1000, wait_ms / 1000.0, tries,
+			     tries == 1 ? "y" : "ies", a.error[0] ? a.error : "no answer");
 		interrupt_sleep_ms(backoff);
 		backoff = backoff * 2 > 500 ? 500 : backoff * 2;
 	}
@@ -123,25 +227,61 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 		result_set(res, CHECK_ERROR, "nothing answered, and the engine could not say why: %s",
 			   ctx->container_failure);
 	} else if (ctx->container != STAGE_READY) {
-		result_set(res, CHECK_FAIL, "nothing answered: %s", ctx->container_failure);
-		result_hint(res, "the service stops at start: run the image yourself (docker run) and read its "
-			    "output; a missing environment variable, a module that is not in the image, or a "
-			    "file the non-root user cannot read are the usual causes");
+		container_failed(ctx, res);
+		{
+			/* "nothing answered: " first, as before: the container stopped while we asked */
+			char *m = xasprintf("nothing answered: %s", res->message);
+			free(res->message);
+			res->message = m;
+		}
 	} else if (a.curl_code == 28) {
 		result_set(res, CHECK_FAIL, "the port accepts connections but GET %s got no answer within %.0f s",
 			   path, wait_ms / 1000.0);
+		result_cause(res, "no-answer");
 		result_hint(res, "the service accepts connections and never answers: does the /health handler "
 			    "end the response (res.end)?");
 	} else {
-		result_set(res, CHECK_FAIL, "nothing listened on port %d within %.0f s, the %s (%s)", ctx->phase->port,
-			   wait_ms / 1000.0, wait_ms == ctx->phase->start_timeout_ms ? "phase's start timeout" :
-			   "image's HEALTHCHECK start period", a.error);
-		result_hint(res, "the service must listen on port %d on all interfaces (0.0.0.0), not on "
-			    "localhost only nor on another port: check PORT and server.listen()", ctx->phase->port);
+		struct strbuf logs = STRBUF_INIT;
+		int lport;
+
+		engine_logs(ctx->engine, ctx->container_id, 8, &logs);
+		strbuf_rtrim(&logs);
+		lport = listening_port(logs.buf);
+		result_evidence(res, "container_output", json_string(logs.len ? logs.buf : "(no output)"));
+		if (lport > 0)
+			result_evidence(res, "listening_port", json_integer(lport));
+		result_set(res, CHECK_FAIL, "nothing listened on port %d within %.0f s, the %s (%s)%s%s",
+			   ctx->phase->port, wait_ms / 1000.0, wait_ms == ctx->phase->start_timeout_ms ?
+			   "phase's start timeout" : "image's HEALTHCHECK start period", a.error,
+			   logs.len ? "; the container's last output: " : "", logs.buf);
+		result_cause(res, "nothing-listens");
+		if (lport > 0 && lport != ctx->phase->port)
+			result_hint(res, "the service says it listens on port %d; it must listen on %d (PORT), on all "
+				    "interfaces", lport, ctx->phase->port);
+		else
+			result_hint(res, "the service must listen on port %d on all interfaces (0.0.0.0), not on "
+				    "localhost only nor on another port: check PORT and server.listen()",
+				    ctx->phase->port);
+		strbuf_release(&logs);
 	}
 	http_answer_release(&a);
 	free(url);
 }
+
+/* What run() tells apart (result_cause); the phase file's "causes" hold their hints. */
+static const char *const cause_ids[] = {
+	"cmd-not-in-image",   /* the engine could not start CMD: command (npm start in distroless) */
+	"cmd-names-node",     /* CMD ["node", ...] after the distroless entrypoint: module */
+	"module-missing",     /* Node could not find the script: module */
+	"container-exits",    /* the container stopped at once: container_output */
+	"no-port-published",
+	"nothing-listens",    /* refused until the timeout: container_output, listening_port */
+	"no-answer",          /* connections accepted, no answer */
+	"wrong-status",       /* status, want_status, body */
+	"not-json",           /* body */
+	"wrong-value",        /* field, value, want_value */
+	NULL,
+};
 
 const struct check_kind check_http = {
 	.name = "http",
@@ -149,5 +289,6 @@ const struct check_kind check_http = {
 	.needs = NEED_CONTAINER,
 	.uses_container = 1,
 	.params = params,
+	.causes = cause_ids,
 	.run = run,
 };

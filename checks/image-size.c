@@ -6,11 +6,13 @@
  * MB here are the engine's: 10^6 bytes, the unit `docker images` prints.
  */
 #include "core/check.h"
+#include "lib/dfstages.h"
 #include "lib/escape.h"
 #include "lib/xalloc.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const struct key_spec params[] = {
 	{ "max_mb", KEY_NUMBER, 0, 1, 100000, "the largest acceptable size, in MB (10^6 bytes)", NULL },
@@ -18,6 +20,8 @@ static const struct key_spec params[] = {
 	{ "baseline_mb", KEY_NUMBER, 0, 1, 100000, "the development image's size in the lesson, to report the reduction", NULL },
 	{ "baseline_from", KEY_STRING, 0, 1, 64, "the phase whose recorded image size is the baseline, in a workspace", NULL },
 	{ "min_reduction_percent", KEY_NUMBER, 0, 1, 99, "the reduction against the baseline the lesson promises", NULL },
+	{ "runtime_image", KEY_STRING, 0, 1, 200, "the base the last stage should start from, to name the cause of a "
+	  "failure", NULL },
 	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };
 
@@ -89,9 +93,13 @@ static void biggest_layers(struct check_ctx *ctx, struct check_result *res, stru
 	}
 	engine_history_free(rows, n);
 	if (top[0].what) {
-		strbuf_addf(largest, "the largest layer, %.1f MB, comes from `", (double)top[0].size / 1e6);
-		layer_step(largest, top[0].what);
-		strbuf_addstr(largest, "`; ");
+		struct strbuf step = STRBUF_INIT;
+
+		layer_step(&step, top[0].what);
+		strbuf_addf(largest, "the largest layer, %.1f MB, comes from `%s`; ", (double)top[0].size / 1e6, step.buf);
+		result_evidence(res, "layer", json_string(step.buf));
+		result_evidence(res, "layer_mb", json_real((double)top[0].size / 1e6));
+		strbuf_release(&step);
 	}
 	for (int i = 0; i < 3; i++) {
 		if (top[i].what)
@@ -100,6 +108,115 @@ static void biggest_layers(struct check_ctx *ctx, struct check_result *res, stru
 		free(top[i].what);
 	}
 	result_evidence(res, "largest_layers", list);
+}
+
+/* The first word of a FROM's arguments that is not an option (new string), or NULL. */
+static char *from_word(const struct df_instr *from)
+{
+	char *args = xstrdup(from->args), *tok, *save = NULL, *word = NULL;
+
+	for (tok = strtok_r(args, " \t", &save); tok && !word; tok = strtok_r(NULL, " \t", &save))
+		if (strncmp(tok, "--", 2))
+			word = xstrdup(tok);
+	free(args);
+	return word;
+}
+
+/* Is an install line one that leaves the development dependencies out? */
+static int omits_dev(const char *text)
+{
+	return strstr(text, "--omit=dev") || strstr(text, "--production") || strstr(text, "--only=prod") ||
+	       strstr(text, "NODE_ENV=production");
+}
+
+/*
+ * Why the image is big, read from the Dockerfile (lib/dfstages.h), most
+ * telling first: one stage only; a last stage from another base than the
+ * runtime one; the whole /app copied from the builder; development
+ * dependencies installed and never pruned.  The learner's line and the
+ * corrected one go to the evidence.  NULL: none of these.
+ */
+static const char *size_cause(struct check_ctx *ctx, const struct check_def *def, struct check_result *res)
+{
+	const char *runtime = obj_str(def->params, "runtime_image", NULL);
+	struct df_instrs df;
+	const struct df_instr *from, *hit = NULL;
+	const char *cause = NULL;
+	char *image = NULL, *corrected = NULL;
+	int last, pruned = 0;
+
+	if (df_instrs_load(&df, ctx->dir) < 0 || !df.nstages) {
+		df_instrs_release(&df);
+		return NULL;
+	}
+	last = df.nstages - 1;
+	from = df_instrs_from(&df, last);
+	image = from ? from_word(from) : NULL;
+	for (size_t i = 0; i < df.n; i++)
+		if (!strcmp(df.v[i].keyword, "RUN") && strstr(df.v[i].args, "npm prune"))
+			pruned = 1;
+	if (df.nstages == 1) {
+		cause = "single-stage";
+		hit = from;
+	} else if (runtime && image && strcmp(image, runtime) && !strstr(image, "distroless")) {
+		int is_stage = 0;
+
+		for (int st = 0; st < last; st++) {
+			const struct df_instr *f = df_instrs_from(&df, st);
+			const char *as = f ? strcasestr(f->args, " as ") : NULL;
+			if (as && !strcasecmp(as + 4, image))
+				is_stage = 1;
+		}
+		if (!is_stage) {
+			cause = "runtime-not-distroless";
+			hit = from;
+			corrected = xasprintf("FROM %s", runtime);
+		}
+	}
+	for (size_t i = 0; !cause && i < df.n; i++) {
+		const struct df_instr *in = &df.v[i];
+		char *args, *tok, *save = NULL;
+		int from_stage = 0, whole = 0;
+
+		if (in->stage != last || (strcmp(in->keyword, "COPY") && strcmp(in->keyword, "ADD")))
+			continue;
+		args = xstrdup(in->args);
+		for (tok = strtok_r(args, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+			if (!strncmp(tok, "--from=", 7))
+				from_stage = 1;
+			else if (strncmp(tok, "--", 2)) {
+				/* the first source: all of /app, or the root */
+				whole = !strcmp(tok, "/app") || !strcmp(tok, "/app/") || !strcmp(tok, "/") || !strcmp(tok, ".");
+				break;
+			}
+		}
+		free(args);
+		if (from_stage && whole) {
+			cause = "whole-app-copied";
+			hit = in;
+			corrected = xstrdup("COPY --from=builder /app/dist ./dist");
+		}
+	}
+	for (size_t i = 0; !cause && !pruned && i < df.n; i++) {
+		const struct df_instr *in = &df.v[i];
+
+		if (!strcmp(in->keyword, "RUN") && (strstr(in->args, "npm ci") || strstr(in->args, "npm install")) &&
+		    !omits_dev(in->args)) {
+			cause = "dev-dependencies";
+			hit = in;
+			corrected = xstrdup("RUN npm ci --omit=dev");
+		}
+	}
+	if (hit) {
+		result_evidence(res, "line", json_string(hit->text));
+		result_evidence(res, "line_number", json_integer(hit->line));
+	}
+	if (corrected)
+		result_evidence(res, "corrected", json_string(corrected));
+	free(corrected);
+	free(image);
+	df_instrs_release(&df);
+	return cause;
 }
 
 static void run(struct check_ctx *ctx, const struct check_def *def, struct check_result *res)
@@ -153,6 +270,11 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 		result_set(res, CHECK_FAIL, "%.1f MB, under the %.0f MB limit%s", mb, max_mb, reduction.buf);
 	strbuf_release(&reduction);
 	biggest_layers(ctx, res, &largest);
+	{
+		const char *cause = size_cause(ctx, def, res);
+
+		result_cause(res, cause ? cause : "big-layer");
+	}
 	result_hint(res, "%sonly the last stage ends up in the image: build in a builder stage and copy just "
 		    "dist/, node_modules/ (production dependencies) and package.json into a distroless runtime; "
 		    "`docker history %.19s` shows which step adds the bytes", largest.buf, ctx->image_id);
@@ -174,11 +296,21 @@ static const char *baseline_from(const struct check_def *def)
 	return obj_str(def->params, "baseline_from", NULL);
 }
 
+static const char *const causes[] = {
+	"single-stage",           /* one FROM: line (it), line_number */
+	"runtime-not-distroless", /* the last FROM: line, line_number, corrected */
+	"whole-app-copied",       /* COPY --from=... /app: line, line_number, corrected */
+	"dev-dependencies",       /* an install without --omit=dev, never pruned: line, line_number, corrected */
+	"big-layer",              /* none of these: largest_layers */
+	NULL,
+};
+
 const struct check_kind check_image_size = {
 	.name = "image-size",
 	.summary = "the image is under the phase's size limit",
 	.needs = NEED_IMAGE,
 	.params = params,
+	.causes = causes,
 	.run = run,
 	.record = record,
 	.baseline_from = baseline_from,

@@ -7,6 +7,7 @@
  * as soon as the image exists, so it overlaps the runtime checks.
  */
 #include "core/check.h"
+#include "lib/dfstages.h"
 #include "lib/fsutil.h"
 #include "lib/ignore.h"
 #include "lib/xalloc.h"
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -191,6 +193,73 @@ out:
 	return 0;
 }
 
+/* The Dockerfile's instruction a build step printed (borrowed from df), or NULL. */
+static const struct df_instr *instr_of(const struct df_instrs *df, const char *printed)
+{
+	for (size_t i = 0; i < df->n; i++)
+		if (!strcmp(df->v[i].text, printed))
+			return &df->v[i];
+	/* BuildKit and the legacy builder may respace a line: the first word and what follows, loosely */
+	for (size_t i = 0; i < df->n; i++)
+		if (!strncasecmp(printed, df->v[i].keyword, strlen(df->v[i].keyword)) && strstr(printed, df->v[i].args))
+			return &df->v[i];
+	return NULL;
+}
+
+/* Does a COPY or ADD copy the whole context ("COPY . .", "ADD . /app")? */
+static int copies_all(const char *args)
+{
+	char *copy = xstrdup(args), *tok, *save = NULL;
+	int all = 0;
+
+	for (tok = strtok_r(copy, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save))
+		if (strncmp(tok, "--", 2)) {
+			all = !strcmp(tok, ".") || !strcmp(tok, "./");
+			break;
+		}
+	free(copy);
+	return all;
+}
+
+/*
+ * Why the step before the install re-ran, with the learner's line: the
+ * whole context copied first (and whether the lock file was copied with the
+ * manifest before it), or another source copied first.
+ */
+static const char *rebuilt_cause(struct check_ctx *ctx, const struct build_step *culprit, const char *needle,
+				 struct check_result *res)
+{
+	struct df_instrs df;
+	const struct df_instr *in;
+	const char *cause = "source-before-install";
+
+	df_instrs_load(&df, ctx->dir);
+	in = instr_of(&df, culprit->instruction);
+	if (in) {
+		result_evidence(res, "line", json_string(in->text));
+		result_evidence(res, "line_number", json_integer(in->line));
+	} else {
+		result_evidence(res, "line", json_string(culprit->instruction));
+	}
+	if (in && copies_all(in->args)) {
+		int manifest = 0, lock = 0;
+
+		cause = "copy-all-before-install";
+		for (size_t i = 0; i < df.n && &df.v[i] != in; i++) {
+			if (df.v[i].stage != in->stage || strcmp(df.v[i].keyword, "COPY"))
+				continue;
+			manifest |= strstr(df.v[i].args, "package.json") || strstr(df.v[i].args, "package*.json");
+			lock |= strstr(df.v[i].args, "package-lock.json") || strstr(df.v[i].args, "package*.json");
+		}
+		if (manifest && !lock)
+			cause = "lockfile-not-copied";
+	}
+	result_evidence(res, "corrected", json_string("COPY package.json package-lock.json ./"));
+	result_evidence(res, "install", json_string(needle));
+	df_instrs_release(&df);
+	return cause;
+}
+
 static void run(struct check_ctx *ctx, const struct check_def *def, struct check_result *res)
 {
 	struct cache_state *st = ctx->background_state;
@@ -222,6 +291,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 
 	if (build.timed_out) {
 		/* the first build finished; a rebuild that re-runs a step forever is the Dockerfile's doing */
+		result_cause(res, "rebuild-timed-out");
 		result_set(res, CHECK_FAIL, "the rebuild after editing '%s' did not finish within %.0f s, the "
 			   "phase's build time limit", st->edited, ctx->phase->build_timeout_ms / 1000.0);
 		result_hint(res, "a step that never ends re-ran after a source-only edit: copy the source after "
@@ -239,6 +309,12 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	}
 	step = buildlog_find_step(log, needle);
 	if (step < 0) {
+		long other = buildlog_find_step(log, "npm install");
+
+		result_cause(res, "install-step-not-found");
+		result_evidence(res, "install", json_string(needle));
+		if (other >= 0)
+			result_evidence(res, "line", json_string(log->steps[other].instruction));
 		result_set(res, CHECK_FAIL, "no build step runs `%s` (the rebuild had %zu steps)", needle, log->nsteps);
 		result_hint(res, "install dependencies with `RUN %s` (deterministic, from package-lock.json) in its own "
 			    "step, right after copying package.json and package-lock.json", needle);
@@ -253,6 +329,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	culprit = buildlog_first_rebuilt_before(log, step);
 	if (culprit >= 0) {
 		result_evidence(res, "first_rebuilt", build_step_json(&log->steps[culprit]));
+		result_cause(res, rebuilt_cause(ctx, &log->steps[culprit], needle, res));
 		result_set(res, CHECK_FAIL, "editing %s re-ran `%s`: step %d/%d `%s` came before it and was rebuilt, "
 			   "and every later step with it", st->edited, log->steps[step].instruction,
 			   log->steps[culprit].index, log->steps[culprit].total, log->steps[culprit].instruction);
@@ -260,6 +337,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 			    "package-lock.json ./`, then `RUN npm ci --omit=dev`, and only then `COPY . .`; a source "
 			    "change then leaves the install layer cached");
 	} else {
+		result_cause(res, "changing-step-before-install");
 		result_set(res, CHECK_FAIL, "editing %s re-ran `%s` although no step before it changed",
 			   st->edited, log->steps[step].instruction);
 		result_hint(res, "something before the step changes on every build: an ARG or --build-arg whose "
@@ -269,11 +347,22 @@ out:
 	build_result_release(&build);
 }
 
+static const char *const causes[] = {
+	"copy-all-before-install",      /* COPY . . before the install: line, line_number, corrected */
+	"lockfile-not-copied",          /* package.json copied alone, then everything: line, corrected */
+	"source-before-install",        /* another copy of source before it: line, corrected */
+	"changing-step-before-install", /* nothing was copied, yet a step changes (ARG, remote ADD) */
+	"install-step-not-found",       /* install; line: an `npm install` step, when there is one */
+	"rebuild-timed-out",
+	NULL,
+};
+
 const struct check_kind check_layer_cache = {
 	.name = "layer-cache",
 	.summary = "the dependency layer is reused after a source-only change",
 	.needs = NEED_IMAGE,
 	.params = params,
+	.causes = causes,
 	.start = start,
 	.run = run,
 };

@@ -10,6 +10,7 @@
  * by name, so one exec is all the search leaves to decide.
  */
 #include "core/check.h"
+#include "lib/dfstages.h"
 #include "lib/tar.h"
 #include "lib/xalloc.h"
 
@@ -18,6 +19,8 @@
 
 static const struct key_spec params[] = {
 	{ "shells", KEY_STRINGS, 0, 1, 32, "program names that count as a shell", "sh bash ash dash busybox" },
+	{ "runtime_image", KEY_STRING, 0, 1, 200, "the shell-less base the last stage should start from, for the "
+	  "corrected line", NULL },
 	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };
 
@@ -94,6 +97,56 @@ static int on_entry(void *vctx, const struct tar_entry *e, const struct strbuf *
 	return worth_reading(e, base) ? 2 : 0;
 }
 
+/*
+ * Why the image has a shell: its base brings one (a shell at bin/sh, as
+ * every base with a shell has it), or it was copied in.  The learner's line
+ * goes to the evidence: the last FROM, or the last stage's COPY or ADD that
+ * names the shell's file (or busybox, or a bin/ folder).
+ */
+static const char *shell_cause(struct check_ctx *ctx, const struct check_def *def, const struct scan *scan,
+			       struct check_result *res)
+{
+	const char *runtime = obj_str(def->params, "runtime_image", NULL);
+	struct df_instrs df;
+	const struct df_instr *hit = NULL;
+	const char *cause = "shell-copied";
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(scan->found, i, v) {
+		const char *p = json_string_value(v);
+		if (!strcmp(p, "bin/sh") || !strcmp(p, "usr/bin/sh") || !strcmp(p, "bin/bash"))
+			cause = "shell-in-base";
+	}
+	df_instrs_load(&df, ctx->dir);
+	if (df.nstages && !strcmp(cause, "shell-in-base")) {
+		hit = df_instrs_from(&df, df.nstages - 1);
+		if (runtime)
+			result_evidence(res, "corrected", json_sprintf("FROM %s", runtime));
+	} else if (df.nstages) {
+		const char *path = json_string_value(json_array_get(scan->found, 0));
+		const char *base = path ? strrchr(path, '/') : NULL;
+
+		base = base ? base + 1 : path;
+		for (size_t k = 0; k < df.n; k++) {
+			const struct df_instr *in = &df.v[k];
+
+			if (in->stage != df.nstages - 1 || (strcmp(in->keyword, "COPY") && strcmp(in->keyword, "ADD")))
+				continue;
+			if ((base && strstr(in->args, base)) || strstr(in->args, "busybox") || strstr(in->args, "/bin"))
+				hit = in;
+		}
+		if (path)
+			result_evidence(res, "path", json_string(path));
+	}
+	if (hit) {
+		result_evidence(res, "line", json_string(hit->text));
+		result_evidence(res, "line_number", json_integer(hit->line));
+	}
+	df_instrs_release(&df);
+	return cause;
+}
+
 static void run(struct check_ctx *ctx, const struct check_def *def, struct check_result *res)
 {
 	json_t *list = param_strs(def, "shells");
@@ -149,6 +202,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 			strbuf_addf(&what, "; %s is %s under another name", json_string_value(json_object_get(v, "path")),
 				    json_string_value(json_object_get(v, "shell")));
 		result_set(res, CHECK_FAIL, "the image has a shell: %s", what.buf);
+		result_cause(res, shell_cause(ctx, def, &scan, res));
 		if (json_array_size(scan.disguised) == scan.count && !json_array_size(ran))
 			result_hint(res, "%s is a shell program copied in under another name, and renaming it does not "
 				    "disarm it: remove the COPY or RUN that puts it in the runtime stage, which needs only "
@@ -169,11 +223,18 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	json_decref(list);
 }
 
+static const char *const causes[] = {
+	"shell-in-base", /* the last stage's base has one: line (its FROM), line_number, corrected */
+	"shell-copied",  /* copied in (by name or under another): path, line, line_number when found */
+	NULL,
+};
+
 const struct check_kind check_no_shell = {
 	.name = "no-shell",
 	.summary = "no shell can run in the container or is in the image",
 	.needs = NEED_IMAGE,
 	.uses_container = 1,
 	.params = params,
+	.causes = causes,
 	.run = run,
 };

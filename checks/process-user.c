@@ -1,10 +1,16 @@
 /*
  * process-user: the container's process does not run as root.  The UID is
  * the engine's (`top`), of the running process, not what the Dockerfile
- * says; the image's USER and what it resolves to are evidence and help the
- * message explain the lesson's 65534/65532 erratum.
+ * says: any UID but 0 passes.  When it is not the UID the lesson's image
+ * uses (expected_uid: the distroless `nonroot`, 65532) the pass carries a
+ * note saying which user the lesson uses and why; 65534, the `nobody` the
+ * original workshop text names, gets its own note.  The image's USER, what
+ * it resolves to, and the learner's USER line (lib/dfstages.h) are
+ * evidence, and name the cause of a failure: no USER at all, a USER that is
+ * root, or a USER only in an earlier stage (it does not carry over).
  */
 #include "core/check.h"
+#include "lib/dfstages.h"
 #include "lib/tar.h"
 #include "lib/xalloc.h"
 
@@ -12,7 +18,8 @@
 #include <string.h>
 
 static const struct key_spec params[] = {
-	{ "accepted_uids", KEY_INTS, 1, 1, 32, "the UIDs that pass (the distroless nonroot 65532, nobody 65534)", NULL },
+	{ "expected_uid", KEY_INT, 0, 1, 2147483647, "the UID the lesson's image runs as (distroless nonroot); "
+	  "any other UID but 0 passes with a note", "65532" },
 	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };
 
@@ -70,24 +77,53 @@ static long resolve_user(struct check_ctx *ctx, const char *user)
 	return pl.found ? pl.uid : -1;
 }
 
-static int accepted(const struct check_def *def, long uid)
+/*
+ * Why the process runs as root, from the Dockerfile's USER lines: the cause
+ * and the learner's line as evidence (line, line_number, corrected).
+ */
+static const char *root_cause(struct check_ctx *ctx, struct check_result *res, const char *user)
 {
-	json_t *v;
-	size_t i;
+	struct df_instrs df;
+	const struct df_instr *in, *from;
+	const char *cause;
 
-	json_array_foreach(json_object_get(def->params, "accepted_uids"), i, v)
-		if (json_integer_value(v) == uid)
-			return 1;
-	return 0;
+	df_instrs_load(&df, ctx->dir);
+	in = df.nstages ? df_instrs_last(&df, df.nstages - 1, "USER") : NULL;
+	from = df.nstages ? df_instrs_from(&df, df.nstages - 1) : NULL;
+	if (*user) {
+		cause = "user-root";
+		if (in) {
+			result_evidence(res, "line", json_string(in->text));
+			result_evidence(res, "line_number", json_integer(in->line));
+		} else {
+			result_evidence(res, "line", json_sprintf("USER %s", user));
+		}
+	} else if ((in = df_instrs_last(&df, -1, "USER"))) {
+		/* a USER, but in an earlier stage: each stage starts afresh */
+		cause = "user-in-builder";
+		result_evidence(res, "line", json_string(in->text));
+		result_evidence(res, "line_number", json_integer(in->line));
+	} else {
+		cause = "no-user";
+	}
+	if (from) {
+		result_evidence(res, "runtime_from", json_string(from->text));
+		result_evidence(res, "runtime_line_number", json_integer(from->line));
+	}
+	result_evidence(res, "corrected", json_string("USER nonroot"));
+	df_instrs_release(&df);
+	return cause;
 }
 
 static void run(struct check_ctx *ctx, const struct check_def *def, struct check_result *res)
 {
 	const char *user = json_string_value(json_object_get(json_object_get(ctx->image, "Config"), "User"));
+	long expected = param_int(def, "expected_uid");
 	struct top_row *rows = NULL;
 	size_t n = 0;
 	long uid, declared = -1;
 	json_t *procs = json_array();
+	char as[160];
 
 	if (!user)
 		user = "";
@@ -112,29 +148,46 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	if (*user)
 		declared = resolve_user(ctx, user);
 	result_evidence(res, "uid", json_integer(uid));
+	result_evidence(res, "expected_uid", json_integer(expected));
 	result_evidence(res, "processes", procs);
 	result_evidence(res, "image_user", json_string(user));
 	result_evidence(res, "image_user_uid", declared >= 0 ? json_integer(declared) : json_null());
+	snprintf(as, sizeof(as), "%s%.120s", *user ? "USER " : "no USER", user);
 
 	if (uid == 0) {
-		result_set(res, CHECK_FAIL, "the process runs as root (UID 0)%s%s%s", *user ? "; the image's USER is '" : "; the image declares no USER",
-			   user, *user ? "'" : "");
-		result_hint(res, "add `USER nonroot` to the runtime stage, after the COPY steps: the distroless "
-			    "image has that user (UID 65532), and files copied in stay readable by it");
-	} else if (accepted(def, uid)) {
-		if (uid == 65532)
-			result_set(res, CHECK_PASS, "runs as UID 65532 (%s%s); note: the lesson calls it 65534, but in "
-				   "distroless images nonroot is 65532 and 65534 is nobody, both accepted",
-				   *user ? "USER " : "no USER", user);
+		const char *cause = root_cause(ctx, res, user);
+
+		result_cause(res, cause);
+		if (!strcmp(cause, "user-in-builder"))
+			result_set(res, CHECK_FAIL, "the process runs as root (UID 0): the only USER line is in an "
+				   "earlier stage, and the last stage starts again as root");
 		else
-			result_set(res, CHECK_PASS, "runs as UID %ld (%s%s)", uid, *user ? "USER " : "no USER", user);
+			result_set(res, CHECK_FAIL, "the process runs as root (UID 0)%s%s%s",
+				   *user ? "; the image's USER is '" : "; the image declares no USER", user,
+				   *user ? "'" : "");
+		result_hint(res, "`docker top` on the running container shows UID 0: the last stage decides the user, "
+			    "so the USER line belongs there, after the COPY steps");
+	} else if (uid == expected) {
+		result_set(res, CHECK_PASS, "runs as UID %ld (%s), the distroless image's nonroot user", uid, as);
+	} else if (uid == 65534) {
+		result_set(res, CHECK_PASS, "runs as UID 65534 (%s): not root, so it passes. Note: 65534 is `nobody`, "
+			   "the UID the original workshop text gives; the lesson uses `nonroot` (UID %ld), a user of "
+			   "its own rather than the one many unrelated programs share", as, expected);
 	} else {
-		result_set(res, CHECK_FAIL, "the process runs as UID %ld, which this phase does not accept", uid);
-		result_hint(res, "use the distroless image's own non-root user, `USER nonroot` (UID 65532); "
-			    "UID 65534 (nobody) is accepted too");
+		result_set(res, CHECK_PASS, "runs as UID %ld (%s): not root, so it passes. Note: the lesson's "
+			   "distroless image has a user for this, `nonroot` (UID %ld); whichever you use, a fixed "
+			   "non-root UID keeps a break-out from the service unprivileged, and files copied in stay "
+			   "readable by it", uid, as, expected);
 	}
 	free(rows);
 }
+
+static const char *const causes[] = {
+	"no-user",         /* no USER in any stage; corrected */
+	"user-root",       /* USER root or 0: line, line_number, corrected */
+	"user-in-builder", /* a USER only in an earlier stage: line, line_number, corrected */
+	NULL,
+};
 
 const struct check_kind check_process_user = {
 	.name = "process-user",
@@ -142,5 +195,6 @@ const struct check_kind check_process_user = {
 	.needs = NEED_CONTAINER,
 	.uses_container = 1,
 	.params = params,
+	.causes = causes,
 	.run = run,
 };

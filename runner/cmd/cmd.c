@@ -4,11 +4,14 @@
 #include "report/report.h"
 #include "lib/escape.h"
 #include "lib/strbuf.h"
+#include "lib/timeutil.h"
+#include "lib/xalloc.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 int cmd_fail(int status, const char *fmt, ...)
@@ -42,15 +45,71 @@ int phase_load_for_command(const char *which, struct phase *ph)
 	return rc;
 }
 
+/*
+ * The status line: the running check's title, then what it waits for as
+ * the check says it (verify_opts.detail), redrawn at most every 250 ms and
+ * cut to the terminal's width (a line longer than that would wrap, and
+ * "\r" would then clear only its last row).  Only on a terminal.
+ */
+static struct {
+	char *title;
+	long long last_draw_ms;  /* of a detail: the title's own line gives way at once */
+} status_line;
+
+#define STATUS_EVERY_MS 250
+
+static void status_draw(const char *detail)
+{
+	struct strbuf line = STRBUF_INIT, shown = STRBUF_INIT;
+	struct winsize ws;
+	size_t width = 80, cols = 0, cut = 0;
+
+	if (ioctl(2, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1)
+		width = ws.ws_col;
+	strbuf_addf(&line, "phaselab: %s", status_line.title ? status_line.title : "");
+	if (detail)
+		strbuf_addf(&line, ": %s", detail);
+	else
+		strbuf_addstr(&line, " ...");
+	/* the detail quotes the learner's probe output: inert, on one line */
+	escape_term(&shown, line.buf, line.len, 0);
+	/* cut at width - 1 columns (one column a character: the title and details are text) */
+	for (cut = 0; cut < shown.len; cut++) {
+		if (((unsigned char)shown.buf[cut] & 0xc0) == 0x80)
+			continue;
+		if (++cols > width - 1)
+			break;
+	}
+	fprintf(stderr, "\r\033[K%.*s", (int)cut, shown.buf);
+	fflush(stderr);
+	if (detail)
+		status_line.last_draw_ms = now_ms();
+	strbuf_release(&line);
+	strbuf_release(&shown);
+}
+
 void cmd_progress(const char *title, void *arg)
 {
 	(void)arg;
+	free(status_line.title);
+	status_line.title = title ? xstrdup(title) : NULL;
+	status_line.last_draw_ms = 0;
 	if (!isatty(2))
 		return;
-	fprintf(stderr, "\r\033[K");
-	if (title)
-		fprintf(stderr, "phaselab: %s ...", title);
-	fflush(stderr);
+	if (title) {
+		status_draw(NULL);
+	} else {
+		fprintf(stderr, "\r\033[K");
+		fflush(stderr);
+	}
+}
+
+void cmd_progress_detail(const char *detail, void *arg)
+{
+	(void)arg;
+	if (!isatty(2) || !status_line.title || now_ms() - status_line.last_draw_ms < STATUS_EVERY_MS)
+		return;
+	status_draw(detail);
 }
 
 int cmd_verify(const struct phase *ph, const char *dir, struct verify_opts *vo, struct report *r)
@@ -59,6 +118,7 @@ int cmd_verify(const struct phase *ph, const char *dir, struct verify_opts *vo, 
 	int status;
 
 	vo->progress = cmd_progress;
+	vo->detail = cmd_progress_detail;
 	status = verify_phase(ph, dir, vo, r, &msg);
 	/* verify_phase ends every line with '\n' */
 	for (char *line = msg.buf, *nl; (nl = strchr(line, '\n')); line = nl + 1)

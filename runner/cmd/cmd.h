@@ -121,6 +121,8 @@ struct verify_opts;
 struct report;
 /* verify's progress: the running check's title on one status line, when standard error is a terminal */
 void cmd_progress(const char *title, void *arg);
+/* ... and what that check waits for, after its title, at most every 250 ms */
+void cmd_progress_detail(const char *detail, void *arg);
 /* verify_phase with the status line, then what it had to say printed as "phaselab: ..." lines */
 int cmd_verify(const struct phase *ph, const char *dir, struct verify_opts *vo, struct report *r);
 

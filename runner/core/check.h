@@ -91,6 +91,15 @@ struct check_ctx {
 	/* things other checks left for later (the background rebuild) */
 	struct engine_job *background;
 	void *background_state;
+
+	/*
+	 * What a check waits for, for whoever watches the run (the command's
+	 * status line): ctx_progress() calls it from a kind's wait loops with
+	 * one line of text, as often as the loop goes round (the listener
+	 * rate-limits).  NULL: nobody listens.  Set by the driver (verify.c).
+	 */
+	void (*progress)(void *arg, const char *detail);
+	void *progress_arg;
 };
 
 /*
@@ -193,6 +202,12 @@ int kind_has_cause(const struct check_kind *kind, const char *id);
 void result_evidence(struct check_result *res, const char *key, json_t *v);
 /* A build step as evidence: index, of, stage, instruction, cached (new reference). */
 json_t *build_step_json(const struct build_step *s);
+/*
+ * Say what the running check is waiting for ("waiting for healthy: 6 s of
+ * the 10 s start period"): one line, no newline, with its own elapsed time.
+ * Does nothing when nobody listens.  Never prints: the command draws it.
+ */
+void ctx_progress(struct check_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* An engine failure: CHECK_ERROR with the engine's message. */
 void result_engine_error(struct check_result *res, struct check_ctx *ctx, const char *doing);
 

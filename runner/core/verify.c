@@ -12,11 +12,38 @@
 #include "lib/timeutil.h"
 #include "lib/xalloc.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+
+void ctx_progress(struct check_ctx *ctx, const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+
+	if (!ctx->progress)
+		return;
+	va_start(ap, fmt);
+	strbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	ctx->progress(ctx->progress_arg, sb.buf);
+	strbuf_release(&sb);
+}
+
+/* verify_opts's detail has the argument order of the other callbacks there */
+struct detail_fwd {
+	void (*detail)(const char *detail, void *arg);
+	void *arg;
+};
+
+static void forward_detail(void *arg, const char *detail)
+{
+	const struct detail_fwd *f = arg;
+	f->detail(detail, f->arg);
+}
 
 static void skip(struct check_result *res, const char *waits_on, const char *why)
 {
@@ -52,6 +79,9 @@ static void run_one(struct check_ctx *ctx, const struct check_def *def, struct c
 		int owner = ctx->container_check_id && !strcmp(ctx->container_check_id, def->id);
 		if (ctx->container == STAGE_ERROR) {
 			result_set(res, CHECK_ERROR, "no container to check: %s", ctx->container_failure);
+		} else if (owner && kind_has_cause(k, "container-exits")) {
+			/* a kind that tells why a container stops explains it (checks/http.c) */
+			k->run(ctx, def, res);
 		} else if (owner) {
 			result_set(res, CHECK_FAIL, "%s", ctx->container_failure);
 			result_hint(res, "the container stops at once: run it yourself (docker run) and read its "
@@ -116,6 +146,7 @@ int verify_phase(const struct phase *ph, const char *dir, const struct verify_op
 	struct rundir run;
 	struct check_ctx ctx;
 	struct git_state gs;
+	struct detail_fwd fwd = { o->detail, o->progress_arg };
 	long long t0 = now_ms();
 	int status, bg_started = 0, engine_lost = 0;
 	size_t n = 0;
@@ -147,6 +178,10 @@ int verify_phase(const struct phase *ph, const char *dir, const struct verify_op
 	ctx.dir = dir;
 	ctx.baseline_bytes = o->baseline_bytes;
 	ctx.baseline_what = o->baseline_what;
+	if (o->detail) {
+		ctx.progress = forward_detail;
+		ctx.progress_arg = &fwd;
+	}
 	strbuf_init(&ctx.build_output, 0);
 	rfc3339_now(r->started_at, sizeof(r->started_at));
 	r->checks = xcalloc(ph->nchecks, sizeof(*r->checks));

@@ -16,6 +16,12 @@ struct verify_opts {
 	const char *baseline_what;  /* what that image was, for people */
 	/* called with each check's title as it starts, and with NULL once all have run; may be NULL */
 	void (*progress)(const char *title, void *arg);
+	/*
+	 * called while a check waits, with one line saying what it awaits and
+	 * for how long (no newline; learner-controlled text may be in it: make
+	 * it inert before drawing); as often as a wait loop turns; may be NULL
+	 */
+	void (*detail)(const char *detail, void *arg);
 	void *progress_arg;
 };
 

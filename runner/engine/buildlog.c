@@ -12,6 +12,7 @@
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -853,4 +854,272 @@ long buildlog_first_rebuilt_before(const struct build_log *log, long before)
 			best = i;
 	}
 	return best;
+}
+
+/* ------------------------------------------------------------ diagnosis */
+
+static const char *const instructions[] = {
+	"ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "FROM", "HEALTHCHECK", "LABEL",
+	"MAINTAINER", "ONBUILD", "RUN", "SHELL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR", NULL,
+};
+
+/* Edit distance with adjacent swaps (optimal string alignment), case-insensitive; words up to 31 bytes. */
+static int osa_distance(const char *a, const char *b)
+{
+	size_t n = strlen(a), m = strlen(b);
+	int d[32][32];
+
+	if (n > 31 || m > 31)
+		return 99;
+	for (size_t i = 0; i <= n; i++)
+		d[i][0] = (int)i;
+	for (size_t j = 0; j <= m; j++)
+		d[0][j] = (int)j;
+	for (size_t i = 1; i <= n; i++) {
+		for (size_t j = 1; j <= m; j++) {
+			int cost = toupper((unsigned char)a[i - 1]) != toupper((unsigned char)b[j - 1]);
+			int v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (d[i - 1][j - 1] + cost < v)
+				v = d[i - 1][j - 1] + cost;
+			if (i > 1 && j > 1 && toupper((unsigned char)a[i - 1]) == toupper((unsigned char)b[j - 2]) &&
+			    toupper((unsigned char)a[i - 2]) == toupper((unsigned char)b[j - 1]) && d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	}
+	return d[n][m];
+}
+
+const char *dockerfile_nearest_instruction(const char *word)
+{
+	const char *best = NULL;
+	int best_d = 3, ties = 0;
+
+	for (const char *const *in = instructions; *in; in++) {
+		int dist = osa_distance(word, *in);
+		if (dist < best_d) {
+			best = *in;
+			best_d = dist;
+			ties = 0;
+		} else if (dist == best_d) {
+			ties++;
+		}
+	}
+	return best && best_d > 0 && !ties ? best : NULL;
+}
+
+/* Physical line n (1-based) of text, trimmed, as a new string; NULL when there is none. */
+static char *text_line(const char *text, size_t len, int n)
+{
+	const char *p = text, *end = text + len;
+
+	if (!text || n < 1)
+		return NULL;
+	for (int i = 1; i < n && p < end; i++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			return NULL;
+		p = nl + 1;
+	}
+	if (p >= end)
+		return NULL;
+	{
+		const char *e = memchr(p, '\n', (size_t)(end - p));
+		struct strbuf sb = STRBUF_INIT;
+
+		while (p < end && p != e && (*p == ' ' || *p == '\t'))
+			p++;
+		strbuf_add(&sb, p, e ? (size_t)(e - p) : (size_t)(end - p));
+		strbuf_rtrim(&sb);
+		return strbuf_detach(&sb, NULL);
+	}
+}
+
+/* s with runs of blanks as one space and a trailing "\" dropped (new string). */
+static char *squeeze(const char *s)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	for (; *s; s++) {
+		if (*s == ' ' || *s == '\t' || *s == '\r') {
+			if (sb.len && sb.buf[sb.len - 1] != ' ')
+				strbuf_addch(&sb, ' ');
+		} else {
+			strbuf_addch(&sb, *s);
+		}
+	}
+	strbuf_rtrim(&sb);
+	if (sb.len && sb.buf[sb.len - 1] == '\\')
+		strbuf_setlen(&sb, sb.len - 1);
+	strbuf_rtrim(&sb);
+	return strbuf_detach(&sb, NULL);
+}
+
+/*
+ * The Dockerfile line where the instruction the builder printed starts
+ * (the instruction keyword case-insensitive; a continued instruction
+ * matches on its first line), or 0.
+ */
+static int find_instruction_line(const char *text, size_t len, const char *instruction)
+{
+	char *want = squeeze(instruction);
+	size_t wlen = strlen(want);
+	int found = 0, n = 0;
+	const char *p = text, *end = text + len;
+
+	while (text && p < end && !found) {
+		const char *e = memchr(p, '\n', (size_t)(end - p));
+		struct strbuf sb = STRBUF_INIT;
+		char *line;
+		size_t l, kw;
+
+		n++;
+		strbuf_add(&sb, p, e ? (size_t)(e - p) : (size_t)(end - p));
+		line = squeeze(sb.buf);
+		strbuf_release(&sb);
+		while (*line == ' ')
+			memmove(line, line + 1, strlen(line));
+		l = strlen(line);
+		kw = strcspn(line, " ");
+		if (l && l <= wlen && kw <= l && !strncasecmp(line, want, kw) &&
+		    !strncmp(line + kw, want + kw, l - kw) && (l == wlen || want[l] == ' '))
+			found = n;
+		free(line);
+		p = e ? e + 1 : end;
+	}
+	free(want);
+	return found;
+}
+
+/* The word before ": not found" / ": command not found" in text, for a shell's message; new string or NULL. */
+static char *not_found_command(const char *text)
+{
+	static const char *const marks[] = { ": command not found", ": not found", NULL };
+
+	for (const char *const *m = marks; *m; m++) {
+		const char *at = strstr(text, *m);
+		while (at) {
+			const char *b = at;
+			while (b > text && b[-1] != ' ' && b[-1] != ':' && b[-1] != '\n' && b[-1] != '\t')
+				b--;
+			/* "sh: 1: pnpm: not found" (dash) and "/bin/sh: pnpm: not found" both name it last */
+			if (at > b && strspn(b, "0123456789") != (size_t)(at - b))
+				return xstrndup(b, (size_t)(at - b));
+			at = strstr(at + 1, *m);
+		}
+	}
+	return NULL;
+}
+
+/* The name between quotes or after "stat " in a COPY failure: "yarn.lock"; new string or NULL. */
+static char *copy_source(const char *text)
+{
+	const char *p;
+
+	if ((p = strstr(text, "stat "))) {
+		p += 5;
+		return xstrndup(p, strcspn(p, ": \n"));
+	}
+	if ((p = strstr(text, "\"/")) && strstr(p + 2, "\" not found")) {
+		p += 2;
+		return xstrndup(p, strcspn(p, "\""));
+	}
+	return NULL;
+}
+
+void build_diagnosis_release(struct build_diagnosis *d)
+{
+	free(d->line);
+	free(d->corrected);
+	free(d->word);
+	free(d->install_line);
+	memset(d, 0, sizeof(*d));
+}
+
+void buildlog_diagnose(const struct build_log *log, const char *df, size_t dflen, struct build_diagnosis *d)
+{
+	const struct build_step *failed = log->failed_step >= 0 ? &log->steps[log->failed_step] : NULL;
+	const char *err = log->error ? log->error : "";
+	const char *out = failed ? failed->output : "";
+	struct strbuf all = STRBUF_INIT;
+	const char *p;
+
+	memset(d, 0, sizeof(*d));
+	strbuf_addf(&all, "%s\n%s", out, err);
+
+	/* the Dockerfile itself: "dockerfile parse error line 8: ..." ("on line 8" in newer builders) */
+	if ((p = strstr(err, "parse error line ")) || (p = strstr(err, "parse error on line "))) {
+		const char *msg;
+		p = strstr(p, "line ") + 5;
+		d->line_number = atoi(p);
+		d->line = text_line(df, dflen, d->line_number);
+		msg = strchr(p, ':');
+		msg = msg ? msg + 1 + (msg[1] == ' ') : "";
+		if (!strncmp(msg, "unknown instruction: ", 21)) {
+			const char *word = msg + 21;
+			const char *near;
+			d->cause = "unknown-instruction";
+			d->word = xstrndup(word, strcspn(word, " \n("));
+			near = dockerfile_nearest_instruction(d->word);
+			if (near && d->line && !strncasecmp(d->line, d->word, strlen(d->word)))
+				d->corrected = xasprintf("%s%s", near, d->line + strlen(d->word));
+		} else {
+			d->cause = "parse-error";
+			d->word = xstrndup(msg, strcspn(msg, "\n"));
+		}
+		goto out;
+	}
+	if (failed) {
+		d->line_number = find_instruction_line(df, dflen, failed->instruction);
+		d->line = d->line_number ? text_line(df, dflen, d->line_number) : xstrdup(failed->instruction);
+	}
+	if (strstr(all.buf, "can only install packages when your package.json and package-lock.json")) {
+		/* npm lists what differs: "Missing: ms@2.1.3 from lock file", "Invalid: lock file's ..." */
+		struct strbuf pk = STRBUF_INIT;
+		d->cause = "lockfile-out-of-date";
+		for (p = strstr(all.buf, "Missing: "); p; p = strstr(p + 1, "Missing: ")) {
+			const char *e = strstr(p, " from lock file");
+			const char *nl = strchr(p, '\n');
+			if (e && (!nl || e < nl) && pk.len < 200)
+				strbuf_addf(&pk, "%s%.*s", pk.len ? ", " : "", (int)(e - p - 9), p + 9);
+		}
+		if (pk.len)
+			d->word = strbuf_detach(&pk, NULL);
+		strbuf_release(&pk);
+	} else if (strstr(all.buf, "can only install with an existing package-lock.json")) {
+		d->cause = "lockfile-missing";
+	} else if ((p = strstr(all.buf, "Missing script: \""))) {
+		d->cause = "no-build-script";
+		p += strlen("Missing script: \"");
+		d->word = xstrndup(p, strcspn(p, "\"\n"));
+	} else if (strstr(all.buf, "COPY failed") || strstr(all.buf, "failed to compute cache key") ||
+		   strstr(all.buf, "excluded by .dockerignore")) {
+		d->cause = "copy-source-missing";
+		d->word = copy_source(all.buf);
+	} else if ((p = strstr(all.buf, "tsc: not found"))) {
+		/* typescript is a devDependency: was it left out in this stage? */
+		d->cause = "command-not-found";
+		d->word = xstrdup("tsc");
+		for (size_t i = 0; failed && i < (size_t)log->failed_step; i++) {
+			const struct build_step *s = &log->steps[i];
+			if (s->stage_no == failed->stage_no && (strstr(s->instruction, "--omit=dev") ||
+								strstr(s->instruction, "--only=prod") ||
+								strstr(s->instruction, "--production"))) {
+				int n = find_instruction_line(df, dflen, s->instruction);
+				d->cause = "tsc-not-found";
+				free(d->install_line);
+				d->install_line = n ? text_line(df, dflen, n) : xstrdup(s->instruction);
+			}
+		}
+	} else if (log->exit_code == 127 || strstr(out, ": not found") || strstr(out, "command not found")) {
+		char *cmd = not_found_command(out);
+		if (cmd || log->exit_code == 127) {
+			d->cause = "command-not-found";
+			d->word = cmd;
+		}
+	}
+out:
+	strbuf_release(&all);
 }

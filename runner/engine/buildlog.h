@@ -156,4 +156,49 @@ long buildlog_find_step(const struct build_log *log, const char *needle);
  */
 long buildlog_first_rebuilt_before(const struct build_log *log, long before);
 
+/*
+ * Why a build failed, read from its log and the Dockerfile that was built:
+ * what checks/build.c names as the failure's cause.  A pure reading (no
+ * engine): a base image that cannot be had is for the caller to find (it
+ * asks the engine), and a failure none of these explains has no cause.
+ */
+struct build_diagnosis {
+	/*
+	 * One of "parse-error", "unknown-instruction", "copy-source-missing",
+	 * "lockfile-out-of-date", "lockfile-missing", "no-build-script",
+	 * "tsc-not-found", "command-not-found" (a static string), or NULL.
+	 */
+	const char *cause;
+	/* The Dockerfile line it concerns (1-based; 0: not known) and its text, trimmed (NULL: none). */
+	int line_number;
+	char *line;
+	/* The learner's line corrected, when the cause allows (a near-miss instruction); else NULL. */
+	char *corrected;
+	/*
+	 * The cause's word, or NULL: the unknown instruction ("EXPOES"), the
+	 * command not found ("pnpm"), the missing script ("build"), the COPY
+	 * source not found ("yarn.lock"), the parse error's own message, the
+	 * packages the lock file lacks ("ms@2.1.3"; NULL when npm named none).
+	 */
+	char *word;
+	/* tsc-not-found: the line that left devDependencies out ("RUN npm ci --omit=dev"), else NULL. */
+	char *install_line;
+};
+
+/*
+ * Diagnose log (a failed build's) with dockerfile[0..len), the text that was
+ * built (NULL when it could not be read: lines are then not quoted).  d is
+ * overwritten; build_diagnosis_release() frees it.
+ */
+void buildlog_diagnose(const struct build_log *log, const char *dockerfile, size_t len,
+		       struct build_diagnosis *d);
+void build_diagnosis_release(struct build_diagnosis *d);
+
+/*
+ * The Dockerfile instruction nearest to word (case-insensitive; a swap of
+ * two neighbours counts as one edit), when at most 2 edits away and nearer
+ * than any other: "EXPOES" -> "EXPOSE".  Upper case, static; NULL otherwise.
+ */
+const char *dockerfile_nearest_instruction(const char *word);
+
 #endif

@@ -1067,6 +1067,112 @@ static void test_robust(void **state)
 	buildlog_release(&log);
 }
 
+
+/* ------------------------------------------------------------ diagnosis */
+
+struct diag_row {
+	const char *log;         /* fixture under tests/fixtures/buildlog/ */
+	const char *dockerfile;  /* under tests/fixtures/buildlog/dockerfiles/; NULL: none readable */
+	const char *cause;       /* NULL: none */
+	int line_number;
+	const char *line, *corrected, *word, *install_line; /* NULL: must be NULL */
+};
+
+static const struct diag_row diag_rows[] = {
+	/* the Dockerfile: a misspelt instruction, the learner's line and the corrected one */
+	{ "legacy-typo.txt", "typo", "unknown-instruction", 8, "EXPOES 3000", "EXPOSE 3000", "EXPOES", NULL },
+	{ "buildkit-typo.txt", "typo", "unknown-instruction", 8, "EXPOES 3000", "EXPOSE 3000", "EXPOES", NULL },
+	{ "legacy-parseerr.txt", "parseerr", "unknown-instruction", 3, "COPPY package.json package-lock.json ./",
+	  "COPY package.json package-lock.json ./", "COPPY", NULL },
+	{ "buildkit-parseerr.txt", "parseerr", "unknown-instruction", 3, "COPPY package.json package-lock.json ./",
+	  "COPY package.json package-lock.json ./", "COPPY", NULL },
+	/* without the Dockerfile: the word, but no line to quote or correct */
+	{ "legacy-parseerr.txt", NULL, "unknown-instruction", 3, NULL, NULL, "COPPY", NULL },
+	/* a parse error that is not a word: its message and its line */
+	{ "legacy-badargs.txt", "badargs", "parse-error", 3, "COPY package.json", NULL,
+	  "COPY requires at least two arguments, but only one was provided. Destination could not be determined", NULL },
+	{ "buildkit-badargs.txt", "badargs", "parse-error", 3, "COPY package.json", NULL,
+	  "COPY requires at least two arguments, but only one was provided. Destination could not be determined", NULL },
+	/* a step fails */
+	{ "legacy-cmdnotfound.txt", "cmdnotfound", "command-not-found", 4, "RUN pnpm install --frozen-lockfile", NULL,
+	  "pnpm", NULL },
+	{ "buildkit-cmdnotfound.txt", "cmdnotfound", "command-not-found", 4, "RUN pnpm install --frozen-lockfile",
+	  NULL, "pnpm", NULL },
+	{ "legacy-lockstale.txt", "lockstale", "lockfile-out-of-date", 4, "RUN npm ci --omit=dev", NULL, "ms@2.1.3", NULL },
+	{ "buildkit-lockstale.txt", "lockstale", "lockfile-out-of-date", 4, "RUN npm ci --omit=dev", NULL, "ms@2.1.3",
+	  NULL },
+	{ "legacy-locknone.txt", "locknone", "lockfile-missing", 4, "RUN npm ci --omit=dev", NULL, NULL, NULL },
+	{ "buildkit-locknone.txt", "locknone", "lockfile-missing", 4, "RUN npm ci --omit=dev", NULL, NULL, NULL },
+	{ "legacy-noscript.txt", "noscript", "no-build-script", 6, "RUN npm run build", NULL, "build", NULL },
+	{ "buildkit-noscript.txt", "noscript", "no-build-script", 6, "RUN npm run build", NULL, "build", NULL },
+	{ "legacy-fail.txt", "fail", "tsc-not-found", 6, "RUN npm run build", NULL, "tsc", "RUN npm ci --omit=dev" },
+	{ "buildkit-fail.txt", "fail", "tsc-not-found", 6, "RUN npm run build", NULL, "tsc", "RUN npm ci --omit=dev" },
+	{ "legacy-copymissing.txt", "copymissing", "copy-source-missing", 3,
+	  "COPY package.json package-lock.json yarn.lock ./", NULL, "yarn.lock", NULL },
+	{ "buildkit-copymissing.txt", "copymissing", "copy-source-missing", 3,
+	  "COPY package.json package-lock.json yarn.lock ./", NULL, "yarn.lock", NULL },
+	/* not the build's own: no cause (the caller asks the engine about base images) */
+	{ "legacy-nobase.txt", NULL, NULL, 0, NULL, NULL, NULL, NULL },
+	{ "buildkit-nobase.txt", NULL, NULL, 0, NULL, NULL, NULL, NULL },
+};
+
+static void assert_field(const char *log, const char *field, const char *got, const char *want)
+{
+	if (want ? !got || strcmp(got, want) : got != NULL)
+		fail_msg("%s: %s is \"%s\", not \"%s\"", log, field, got ? got : "(null)", want ? want : "(null)");
+}
+
+static void test_diagnose(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(diag_rows) / sizeof(diag_rows[0]); i++) {
+		const struct diag_row *r = &diag_rows[i];
+		struct build_log log;
+		struct build_diagnosis d;
+		size_t len, dflen = 0;
+		char *text = read_fixture(r->log, &len), *df = NULL;
+
+		if (r->dockerfile) {
+			char *rel = xasprintf("dockerfiles/%s", r->dockerfile);
+			df = read_fixture(rel, &dflen);
+			free(rel);
+		}
+		buildlog_init(&log);
+		assert_int_equal(buildlog_parse(&log, text, len), 0);
+		buildlog_diagnose(&log, df, dflen, &d);
+		assert_field(r->log, "cause", d.cause, r->cause);
+		if (d.line_number != r->line_number)
+			fail_msg("%s: line %d, not %d", r->log, d.line_number, r->line_number);
+		assert_field(r->log, "line", d.line, r->line);
+		assert_field(r->log, "corrected", d.corrected, r->corrected);
+		assert_field(r->log, "word", d.word, r->word);
+		assert_field(r->log, "install_line", d.install_line, r->install_line);
+		build_diagnosis_release(&d);
+		buildlog_release(&log);
+		free(text);
+		free(df);
+	}
+}
+
+/* Near misses of instructions: at most 2 edits, a swap is one, and only a single nearest one. */
+static void test_nearest_instruction(void **state)
+{
+	static const struct {
+		const char *word, *want;
+	} rows[] = {
+		{ "EXPOES", "EXPOSE" }, { "expoes", "EXPOSE" }, { "COPPY", "COPY" }, { "WORKIDR", "WORKDIR" },
+		{ "HEALTCHECK", "HEALTHCHECK" }, { "ENTRYPIONT", "ENTRYPOINT" }, { "FORM", "FROM" },
+		{ "USR", "USER" }, { "RUNN", "RUN" },
+		/* an instruction itself, too far, or as near to two */
+		{ "COPY", NULL }, { "XYZZY", NULL }, { "BANANA", NULL }, { "AD", "ADD" }, { "CP", NULL }, { "", NULL },
+		{ "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", NULL },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		assert_field(rows[i].word, "nearest", dockerfile_nearest_instruction(rows[i].word), rows[i].want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1087,6 +1193,8 @@ int main(void)
 		cmocka_unit_test(test_lookups),
 		cmocka_unit_test(test_label_step_numbers),
 		cmocka_unit_test(test_robust),
+		cmocka_unit_test(test_diagnose),
+		cmocka_unit_test(test_nearest_instruction),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -34,11 +35,15 @@
 #include "core/check.h"
 #include "core/phase.h"
 #include "core/rundir.h"
+#include "report/hint.h"
 #include "lib/fsutil.h"
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"
 
 #include "fake_engine.h"
+
+/* A case's last fields (cause, edit) are left out by the rows that do not need them: zero. */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
 /* The container's filesystem, as a case wants it. */
 enum rootfs {
@@ -66,6 +71,12 @@ struct kind_case {
 	const char *message;            /* a piece of the message */
 	const char *hint;               /* a piece of the hint; NULL: no hint */
 	const char *evidence;           /* "key" or "key=JSON" the evidence must hold; NULL: nothing */
+	const char *cause;              /* the cause the kind must name (and record); NULL: none asserted */
+	const char *edit;               /* "OLD|NEW": OLD's first match in the Dockerfile becomes NEW */
+	/* more changes to the Dockerfile, after edit: df_edit[0] becomes df_edit[1], then [2] becomes [3] */
+	const char *df_edit[4];
+	/* more changes to the service folder: path, then its text (NULL: remove the path) */
+	const char *files[6];
 };
 
 struct env {
@@ -198,6 +209,33 @@ static void make_service(struct env *t, const struct kind_case *c)
 		strbuf_release(&df);
 		df = edited;
 	}
+	if (c->edit) {
+		const char *bar = strchr(c->edit, '|');
+		char *old = xstrndup(c->edit, (size_t)(bar - c->edit));
+		const char *at = strstr(df.buf, old);
+		struct strbuf edited = STRBUF_INIT;
+
+		if (!at)
+			fail_msg("%s: the Dockerfile has no '%s' to edit", c->name, old);
+		strbuf_add(&edited, df.buf, (size_t)(at - df.buf));
+		strbuf_addstr(&edited, bar + 1);
+		strbuf_addstr(&edited, at + strlen(old));
+		strbuf_release(&df);
+		df = edited;
+		free(old);
+	}
+	for (int e = 0; e < 4 && c->df_edit[e]; e += 2) {
+		const char *at = strstr(df.buf, c->df_edit[e]);
+		struct strbuf edited = STRBUF_INIT;
+
+		if (!at)
+			fail_msg("%s: the Dockerfile has no '%s'", c->name, c->df_edit[e]);
+		strbuf_add(&edited, df.buf, (size_t)(at - df.buf));
+		strbuf_addstr(&edited, c->df_edit[e + 1]);
+		strbuf_addstr(&edited, at + strlen(c->df_edit[e]));
+		strbuf_release(&df);
+		df = edited;
+	}
 	if (!c->no_dockerfile)
 		write_text(t->service, "Dockerfile", df.buf, 0644);
 	else {
@@ -218,6 +256,15 @@ static void make_service(struct env *t, const struct kind_case *c)
 		write_text(t->service, ".dockerignore", di.buf, 0644);
 		strbuf_release(&di);
 		free(path);
+	}
+	for (int e = 0; e < 6 && c->files[e]; e += 2) {
+		if (c->files[e + 1]) {
+			write_text(t->service, c->files[e], c->files[e + 1], 0644);
+		} else {
+			path = xasprintf("%s/%s", t->service, c->files[e]);
+			remove_tree(path);
+			free(path);
+		}
 	}
 	if (c->big_file_mb) {
 		/* sparse: its size is what counts */
@@ -301,8 +348,106 @@ static void result_free(struct check_result *res)
 {
 	free(res->message);
 	free(res->hint);
+	free(res->cause);
 	json_decref(res->evidence);
 	memset(res, 0, sizeof(*res));
+}
+
+
+/* The phases of the bundled lab (loaded once): their hints per cause. */
+static struct phase_set lab_set;
+static int lab_loaded;
+
+static struct phase_set *lab_phases(void)
+{
+	if (!lab_loaded) {
+		char *root = repo_root();
+		char *dir = xasprintf("%s/phases", root);
+		struct strbuf err = STRBUF_INIT;
+
+		if (phase_set_load(dir, &lab_set, &err) < 0)
+			fail_msg("%s", err.buf);
+		lab_loaded = 1;
+		strbuf_release(&err);
+		free(dir);
+		free(root);
+	}
+	return &lab_set;
+}
+
+/* text lowercased, runs of blanks and punctuation as one space: what "says the same" compares. */
+static char *words(const char *text)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	for (const char *p = text; *p; p++) {
+		unsigned char ch = (unsigned char)*p;
+		if (isalnum(ch))
+			strbuf_addch(&sb, (char)tolower(ch));
+		else if (sb.len && sb.buf[sb.len - 1] != ' ')
+			strbuf_addch(&sb, ' ');
+	}
+	strbuf_rtrim(&sb);
+	return strbuf_detach(&sb, NULL);
+}
+
+/*
+ * The cause: the one the case expects, recorded in the evidence too, and
+ * declared by the kind.  The inline hint under the failure and the first
+ * tier `phaselab hint` shows for that cause (in every phase with a check of
+ * the kind that has hints for it) never say the same thing.
+ */
+static void assert_cause(const struct kind_case *c, const struct check_result *res)
+{
+	struct phase_set *set;
+	const struct check_kind *kind;
+	const char *recorded = json_string_value(json_object_get(res->evidence, "cause"));
+
+	if (c->cause && (!res->cause || strcmp(res->cause, c->cause)))
+		fail_msg("%s: cause %s, not %s", c->name, res->cause ? res->cause : "(none)", c->cause);
+	if (!res->cause) {
+		if (recorded)
+			fail_msg("%s: the evidence names cause %s, the result none", c->name, recorded);
+		return;
+	}
+	if (!recorded || strcmp(recorded, res->cause))
+		fail_msg("%s: the evidence's cause is %s, the result's %s", c->name, recorded ? recorded : "(none)",
+			 res->cause);
+	set = lab_phases();
+	{
+		struct strbuf err = STRBUF_INIT;
+		const struct phase *three = phase_set_find(set, "03-containerization", &err);
+		assert_non_null(three);
+		assert_non_null(phase_check(three, c->check));
+		kind = phase_check(three, c->check)->kind;
+		strbuf_release(&err);
+	}
+	if (!kind_has_cause(kind, res->cause))
+		fail_msg("%s: cause %s is not one the kind %s declares", c->name, res->cause, kind->name);
+	for (size_t p = 0; p < set->n; p++) {
+		const struct phase *ph = &set->phases[p];
+		for (size_t i = 0; i < ph->nchecks; i++) {
+			const struct check_def *def = &ph->checks[i];
+			const struct check_cause *cc;
+			struct strbuf tier = STRBUF_INIT;
+			char *a, *b;
+
+			if (def->kind != kind)
+				continue;
+			cc = check_def_cause(def, res->cause);
+			if (!cc || !res->hint)
+				continue;
+			hint_fill(&tier, cc->tiers[0], res->evidence);
+			a = words(tier.buf);
+			b = words(res->hint);
+			if (!strcmp(a, b) || strstr(a, b) || strstr(b, a))
+				fail_msg("%s: %s's first hint for cause %s says what the hint under the failure says:\n"
+					 "  tier 1: %s\n  inline: %s", c->name, ph->id, res->cause, tier.buf, res->hint);
+			free(a);
+			free(b);
+			strbuf_release(&tier);
+		}
+	}
 }
 
 /* Does the evidence hold "key" (any value) or "key=JSON" (that value)? */
@@ -338,6 +483,7 @@ static void assert_result(const struct kind_case *c, const struct check_result *
 		fail_msg("%s: a hint where none was expected: %s", c->name, res->hint);
 	if (c->evidence)
 		assert_evidence(c->name, res->evidence, c->evidence);
+	assert_cause(c, res);
 }
 
 /* The check c->check of phase 3, with c's parameters. */
@@ -427,22 +573,23 @@ static const struct kind_case build_cases[] = {
 	{ "a step fails, legacy builder", "builds", NULL,
 	  { .builder = BUILDER_LEGACY, .builds = { FAILED("build-legacy-failed.txt") } }, 0, 0, 0, NULL, NULL, 0, 0,
 	  CHECK_FAIL, "the build failed at step 6/16 of stage builder: RUN npm run bild (exit code 1)",
-	  "read the failing step's output above", "failed_step" },
+	  "npm found no \"bild\" entry under \"scripts\"", "script=\"bild\"", "no-build-script" },
 	{ "a step fails, BuildKit: a known cause", "builds", NULL,
 	  { .builder = BUILDER_BUILDKIT, .builds = { FAILED("tests/fixtures/buildlog/buildkit-fail.txt") } },
 	  0, 0, 0, NULL, NULL, 0, 0,
-	  CHECK_FAIL, "the build failed at step", "`tsc` comes from a devDependency", "output_tail" },
+	  CHECK_FAIL, "the build failed at step", "`tsc` is missing from the builder: `RUN npm ci --omit=dev`",
+	  "install_line=\"RUN npm ci --omit=dev\"", "tsc-not-found" },
 	{ "the context is too big: refused before the engine is sent it", "builds",
 	  "{\"max_context_mb\": 5}", { .builder = BUILDER_LEGACY }, 0, 0, 0, NULL, NULL, 0, 8,
 	  CHECK_FAIL, "the build context is over 5 MB (at least 8.", "exclude everything else",
-	  "context_bytes_at_least" },
+	  "context_bytes_at_least", "context-too-large" },
 	{ "no Dockerfile", "builds", NULL, { .builder = BUILDER_LEGACY }, 0, 0, 0, NULL, NULL, 1, 0,
-	  CHECK_FAIL, "no Dockerfile in", "named exactly `Dockerfile`", NULL },
+	  CHECK_FAIL, "no Dockerfile in", "named exactly `Dockerfile`", NULL, "no-dockerfile" },
 	{ "a base image that is not the lab's is missing", "builds", NULL,
 	  { .builder = BUILDER_LEGACY, .builds = { FAILED("tests/fixtures/buildlog/legacy-nobase.txt") },
 	    .missing_image = "nosuch/image:1" }, 0, 0, 0, NULL, "nosuch/image:1", 0, 0,
 	  CHECK_FAIL, "the base image 'nosuch/image:1' is not on this machine", "use the phase's base images",
-	  "missing_image=\"nosuch/image:1\"" },
+	  "image=\"nosuch/image:1\"", "base-image-missing" },
 	{ "the lab's own base image is missing: the machine's fault", "builds", NULL,
 	  { .builder = BUILDER_LEGACY, .builds = { FAILED("tests/fixtures/buildlog/legacy-nobase.txt") },
 	    .missing_image = "node:20-alpine" }, 0, 0, 0, NULL, NULL, 0, 0,
@@ -451,6 +598,53 @@ static const struct kind_case build_cases[] = {
 	  { .builder = BUILDER_LEGACY, .builds = { { .output = "build-legacy-built.txt", .rc = -1 } } },
 	  0, 0, 0, NULL, NULL, 0, 0,
 	  CHECK_ERROR, "the build could not run", "not yours", NULL },
+	/* causes, each named with its evidence, on both builders */
+	{ "a misspelt instruction in the runtime stage, legacy builder", "builds", NULL,
+	  { .builder = BUILDER_LEGACY, .builds = { FAILED("tests/fixtures/buildlog/legacy-reftypo.txt") } },
+	  0, 0, 0, NULL, NULL, 0, 0,
+	  CHECK_FAIL, "the build failed before any step ran: ", "line 32 starts with `EXPOES`, which the builder does "
+	  "not know; the instruction nearest to it is `EXPOSE`", "corrected=\"EXPOSE 3000\"", "unknown-instruction",
+	  "EXPOSE 3000|EXPOES 3000" },
+	{ "a misspelt instruction in the runtime stage, BuildKit", "builds", NULL,
+	  { .builder = BUILDER_BUILDKIT, .builds = { FAILED("tests/fixtures/buildlog/buildkit-reftypo.txt") } },
+	  0, 0, 0, NULL, NULL, 0, 0,
+	  CHECK_FAIL, "the build failed before any step ran: ", "line 32 starts with `EXPOES`", "line=\"EXPOES 3000\"",
+	  "unknown-instruction", "EXPOSE 3000|EXPOES 3000" },
+	{ "a parse error, BuildKit", "builds", NULL,
+	  { .builder = BUILDER_BUILDKIT, .builds = { FAILED("tests/fixtures/buildlog/buildkit-badargs.txt") } },
+	  0, 0, 0, NULL, NULL, 0, 0,
+	  CHECK_FAIL, "the build failed before any step ran: ", "the builder stopped at line 3",
+	  "parse_error=\"COPY requires at least two arguments, but only one was provided. Destination could not be "
+	  "determined\"", "parse-error" },
+	{ "a command not found (exit code 127), legacy builder", "builds", NULL,
+	  { .builder = BUILDER_LEGACY, .builds = { FAILED("tests/fixtures/buildlog/legacy-cmdnotfound.txt") } },
+	  0, 0, 0, NULL, NULL, 0, 0,
+	  CHECK_FAIL, "(exit code 127)", "no program called `pnpm`", "command=\"pnpm\"", "command-not-found",
+	  "RUN npm ci --omit=dev|RUN pnpm install --frozen-lockfile" },
+	{ "a command not found (exit code 127), BuildKit", "builds", NULL,
+	  { .builder = BUILDER_BUILDKIT, .builds = { FAILED("tests/fixtures/buildlog/buildkit-cmdnotfound.txt") } },
+	  0, 0, 0, NULL, NULL, 0, 0,
+	  CHECK_FAIL, "(exit code 127)", "no program called `pnpm`", "line=\"RUN pnpm install --frozen-lockfile\"",
+	  "command-not-found", "RUN npm ci --omit=dev|RUN pnpm install --frozen-lockfile" },
+	{ "npm ci with a lock file out of date, legacy builder", "builds", NULL,
+	  { .builder = BUILDER_LEGACY, .builds = { FAILED("tests/fixtures/buildlog/legacy-lockstale.txt") } },
+	  0, 0, 0, NULL, NULL, 0, 0,
+	  CHECK_FAIL, "RUN npm ci --omit=dev", "package-lock.json does not list", "line=\"RUN npm ci --omit=dev\"",
+	  "lockfile-out-of-date" },
+	{ "npm ci without a lock file, BuildKit", "builds", NULL,
+	  { .builder = BUILDER_BUILDKIT, .builds = { FAILED("tests/fixtures/buildlog/buildkit-locknone.txt") } },
+	  0, 0, 0, NULL, NULL, 0, 0,
+	  CHECK_FAIL, "RUN npm ci --omit=dev", "no package-lock.json", NULL, "lockfile-missing" },
+	{ "no build script, BuildKit", "builds", NULL,
+	  { .builder = BUILDER_BUILDKIT, .builds = { FAILED("tests/fixtures/buildlog/buildkit-noscript.txt") } },
+	  0, 0, 0, NULL, NULL, 0, 0,
+	  CHECK_FAIL, "RUN npm run build", "no \"build\" entry", "script=\"build\"", "no-build-script" },
+	{ "a COPY source missing, legacy builder", "builds", NULL,
+	  { .builder = BUILDER_LEGACY, .builds = { FAILED("tests/fixtures/buildlog/legacy-copymissing.txt") } },
+	  0, 0, 0, NULL, NULL, 0, 0,
+	  CHECK_FAIL, "COPY package.json package-lock.json yarn.lock ./", "`yarn.lock` was not in the build context",
+	  "source=\"yarn.lock\"", "copy-source-missing", "COPY package.json package-lock.json ./|"
+	  "COPY package.json package-lock.json yarn.lock ./" },
 };
 
 static void test_build(void **state)
@@ -493,6 +687,22 @@ static const struct kind_case size_cases[] = {
 	  150000000, NULL, NULL, 0, 0,
 	  CHECK_FAIL, "30% smaller than your phase-2 image (150.0 MB), short of the 80% the lesson promises",
 	  "only the last stage ends up in the image", "reduction_percent" },
+	{ "over: no cause in the Dockerfile, the largest layer", "size", "{\"max_mb\": 100}", { REF_ENGINE }, 0, 0, 0,
+	  NULL, NULL, 0, 0,
+	  CHECK_FAIL, "over the 100 MB limit", "the largest layer, ", "cause=\"big-layer\"" },
+	{ "over: the whole /app copied, quoted", "size", "{\"max_mb\": 100}", { REF_ENGINE }, 0, 0, 0,
+	  NULL, NULL, 0, 0,
+	  CHECK_FAIL, "over the 100 MB limit", "the largest layer, ", "line=\"COPY --from=builder /app ./app\"",
+	  .df_edit = { "COPY --from=builder /app/dist ./dist", "COPY --from=builder /app ./app" } },
+	{ "over: development dependencies installed", "size", "{\"max_mb\": 100}", { REF_ENGINE }, 0, 0, 0,
+	  NULL, NULL, 0, 0,
+	  CHECK_FAIL, "over the 100 MB limit", "the largest layer, ", "corrected=\"RUN npm ci --omit=dev\"",
+	  .df_edit = { "RUN npm ci --omit=dev", "RUN npm ci" } },
+	{ "over: the last stage on node:20", "size",
+	  "{\"max_mb\": 100, \"runtime_image\": \"gcr.io/distroless/nodejs20-debian12\"}", { REF_ENGINE }, 0, 0, 0,
+	  NULL, NULL, 0, 0,
+	  CHECK_FAIL, "over the 100 MB limit", "the largest layer, ", "cause=\"runtime-not-distroless\"",
+	  .df_edit = { "FROM gcr.io/distroless/nodejs20-debian12", "FROM node:20" } },
 };
 
 static void test_image_size(void **state)
@@ -542,29 +752,78 @@ static void test_image_size_hooks(void **state)
 	}
 }
 
+/* ------------------------------------------------------------ multi-stage */
+
+static const struct kind_case stage_cases[] = {
+	{ "two stages, the last on distroless", "multistage", NULL, { REF_ENGINE }, 0, 0, 0, NULL, NULL, 0, 0,
+	  CHECK_PASS, "built in 2 stages; the last starts from gcr.io/distroless/nodejs20-debian12 and copies from "
+	  "an earlier stage 3 times", NULL, "stages=2" },
+	{ "the development Dockerfile: one stage", "multistage", NULL,
+	  { REF_ENGINE, .builds = { BUILT("build-legacy-dev.txt") }, .image_inspect = "image-inspect-dev.json" },
+	  0, 0, 0, NULL, NULL, 0, 0,
+	  CHECK_FAIL, "the build ran 1 stage (`FROM node:20-alpine AS builder`, line 6)",
+	  "a second FROM starts a stage of its own", "cause=\"single-stage\"",
+	  .df_edit = { "FROM gcr.io/distroless/nodejs20-debian12\n", "" } },
+	{ "two FROM lines, one stage built: the last copies nothing", "multistage", NULL,
+	  { REF_ENGINE, .builds = { BUILT("build-legacy-dev.txt") }, .image_inspect = "image-inspect-dev.json" },
+	  0, 0, 0, NULL, NULL, 0, 0,
+	  CHECK_FAIL, "the Dockerfile has 2 FROM lines, but the build ran 1 stage", "a second FROM",
+	  "cause=\"stage-unused\"" },
+	{ "the last stage on node:20-alpine, quoted", "multistage", NULL, { REF_ENGINE }, 0, 0, 0, NULL, NULL, 0, 0,
+	  CHECK_FAIL, "the last stage starts with `FROM node:20-alpine` (line 24), not from "
+	  "gcr.io/distroless/nodejs20-debian12", "its FROM decides", "line=\"FROM node:20-alpine\"",
+	  .df_edit = { "FROM gcr.io/distroless/nodejs20-debian12", "FROM node:20-alpine" } },
+	{ "the last stage FROM a stage that is FROM distroless", "multistage", NULL, { REF_ENGINE }, 0, 0, 0,
+	  NULL, NULL, 0, 0,
+	  CHECK_PASS, "built in 2 stages", NULL, "on_runtime_image=true",
+	  .df_edit = { "FROM gcr.io/distroless/nodejs20-debian12", "FROM gcr.io/distroless/nodejs20-debian12 AS base\nFROM base" } },
+};
+
+static void test_multi_stage(void **state)
+{
+	(void)state;
+	run_cases(stage_cases, ARRAY_SIZE(stage_cases));
+}
+
 /* ----------------------------------------------------------- process-user */
 
 static const struct kind_case user_cases[] = {
-	{ "root", "nonroot", NULL,
+	{ "root: no USER anywhere", "nonroot", NULL,
 	  { REF_ENGINE, .image_inspect = "image-inspect-root.json", .top = "top-root.txt" },
 	  ROOTFS_DISTROLESS, 0, 0, NULL, NULL, 0, 0,
-	  CHECK_FAIL, "the process runs as root (UID 0); the image declares no USER", "add `USER nonroot`",
-	  "uid=0" },
-	{ "nobody, 65534", "nonroot", NULL,
+	  CHECK_FAIL, "the process runs as root (UID 0); the image declares no USER", "the last stage decides the user",
+	  "corrected=\"USER nonroot\"", .cause = "no-user", .df_edit = { "USER nonroot\n", "" } },
+	{ "root: USER root, quoted with its line", "nonroot", NULL,
+	  { REF_ENGINE, .image_inspect = "image-inspect-userroot.json", .top = "top-root.txt" },
+	  ROOTFS_DISTROLESS, 0, 0, NULL, NULL, 0, 0,
+	  CHECK_FAIL, "the process runs as root (UID 0); the image's USER is 'root'", "the last stage decides",
+	  "line=\"USER root\"", .cause = "user-root", .df_edit = { "USER nonroot", "USER root" } },
+	{ "root: USER only in the builder", "nonroot", NULL,
+	  { REF_ENGINE, .image_inspect = "image-inspect-root.json", .top = "top-root.txt" },
+	  ROOTFS_DISTROLESS, 0, 0, NULL, NULL, 0, 0,
+	  CHECK_FAIL, "the only USER line is in an earlier stage", "the last stage decides",
+	  "line=\"USER node\"", .cause = "user-in-builder",
+	  .df_edit = { "USER nonroot\n", "", "WORKDIR /app\n", "WORKDIR /app\nUSER node\n" } },
+	{ "nobody, 65534: passes, with the note on the original text", "nonroot", NULL,
 	  { REF_ENGINE, .image_inspect = "image-inspect-nobody.json", .top = "top-65534.txt" },
 	  ROOTFS_DISTROLESS, 0, 0, NULL, NULL, 0, 0,
-	  CHECK_PASS, "runs as UID 65534 (USER 65534)", NULL, "image_user_uid=65534" },
-	{ "nonroot, 65532: the erratum explained", "nonroot", NULL, { REF_ENGINE }, ROOTFS_DISTROLESS, 0, 0,
+	  CHECK_PASS, "runs as UID 65534 (USER 65534): not root, so it passes. Note: 65534 is `nobody`, the UID the "
+	  "original workshop text gives; the lesson uses `nonroot` (UID 65532)", NULL, "image_user_uid=65534" },
+	{ "nonroot, 65532: no note", "nonroot", NULL, { REF_ENGINE }, ROOTFS_DISTROLESS, 0, 0,
 	  NULL, NULL, 0, 0,
-	  CHECK_PASS, "runs as UID 65532 (USER nonroot); note: the lesson calls it 65534", NULL,
+	  CHECK_PASS, "runs as UID 65532 (USER nonroot), the distroless image's nonroot user", NULL,
 	  "image_user_uid=65532" },
 	{ "nonroot, resolved through the exported /etc/passwd", "nonroot", NULL, { REF_ENGINE },
 	  ROOTFS_DISTROLESS, 1, 0, NULL, NULL, 0, 0,
 	  CHECK_PASS, "runs as UID 65532", NULL, "image_user_uid=65532" },
-	{ "a UID the phase does not accept", "nonroot", "{\"accepted_uids\": [65534]}", { REF_ENGINE },
+	{ "USER node, 1000: passes, with what the lesson uses and why", "nonroot", NULL,
+	  { REF_ENGINE, .image_inspect = "image-inspect-node.json", .top = "top-1000.txt" },
 	  ROOTFS_DISTROLESS, 0, 0, NULL, NULL, 0, 0,
-	  CHECK_FAIL, "the process runs as UID 65532, which this phase does not accept", "UID 65534 (nobody)",
-	  "uid=65532" },
+	  CHECK_PASS, "runs as UID 1000 (USER node): not root, so it passes. Note: the lesson's distroless image "
+	  "has a user for this, `nonroot` (UID 65532); whichever you use, a fixed non-root UID", NULL, "uid=1000" },
+	{ "another expected UID: 65532 passes with the note", "nonroot", "{\"expected_uid\": 1000}", { REF_ENGINE },
+	  ROOTFS_DISTROLESS, 0, 0, NULL, NULL, 0, 0,
+	  CHECK_PASS, "runs as UID 65532 (USER nonroot): not root, so it passes. Note:", NULL, "expected_uid=1000" },
 };
 
 static void test_process_user(void **state)
@@ -575,28 +834,101 @@ static void test_process_user(void **state)
 
 /* ------------------------------------------------------------ healthcheck */
 
+#define WRONG_PORT .image_inspect = "image-inspect-wrongport.json", .exec = "exec-porttest-wrongport.json"
+
+/* Each failure's cause is the row's evidence ("cause" is recorded there); more evidence in health_evidence. */
 static const struct kind_case health_cases[] = {
 	{ "healthy", "healthy", NULL, { REF_ENGINE }, ROOTFS_DISTROLESS, 0, 0, NULL, NULL, 0, 0,
 	  CHECK_PASS, "healthy: the image's own probe passed", NULL, "status=\"healthy\"" },
 	{ "no HEALTHCHECK", "healthy", NULL, { REF_ENGINE, .image_inspect = "image-inspect-nohealthcheck.json" },
 	  ROOTFS_DISTROLESS, 0, 0, NULL, NULL, 0, 0,
-	  CHECK_FAIL, "the image declares no HEALTHCHECK", "HEALTHCHECK --interval=30s", NULL },
+	  CHECK_FAIL, "the image declares no HEALTHCHECK", "HEALTHCHECK --interval=30s", "cause=\"no-healthcheck\"" },
+	{ "shell form, no shell in the image", "healthy", NULL,
+	  { REF_ENGINE, .image_inspect = "image-inspect-shellform.json" }, ROOTFS_DISTROLESS, 0, 0, NULL, NULL, 0, 0,
+	  CHECK_FAIL, "which runs through /bin/sh -c, and this image has no /bin/sh", "write it in exec form",
+	  "cause=\"shell-form-no-shell\"" },
 	{ "unhealthy: the probe's own words", "healthy", NULL,
 	  { REF_ENGINE, .image_inspect = "image-inspect-unhealthy.json",
 	    .container_inspect = "container-inspect-unhealthy.json" }, ROOTFS_DISTROLESS, 0, 0, NULL, NULL, 0, 0,
-	  CHECK_FAIL, "the health status is 'unhealthy'; the probe said: status 503 from /health",
-	  "the probe ran and failed", "probes" },
+	  CHECK_FAIL, "the health status is 'unhealthy': the probe exited 1; the probe said: status 503 from /health",
+	  "the probe ran and failed", "cause=\"probe-fails\"" },
 	{ "the probe's program is not in the image", "healthy", NULL,
 	  { REF_ENGINE, .image_inspect = "image-inspect-nonode.json",
 	    .container_inspect = "container-inspect-nonode.json" }, ROOTFS_DISTROLESS, 0, 0, NULL, NULL, 0, 0,
 	  CHECK_FAIL, "the image's probe cannot run, so the container can never become healthy",
-	  "the probe runs `node`, which is not on this image's PATH", "status=\"unhealthy\"" },
+	  "the probe runs `node`, which is not on this image's PATH; it is at /nodejs/bin/node",
+	  "cause=\"probe-not-found\"" },
+	{ "the probe outlives its timeout", "healthy", NULL,
+	  { REF_ENGINE, .image_inspect = "image-inspect-timeout.json",
+	    .container_inspect = "container-inspect-timeout.json" }, ROOTFS_DISTROLESS, 0, 0, NULL, NULL, 0, 0,
+	  CHECK_FAIL, "the probe did not finish within the image's 3 s timeout", "give the request its own timeout",
+	  "cause=\"probe-timeout\"" },
+	/* the engine's verdict came first: no port test */
+	{ "the probe asks another port (unhealthy)", "healthy", NULL,
+	  { REF_ENGINE, WRONG_PORT, .container_inspect = "container-inspect-wrongport.json" }, ROOTFS_DISTROLESS,
+	  0, 0, NULL, NULL, 0, 0,
+	  CHECK_FAIL, "the probe asks port 3001, and the service listens on 3000; the probe exited 1 with no output",
+	  "ask that port, not 3001", "cause=\"probe-wrong-port\"" },
+	/* still starting: the port test inside the container ends the wait */
+	{ "the probe asks another port (starting)", "healthy", NULL,
+	  { REF_ENGINE, WRONG_PORT, .container_inspect = "container-inspect-wrongport-starting.json" },
+	  ROOTFS_DISTROLESS, 0, 0, NULL, NULL, 0, 0,
+	  CHECK_FAIL, "inside the container, port 3001 said \"connect ECONNREFUSED 127.0.0.1:3001\" and port 3000 "
+	  "accepts connections (no retry can pass: the wait ended there)", "ask that port, not 3001",
+	  "port_test=\"connect ECONNREFUSED 127.0.0.1:3001\"" },
+};
+
+/* Evidence the hint texts quote, per row of health_cases (by name). */
+static const struct { const char *row, *evidence; } health_evidence[] = {
+	{ "the probe's program is not in the image", "corrected=\"HEALTHCHECK CMD [\\\"/nodejs/bin/node\\\", \\\"-e\\\", "
+	  "\\\"require('http').get('http://localhost:3000/health', (res) => process.exit(res.statusCode === 200 ? 0 : "
+	  "1)).on('error', () => process.exit(1))\\\"]\"" },
+	{ "the probe's program is not in the image", "exit_code=-1" },
+	{ "unhealthy: the probe's own words", "exit_code=1" },
+	{ "unhealthy: the probe's own words", "probe_output=\"status 503 from /health\"" },
+	{ "unhealthy: the probe's own words", "probe_command=\"/nodejs/bin/node -e 'console.log(\\\"status 503 from "
+	  "/health\\\"); process.exit(1)'\"" },
+	{ "the probe asks another port (unhealthy)", "probe_port=3001" },
+	{ "the probe asks another port (unhealthy)", "service_port=3000" },
+	{ "the probe asks another port (unhealthy)", "probe_output=\"(no output)\"" },
+	{ "the probe asks another port (unhealthy)", "corrected=\"HEALTHCHECK CMD [\\\"/nodejs/bin/node\\\", \\\"-e\\\", "
+	  "\\\"require('http').get('http://localhost:3000/health', (res) => process.exit(res.statusCode === 200 ? 0 : "
+	  "1)).on('error', () => process.exit(1))\\\"]\"" },
+	{ "the probe asks another port (starting)", "cause=\"probe-wrong-port\"" },
+	{ "the probe outlives its timeout", "timeout_s=3" },
+	{ "the probe outlives its timeout", "probe_output=\"Health check exceeded timeout (3s)\"" },
+	{ "shell form, no shell in the image", "corrected" },
 };
 
 static void test_healthcheck(void **state)
 {
 	(void)state;
 	run_cases(health_cases, ARRAY_SIZE(health_cases));
+	for (size_t i = 0; i < ARRAY_SIZE(health_evidence); i++) {
+		for (size_t j = 0; j < ARRAY_SIZE(health_cases); j++) {
+			struct fake_engine fe;
+			struct check_result res;
+
+			if (strcmp(health_cases[j].name, health_evidence[i].row))
+				continue;
+			run_case(&health_cases[j], &fe, &res);
+			assert_evidence(health_cases[j].name, res.evidence, health_evidence[i].evidence);
+			/* result_cause sets the field too, not only the evidence */
+			if (res.status == CHECK_FAIL)
+				assert_non_null(res.cause);
+			result_free(&res);
+		}
+	}
+	/* the port test runs the probe's own Node inside the container */
+	{
+		struct fake_engine fe;
+		struct check_result res;
+
+		run_case(&health_cases[ARRAY_SIZE(health_cases) - 1], &fe, &res);
+		assert_int_equal(fe.calls[FAKE_EXEC], 1);
+		assert_true(!strncmp(fe.last_exec, "/nodejs/bin/node -e ", 20));
+		result_free(&res);
+	}
 }
 
 /* --------------------------------------------------------------- no-shell */
@@ -612,9 +944,15 @@ static const struct kind_case shell_cases[] = {
 	  NULL, NULL, 0, 0,
 	  CHECK_FAIL, "the image has a shell: `sh` runs in the container; 2 shell files on the filesystem",
 	  "base the runtime stage on the distroless Node image", "ran_in_container=[\"sh\"]" },
+	{ "a shell in the base: its FROM quoted", "noshell", "{\"runtime_image\": \"gcr.io/distroless/nodejs20-debian12\"}",
+	  { REF_ENGINE, .exec = "exec-sh-alpine.json" }, ROOTFS_ALPINE, 0, 0, NULL, NULL, 0, 0,
+	  CHECK_FAIL, "the image has a shell", "base the runtime stage", "corrected=\"FROM gcr.io/distroless/nodejs20-debian12\"" },
 	{ "busybox under another name", "noshell", NULL, { REF_ENGINE }, ROOTFS_DISGUISED, 0, 0, NULL, NULL, 0, 0,
 	  CHECK_FAIL, "app/bin/tick is busybox under another name", "renaming it does not disarm it",
 	  "found_by_contents=[{\"path\": \"app/bin/tick\", \"shell\": \"busybox\"}]" },
+	{ "busybox copied in: the COPY line quoted", "noshell", NULL, { REF_ENGINE }, ROOTFS_DISGUISED, 0, 0, NULL, NULL,
+	  0, 0, CHECK_FAIL, "busybox under another name", "renaming it", "line=\"COPY --from=builder /bin/busybox ./bin/tick\"",
+	  .df_edit = { "COPY --from=builder /app/package.json ./", "COPY --from=builder /app/package.json ./\nCOPY --from=builder /bin/busybox ./bin/tick" } },
 	{ "the filesystem cannot be read", "noshell", NULL, { REF_ENGINE }, ROOTFS_NONE, 0, 0, NULL, NULL, 0, 0,
 	  CHECK_ERROR, "cannot look at the image's filesystem", NULL, NULL },
 };
@@ -644,6 +982,17 @@ static const struct kind_case cache_cases[] = {
 	  0, 0, 0, NULL, NULL, 0, 0,
 	  CHECK_FAIL, "re-ran `RUN npm ci --omit=dev`: step 3/16 `COPY . .` came before it and was rebuilt",
 	  "copy only the dependency manifests before installing", "first_rebuilt" },
+	{ "COPY . . before npm ci: the cause and the line", "cache", NULL,
+	  { REF_ENGINE, .builds = { BUILT("build-legacy-copyfirst.txt"), BUILT("build-legacy-copyfirst-srcchange.txt") } },
+	  0, 0, 0, NULL, NULL, 0, 0,
+	  CHECK_FAIL, "came before it and was rebuilt", "copy only the dependency manifests", "cause=\"copy-all-before-install\"",
+	  .df_edit = { "COPY package.json package-lock.json ./\n", "", "RUN npm ci --omit=dev\n", "COPY . .\nRUN npm ci --omit=dev\n" } },
+	{ "package.json alone, then COPY . .: the lock file was not copied with it", "cache", NULL,
+	  { REF_ENGINE, .builds = { BUILT("build-legacy-copyfirst.txt"), BUILT("build-legacy-copyfirst-srcchange.txt") } },
+	  0, 0, 0, NULL, NULL, 0, 0,
+	  CHECK_FAIL, "came before it and was rebuilt", "copy only the dependency manifests", "cause=\"lockfile-not-copied\"",
+	  .df_edit = { "COPY package.json package-lock.json ./\n", "COPY package.json ./\n", "RUN npm ci --omit=dev\n",
+	    "COPY . .\nRUN npm ci --omit=dev\n" } },
 	{ "npm ci from the cache, BuildKit", "cache", NULL,
 	  { REF_ENGINE, .builder = BUILDER_BUILDKIT, .builds = { BUILT("tests/fixtures/buildlog/buildkit-clean.txt"),
 	    BUILT("tests/fixtures/buildlog/buildkit-srcchange.txt") } }, 0, 0, 0, NULL, NULL, 0, 0,
@@ -676,19 +1025,40 @@ static void test_layer_cache(void **state)
 /* ---------------------------------------------------------- build-context */
 
 static const struct kind_case context_cases[] = {
-	{ "everything required excluded", "dockerignore", NULL, { .builder = BUILDER_LEGACY }, 0, 0, 0,
-	  NULL, NULL, 0, 0,
-	  CHECK_PASS, "excludes all 3 required paths", NULL, "decisions" },
+	{ "everything there excluded; node_modules and .git not there", "dockerignore", NULL,
+	  { .builder = BUILDER_LEGACY }, 0, 0, 0, NULL, NULL, 0, 0,
+	  CHECK_PASS, ".dockerignore (10 patterns) leaves out tests/; not in the folder, so not judged: node_modules, .git",
+	  NULL, "not_in_folder=[\"node_modules\", \".git\"]" },
 	{ "tests sent", "dockerignore", NULL, { .builder = BUILDER_LEGACY }, 0, 0, 0,
 	  "node_modules\n.git\n", NULL, 0, 0,
-	  CHECK_FAIL, ".dockerignore (2 patterns) still sends tests to the engine", "add a line for each path",
-	  "patterns=2" },
+	  CHECK_FAIL, ".dockerignore (2 patterns) still sends tests/ (tests) to the engine", "missing here: tests",
+	  "cause=\"tests-sent\"" },
 	{ "tests brought back by a later !", "dockerignore", NULL, { .builder = BUILDER_LEGACY }, 0, 0, 0,
 	  "node_modules\n.git\ntests\n!tests\n", NULL, 0, 0,
-	  CHECK_FAIL, "still sends tests (re-included by '!tests' on line 4)", "no later `!` line", NULL },
+	  CHECK_FAIL, "still sends tests/ (tests; brought back by '!tests' on line 4)", "a later `!` line wins",
+	  "line=\"!tests\"" },
 	{ "no .dockerignore", "dockerignore", NULL, { .builder = BUILDER_LEGACY }, 0, 0, 0, "-", NULL, 0, 0,
-	  CHECK_FAIL, "no .dockerignore in the service folder", "create .dockerignore beside the Dockerfile",
-	  "decisions=[]" },
+	  CHECK_FAIL, "no .dockerignore in the service folder: every build sends all of it, including tests/ (tests)",
+	  "a .dockerignore beside the Dockerfile", "cause=\"no-dockerignore\"" },
+	{ "tests in test/, a .dockerignore that names only tests", "dockerignore", NULL, { .builder = BUILDER_LEGACY },
+	  0, 0, 0, "node_modules\n.git\ntests\n", NULL, 0, 0,
+	  CHECK_FAIL, "still sends test/ (tests) to the engine", "missing here: test", "corrected=\"test\"",
+	  .files = { "tests", NULL, "test/users.test.js", "// a test\n" } },
+	{ "a test file beside the code", "dockerignore", NULL, { .builder = BUILDER_LEGACY }, 0, 0, 0, NULL, NULL, 0, 0,
+	  CHECK_FAIL, "still sends src/users.spec.ts (tests)", "**/*.spec.ts", "path=\"src/users.spec.ts\"",
+	  .files = { "src/users.spec.ts", "// a test\n" } },
+	{ "tests in __tests__, excluded: not judged on a tests/ it does not have", "dockerignore", NULL,
+	  { .builder = BUILDER_LEGACY }, 0, 0, 0, "**/__tests__\n", NULL, 0, 0,
+	  CHECK_PASS, "leaves out src/__tests__/; not in the folder, so not judged: node_modules, .git, tests", NULL,
+	  "decisions", .files = { "tests", NULL, "src/__tests__/users.js", "// a test\n" } },
+	{ "node_modules there and sent", "dockerignore", NULL, { .builder = BUILDER_LEGACY }, 0, 0, 0,
+	  ".git\ntests\n", NULL, 0, 0,
+	  CHECK_FAIL, "still sends node_modules/ (dependencies)", "missing here: node_modules",
+	  "cause=\"dependencies-sent\"", .files = { "node_modules/ms/index.js", "module.exports = 1;\n" } },
+	{ "a spec/ folder without test files is not tests", "dockerignore", NULL, { .builder = BUILDER_LEGACY },
+	  0, 0, 0, NULL, NULL, 0, 0,
+	  CHECK_PASS, ".dockerignore (10 patterns) leaves out tests/;", NULL, "decisions",
+	  .files = { "spec/openapi.yaml", "openapi: 3.0.0\n" } },
 };
 
 static void test_build_context(void **state)
@@ -706,6 +1076,32 @@ static void test_build_context(void **state)
 }
 
 /* ------------------------------------------------------------------- http */
+
+static void assert_cause_named(const char *name, const struct check_result *res, const char *want)
+{
+	if (!want != !res->cause || (want && strcmp(want, res->cause)))
+		fail_msg("%s: cause %s, not %s", name, res->cause ? res->cause : "none", want ? want : "none");
+}
+
+/* As the driver runs the check that owns the container when it did not start (verify.c run_one). */
+static void run_container_case(const struct kind_case *c, struct fake_engine *fe, struct check_result *res)
+{
+	struct env t;
+	struct check_def def;
+
+	*fe = c->fe;
+	setup_env(&t, c, fe);
+	def = case_def(&t, c);
+	memset(res, 0, sizeof(*res));
+	if (ctx_need_image(&t.ctx) < 0)
+		fail_msg("%s: no image: %s", c->name, t.ctx.build_failure);
+	ctx_need_container(&t.ctx);
+	def.kind->run(&t.ctx, &def, res);
+	if (!res->evidence)
+		res->evidence = json_object();
+	json_decref(def.params);
+	teardown_env(&t);
+}
 
 /*
  * The HTTP check asks the port the engine published; the fake publishes
@@ -748,18 +1144,19 @@ struct http_case {
 	enum check_status status;
 	const char *message;
 	const char *hint;
+	const char *cause;            /* NULL: none */
 };
 
 static const struct http_case http_cases[] = {
 	{ "200 with the expected field", "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 15\r\n"
-	  "Connection: close\r\n\r\n{\"status\":\"ok\"}", CHECK_PASS, "GET /health answered 200 {\"status\":\"ok\"}", NULL },
+	  "Connection: close\r\n\r\n{\"status\":\"ok\"}", CHECK_PASS, "GET /health answered 200 {\"status\":\"ok\"}", NULL, NULL },
 	{ "503", "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\nConnection: close\r\n\r\ndown",
-	  CHECK_FAIL, "GET /health answered 503, not 200: down", "must answer 200" },
+	  CHECK_FAIL, "GET /health answered 503, not 200: down", "must answer 200", "wrong-status" },
 	{ "200 but not JSON", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
-	  CHECK_FAIL, "answered 200 but the body is not a JSON object: ok", "answer with JSON" },
+	  CHECK_FAIL, "answered 200 but the body is not a JSON object: ok", "answer with JSON", "not-json" },
 	{ "200 with another value", "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 21\r\n"
 	  "Connection: close\r\n\r\n{\"status\":\"starting\"}",
-	  CHECK_FAIL, "answered 200 with status = \"starting\", not \"ok\"", "answer {\"status\":\"ok\"}" },
+	  CHECK_FAIL, "answered 200 with status = \"starting\", not \"ok\"", "answer {\"status\":\"ok\"}", "wrong-value" },
 };
 
 static void test_http(void **state)
@@ -779,6 +1176,7 @@ static void test_http(void **state)
 		kill(pid, SIGKILL);
 		waitpid(pid, &st, 0);
 		assert_result(&c, &res);
+		assert_cause_named(c.name, &res, h->cause);
 		result_free(&res);
 	}
 	/* no port published: nothing to ask, and the engine's answer says so */
@@ -791,7 +1189,38 @@ static void test_http(void **state)
 
 		run_case(&c, &fe, &res);
 		assert_result(&c, &res);
+		assert_cause_named(c.name, &res, "no-port-published");
 		result_free(&res);
+	}
+	/* the container did not start, or stopped at once: the driver hands that to the owning kind */
+	{
+		char *logs = NULL, *file = fake_fixture("logs-cmd-node.txt");
+		struct strbuf sb = STRBUF_INIT;
+		struct kind_case exits = { "CMD [\"node\", ...] after the distroless entrypoint", "responds", NULL,
+					   { REF_ENGINE, .container_inspect = "container-inspect-cmd-node.json" }, 0, 0, 0,
+					   NULL, NULL, 0, 0, CHECK_FAIL, "the container exited with code 1",
+					   "could not find the script /app/node", "module=\"/app/node\"" };
+		struct kind_case refused = { "the engine cannot start the command", "responds", NULL,
+					     { REF_ENGINE, .run_fails = 1 }, 0, 0, 0, NULL, NULL, 0, 0, CHECK_FAIL,
+					     "the container did not start", "`node` is not in the image",
+					     "command=\"node\"" };
+		struct fake_engine fe;
+		struct check_result res;
+
+		if (read_file_nofollow(file, 1 << 20, &sb) < 0)
+			fail_msg("cannot read %s", file);
+		logs = strbuf_detach(&sb, NULL);
+		exits.fe.logs = logs;
+		run_container_case(&exits, &fe, &res);
+		assert_result(&exits, &res);
+		assert_cause_named(exits.name, &res, "cmd-names-node");
+		result_free(&res);
+		run_container_case(&refused, &fe, &res);
+		assert_result(&refused, &res);
+		assert_cause_named(refused.name, &res, "cmd-not-in-image");
+		result_free(&res);
+		free(logs);
+		free(file);
 	}
 }
 
@@ -802,6 +1231,7 @@ int main(void)
 		cmocka_unit_test(test_build_calls),
 		cmocka_unit_test(test_image_size),
 		cmocka_unit_test(test_image_size_hooks),
+		cmocka_unit_test(test_multi_stage),
 		cmocka_unit_test(test_process_user),
 		cmocka_unit_test(test_healthcheck),
 		cmocka_unit_test(test_no_shell),
@@ -810,5 +1240,9 @@ int main(void)
 		cmocka_unit_test(test_http),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int failed = cmocka_run_group_tests(tests, NULL, NULL);
+
+	if (lab_loaded)
+		phase_set_release(&lab_set);
+	return failed;
 }

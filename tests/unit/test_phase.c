@@ -46,16 +46,54 @@ static char *real_phase(void)
 	return xasprintf("%s/phases/03-containerization/phase.json", repo_root());
 }
 
+/*
+ * Phase 3's first step is the build: no hint of `builds` (a cause's tiers or
+ * the fallback) may show what a later step asks for, so a learner stuck on
+ * the build is not handed step 4's user, step 3's probe, step 5's ignore file
+ * or step 6's layer order.
+ */
+static void test_build_hints_stay_in_step_1(void **state)
+{
+	static const char *const later[] = {
+		"USER ", "nonroot", "65532", "HEALTHCHECK", "/health", ".dockerignore", "COPY package.json package-lock.json",
+		"COPY package*.json", "layer", "cache",
+	};
+	struct strbuf err = STRBUF_INIT;
+	struct phase ph;
+	char *file = real_phase();
+	const struct check_def *def;
+
+	(void)state;
+	if (phase_load_file(file, &ph, &err) < 0)
+		fail_msg("%s", err.buf);
+	def = phase_check(&ph, "builds");
+	assert_non_null(def);
+	assert_true(def->ncauses >= 8);
+	for (size_t w = 0; w < sizeof(later) / sizeof(later[0]); w++) {
+		for (size_t h = 0; h < def->nhints; h++)
+			if (strstr(def->hints[h], later[w]))
+				fail_msg("builds: hints[%zu] shows a later step's '%s': %s", h, later[w], def->hints[h]);
+		for (size_t c = 0; c < def->ncauses; c++)
+			for (size_t t = 0; t < def->causes[c].ntiers; t++)
+				if (strstr(def->causes[c].tiers[t], later[w]))
+					fail_msg("builds: causes.%s[%zu] shows a later step's '%s': %s", def->causes[c].id, t,
+						 later[w], def->causes[c].tiers[t]);
+	}
+	phase_release(&ph);
+	free(file);
+	strbuf_release(&err);
+}
+
 static void test_real_phase(void **state)
 {
 	static const char *const ids[] = {
-		"builds", "size", "responds", "nonroot", "healthy", "noshell", "cache", "dockerignore",
+		"builds", "multistage", "size", "responds", "nonroot", "healthy", "noshell", "cache", "dockerignore",
 	};
 	static const char *const kinds[] = {
-		"build", "image-size", "http", "process-user", "healthcheck", "no-shell", "layer-cache",
+		"build", "multi-stage", "image-size", "http", "process-user", "healthcheck", "no-shell", "layer-cache",
 		"build-context",
 	};
-	static const int points[] = { 20, 10, 15, 15, 15, 10, 10, 5 };
+	static const int points[] = { 20, 5, 10, 15, 15, 15, 5, 10, 5 };
 	struct strbuf err = STRBUF_INIT;
 	struct phase ph;
 	char *file = real_phase();
@@ -88,7 +126,7 @@ static void test_real_phase(void **state)
 	assert_true(ph.cpus == 1.0);
 	assert_int_equal(ph.start_timeout_ms, 20000);
 
-	assert_int_equal(ph.nchecks, 8);
+	assert_int_equal(ph.nchecks, 9);
 	for (size_t i = 0; i < ph.nchecks; i++) {
 		const struct check_def *d = &ph.checks[i];
 
@@ -108,10 +146,10 @@ static void test_real_phase(void **state)
 	assert_non_null(strstr(ph.exit_hint, "the distroless entrypoint is node"));
 	assert_int_equal(ph.checks[0].timeout_ms, 600000);
 	assert_int_equal(ph.checks[1].timeout_ms, 120000); /* the default */
-	assert_int_equal(ph.checks[4].timeout_ms, 90000);
+	assert_int_equal(ph.checks[5].timeout_ms, 90000);
 	assert_string_equal(ph.checks[0].title, "The image builds");
-	assert_true(obj_num(ph.checks[1].params, "max_mb", 0) == 200);
-	assert_string_equal(obj_str(ph.checks[6].params, "step", ""), "npm ci");
+	assert_true(obj_num(ph.checks[2].params, "max_mb", 0) == 200);
+	assert_string_equal(obj_str(ph.checks[7].params, "step", ""), "npm ci");
 	/* a check without params gets an empty object, never NULL */
 	assert_int_equal(json_object_size(ph.checks[0].params), 0);
 	assert_null(phase_check(&ph, "nope"));
@@ -198,7 +236,7 @@ struct broken_row {
 static const struct broken_row broken_rows[] = {
 	{ "unknown-key", "colour", ": unknown key (known: schema, id, number, title," },
 	{ "unknown-check-key", "checks[2].retries", ": unknown key (known: id, title, kind, points, timeout_s, params, hints, causes)" },
-	{ "unknown-param", "checks[1].params.max_gb", ": unknown key (known: max_mb, record, baseline_mb, baseline_from, min_reduction_percent)" },
+	{ "unknown-param", "checks[1].params.max_gb", ": unknown key (known: max_mb, record, baseline_mb, baseline_from, min_reduction_percent, runtime_image)" },
 	{ "pass-mark-string", "pass_mark", ": must be an integer" },
 	{ "number-zero", "number", ": 0 is out of range (1 to 99)" },
 	{ "port-out-of-range", "container.port", ": 70000 is out of range (1 to 65535)" },
@@ -228,7 +266,7 @@ static const struct broken_row broken_rows[] = {
 	{ "intro-missing", "intro", ": no such file '" },
 	/* hints per cause: only the causes the check's kind reports */
 	{ "cause-unknown", "checks[0].causes.parse-eror", ": the kind build reports no such cause (it reports: parse-error " },
-	{ "cause-kind-has-none", "checks[2].causes.parse-error", ": the kind no-shell reports no such cause (it reports none)" },
+	{ "cause-kind-has-none", "checks[2].causes.parse-error", ": the kind no-shell reports no such cause (it reports: shell-in-base shell-copied)" },
 	{ "cause-tiers-too-many", "checks[0].causes.parse-error", ": must be an array of 1 to 3 strings" },
 	{ "cause-tier-not-string", "checks[0].causes.parse-error[1]", ": must be a string" },
 	{ "causes-not-object", "checks[0].causes", ": must be an object" },
@@ -471,7 +509,7 @@ static void test_find_repo(void **state)
 	if (phase_find(root, "3", &ph, &err) < 0)
 		fail_msg("%s", err.buf);
 	assert_string_equal(ph.id, "03-containerization");
-	assert_int_equal(ph.nchecks, 8);
+	assert_int_equal(ph.nchecks, 9);
 	phase_release(&ph);
 	free(root);
 
@@ -666,7 +704,7 @@ static void test_check_table(void **state)
 					fail_msg("%s: cause '%s' declared twice", kind->name, *c);
 		}
 	}
-	assert_int_equal(n, 8);
+	assert_int_equal(n, 9);
 	assert_int_equal(makers, 1);
 	assert_true(check_kind_find("build")->makes_image);
 	assert_null(check_kind_find("nope"));
@@ -822,6 +860,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_real_phase),
+		cmocka_unit_test(test_build_hints_stay_in_step_1),
 		cmocka_unit_test(test_good_fixture),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_broken),

@@ -1,0 +1,114 @@
+#include "lib/dfstages.h"
+#include "lib/fsutil.h"
+#include "lib/strbuf.h"
+#include "lib/xalloc.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static void add(struct df_instrs *d, const char *s, size_t len, int line)
+{
+	struct df_instr *in;
+	size_t k = 0;
+
+	while (k < len && !isspace((unsigned char)s[k]))
+		k++;
+	if (!k)
+		return;
+	d->v = xrealloc(d->v, (d->n + 1) * sizeof(*d->v));
+	in = &d->v[d->n++];
+	in->keyword = xstrndup(s, k);
+	for (char *c = in->keyword; *c; c++)
+		*c = (char)toupper((unsigned char)*c);
+	while (k < len && isspace((unsigned char)s[k]))
+		k++;
+	in->args = xstrndup(s + k, len - k);
+	in->text = xstrndup(s, len);
+	in->line = line;
+	if (!strcmp(in->keyword, "FROM"))
+		d->nstages++;
+	in->stage = d->nstages - 1;
+}
+
+void df_instrs_parse(struct df_instrs *d, const char *text, size_t len)
+{
+	struct strbuf logical = STRBUF_INIT;
+	const char *p = text, *end = text + len;
+	int line = 0, start_line = 0;
+
+	memset(d, 0, sizeof(*d));
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end;
+		size_t l = (size_t)(le - p);
+		const char *s = p;
+
+		line++;
+		while (l && (s[l - 1] == '\r' || s[l - 1] == ' ' || s[l - 1] == '\t'))
+			l--;
+		while (l && isspace((unsigned char)*s)) {
+			s++;
+			l--;
+		}
+		if (!logical.len)
+			start_line = line;
+		if ((l && *s == '#') || (!l && logical.len)) {
+			/* a comment, or an empty line inside a continuation: the builder skips both */
+		} else if (l && s[l - 1] == '\\') {
+			strbuf_add(&logical, s, l - 1);
+			strbuf_addch(&logical, ' ');
+		} else {
+			strbuf_add(&logical, s, l);
+			add(d, logical.buf, logical.len, start_line);
+			strbuf_reset(&logical);
+		}
+		p = nl ? nl + 1 : end;
+	}
+	if (logical.len)
+		add(d, logical.buf, logical.len, start_line);
+	strbuf_release(&logical);
+}
+
+int df_instrs_load(struct df_instrs *d, const char *dir)
+{
+	struct strbuf text = STRBUF_INIT;
+	char *path = xasprintf("%s/Dockerfile", dir);
+	int rc = read_file_nofollow(path, 1 << 20, &text);
+
+	if (rc == 0)
+		df_instrs_parse(d, text.buf, text.len);
+	else
+		memset(d, 0, sizeof(*d));
+	strbuf_release(&text);
+	free(path);
+	return rc < 0 ? -1 : 0;
+}
+
+void df_instrs_release(struct df_instrs *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		free(d->v[i].keyword);
+		free(d->v[i].args);
+		free(d->v[i].text);
+	}
+	free(d->v);
+	memset(d, 0, sizeof(*d));
+}
+
+const struct df_instr *df_instrs_last(const struct df_instrs *d, int stage, const char *keyword)
+{
+	for (size_t i = d->n; i-- > 0;)
+		if ((stage < 0 || d->v[i].stage == stage) && !strcmp(d->v[i].keyword, keyword))
+			return &d->v[i];
+	return NULL;
+}
+
+const struct df_instr *df_instrs_from(const struct df_instrs *d, int stage)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (d->v[i].stage == stage && !strcmp(d->v[i].keyword, "FROM"))
+			return &d->v[i];
+	return NULL;
+}

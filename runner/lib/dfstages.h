@@ -1,0 +1,37 @@
+/*
+ * dfstages: the learner's Dockerfile as instructions grouped by stage, for the
+ * kinds that explain a verdict with the learner's own line (process-user,
+ * image-size, no-shell, layer-cache, multi-stage).  Like lib/dockerfile.h it
+ * never decides a check: the engine's build and image are the judges, this
+ * only finds the line to quote.  Continuation lines are joined (with one
+ * space), comments and blank lines skipped, as the builder reads them.
+ */
+#ifndef PHASELAB_DFSTAGES_H
+#define PHASELAB_DFSTAGES_H
+
+#include <stddef.h>
+
+struct df_instr {
+	char *keyword;  /* upper case: "USER" */
+	char *args;     /* what follows the keyword, trimmed: "root" */
+	char *text;     /* the instruction as written (continuations joined) */
+	int line;       /* its first line, from 1 */
+	int stage;      /* the stage it is in, from 0; -1 before the first FROM */
+};
+
+struct df_instrs {
+	struct df_instr *v;
+	size_t n;
+	int nstages;    /* FROM lines */
+};
+
+/* Load DIR/Dockerfile (not through a link).  0, or -1 (d empty) when missing or unreadable. */
+int df_instrs_load(struct df_instrs *d, const char *dir);
+void df_instrs_parse(struct df_instrs *d, const char *text, size_t len);
+void df_instrs_release(struct df_instrs *d);
+/* The last instruction with keyword in stage (-1: any stage), or NULL. */
+const struct df_instr *df_instrs_last(const struct df_instrs *d, int stage, const char *keyword);
+/* The FROM that opens stage, or NULL. */
+const struct df_instr *df_instrs_from(const struct df_instrs *d, int stage);
+
+#endif
