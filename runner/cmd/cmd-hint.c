@@ -51,7 +51,8 @@ static int load_last(struct workspace *ws, const struct phase *ph, struct report
 	memset(r, 0, sizeof(*r));
 	if (read_file_nofollow(file, 64 << 20, &text) < 0) {
 		if (errno == ENOENT)
-			cmd_fail(EXIT_USAGE, "hint: %s has not been verified yet: run `phaselab next` first", ph->id);
+			cmd_fail(EXIT_USAGE, "hint: phase %d (%s) has not been verified yet: run `phaselab next` first",
+				 ph->number, ph->title);
 		else
 			cmd_fail(EXIT_USAGE, "hint: cannot read '%s': %s", file, strerror(errno));
 		goto out;
@@ -96,7 +97,8 @@ static int cmd_hint(const struct cmd_args *args)
 		struct strbuf known = STRBUF_INIT;
 		for (size_t i = 0; i < ph->nchecks; i++)
 			strbuf_addf(&known, " %s", ph->checks[i].id);
-		rc = cmd_fail(EXIT_USAGE, "hint: %s has no check '%s' (checks:%s)", ph->id, check, known.buf);
+		rc = cmd_fail(EXIT_USAGE, "hint: phase %d (%s) has no check '%s' (checks:%s)", ph->number, ph->title,
+			      check, known.buf);
 		strbuf_release(&known);
 		goto out;
 	}
