@@ -60,6 +60,8 @@ static const struct key_spec check_keys[] = {
 	{ "kind", KEY_STRING, 1, 1, 64, "the check kind (checks/checks.c)", NULL },
 	{ "points", KEY_INT, 1, 0, 10000, "points when it passes", NULL },
 	{ "timeout_s", KEY_INT, 0, 1, 7200, "the item's time limit", "120" },
+	{ "graded", KEY_BOOL, 0, 0, 0, "false: a step's gate that `next` verifies, not an item of the graded "
+	  "checklist (`check`, the reports, the gradebook); it has 0 points", "true" },
 	{ "params", KEY_OBJECT, 0, 0, 0, "the kind's parameters", NULL },
 	{ "hints", KEY_STRINGS, 0, 1, 3, "hints for learners, from a nudge to the fix", NULL },
 	{ "causes", KEY_OBJECT, 0, 0, 0, "hints per cause the kind reports: {\"cause id\": [nudge, diagnosis, "
@@ -218,9 +220,15 @@ static int load_checks(struct phase *ph, json_t *arr, struct strbuf *err)
 		d->id = xstrdup(id);
 		d->title = xstrdup(obj_str(c, "title", id));
 		d->points = (int)obj_int(c, "points", 0);
+		d->graded = spec_bool(c, check_keys, "graded");
 		d->timeout_ms = (long)spec_int(c, check_keys, "timeout_s") * 1000;
 		d->hints = str_array(json_object_get(c, "hints"), &d->nhints);
 		ph->nchecks++;
+		if (!d->graded && d->points) {
+			strbuf_addf(err, "%s: %s.points: a check that is not graded has 0 points, not %d",
+				    ph->file, where, d->points);
+			return -1;
+		}
 		{
 			char pwhere[48];
 			snprintf(pwhere, sizeof(pwhere), "%s.params", where);

@@ -31,6 +31,7 @@ struct check_def {
 	char *title;
 	const struct check_kind *kind;
 	int points;
+	int graded;          /* 0: a step's gate, verified by `next`, not an item of the graded checklist */
 	long timeout_ms;     /* the item's own time limit */
 	json_t *params;      /* owned; validated against kind->params; never NULL */
 	char *waits_on;      /* optional: id of a check this one needs (else from the kind) */

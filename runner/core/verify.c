@@ -149,6 +149,7 @@ int verify_phase(const struct phase *ph, const char *dir, const struct verify_op
 	struct detail_fwd fwd = { o->detail, o->progress_arg };
 	long long t0 = now_ms();
 	int status, bg_started = 0, engine_lost = 0;
+	unsigned char *only;
 	size_t n = 0;
 
 	memset(r, 0, sizeof(*r));
@@ -171,6 +172,11 @@ int verify_phase(const struct phase *ph, const char *dir, const struct verify_op
 	rundir_reap_stale(&engine);
 	engine.cleaning = 0;
 
+	/* a step's checks, or the graded checklist (a step's gate is not an item of it) */
+	only = xcalloc(ph->nchecks + 1, 1);
+	for (size_t i = 0; i < ph->nchecks; i++)
+		only[i] = o->only ? o->only[i] : ph->checks[i].graded;
+
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.engine = &engine;
 	ctx.phase = ph;
@@ -190,7 +196,7 @@ int verify_phase(const struct phase *ph, const char *dir, const struct verify_op
 		if (k->makes_image && !ctx.build_check_id)
 			ctx.build_check_id = ph->checks[i].id;
 		if (k->needs == NEED_CONTAINER && !ctx.container_check_id &&
-		    (!o->only || o->only[i]))
+		    only[i])
 			ctx.container_check_id = ph->checks[i].id;
 	}
 
@@ -199,9 +205,9 @@ int verify_phase(const struct phase *ph, const char *dir, const struct verify_op
 		struct check_result *res;
 		long long c0 = now_ms();
 
-		if (o->only && !o->only[i])
+		if (!only[i])
 			continue;
-		if (!container_needed_from(ph, o->only, i))
+		if (!container_needed_from(ph, only, i))
 			ctx_drop_container(&ctx);
 		res = &r->checks[n++];
 		res->id = xstrdup(def->id);
@@ -215,7 +221,7 @@ int verify_phase(const struct phase *ph, const char *dir, const struct verify_op
 				o->progress(def->title, o->progress_arg);
 			run_one(&ctx, def, res);
 			/* the rebuild for the cache check overlaps everything after the build */
-			start_background(&ctx, o->only, &bg_started);
+			start_background(&ctx, only, &bg_started);
 		}
 		if (!res->evidence)
 			res->evidence = json_object();
@@ -276,6 +282,7 @@ int verify_phase(const struct phase *ph, const char *dir, const struct verify_op
 		status = r->passed ? EXIT_PASSED : EXIT_NOT_PASSED;
 	}
 out:
+	free(only);
 	write_stats(&engine, now_ms() - t0);
 	engine_close(&engine);
 	return status;

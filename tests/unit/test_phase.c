@@ -235,7 +235,7 @@ struct broken_row {
 
 static const struct broken_row broken_rows[] = {
 	{ "unknown-key", "colour", ": unknown key (known: schema, id, number, title," },
-	{ "unknown-check-key", "checks[2].retries", ": unknown key (known: id, title, kind, points, timeout_s, params, hints, causes)" },
+	{ "unknown-check-key", "checks[2].retries", ": unknown key (known: id, title, kind, points, timeout_s, graded, params, hints, causes)" },
 	{ "unknown-param", "checks[1].params.max_gb", ": unknown key (known: max_mb, record, baseline_mb, baseline_from, min_reduction_percent, runtime_image)" },
 	{ "pass-mark-string", "pass_mark", ": must be an integer" },
 	{ "number-zero", "number", ": 0 is out of range (1 to 99)" },
@@ -265,6 +265,7 @@ static const struct broken_row broken_rows[] = {
 	{ "hints-too-many", "checks[1].hints", ": length 4 is out of range (1 to 3)" },
 	{ "intro-missing", "intro", ": no such file '" },
 	/* hints per cause: only the causes the check's kind reports */
+	{ "ungraded-with-points", "checks[2].points", ": a check that is not graded has 0 points, not 5" },
 	{ "cause-unknown", "checks[0].causes.parse-eror", ": the kind build reports no such cause (it reports: parse-error " },
 	{ "cause-kind-has-none", "checks[2].causes.parse-error", ": the kind no-shell reports no such cause (it reports: shell-in-base shell-copied)" },
 	{ "cause-tiers-too-many", "checks[0].causes.parse-error", ": must be an array of 1 to 3 strings" },
