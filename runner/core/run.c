@@ -273,17 +273,19 @@ int ctx_release(struct check_ctx *ctx)
 	interrupted = e->interrupted || interrupt_pending();
 	if (ctx->untracked || interrupted) {
 		left |= engine_remove_labelled(e, e->run_id) < 0;
-		if (interrupted && !left) {
+		if (interrupted) {
 			/*
 			 * An interrupted run leaves the engine's images as it found
 			 * them: the steps the learner's build ran go too (the image,
-			 * their child, went with the label above).
+			 * their child, went with the label above; should it have
+			 * stayed, these stay with it, and the next run's sweep of the
+			 * journal takes them).
 			 */
 			struct build_result main_build;
 
 			build_result_init(&main_build);
 			main_build.log = ctx->build_log; /* borrowed: not released here */
-			left = engine_rm_build(e, &main_build) < 0;
+			left |= engine_rm_build(e, &main_build) < 0;
 		}
 	} else {
 		/*

@@ -62,7 +62,7 @@ static int call(struct engine *e, struct proc *p, const struct strvec *args, lon
 
 	p->argv = args->v;
 	p->timeout_ms = timeout_ms ? timeout_ms : e->call_timeout_ms;
-	p->uninterruptible = e->cleaning;
+	p->uninterruptible = p->uninterruptible || e->cleaning; /* a caller's (docker_run) stays */
 	e->calls++;
 	rc = proc_run(p);
 	p->argv = NULL; /* args belong to the caller */
@@ -445,6 +445,14 @@ static int docker_run(struct engine *e, const struct run_request *req, char *id,
 		strvec_pushv(&args, (const char *const[]){ "-e", *env, NULL });
 	strvec_pushv(&args, (const char *const[]){ "--", req->image, NULL });
 
+	/*
+	 * Not cut short by an interrupt: the daemon goes on creating (and
+	 * starting) a container whose CLI was killed, maybe after the label
+	 * sweep has looked, and that container would stay.  Let the call end
+	 * (it is short, and bounded by its deadline): then the id is known and
+	 * the sweep after it finds the container.
+	 */
+	p.uninterruptible = 1;
 	if (call(e, &p, &args, 60000) != 0) {
 		call_failed(e, &p, req->create_only ? "creating a container" : "starting a container");
 		/* the container may exist (created, never started): give the caller its id */
@@ -645,15 +653,33 @@ static int remove_objects(struct engine *e, int image, int with_layers, const ch
 		/* an interrupted build's last step: the builder is still removing its container */
 		if (strstr(p.err.buf, "being used by running container"))
 			rc = -2;
+		/* the same, seen from the container: the builder (--force-rm) removes it right now */
+		if (!image && strstr(p.err.buf, "is already in progress"))
+			rc = -3;
 	}
 	strvec_clear(&args);
 	proc_release(&p);
 	return rc;
 }
 
+/*
+ * Remove a container.  "removal of container X is already in progress" is
+ * the daemon removing it on its own (an interrupted build's step container,
+ * removed by the builder after its last commit): not done until it is gone,
+ * so ask again until the engine says "No such container" (at most 15 s).
+ */
+static int rm_container_id(struct engine *e, const char *id)
+{
+	int rc, tries = 0;
+
+	while ((rc = remove_objects(e, 0, 0, (const char *const[]){ id, NULL })) == -3 && tries++ < 150)
+		usleep(100 * 1000);
+	return rc < 0 ? -1 : 0;
+}
+
 static int docker_rm_container(struct engine *e, const char *id)
 {
-	return remove_objects(e, 0, 0, (const char *const[]){ id, NULL });
+	return rm_container_id(e, id);
 }
 
 static int docker_rm_image(struct engine *e, const char *id, int with_layers)
@@ -728,10 +754,15 @@ static int list_labelled(struct engine *e, int images, const char *run_id, struc
 	return rc;
 }
 
-static int docker_remove_labelled(struct engine *e, const char *run_id)
+/*
+ * One sweep: the run's containers, then its images.  *seen: how many
+ * objects the listings showed.
+ */
+static int sweep_labelled(struct engine *e, const char *run_id, int *seen)
 {
 	int removed = 0, failed = 0;
 
+	*seen = 0;
 	for (int images = 0; images <= 1; images++) {
 		struct strbuf ids = STRBUF_INIT;
 		char *line, *save = NULL;
@@ -740,7 +771,9 @@ static int docker_remove_labelled(struct engine *e, const char *run_id)
 			for (line = strtok_r(ids.buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 				if (!*line)
 					continue;
-				if (remove_objects(e, images, 0, (const char *const[]){ line, NULL }) == 0)
+				(*seen)++;
+				if ((images ? remove_objects(e, 1, 0, (const char *const[]){ line, NULL })
+					    : rm_container_id(e, line)) == 0)
 					removed++;
 				else
 					failed = 1;
@@ -782,6 +815,29 @@ static int docker_container_by_name(struct engine *e, const char *name, int *run
 	strvec_clear(&args);
 	proc_release(&p);
 	return rc;
+}
+
+/*
+ * Sweep until a sweep finds nothing.  After an interrupt the daemon may
+ * still finish what a killed CLI asked for: an interrupted build's last
+ * step commits its (labelled) image and only then removes its (labelled)
+ * container.  Once a sweep has seen no container, the builder is done and
+ * whatever it committed is in that sweep's image listing; the sweep after
+ * the last removal confirms it.  At most 8 sweeps.
+ */
+static int docker_remove_labelled(struct engine *e, const char *run_id)
+{
+	int removed = 0, n = 0, seen = 0;
+
+	for (int round = 0; round < 8; round++) {
+		n = sweep_labelled(e, run_id, &seen);
+		if (n > 0)
+			removed += n;
+		if (!seen)
+			break;
+	}
+	/* done when the last sweep found nothing, or removed all it found */
+	return n < 0 || (seen && n < seen) ? -1 : removed;
 }
 
 /* The step images a dead run's background builds printed (their logs are in its folder). */
