@@ -1,6 +1,7 @@
 /*
  * engine-impl: what the implementations of struct engine_ops share (engine.c).
- * Only files of runner/engine/ include it: checks/ and core/ see engine.h.
+ * Only implementations include it (runner/engine/, and the fake engine of
+ * tests/unit/fake_engine.c): checks/ and core/ see engine.h.
  */
 #ifndef PHASELAB_ENGINE_IMPL_H
 #define PHASELAB_ENGINE_IMPL_H

@@ -1,4 +1,5 @@
 #include "lib/dfstages.h"
+#include "lib/dockerfile.h"
 #include "lib/fsutil.h"
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"
@@ -8,8 +9,9 @@
 #include <string.h>
 #include <strings.h>
 
-static void add(struct df_instrs *d, const char *s, size_t len, int line)
+static void add(void *arg, const char *s, size_t len, int line)
 {
+	struct df_instrs *d = arg;
 	struct df_instr *in;
 	size_t k = 0;
 
@@ -34,56 +36,21 @@ static void add(struct df_instrs *d, const char *s, size_t len, int line)
 
 void df_instrs_parse(struct df_instrs *d, const char *text, size_t len)
 {
-	struct strbuf logical = STRBUF_INIT;
-	const char *p = text, *end = text + len;
-	int line = 0, start_line = 0;
-
 	memset(d, 0, sizeof(*d));
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *le = nl ? nl : end;
-		size_t l = (size_t)(le - p);
-		const char *s = p;
-
-		line++;
-		while (l && (s[l - 1] == '\r' || s[l - 1] == ' ' || s[l - 1] == '\t'))
-			l--;
-		while (l && isspace((unsigned char)*s)) {
-			s++;
-			l--;
-		}
-		if (!logical.len)
-			start_line = line;
-		if ((l && *s == '#') || (!l && logical.len)) {
-			/* a comment, or an empty line inside a continuation: the builder skips both */
-		} else if (l && s[l - 1] == '\\') {
-			strbuf_add(&logical, s, l - 1);
-			strbuf_addch(&logical, ' ');
-		} else {
-			strbuf_add(&logical, s, l);
-			add(d, logical.buf, logical.len, start_line);
-			strbuf_reset(&logical);
-		}
-		p = nl ? nl + 1 : end;
-	}
-	if (logical.len)
-		add(d, logical.buf, logical.len, start_line);
-	strbuf_release(&logical);
+	dockerfile_each(text, len, add, d);
 }
 
 int df_instrs_load(struct df_instrs *d, const char *dir)
 {
 	struct strbuf text = STRBUF_INIT;
-	char *path = xasprintf("%s/Dockerfile", dir);
-	int rc = read_file_nofollow(path, 1 << 20, &text);
+	int rc = dockerfile_read(dir, &text);
 
 	if (rc == 0)
 		df_instrs_parse(d, text.buf, text.len);
 	else
 		memset(d, 0, sizeof(*d));
 	strbuf_release(&text);
-	free(path);
-	return rc < 0 ? -1 : 0;
+	return rc;
 }
 
 void df_instrs_release(struct df_instrs *d)

@@ -26,13 +26,12 @@ static void add_from(struct dockerfile *df, const char *args, int line)
 	free(copy);
 }
 
-void dockerfile_parse(struct dockerfile *df, const char *text, size_t len)
+void dockerfile_each(const char *text, size_t len, dockerfile_instr_fn fn, void *arg)
 {
 	struct strbuf logical = STRBUF_INIT;
 	const char *p = text, *end = text + len;
 	int line = 0, start_line = 0;
 
-	memset(df, 0, sizeof(*df));
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *le = nl ? nl : end;
@@ -55,28 +54,49 @@ void dockerfile_parse(struct dockerfile *df, const char *text, size_t len)
 			strbuf_addch(&logical, ' ');
 		} else {
 			strbuf_add(&logical, s, l);
-			if (logical.len >= 5 && !strncasecmp(logical.buf, "FROM", 4) &&
-			    isspace((unsigned char)logical.buf[4]))
-				add_from(df, logical.buf + 5, start_line);
+			if (logical.len)
+				fn(arg, logical.buf, logical.len, start_line);
 			strbuf_reset(&logical);
 		}
 		p = nl ? nl + 1 : end;
 	}
+	/* a continuation still open at the end: the builder runs it as it stands */
+	if (logical.len)
+		fn(arg, logical.buf, logical.len, start_line);
 	strbuf_release(&logical);
+}
+
+static void on_instruction(void *arg, const char *s, size_t len, int line)
+{
+	if (len >= 5 && !strncasecmp(s, "FROM", 4) && isspace((unsigned char)s[4]))
+		add_from(arg, s + 5, line);
+}
+
+void dockerfile_parse(struct dockerfile *df, const char *text, size_t len)
+{
+	memset(df, 0, sizeof(*df));
+	dockerfile_each(text, len, on_instruction, df);
+}
+
+int dockerfile_read(const char *dir, struct strbuf *text)
+{
+	char *path = xasprintf("%s/Dockerfile", dir);
+	int rc = read_file_nofollow(path, 1 << 20, text);
+
+	free(path);
+	return rc < 0 ? -1 : 0;
 }
 
 int dockerfile_load(struct dockerfile *df, const char *dir)
 {
 	struct strbuf text = STRBUF_INIT;
-	char *path = xasprintf("%s/Dockerfile", dir);
-	int rc = read_file_nofollow(path, 1 << 20, &text);
+	int rc = dockerfile_read(dir, &text);
 
 	if (rc == 0)
 		dockerfile_parse(df, text.buf, text.len);
 	else
 		memset(df, 0, sizeof(*df));
 	strbuf_release(&text);
-	free(path);
 	return rc;
 }
 

@@ -22,6 +22,16 @@ struct dockerfile {
 	size_t nfroms;
 };
 
+/*
+ * Each instruction of text as the builder reads it: continuation lines joined
+ * with one space, comments and blank lines skipped.  fn gets the instruction
+ * (len bytes, not terminated) and the line it starts on, from 1.
+ */
+typedef void (*dockerfile_instr_fn)(void *arg, const char *text, size_t len, int line);
+void dockerfile_each(const char *text, size_t len, dockerfile_instr_fn fn, void *arg);
+/* DIR/Dockerfile's text (not through a symlink, at most 1 MiB).  0, or -1 when missing/unreadable. */
+int dockerfile_read(const char *dir, struct strbuf *text);
+
 /* Parse text.  Never fails: lines it does not understand are skipped. */
 void dockerfile_parse(struct dockerfile *df, const char *text, size_t len);
 /* Load DIR/Dockerfile (not through a symlink).  0, or -1 when missing/unreadable. */

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "fake_engine.h"
+#include "engine/engine-impl.h"
 #include "lib/fsutil.h"
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"
@@ -22,18 +23,6 @@
 static struct fake_engine *fake(struct engine *e)
 {
 	return e->priv;
-}
-
-static int refuse(struct engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int refuse(struct engine *e, const char *fmt, ...)
-{
-	va_list ap;
-
-	strbuf_reset(&e->err);
-	va_start(ap, fmt);
-	strbuf_vaddf(&e->err, fmt, ap);
-	va_end(ap);
-	return -1;
 }
 
 char *fake_fixture(const char *name)
@@ -96,7 +85,7 @@ static int fake_build_start(struct engine *e, const struct build_request *req, s
 	(void)req;
 	fe->calls[FAKE_BUILD]++;
 	if (fe->nbuilds >= 2 || !fe->builds[fe->nbuilds].output)
-		return refuse(e, "fake engine: no answer for build %d", fe->nbuilds + 1);
+		return engine_fail(e, "fake engine: no answer for build %d", fe->nbuilds + 1);
 	job->priv = &fe->builds[fe->nbuilds++];
 	job->started = 1;
 	return 0;
@@ -121,14 +110,14 @@ static int fake_build_finish(struct engine *e, struct engine_job *job, struct bu
 	const struct fake_build *b = job->priv;
 
 	if (!job->started || !b)
-		return refuse(e, "no build was started");
+		return engine_fail(e, "no build was started");
 	job->started = 0;
 	fixture_text(b->output, &res->output);
 	buildlog_parse(&res->log, res->output.buf, res->output.len);
 	res->elapsed_ms = 1234;
 	res->timed_out = b->timed_out;
 	if (b->rc < 0)
-		return refuse(e, "the engine stopped answering during the build");
+		return engine_fail(e, "the engine stopped answering during the build");
 	if (b->rc == 0)
 		built_id(fe, b != &fe->builds[0], res->image_id, sizeof(res->image_id));
 	return b->rc;
@@ -141,10 +130,10 @@ static int fake_image_inspect(struct engine *e, const char *ref, json_t **out)
 	*out = NULL;
 	fe->calls[FAKE_IMAGE_INSPECT]++;
 	if (fe->missing_image && !strcmp(ref, fe->missing_image))
-		return refuse(e, "inspecting image '%.40s': Error: No such image: %s", ref, ref);
+		return engine_fail(e, "inspecting image '%.40s': Error: No such image: %s", ref, ref);
 	if (!strncmp(ref, "sha256:", 7)) {
 		if (!fe->image_inspect)
-			return refuse(e, "fake engine: no answer for image inspect");
+			return engine_fail(e, "fake engine: no answer for image inspect");
 		*out = fake_fixture_json(fe->image_inspect);
 		return 0;
 	}
@@ -163,7 +152,7 @@ static int fake_history(struct engine *e, const char *image, struct history_row 
 	(void)image;
 	fe->calls[FAKE_HISTORY]++;
 	if (!fe->history)
-		return refuse(e, "fake engine: no answer for history");
+		return engine_fail(e, "fake engine: no answer for history");
 	fixture_text(fe->history, &sb);
 	/* as docker.c reads `history --format {{json .}}` */
 	for (line = strtok_r(sb.buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -191,10 +180,10 @@ static int fake_run(struct engine *e, const struct run_request *req, char *id, s
 	(void)req;
 	fe->calls[FAKE_RUN]++;
 	if (fe->run_fails)
-		return refuse(e, "starting a container: Error response from daemon: failed to create task for "
+		return engine_fail(e, "starting a container: Error response from daemon: failed to create task for "
 			    "container: exec: \"node\": executable file not found in $PATH: unknown");
 	if (!fe->container_inspect)
-		return refuse(e, "fake engine: no answer for run");
+		return engine_fail(e, "fake engine: no answer for run");
 	info = fake_fixture_json(fe->container_inspect);
 	snprintf(id, id_size, "%s", json_string_value(json_object_get(info, "Id")));
 	json_decref(info);
@@ -210,7 +199,7 @@ static int fake_container_inspect(struct engine *e, const char *id, json_t **out
 	*out = NULL;
 	fe->calls[FAKE_CONTAINER_INSPECT]++;
 	if (!fe->container_inspect)
-		return refuse(e, "fake engine: no answer for container inspect");
+		return engine_fail(e, "fake engine: no answer for container inspect");
 	*out = fake_fixture_json(fe->container_inspect);
 	ports = json_object_get(json_object_get(*out, "NetworkSettings"), "Ports");
 	if (fe->host_port < 0) {
@@ -233,7 +222,7 @@ static int fake_health(struct engine *e, const char *id, json_t **state)
 	*state = NULL;
 	fe->calls[FAKE_HEALTH]++;
 	if (!fe->container_inspect)
-		return refuse(e, "fake engine: no answer for health");
+		return engine_fail(e, "fake engine: no answer for health");
 	info = fake_fixture_json(fe->container_inspect);
 	*state = json_incref(json_object_get(info, "State"));
 	json_decref(info);
@@ -250,7 +239,7 @@ static int fake_top(struct engine *e, const char *id, struct top_row **rows, siz
 	(void)id;
 	fe->calls[FAKE_TOP]++;
 	if (!fe->top)
-		return refuse(e, "listing the container's processes: fake engine: no answer");
+		return engine_fail(e, "listing the container's processes: fake engine: no answer");
 	fixture_text(fe->top, &sb);
 	/* as docker.c reads `top <id> -o pid,uid,comm`: a header, then rows */
 	for (line = strtok_r(sb.buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -287,7 +276,7 @@ static int fake_exec(struct engine *e, const char *id, const char *const *argv, 
 	snprintf(fe->last_exec, sizeof(fe->last_exec), "%s", words.buf);
 	strbuf_release(&words);
 	if (!fe->exec)
-		return refuse(e, "fake engine: no answer for exec");
+		return engine_fail(e, "fake engine: no answer for exec");
 	r = fake_fixture_json(fe->exec);
 	status = (int)json_integer_value(json_object_get(r, "status"));
 	if (out)
@@ -304,7 +293,7 @@ static int fake_logs(struct engine *e, const char *id, int tail, struct strbuf *
 	(void)tail;
 	fe->calls[FAKE_LOGS]++;
 	if (!fe->logs)
-		return refuse(e, "fake engine: no answer for logs");
+		return engine_fail(e, "fake engine: no answer for logs");
 	strbuf_addstr(sb, fe->logs);
 	return 0;
 }
@@ -327,13 +316,13 @@ static int fake_export_start(struct engine *e, const char *id, const char *path,
 	(void)timeout_ms;
 	fe->calls[FAKE_EXPORT]++;
 	if (!fe->export_tar)
-		return refuse(e, "exporting the container's filesystem: fake engine: no answer");
+		return engine_fail(e, "exporting the container's filesystem: fake engine: no answer");
 	src = fake_fixture(fe->export_tar);
 	rc = read_file_nofollow(src, 1u << 30, &sb) == 0 ? write_file_atomic(path, sb.buf, sb.len) : -1;
 	free(src);
 	strbuf_release(&sb);
 	if (rc < 0)
-		return refuse(e, "exporting the container's filesystem: cannot write '%s'", path);
+		return engine_fail(e, "exporting the container's filesystem: cannot write '%s'", path);
 	job->started = 1;
 	return 0;
 }
@@ -341,7 +330,7 @@ static int fake_export_start(struct engine *e, const char *id, const char *path,
 static int fake_export_finish(struct engine *e, struct engine_job *job)
 {
 	if (!job->started)
-		return refuse(e, "exporting the container's filesystem: it was not started");
+		return engine_fail(e, "exporting the container's filesystem: it was not started");
 	job->started = 0;
 	return 0;
 }
