@@ -45,7 +45,7 @@ BIN=${PHASELAB_BIN:-bin/phaselab}
 case $BIN in /*) ;; *) BIN=$ROOT/$BIN ;; esac
 ENGINE_CLI=${PHASELAB_DOCKER:-docker}
 LABEL=org.phaselab.run
-IDS=(builds size responds nonroot healthy noshell cache dockerignore)
+IDS=(builds multistage size responds nonroot healthy noshell cache dockerignore)
 
 # --- counting -------------------------------------------------------------------
 passed=0 failed=0 skipped=0
