@@ -107,6 +107,7 @@ integration: bin/phaselab $(TOOL_BIN)
 	$(Q)tests/tools/timed grade tests/integration/grade
 	$(Q)tests/tools/timed walk tests/integration/walk
 	$(Q)tests/tools/timed hints tests/integration/hints
+	$(Q)tests/tools/timed steps tests/integration/steps
 	$(Q)tests/tools/timed hostile tests/integration/hostile
 	$(Q)tests/tools/timed install tests/integration/install
 

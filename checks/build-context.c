@@ -285,6 +285,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	json_t *must = json_object_get(def->params, "must_exclude"), *v, *decided = json_array(), *absent = json_array();
 	struct ignore_rules *rules = NULL;
 	struct strbuf err = STRBUF_INIT, sent = STRBUF_INIT, out = STRBUF_INIT, missing = STRBUF_INIT;
+	struct strbuf lines = STRBUF_INIT; /* the lines to add, one a line, indented as a hint's code block */
 	struct found f = { 0 };
 	const struct item *worst = NULL;
 	size_t i, nsent = 0;
@@ -342,6 +343,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 				strbuf_addf(&sent, "; brought back by '%s' on line %d", it->pattern, it->line);
 			strbuf_addch(&sent, ')');
 			strbuf_addf(&missing, "%s%s", missing.len ? ", " : "", line);
+			strbuf_addf(&lines, "%s%s", lines.len ? "\n    " : "", line);
 			/* the cause: a `!` line first, then what weighs most */
 			if (!worst || (!strcmp(cause_of(it), "re-included") && strcmp(cause_of(worst), "re-included")))
 				worst = it;
@@ -374,7 +376,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 				    "pattern per line, keeps out what the image does not need");
 		}
 		result_evidence(res, "path", json_string(worst->path));
-		result_evidence(res, "corrected", json_string(missing.buf));
+		result_evidence(res, "corrected", json_string(lines.buf));
 		result_set(res, CHECK_FAIL, "no .dockerignore in the service folder: every build sends all of it, "
 			   "including %s", sent.buf);
 		free(miss);
@@ -383,7 +385,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	if (nsent) {
 		result_cause(res, cause_of(worst));
 		result_evidence(res, "path", json_string(worst->path));
-		result_evidence(res, "corrected", json_string(missing.buf));
+		result_evidence(res, "corrected", json_string(lines.buf));
 		if (worst->pattern && worst->pattern[0] == '!') {
 			result_evidence(res, "line", json_string(worst->pattern));
 			result_evidence(res, "line_number", json_integer(worst->line));
@@ -420,6 +422,7 @@ out:
 	strbuf_release(&sent);
 	strbuf_release(&out);
 	strbuf_release(&missing);
+	strbuf_release(&lines);
 }
 
 static const char *const causes[] = {

@@ -158,6 +158,8 @@ static const char *size_cause(struct check_ctx *ctx, const struct check_def *def
 	if (df.nstages == 1) {
 		cause = "single-stage";
 		hit = from;
+		if (runtime)
+			corrected = xasprintf("FROM %s", runtime);
 	} else if (runtime && image && strcmp(image, runtime) && !strstr(image, "distroless")) {
 		int is_stage = 0;
 

@@ -10,8 +10,9 @@
  *  - the built image against the base: the base's layers must be the first
  *    layers of the image (a last stage FROM the base, or FROM a stage that
  *    is itself FROM it, whatever the tag or stage names say);
- *  - the learner's Dockerfile (lib/dfstages.h), only to quote the line of
- *    the last FROM.  When the engine gives no layers for the base (an engine
+ *  - the learner's Dockerfile (lib/dfstages.h), to quote the line of the
+ *    last FROM (and to count the stages when the builder's output could not
+ *    be read).  When the engine gives no layers for the base (an engine
  *    that keeps none), the last FROM's image decides instead, and the
  *    evidence says so.
  */
@@ -128,6 +129,17 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	df_instrs_load(&df, ctx->dir);
 	if (df.nstages)
 		last_from = df_instrs_from(&df, df.nstages - 1);
+	if (!log->nsteps) {
+		/* output no parser reads: the Dockerfile says what the steps would have */
+		stages = df.nstages;
+		for (size_t i = 0; i < df.n; i++)
+			if (df.v[i].stage == df.nstages - 1 && !strcmp(df.v[i].keyword, "COPY") &&
+			    strcasestr(df.v[i].args, "--from=")) {
+				copies++;
+				copied_from = df.v[i].text;
+			}
+		result_evidence(res, "stages_from", json_string("dockerfile"));
+	}
 	result_evidence(res, "stages", json_integer(stages));
 	result_evidence(res, "copies_from_earlier_stage", json_integer(copies));
 	result_evidence(res, "runtime_image", json_string(runtime));

@@ -37,6 +37,8 @@ static const struct key_spec step_keys[] = {
 	{ "title", KEY_STRING, 1, 1, 200, "one line for people", NULL },
 	{ "lesson", KEY_STRING, 0, 1, 200, "its text: a Markdown file in the phase's folder", NULL },
 	{ "checks", KEY_STRINGS, 1, 1, 64, "ids of the checks that verify it", NULL },
+	{ "observational", KEY_BOOL, 0, 0, 0, "true: the step has the learner look at what is there, so its "
+	  "checks pass on the starting service (tests/integration/steps exempts it)", "false" },
 	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };
 

@@ -87,13 +87,14 @@ static void test_build_hints_stay_in_step_1(void **state)
 static void test_real_phase(void **state)
 {
 	static const char *const ids[] = {
-		"builds", "multistage", "size", "responds", "nonroot", "healthy", "noshell", "cache", "dockerignore",
+		/* the contract's eight items, in its order; then step 1's gate */
+		"builds", "size", "responds", "nonroot", "healthy", "noshell", "cache", "dockerignore", "multistage",
 	};
 	static const char *const kinds[] = {
-		"build", "multi-stage", "image-size", "http", "process-user", "healthcheck", "no-shell", "layer-cache",
-		"build-context",
+		"build", "image-size", "http", "process-user", "healthcheck", "no-shell", "layer-cache",
+		"build-context", "multi-stage",
 	};
-	static const int points[] = { 20, 0, 10, 15, 15, 15, 10, 10, 5 };
+	static const int points[] = { 20, 10, 15, 15, 15, 10, 10, 5, 0 };
 	struct strbuf err = STRBUF_INIT;
 	struct phase ph;
 	char *file = real_phase();
@@ -148,10 +149,10 @@ static void test_real_phase(void **state)
 	assert_non_null(strstr(ph.exit_hint, "the distroless entrypoint is node"));
 	assert_int_equal(ph.checks[0].timeout_ms, 600000);
 	assert_int_equal(ph.checks[1].timeout_ms, 120000); /* the default */
-	assert_int_equal(ph.checks[5].timeout_ms, 90000);
+	assert_int_equal(ph.checks[4].timeout_ms, 90000);
 	assert_string_equal(ph.checks[0].title, "The image builds");
-	assert_true(obj_num(ph.checks[2].params, "max_mb", 0) == 200);
-	assert_string_equal(obj_str(ph.checks[7].params, "step", ""), "npm ci");
+	assert_true(obj_num(ph.checks[1].params, "max_mb", 0) == 200);
+	assert_string_equal(obj_str(ph.checks[6].params, "step", ""), "npm ci");
 	/* a check without params gets an empty object, never NULL */
 	assert_int_equal(json_object_size(ph.checks[0].params), 0);
 	assert_null(phase_check(&ph, "nope"));
