@@ -160,9 +160,15 @@ static void explain_failure(struct check_ctx *ctx, const struct check_def *def, 
 	}
 	if (failed) {
 		strbuf_add_tail_lines(&tail, failed->output, strlen(failed->output), (size_t)nlines);
-		result_set(res, CHECK_FAIL, "the build failed at step %d/%d%s%s: %s (exit code %d)",
-			   failed->index, failed->total, failed->stage ? " of stage " : "",
-			   failed->stage ? failed->stage : "", failed->instruction, log->exit_code);
+		struct strbuf ref = STRBUF_INIT;
+
+		/* legacy numbers across the file, so the stage is said apart; BuildKit's [stage k/n] names it */
+		buildlog_step_ref(log, failed, &ref);
+		result_set(res, CHECK_FAIL, "the build failed at %s%s%s: %s (exit code %d)", ref.buf,
+			   failed->stage && log->builder != BUILDER_BUILDKIT ? " of stage " : "",
+			   failed->stage && log->builder != BUILDER_BUILDKIT ? failed->stage : "",
+			   failed->instruction, log->exit_code);
+		strbuf_release(&ref);
 		result_evidence(res, "failed_step", build_step_json(failed));
 	} else {
 		strbuf_add_tail_lines(&tail, ctx->build_output.buf, ctx->build_output.len, (size_t)nlines);

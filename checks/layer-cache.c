@@ -266,6 +266,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	const char *needle = param_str(def, "step");
 	struct build_result build;
 	const struct build_log *log = &build.log;
+	struct strbuf ref = STRBUF_INIT;
 	long step, culprit;
 	int rc;
 
@@ -321,18 +322,21 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 		goto out;
 	}
 	result_evidence(res, "step", build_step_json(&log->steps[step]));
+	buildlog_step_ref(log, &log->steps[step], &ref);
 	if (log->steps[step].cached) {
-		result_set(res, CHECK_PASS, "after editing %s, step %d/%d `%s` came from the cache", st->edited,
-			   log->steps[step].index, log->steps[step].total, log->steps[step].instruction);
+		result_set(res, CHECK_PASS, "after editing %s, %s `%s` came from the cache", st->edited, ref.buf,
+			   log->steps[step].instruction);
 		goto out;
 	}
 	culprit = buildlog_first_rebuilt_before(log, step);
 	if (culprit >= 0) {
 		result_evidence(res, "first_rebuilt", build_step_json(&log->steps[culprit]));
 		result_cause(res, rebuilt_cause(ctx, &log->steps[culprit], needle, res));
-		result_set(res, CHECK_FAIL, "editing %s re-ran `%s`: step %d/%d `%s` came before it and was rebuilt, "
-			   "and every later step with it", st->edited, log->steps[step].instruction,
-			   log->steps[culprit].index, log->steps[culprit].total, log->steps[culprit].instruction);
+		strbuf_reset(&ref);
+		buildlog_step_ref(log, &log->steps[culprit], &ref);
+		result_set(res, CHECK_FAIL, "editing %s re-ran `%s`: %s `%s` came before it and was rebuilt, "
+			   "and every later step with it", st->edited, log->steps[step].instruction, ref.buf,
+			   log->steps[culprit].instruction);
 		result_hint(res, "copy only the dependency manifests before installing: `COPY package.json "
 			    "package-lock.json ./`, then `RUN npm ci --omit=dev`, and only then `COPY . .`; a source "
 			    "change then leaves the install layer cached");
@@ -344,6 +348,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 			    "value changes, or an ADD of a remote URL; keep those after the install step");
 	}
 out:
+	strbuf_release(&ref);
 	build_result_release(&build);
 }
 

@@ -1123,3 +1123,13 @@ void buildlog_diagnose(const struct build_log *log, const char *df, size_t dflen
 out:
 	strbuf_release(&all);
 }
+
+void buildlog_step_ref(const struct build_log *log, const struct build_step *s, struct strbuf *sb)
+{
+	if (log->builder != BUILDER_BUILDKIT)
+		strbuf_addf(sb, "step %d/%d", s->index, s->total);
+	else if (s->stage)
+		strbuf_addf(sb, "step [%s %d/%d]", s->stage, s->index, s->total);
+	else
+		strbuf_addf(sb, "step [stage-%d %d/%d]", s->stage_no > 0 ? s->stage_no - 1 : 0, s->index, s->total);
+}

@@ -31,6 +31,8 @@
 
 #include <stddef.h>
 
+#include "lib/strbuf.h"
+
 #define BUILDLOG_OUTPUT_MAX (64 * 1024)
 #define BUILDLOG_LINE_MAX (16 * 1024)
 #define BUILDLOG_STEPS_MAX 512
@@ -200,5 +202,12 @@ void build_diagnosis_release(struct build_diagnosis *d);
  * than any other: "EXPOES" -> "EXPOSE".  Upper case, static; NULL otherwise.
  */
 const char *dockerfile_nearest_instruction(const char *word);
+
+/*
+ * The step as the builder numbers it in its own output, for messages:
+ * "step 4/15" (legacy: "Step 4/15"), "step [builder 4/6]" (BuildKit counts
+ * per stage: "#7 [builder 4/6]"; an unnamed stage is "stage-N", from 0).
+ */
+void buildlog_step_ref(const struct build_log *log, const struct build_step *s, struct strbuf *sb);
 
 #endif
