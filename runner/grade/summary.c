@@ -49,7 +49,8 @@ void summary_gradebook_csv(struct strbuf *sb, const struct phase *ph, const stru
 {
 	strbuf_addstr(sb, "learner,commit,committed_at,late,commits_after_deadline,score,max_score,passed");
 	for (size_t k = 0; k < ph->nchecks; k++)
-		strbuf_addf(sb, ",%s", ph->checks[k].id);
+		if (ph->checks[k].graded) /* a step's gate is not a column of the gradebook */
+			strbuf_addf(sb, ",%s", ph->checks[k].id);
 	strbuf_addch(sb, '\n');
 	for (size_t i = 0; i < n; i++) {
 		const struct summary_row *r = &rows[i];
@@ -61,7 +62,8 @@ void summary_gradebook_csv(struct strbuf *sb, const struct phase *ph, const stru
 		strbuf_addf(sb, ",%s,%s,%s,%d,%d,%d,%s", r->commit, when, r->late ? "true" : "false",
 			    r->commits_after_deadline, r->score, r->max_score, r->graded && r->passed ? "true" : "false");
 		for (size_t k = 0; k < ph->nchecks; k++)
-			strbuf_addf(sb, ",%s", r->statuses[k]);
+			if (ph->checks[k].graded)
+				strbuf_addf(sb, ",%s", r->statuses[k]);
 		strbuf_addch(sb, '\n');
 	}
 }
@@ -140,6 +142,9 @@ int summary_write(const char *out_dir, const struct phase *ph, const char *deadl
 	for (size_t k = 0; k < ph->nchecks; k++) {
 		size_t cnt[4] = { 0 }; /* pass fail skip error */
 		int pct;
+
+		if (!ph->checks[k].graded)
+			continue;
 		for (size_t i = 0; i < n; i++) {
 			const char *st = rows[i].graded ? rows[i].statuses[k] : NULL;
 			if (!st)
@@ -183,7 +188,7 @@ int summary_write(const char *out_dir, const struct phase *ph, const char *deadl
 			html(&sb, r->problem ? r->problem : "");
 		} else {
 			for (size_t k = 0; k < ph->nchecks; k++) {
-				if (!strcmp(r->statuses[k], "pass"))
+				if (!ph->checks[k].graded || !strcmp(r->statuses[k], "pass"))
 					continue;
 				strbuf_addf(&sb, "<span class=\"st %s\">", r->statuses[k]);
 				html(&sb, ph->checks[k].id);

@@ -61,10 +61,12 @@ static void test_lateness(void **state)
 
 static void test_csv(void **state)
 {
-	char builds[] = "builds", size[] = "size", id[] = "03-x";
-	struct check_def checks[2] = { { .id = builds }, { .id = size } };
-	struct phase ph = { .id = id, .checks = checks, .nchecks = 2 };
-	const char *pass2[] = { "pass", "pass" }, *fail[] = { "pass", "fail" }, *skip[] = { "skip", "skip" };
+	char builds[] = "builds", gate[] = "gate", size[] = "size", id[] = "03-x";
+	/* a step's gate (not graded) is no column of the gradebook */
+	struct check_def checks[3] = { { .id = builds, .graded = 1 }, { .id = gate }, { .id = size, .graded = 1 } };
+	struct phase ph = { .id = id, .checks = checks, .nchecks = 3 };
+	const char *pass2[] = { "pass", "fail", "pass" }, *fail[] = { "pass", "pass", "fail" };
+	const char *skip[] = { "skip", "skip", "skip" };
 	struct git_pick carol = { C1, DEADLINE - 7200, C2, DEADLINE + 3600, 1, 1 };
 	struct git_pick erin = { C2, DEADLINE + 3600, C2, DEADLINE + 3600, 1, 2 };
 	struct git_pick dave = { "", 0, C2, DEADLINE + 3600, 1, 1 };
