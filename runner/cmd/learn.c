@@ -388,38 +388,3 @@ out:
 	strbuf_release(&line);
 	return status;
 }
-
-int learn_args(int argc, char **argv, const char *usage, const char *const *flags, int *set,
-	       const char **pos, int maxpos)
-{
-	int npos = 0, only_pos = 0;
-
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		int known = 0;
-
-		if (!only_pos && (!strcmp(a, "--help") || !strcmp(a, "-h"))) {
-			fputs(usage, stdout);
-			return -2;
-		}
-		if (!only_pos && !strcmp(a, "--")) {
-			only_pos = 1;
-			continue;
-		}
-		if (!only_pos && a[0] == '-' && a[1]) {
-			for (int f = 0; flags && flags[f]; f++) {
-				if (a[1] == '-' && !strcmp(a + 2, flags[f])) {
-					set[f] = 1;
-					known = 1;
-				}
-			}
-			if (!known)
-				return cmd_fail(EXIT_USAGE, "%s: unknown option '%s'\n%s", argv[0], a, usage);
-			continue;
-		}
-		if (npos == maxpos)
-			return cmd_fail(EXIT_USAGE, "%s: unexpected argument '%s'\n%s", argv[0], a, usage);
-		pos[npos++] = a;
-	}
-	return 0;
-}

@@ -76,13 +76,4 @@ int learn_workspace_baseline(const char *dir, const struct phase *ph, struct ver
  */
 int learn_verify_step(struct workspace *ws, const struct phase *ph);
 
-/*
- * The options of a learner command: --help (prints usage, returns -2) and
- * the flags named in flags ("force", "yes"; set[i] becomes 1); at most
- * maxpos positional arguments into pos.  0, -2, or the exit status of a
- * usage error (printed).
- */
-int learn_args(int argc, char **argv, const char *usage, const char *const *flags, int *set,
-	       const char **pos, int maxpos);
-
 #endif

@@ -84,7 +84,6 @@ struct check_ctx {
 	struct engine_job export_job;    /* started: an export runs in the background */
 
 	/* what the run made, for a removal without a search */
-	char cache_image_id[96];
 	int untracked;                   /* something may exist that we hold no id of: sweep by label */
 	int env_broken;                  /* a base image of the lab is missing: exit 3 */
 

@@ -290,13 +290,10 @@ int ctx_release(struct check_ctx *ctx)
 	} else {
 		/*
 		 * The learner's image goes with --no-prune: its layers are the cache
-		 * the next check hits.  The rebuild's own layers hold a one-off edit
-		 * (it carries the run id, so no later run can be fooled by a cache hit
-		 * of it): they go with their image.
+		 * the next check hits.  (The cache check removes its own rebuild,
+		 * one-off layers included, with engine_rm_build.)
 		 */
 		if (ctx->container_id[0] && engine_rm_container(e, ctx->container_id) < 0)
-			ctx->untracked = 1;
-		if (ctx->cache_image_id[0] && engine_rm_image_and_layers(e, ctx->cache_image_id) < 0)
 			ctx->untracked = 1;
 		if (ctx->image_id[0] && engine_rm_image(e, ctx->image_id) < 0)
 			ctx->untracked = 1;

@@ -195,11 +195,6 @@ int engine_rm_image(struct engine *e, const char *id)
 	return e->ops->rm_image(e, id, 0);
 }
 
-int engine_rm_image_and_layers(struct engine *e, const char *id)
-{
-	return e->ops->rm_image(e, id, 1);
-}
-
 int engine_rm_build(struct engine *e, const struct build_result *res)
 {
 	return e->ops->rm_build(e, res);

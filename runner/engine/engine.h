@@ -239,8 +239,6 @@ int engine_export_finish(struct engine *e, struct engine_job *job);
 int engine_rm_container(struct engine *e, const char *id);
 /* An image; its parent layers stay: they are the build cache that makes the next check fast. */
 int engine_rm_image(struct engine *e, const char *id);
-/* An image and the layers only it uses: for a throwaway build whose cache nobody will hit again. */
-int engine_rm_image_and_layers(struct engine *e, const char *id);
 /*
  * What a build made that no later build will hit: its image and, on the
  * legacy builder, the images of the steps that ran (not from the cache).
