@@ -9,7 +9,9 @@
 #include <string.h>
 
 extern const struct check_kind check_build, check_image_size, check_http, check_process_user,
-	check_healthcheck, check_no_shell, check_layer_cache, check_build_context, check_multi_stage;
+	check_healthcheck, check_no_shell, check_layer_cache, check_build_context, check_multi_stage,
+	check_healthcheck_config, check_image_config, check_apt_clean, check_task_definition,
+	check_registry_image;
 
 const struct check_kind *const check_kinds[] = {
 	&check_build,
@@ -21,6 +23,11 @@ const struct check_kind *const check_kinds[] = {
 	&check_layer_cache,
 	&check_build_context,
 	&check_multi_stage,
+	&check_healthcheck_config,
+	&check_image_config,
+	&check_apt_clean,
+	&check_task_definition,
+	&check_registry_image,
 	NULL,
 };
 

@@ -708,7 +708,7 @@ static void test_check_table(void **state)
 					fail_msg("%s: cause '%s' declared twice", kind->name, *c);
 		}
 	}
-	assert_int_equal(n, 9);
+	assert_int_equal(n, 14);
 	assert_int_equal(makers, 1);
 	assert_true(check_kind_find("build")->makes_image);
 	assert_null(check_kind_find("nope"));
