@@ -371,7 +371,9 @@ static int backend_line(const char *source, const char *line, size_t len, struct
 				    line, workshop_only[i]);
 			bad++;
 		}
-	if (find_in(line, len, "docker push ") && (find_in(line, len, ":latest") || !find_in(line, len, ":$TAG"))) {
+	/* the tag the lessons compute ($TAG), or the one the check read from the commit ({short}) */
+	if (find_in(line, len, "docker push ") &&
+	    (find_in(line, len, ":latest") || !(find_in(line, len, ":$TAG") || find_in(line, len, ":{short}")))) {
 		strbuf_addf(out, "%s: '%.*s': a push that is not of the commit's tag\n", source, (int)len, line);
 		bad++;
 	}
