@@ -11,7 +11,12 @@ function listen(config = { nodeEnv: 'production' }) {
     server.listen(0, '127.0.0.1', () => {
       resolve({
         url: `http://127.0.0.1:${server.address().port}`,
-        close: () => new Promise((done) => server.close(done)),
+        // fetch keeps connections alive: drop them, or close waits for their timeout
+        close: () =>
+          new Promise((done) => {
+            server.close(done);
+            server.closeAllConnections();
+          }),
       });
     });
   });
