@@ -6,7 +6,7 @@
 # removes them).  Quiet unless V=1.
 
 CC      ?= cc
-PKGS    := libgit2 jansson libcurl md4c libarchive
+PKGS    := libgit2 jansson libcurl libcrypto md4c libarchive
 CFLAGS  ?= -O2 -g
 WARN    := -std=c11 -Wall -Wextra -Wshadow -Wmissing-prototypes -Wwrite-strings \
            -Wstrict-prototypes -Wformat=2 -Wno-format-nonliteral \
@@ -80,6 +80,8 @@ $(B)/tests/%: $(B)/tests/unit/%.o $(LIB_OBJ)
 
 # The check kinds' tests run on a fake engine that replays recorded answers.
 $(B)/tests/test_checks: $(B)/tests/unit/fake_engine.o
+# The deploy kinds' tests run a fake registry in a thread.
+$(B)/tests/test_backend_deploy: LDLIBS += -lpthread
 
 # Helpers for the integration tests (they use libgit2 like the program does).
 $(B)/tools/%: tests/tools/%.c
