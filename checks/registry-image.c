@@ -362,17 +362,23 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 			/* all of the registry's, and this build has more */
 			strbuf_addf(&ref, " is not the image this tree builds: its %zu layers are this build's first, and "
 				    "this build has %zu more", same, json_array_size(t.layers) - same);
+		else if (same == 0)
+			strbuf_addf(&ref, " is not the image this tree builds: none of its %zu layers is this build's "
+				    "(of %zu)", json_array_size(diff_ids), json_array_size(t.layers));
 		else
-			strbuf_addf(&ref, " is not the image this tree builds: %zu of its %zu layers match this build's "
-				    "%zu, and from layer %zu on they differ", same, json_array_size(diff_ids),
+			strbuf_addf(&ref, " is not the image this tree builds: the first %zu of its %zu layers are this "
+				    "build's (of %zu), and from layer %zu on they differ", same, json_array_size(diff_ids),
 				    json_array_size(t.layers), same + 1);
 		if (step.len)
 			strbuf_addf(&ref, " (the registry's layer %zu was made by `%s`)", same + 1, step.buf);
 		result_set(res, CHECK_FAIL, "%s: the registry's image is not what the tree builds%s", ref.buf,
 			   dirty_note(&t));
-		result_hint(res, "the tree changed after the push (or another build was pushed): build, tag and push "
-			    "again%s:\n%s", t.git.dirty ? " (commit your changes first: the tag is the commit's id)" : "",
-			    cmds.buf);
+		result_hint(res, "the tree changed after the push, or another build was pushed: build, tag and push "
+			    "again%s; a build by the other builder or without the build cache makes other layers from the "
+			    "same tree, so build with the one phaselab uses%s:\n%s",
+			    t.git.dirty ? " (commit your changes first: the tag is the commit's id)" : "",
+			    !ctx->engine ? "" : ctx->engine->builder == BUILDER_BUILDKIT ? " (BuildKit: DOCKER_BUILDKIT=1)"
+			    : " (the legacy builder)", cmds.buf);
 		strbuf_release(&step);
 	}
 out:

@@ -1083,7 +1083,7 @@ static void test_published_differs(void **state)
 	route_add(&t.fr, "GET", t.manifest_path, 200, MT_MANIFEST, old.manifest.buf);
 	route_add(&t.fr, "GET", path, 200, "application/octet-stream", old.config.buf);
 	pub_run(&t, 5000);
-	expect(&t, CHECK_FAIL, "differs", "is not the image this tree builds: 3 of its 4 layers match this build's 4, "
+	expect(&t, CHECK_FAIL, "differs", "is not the image this tree builds: the first 3 of its 4 layers are this build's (of 4), "
 	       "and from layer 4 on they differ (the registry's layer 4 was made by `COPY . .`)");
 	assert_contains("message", t.res.message, "the registry's image is not what the tree builds");
 	assert_contains("hint", t.res.hint, "build, tag and push again");
