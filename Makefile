@@ -111,6 +111,7 @@ integration: bin/phaselab $(TOOL_BIN)
 	$(Q)tests/tools/timed hints tests/integration/hints
 	$(Q)tests/tools/timed steps tests/integration/steps
 	$(Q)tests/tools/timed hostile tests/integration/hostile
+	$(Q)tests/tools/timed publish tests/integration/publish
 	$(Q)tests/tools/timed install tests/integration/install
 
 # The main job on the bundled lab: the reference solution of phase 3,
