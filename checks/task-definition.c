@@ -518,6 +518,7 @@ static long pick_container(struct check_ctx *ctx, json_t *list, struct check_res
 		if (n == 0) {
 			result_cause(res, "invalid");
 			result_evidence(res, "field", json_string("containerDefinitions[].essential"));
+			result_evidence(res, "value", json_string("false in every container"));
 			result_set(res, CHECK_FAIL, "no container of containerDefinitions is essential: ECS needs at least one");
 		}
 		return pick;
@@ -718,9 +719,12 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	if (check_shape(&p, root, placeholders) < 0) {
 		result_cause(res, "invalid");
 		result_evidence(res, "field", json_string(p.field.buf));
-		if (p.value) {
+		{
 			struct strbuf v = STRBUF_INIT;
-			add_value(&v, p.value);
+			if (p.value)
+				add_value(&v, p.value);
+			else
+				strbuf_addstr(&v, "missing");
 			result_evidence(res, "value", json_string(v.buf));
 			result_evidence(res, "taskdef", json_string(v.buf));
 			strbuf_release(&v);

@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -37,6 +38,7 @@
 #include <unistd.h>
 
 #include "core/check.h"
+#include "core/phase.h"
 #include "lib/fsutil.h"
 #include "lib/git.h"
 #include "lib/http.h"
@@ -274,6 +276,65 @@ static const struct taskdef_case taskdef_cases[] = {
 	  "like the service (backend)", NULL, NULL },
 };
 
+/*
+ * The hints of the bundled phase for res's cause (phases/PHASE/phase.json,
+ * check id): every {placeholder} in its tiers is a key the result's evidence
+ * holds as a string or a number, so `phaselab hint` never shows a key's name
+ * in words instead of what was measured.
+ */
+static void assert_tiers_filled(const char *phase_dir, const char *check_id, const struct check_result *res)
+{
+	char *root = repo_root();
+	char *file = xasprintf("%s/phases/%s/phase.json", root, phase_dir);
+	struct strbuf err = STRBUF_INIT;
+	struct phase ph;
+	int found = 0;
+
+	memset(&ph, 0, sizeof(ph));
+	if (phase_load_file(file, &ph, &err) < 0)
+		fail_msg("%s", err.buf);
+	for (size_t i = 0; i < ph.nchecks; i++) {
+		const struct check_def *d = &ph.checks[i];
+		if (strcmp(d->id, check_id))
+			continue;
+		for (size_t c = 0; c < d->ncauses; c++) {
+			if (strcmp(d->causes[c].id, res->cause))
+				continue;
+			found = 1;
+			for (size_t t = 0; t < d->causes[c].ntiers; t++) {
+				const char *p = d->causes[c].tiers[t];
+				while ((p = strchr(p, '{'))) {
+					size_t n = 0;
+					if (p[1] == '{') {
+						/* "{{...}}" is text (a Go template in a command) */
+						const char *end = strstr(p, "}}");
+						p = end ? end + 2 : p + 2;
+						continue;
+					}
+					while (p[1 + n] && (islower((unsigned char)p[1 + n]) || isdigit((unsigned char)p[1 + n]) ||
+							    p[1 + n] == '_' || p[1 + n] == '-'))
+						n++;
+					if (n && p[1 + n] == '}') {
+						char *key = xstrndup(p + 1, n);
+						json_t *v = json_object_get(res->evidence, key);
+						if (!json_is_string(v) && !json_is_number(v))
+							fail_msg("%s's hint for %s quotes {%s}, which the evidence lacks (%s)",
+								 check_id, res->cause, key, res->message);
+						free(key);
+					}
+					p++;
+				}
+			}
+		}
+	}
+	/* a cause the phase has no tiers for falls back to its generic hints: allowed */
+	(void)found;
+	phase_release(&ph);
+	strbuf_release(&err);
+	free(file);
+	free(root);
+}
+
 static void run_taskdef_case(const struct taskdef_case *c)
 {
 	struct scratch s;
@@ -314,6 +375,8 @@ static void run_taskdef_case(const struct taskdef_case *c)
 	/* a failure names the field for the hints (but a missing or unreadable file) */
 	if (res.status == CHECK_FAIL && strcmp(res.cause, "missing") && strcmp(res.cause, "not-json"))
 		assert_non_null(json_string_value(json_object_get(res.evidence, "field")));
+	if (res.status == CHECK_FAIL)
+		assert_tiers_filled("11-task-definition", "taskdef", &res);
 	result_free(&res);
 	json_decref(image);
 	scratch_remove(&s);
@@ -929,6 +992,8 @@ static void expect(struct pub *t, enum check_status st, const char *cause, const
 	if (!cause && t->res.cause)
 		fail_msg("cause %s, none expected: %s", t->res.cause, t->res.message);
 	assert_contains("message", t->res.message, piece);
+	if (st == CHECK_FAIL)
+		assert_tiers_filled("12-publish", "published", &t->res);
 }
 
 /* The happy path: the manifest by the short id, its config, the same layers. */
