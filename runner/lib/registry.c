@@ -1,6 +1,7 @@
 #include "lib/registry.h"
 #include "lib/escape.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <curl/curl.h>
 #include <openssl/evp.h>
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <netinet/in.h>
 
 const char registry_manifest_accept[] =
 	"application/vnd.docker.distribution.manifest.v2+json, "
@@ -34,6 +36,24 @@ struct answer {
 	int too_big;
 	char location[512];       /* the redirect's target, absolute */
 };
+
+/*
+ * Is host (no port, no brackets) this machine: localhost, an IPv4 address
+ * in 127.0.0.0/8 or ::1?  Parsed as addresses: "127.example.com" is not.
+ */
+static int host_loopback(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (!strcasecmp(host, "localhost"))
+		return 1;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, host, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6);
+	return 0;
+}
 
 int registry_open(struct registry *r, const char *name, long timeout_ms, struct strbuf *err)
 {
@@ -93,7 +113,7 @@ int registry_open(struct registry *r, const char *name, long timeout_ms, struct 
 			end = strchr(hostonly, ':');
 			snprintf(h, sizeof(h), "%.*s", end ? (int)(end - hostonly) : (int)strlen(hostonly), hostonly);
 		}
-		r->loopback = !strcasecmp(h, "localhost") || !strncmp(h, "127.", 4) || !strcmp(h, "::1");
+		r->loopback = host_loopback(h);
 	}
 	if (!scheme)
 		scheme = r->loopback ? "http" : "https";
@@ -340,7 +360,14 @@ static int url_loopback(const char *url, char *scheme_out, size_t scheme_size)
 	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK) {
-		lo = !strcasecmp(host, "localhost") || !strncmp(host, "127.", 4) || !strcmp(host, "[::1]");
+		size_t n = strlen(host);
+		/* curl gives an IPv6 host in brackets */
+		if (n > 2 && host[0] == '[' && host[n - 1] == ']') {
+			host[n - 1] = '\0';
+			lo = host_loopback(host + 1);
+		} else {
+			lo = host_loopback(host);
+		}
 		snprintf(scheme_out, scheme_size, "%s", scheme);
 	}
 	curl_free(host);

@@ -560,6 +560,9 @@ static void test_registry_names(void **state)
 		{ "registry.example.com", 1, "https://registry.example.com" },
 		{ "https://registry.example.com:443", 1, "https://registry.example.com:443" },
 		{ "http://registry.example.com", 0, NULL },
+		{ "127.example.com:5000", 1, "https://127.example.com:5000" },
+		{ "http://127.example.com", 0, NULL },
+		{ "127.1.2.3:5000", 1, "http://127.1.2.3:5000" },
 		{ "user:secret@127.0.0.1:5000", 0, NULL },
 		{ "127.0.0.1:5000/v2/x", 0, NULL },
 		{ "", 0, NULL },
@@ -1188,6 +1191,9 @@ static void test_published_bad_answers(void **state)
 		{ "a redirect off this machine", 307, "text/plain", "", "Location: http://registry.example.com/v2/x\r\n",
 		  "answered 307, a redirect to http://registry.example.com/v2/x: not followed (only a redirect to this "
 		  "machine is)", 0 },
+		{ "a redirect to a name that starts like loopback", 307, "text/plain", "",
+		  "Location: http://127.0.0.1.example.com/v2/x\r\n", "a redirect to http://127.0.0.1.example.com/v2/x: not "
+		  "followed", 0 },
 		{ "a login wanted", 401, "application/json", "{\"errors\":[{\"code\":\"UNAUTHORIZED\"}]}",
 		  "WWW-Authenticate: Bearer realm=\"https://auth.example.com/token\",service=\"registry\"\r\n",
 		  "answered 401: the registry wants a login (Bearer authentication)", 0 },
