@@ -108,6 +108,7 @@ integration: bin/phaselab $(TOOL_BIN)
 	$(Q)tests/tools/timed environment tests/integration/environment
 	$(Q)tests/tools/timed grade tests/integration/grade
 	$(Q)tests/tools/timed walk tests/integration/walk
+	$(Q)tests/tools/timed tracks tests/integration/tracks
 	$(Q)tests/tools/timed hints tests/integration/hints
 	$(Q)tests/tools/timed steps tests/integration/steps
 	$(Q)tests/tools/timed hostile tests/integration/hostile
@@ -207,7 +208,7 @@ bench: bin/phaselab
 # (the starting service without its build outputs, the workspace README).
 # Not the tests, the solutions, the base-image recipes or the setup scripts.
 DATA = $(sort $(shell find phases labs/workspace -type f) \
-	$(shell find labs/service \( -path labs/service/node_modules -o -path labs/service/dist \) -prune -o -type f -print))
+	$(shell find labs/service labs/backend \( -name node_modules -o -name dist \) -prune -o -type f -print))
 
 install: bin/phaselab
 	@$(if $(Q),echo "  INSTALL $(DESTDIR)$(bindir)/phaselab")

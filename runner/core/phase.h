@@ -102,8 +102,8 @@ int phase_find(const char *root, const char *which, struct phase *ph, struct str
 
 /*
  * A track: one path through the curriculum, with its own starting service
- * and lessons, declared as data in the phases folder's tracks.json (see
- * phases/README.md).  Phases name theirs with "track"; their ids and
+ * and lessons, declared as data in the phases folder's tracks.json (its
+ * keys: track_keys in phase.c).  Phases name theirs with "track"; their ids and
  * numbers are unique across tracks, and "requires" stays within a track.
  * Without a tracks.json, the folder has one track, the workshop, with the
  * workshop's service and README (track_implicit).

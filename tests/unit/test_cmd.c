@@ -116,10 +116,11 @@ static const struct parse_row parse_rows[] = {
 	{ "--he", CMD_HELP, NULL, NULL },
 };
 
-/* Run cmd_parse on row's command line; standard error and output into err and out. */
-static int parse(const char *line, struct cmd_args *a, struct strbuf *err, struct strbuf *out)
+/* Run cmd_parse of e on a command line; standard error and output into err and out. */
+static int parse_with(const struct cmd_entry *e, const char *line, struct cmd_args *a, struct strbuf *err,
+		      struct strbuf *out)
 {
-	char *copy = strdup(line), *argv[16] = { (char *)"probe" }, *save = NULL;
+	char *copy = strdup(line), *argv[16] = { (char *)e->name }, *save = NULL;
 	int argc = 1, rc, saved_err = dup(2), saved_out = dup(1);
 	FILE *ef = tmpfile(), *of = tmpfile();
 
@@ -129,7 +130,7 @@ static int parse(const char *line, struct cmd_args *a, struct strbuf *err, struc
 	fflush(stdout);
 	dup2(fileno(ef), 2);
 	dup2(fileno(of), 1);
-	rc = cmd_parse(&probe, argc, argv, a);
+	rc = cmd_parse(e, argc, argv, a);
 	fflush(stderr);
 	fflush(stdout);
 	dup2(saved_err, 2);
@@ -150,6 +151,53 @@ static int parse(const char *line, struct cmd_args *a, struct strbuf *err, struc
 	free(keep);
 	keep = copy;
 	return rc;
+}
+
+static int parse(const char *line, struct cmd_args *a, struct strbuf *err, struct strbuf *out)
+{
+	return parse_with(&probe, line, a, err, out);
+}
+
+/* The real commands' options for tracks: init --track NAME [DIR], and --phase TRACK/PHASE as one value. */
+static void test_track_options(void **state)
+{
+	static const struct {
+		const struct cmd_entry *e;
+		const char *argv;
+		int rc;
+		const char *option, *value, *arg; /* value NULL: not given; arg NULL: none */
+	} rows[] = {
+		{ &cmd_init_entry, "", 0, "track", NULL, NULL },
+		{ &cmd_init_entry, "ws", 0, "track", NULL, "ws" },
+		{ &cmd_init_entry, "--track backend ws", 0, "track", "backend", "ws" },
+		{ &cmd_init_entry, "ws -t backend", 0, "track", "backend", "ws" },
+		{ &cmd_init_entry, "--tr=backend", 0, "track", "backend", NULL },
+		{ &cmd_init_entry, "--track", 2, NULL, NULL, NULL },
+		{ &cmd_init_entry, "--track backend a b", 2, NULL, NULL, NULL },
+		{ &cmd_check_entry, "--phase backend/10 --dir d", 0, "phase", "backend/10", NULL },
+		{ &cmd_grade_entry, "-p backend/orch --roster r --out o", 0, "phase", "backend/orch", NULL },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct strbuf err = STRBUF_INIT, out = STRBUF_INIT;
+		struct cmd_args a;
+		int rc = parse_with(rows[i].e, rows[i].argv, &a, &err, &out);
+
+		if (rc != rows[i].rc)
+			fail_msg("%s '%s': %d, want %d (%s)", rows[i].e->name, rows[i].argv, rc, rows[i].rc, err.buf);
+		if (rc == 0) {
+			const char *v = cmd_value(&a, rows[i].option);
+			if (rows[i].value ? !v || strcmp(v, rows[i].value) : v != NULL)
+				fail_msg("%s '%s': --%s is '%s'", rows[i].e->name, rows[i].argv, rows[i].option,
+					 v ? v : "(unset)");
+			assert_int_equal(a.nargs, rows[i].arg ? 1 : 0);
+			if (rows[i].arg)
+				assert_string_equal(a.arg[0], rows[i].arg);
+		}
+		strbuf_release(&err);
+		strbuf_release(&out);
+	}
 }
 
 static void test_parse(void **state)
@@ -242,6 +290,7 @@ int main(void)
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_help),
 		cmocka_unit_test(test_readme),
+		cmocka_unit_test(test_track_options),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

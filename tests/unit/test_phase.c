@@ -257,6 +257,7 @@ static const struct broken_row broken_rows[] = {
 	{ "env-not-string", "container.env.MODE", ": must be a string" },
 	{ "bad-id", "id", ": 'Bad Id' is not an id" },
 	{ "bad-check-id", "checks[2].id", ": 'No Shell' is not an id" },
+	{ "bad-track", "track", ": 'Bad Track' is not a track's name (lowercase letters, digits, '-')" },
 	{ "not-object", "(top level)", ": must be an object" },
 	/* the lesson: good-steps/ with one change each */
 	{ "step-unknown-check", "steps[1].checks[2]", ": no check has the id 'nosuch'" },
@@ -807,6 +808,25 @@ static void test_phase_set_broken(void **state)
 		{ "self", "01-first/phase.json",
 		  ": requires: the phases require each other in a cycle (01-first -> 01-first)" },
 		{ "same-number", "01-first/phase.json", ": number: 1 is also the number of " },
+		/* tracks: a number is unique across them, requires stays within one */
+		{ "track-same-number", NULL, ": number: 1 is also the number of " },
+		{ "track-requires-across", "10-orchestra/phase.json", ": requires[0]: '01-first' is a phase of the "
+		  "track 'workshop', and this phase is of the track 'other': a phase requires only phases of its own "
+		  "track" },
+		{ "track-unknown", "10-orchestra/phase.json", ": track: no track 'nosuch' (known: workshop, other)" },
+		{ "track-without-file", "10-orchestra/phase.json", ": track: no track 'other' (known: workshop; "
+		  "without a tracks.json the folder has only the workshop)" },
+		{ "track-service-dir", "10-orchestra/phase.json", ": service_dir: 'service' is not the folder its "
+		  "track 'other' gives a workspace ('other-dir')" },
+		{ "tracks-two-defaults", "tracks.json", ": tracks[1].default: 'workshop' is already the default "
+		  "track; only one may be" },
+		{ "tracks-no-default", "tracks.json", ": tracks: no track is the default" },
+		{ "tracks-bad-name", "tracks.json", ": tracks[1].name: 'Other Track' is not a track's name" },
+		{ "tracks-duplicate", "tracks.json", ": tracks[1].name: 'workshop' is the name of an earlier track" },
+		{ "tracks-service-path", "tracks.json", ": tracks[1].service: '../service' must be a plain folder name" },
+		{ "tracks-readme-outside", "tracks.json", ": tracks[1].readme: '../../etc/passwd' must be a relative "
+		  "path inside the labs folder" },
+		{ "tracks-unknown-key", "tracks.json", ": tracks[1].colour: unknown key" },
 	};
 	struct strbuf err = STRBUF_INIT;
 
@@ -814,16 +834,191 @@ static void test_phase_set_broken(void **state)
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		struct phase_set set;
 		char *root = phase_set_dir(rows[i].set);
-		char *want = xasprintf("%s/%s%s", root, rows[i].file, rows[i].problem);
+		/* no file: either of two phases may be named (numbers tie), the problem is what counts */
+		char *want = rows[i].file ? xasprintf("%s/%s%s", root, rows[i].file, rows[i].problem)
+					  : xstrdup(rows[i].problem);
 
 		strbuf_reset(&err);
 		assert_int_equal(phase_set_load(root, &set, &err), -1);
-		if (strncmp(err.buf, want, strlen(want)))
+		if (rows[i].file ? strncmp(err.buf, want, strlen(want)) != 0 : !strstr(err.buf, want))
 			fail_msg("%s: got \"%s\"\n  expected \"%s...\"", rows[i].set, err.buf, want);
+		/* one line, no full stop, as every loader message */
+		assert_null(strchr(err.buf, '\n'));
+		assert_int_not_equal(err.buf[err.len - 1], '.');
 		phase_set_release(&set);
 		free(want);
 		free(root);
 	}
+	strbuf_release(&err);
+}
+
+/* Two tracks in one folder: the set, its view of one track, and the searches by TRACK/PHASE. */
+static void test_tracks(void **state)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct phase_set set;
+	const struct phase *of[8];
+	const struct track *t;
+	char *root = phase_set_dir("two-tracks");
+	struct phase ph;
+
+	(void)state;
+	if (phase_set_load(root, &set, &err) < 0)
+		fail_msg("%s", err.buf);
+	assert_int_equal(set.n, 4);
+	assert_int_equal(set.nall, 4);
+	assert_int_equal(set.tracks.n, 2);
+	assert_null(set.selected);
+	/* the file's order; the default; a workspace folder that defaults to the service's name */
+	t = track_default(&set.tracks);
+	assert_string_equal(t->name, "workshop");
+	assert_string_equal(t->workspace_dir, "service");
+	assert_string_equal(t->about, "the service the phases work on");
+	assert_null(t->summary);
+	t = track_find(&set.tracks, "other");
+	assert_non_null(t);
+	assert_false(t->is_default);
+	assert_string_equal(t->service, "other");
+	assert_string_equal(t->workspace_dir, "other-dir");
+	assert_string_equal(t->readme, "workspace/other/README.md");
+	assert_string_equal(t->summary, "Its own service.");
+	/* a phase without "track" is the workshop's */
+	assert_string_equal(set.phases[0].track, "workshop");
+	assert_string_equal(set.phases[2].track, "other");
+
+	/* every view finds by number, id, prefix, and TRACK/PHASE */
+	assert_ptr_equal(phase_set_find(&set, "10", &err), &set.phases[2]);
+	assert_ptr_equal(phase_set_find(&set, "other/11", &err), &set.phases[3]);
+	assert_ptr_equal(phase_set_find(&set, "other/11-tenor", &err), &set.phases[3]);
+	assert_ptr_equal(phase_set_find(&set, "other/ten", &err), &set.phases[3]); /* past the number */
+	assert_ptr_equal(phase_set_find(&set, "orch", &err), &set.phases[2]);
+	assert_ptr_equal(phase_set_find(&set, "workshop/2", &err), &set.phases[1]);
+	strbuf_reset(&err);
+	assert_null(phase_set_find(&set, "other/1", &err));
+	assert_string_equal(err.buf, "no phase '1' in the track 'other' (known: 10-orchestra 11-tenor)");
+	strbuf_reset(&err);
+	assert_null(phase_set_find(&set, "nosuch/1", &err));
+	assert_string_equal(err.buf, "no track 'nosuch' (known: workshop, other)");
+	assert_int_equal(phase_set_of_track(&set, t, of), 2);
+	assert_string_equal(of[0]->id, "10-orchestra");
+
+	/* a workspace's view: its track only, and a phase of another track named as such */
+	strbuf_reset(&err);
+	assert_int_equal(phase_set_select_track(&set, "other", &err), 0);
+	assert_int_equal(set.n, 2);
+	assert_int_equal(set.nall, 4);
+	assert_string_equal(set.phases[0].id, "10-orchestra");
+	assert_string_equal(set.phases[1].id, "11-tenor");
+	assert_string_equal(set.selected->name, "other");
+	assert_ptr_equal(phase_set_find(&set, "10", &err), &set.phases[0]);
+	assert_ptr_equal(phase_set_find(&set, "other/orch", &err), &set.phases[0]);
+	strbuf_reset(&err);
+	assert_null(phase_set_find(&set, "2", &err));
+	assert_string_equal(err.buf, "phase 2 (02-second) is of the track 'workshop', and this workspace follows the "
+			    "track 'other'; `phaselab init --track workshop DIR` makes a workspace for it");
+	strbuf_reset(&err);
+	assert_null(phase_set_find(&set, "workshop/1", &err));
+	assert_non_null(strstr(err.buf, "phase 1 (01-first) is of the track 'workshop'"));
+	strbuf_reset(&err);
+	assert_null(phase_set_find(&set, "99", &err));
+	assert_string_equal(err.buf, "no phase '99' (known: 10-orchestra 11-tenor)");
+	/* the phases out of view are still the track's, for list */
+	t = track_find(&set.tracks, "workshop");
+	assert_int_equal(phase_set_of_track(&set, t, of), 2);
+	assert_string_equal(of[1]->id, "02-second");
+	/* back to the other track; an unknown one leaves the view as it was */
+	assert_int_equal(phase_set_select_track(&set, "workshop", &err), 0);
+	assert_int_equal(set.n, 2);
+	assert_string_equal(set.phases[0].id, "01-first");
+	assert_string_equal(set.phases[1].id, "02-second");
+	strbuf_reset(&err);
+	assert_int_equal(phase_set_select_track(&set, "nosuch", &err), -1);
+	assert_string_equal(err.buf, "no track 'nosuch' (known: workshop, other)");
+	assert_string_equal(set.selected->name, "workshop");
+	phase_set_release(&set);
+
+	/* phase_find reads a TRACK/ prefix too, loading only what it needs */
+	strbuf_reset(&err);
+	assert_int_equal(phase_find(root, "other/10", &ph, &err), 0);
+	assert_string_equal(ph.id, "10-orchestra");
+	assert_string_equal(ph.track, "other");
+	phase_release(&ph);
+	strbuf_reset(&err);
+	assert_int_equal(phase_find(root, "workshop/10", &ph, &err), -1);
+	assert_string_equal(err.buf, "no phase '10' in the track 'workshop' (known: 01-first 02-second)");
+	phase_release(&ph);
+	strbuf_reset(&err);
+	assert_int_equal(phase_find(root, "solo/1", &ph, &err), -1);
+	assert_string_equal(err.buf, "no track 'solo' (known: workshop, other)");
+	phase_release(&ph);
+	free(root);
+
+	/* without a tracks.json: the workshop alone, as before tracks */
+	{
+		struct track_set ts;
+		char *good = phase_set_dir("good");
+
+		strbuf_reset(&err);
+		assert_int_equal(tracks_load(good, &ts, &err), 0);
+		assert_null(ts.file);
+		assert_int_equal(ts.n, 1);
+		assert_string_equal(ts.tracks[0].name, "workshop");
+		assert_string_equal(ts.tracks[0].service, "service");
+		assert_string_equal(ts.tracks[0].readme, "workspace/README.md");
+		assert_true(ts.tracks[0].is_default);
+		track_set_release(&ts);
+		free(good);
+	}
+	strbuf_release(&err);
+}
+
+/* The real curriculum: the workshop (2, 3) and the backend track (10, 11, 12), each in its own folder. */
+static void test_real_tracks(void **state)
+{
+	static const struct { const char *track, *ids[4], *service, *dir; } want[] = {
+		{ "workshop", { "02-dev-images", "03-containerization", NULL }, "service", "service" },
+		{ "backend", { "10-orchestrator-image", "11-task-definition", "12-publish", NULL }, "backend", "backend" },
+	};
+	struct strbuf err = STRBUF_INIT;
+	struct phase_set set;
+	char *root = xasprintf("%s/phases", repo_root());
+
+	(void)state;
+	if (phase_set_load(root, &set, &err) < 0)
+		fail_msg("%s", err.buf);
+	assert_int_equal(set.tracks.n, 2);
+	assert_string_equal(track_default(&set.tracks)->name, "workshop");
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		const struct track *t = track_find(&set.tracks, want[i].track);
+		const struct phase *of[8];
+		size_t n, k;
+
+		assert_non_null(t);
+		assert_string_equal(t->service, want[i].service);
+		assert_string_equal(t->workspace_dir, want[i].dir);
+		n = phase_set_of_track(&set, t, of);
+		for (k = 0; want[i].ids[k]; k++) {
+			assert_true(k < n);
+			assert_string_equal(of[k]->id, want[i].ids[k]);
+			assert_string_equal(of[k]->service_dir, want[i].dir);
+		}
+		assert_int_equal(n, k);
+		/* the first of a track requires nothing, each other one the phase before it */
+		assert_int_equal(of[0]->nrequires, 0);
+		for (k = 1; k < n; k++) {
+			assert_int_equal(of[k]->nrequires, 1);
+			assert_string_equal(of[k]->requires[0], of[k - 1]->id);
+		}
+	}
+	/* the ids DESIGN.md fixes, by their new spellings too */
+	assert_string_equal(phase_set_find(&set, "backend/10-orchestrator-image", &err)->id, "10-orchestrator-image");
+	assert_string_equal(phase_set_find(&set, "backend/10", &err)->id, "10-orchestrator-image");
+	assert_string_equal(phase_set_find(&set, "backend/orch", &err)->id, "10-orchestrator-image");
+	assert_string_equal(phase_set_find(&set, "12", &err)->id, "12-publish");
+	assert_string_equal(phase_set_find(&set, "3", &err)->id, "03-containerization");
+	assert_string_equal(phase_set_find(&set, "02-dev-images", &err)->id, "02-dev-images");
+	phase_set_release(&set);
+	free(root);
 	strbuf_release(&err);
 }
 
@@ -871,6 +1066,8 @@ int main(void)
 		cmocka_unit_test(test_steps),
 		cmocka_unit_test(test_phase_set),
 		cmocka_unit_test(test_phase_set_broken),
+		cmocka_unit_test(test_tracks),
+		cmocka_unit_test(test_real_tracks),
 		cmocka_unit_test(test_unknown_kind_lists_kinds),
 		cmocka_unit_test(test_invalid_json),
 		cmocka_unit_test(test_find),
