@@ -199,6 +199,10 @@ check-sanitizers: asan fuzz
 bench: bin/phaselab
 	$(Q)bench/run
 
+# The same for the backend track's image phase (phases/10-orchestrator-image).
+bench-backend: bin/phaselab
+	$(Q)BENCH_PHASE=10 bench/run
+
 # What the program reads at run time: the program, the phases (lessons and
 # checklists), and from labs/ what `phaselab init` copies into a workspace
 # (the starting service without its build outputs, the workspace README).
@@ -235,7 +239,7 @@ clean:
 
 FORCE:
 
-.PHONY: all test unit integration demo check images asan fuzz fuzz-build check-sanitizers bench install uninstall clean FORCE
+.PHONY: all test unit integration demo check images asan fuzz fuzz-build check-sanitizers bench bench-backend install uninstall clean FORCE
 .SECONDARY:
 
 -include $(shell find $(B) $(FB) -name '*.d' 2>/dev/null)
