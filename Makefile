@@ -112,11 +112,14 @@ integration: bin/phaselab $(TOOL_BIN)
 	$(Q)tests/tools/timed install tests/integration/install
 
 # The main job on the bundled lab: the reference solution of phase 3,
-# assembled from labs/service and its overlay, checked for real.
+# assembled from labs/service and its overlay, checked for real; then the
+# backend track's, built, pushed to the local registry under its commit's
+# tag and checked through phases 10 to 12 (labs/demo-backend).
 demo: bin/phaselab
 	$(Q)rm -rf $(B)/lab/03-containerization
 	$(Q)labs/assemble --solution 3 $(B)/lab/03-containerization >/dev/null
 	$(Q)bin/phaselab check --phase 3 --dir $(B)/lab/03-containerization
+	$(Q)labs/demo-backend $(B)/lab/backend
 
 # Everything CI runs: the unit tests, the same under the sanitizers with the
 # fuzzers for a bounded time, then the engine tests.
