@@ -130,6 +130,12 @@ check:
 images:
 	$(Q)labs/images/make-images
 
+# The local registry the backend track publishes to, on loopback (labs/setup
+# starts it too); `labs/setup --stop-registry` stops it.
+.PHONY: registry
+registry:
+	$(Q)labs/registry/registry start
+
 # The unit tests under AddressSanitizer (leaks included) and
 # UndefinedBehaviorSanitizer, built apart in build-asan: bin/phaselab is left
 # alone.  Any report fails the run (halt_on_error, and no recovery compiled in).
