@@ -109,6 +109,7 @@ integration: bin/phaselab $(TOOL_BIN)
 	$(Q)tests/tools/timed hints tests/integration/hints
 	$(Q)tests/tools/timed steps tests/integration/steps
 	$(Q)tests/tools/timed hostile tests/integration/hostile
+	$(Q)tests/tools/timed images tests/integration/images
 	$(Q)tests/tools/timed install tests/integration/install
 
 # The main job on the bundled lab: the reference solution of phase 3,
