@@ -6,7 +6,7 @@
 # removes them).  Quiet unless V=1.
 
 CC      ?= cc
-PKGS    := libgit2 jansson libcurl md4c libarchive
+PKGS    := libgit2 jansson libcurl libcrypto md4c libarchive
 CFLAGS  ?= -O2 -g
 WARN    := -std=c11 -Wall -Wextra -Wshadow -Wmissing-prototypes -Wwrite-strings \
            -Wstrict-prototypes -Wformat=2 -Wno-format-nonliteral \
@@ -80,6 +80,8 @@ $(B)/tests/%: $(B)/tests/unit/%.o $(LIB_OBJ)
 
 # The check kinds' tests run on a fake engine that replays recorded answers.
 $(B)/tests/test_checks: $(B)/tests/unit/fake_engine.o
+# The deploy kinds' tests run a fake registry in a thread.
+$(B)/tests/test_backend_deploy: LDLIBS += -lpthread
 
 # Helpers for the integration tests (they use libgit2 like the program does).
 $(B)/tools/%: tests/tools/%.c
@@ -110,14 +112,19 @@ integration: bin/phaselab $(TOOL_BIN)
 	$(Q)tests/tools/timed hints tests/integration/hints
 	$(Q)tests/tools/timed steps tests/integration/steps
 	$(Q)tests/tools/timed hostile tests/integration/hostile
+	$(Q)tests/tools/timed images tests/integration/images
+	$(Q)tests/tools/timed publish tests/integration/publish
 	$(Q)tests/tools/timed install tests/integration/install
 
 # The main job on the bundled lab: the reference solution of phase 3,
-# assembled from labs/service and its overlay, checked for real.
+# assembled from labs/service and its overlay, checked for real; then the
+# backend track's, built, pushed to the local registry under its commit's
+# tag and checked through phases 10 to 12 (labs/demo-backend).
 demo: bin/phaselab
 	$(Q)rm -rf $(B)/lab/03-containerization
 	$(Q)labs/assemble --solution 3 $(B)/lab/03-containerization >/dev/null
 	$(Q)bin/phaselab check --phase 3 --dir $(B)/lab/03-containerization
+	$(Q)labs/demo-backend $(B)/lab/backend
 
 # Everything CI runs: the unit tests, the same under the sanitizers with the
 # fuzzers for a bounded time, then the engine tests.
@@ -127,6 +134,12 @@ check:
 # Base images: pulled where a registry answers, else built as local stand-ins.
 images:
 	$(Q)labs/images/make-images
+
+# The local registry the backend track publishes to, on loopback (labs/setup
+# starts it too); `labs/setup --stop-registry` stops it.
+.PHONY: registry
+registry:
+	$(Q)labs/registry/registry start
 
 # The unit tests under AddressSanitizer (leaks included) and
 # UndefinedBehaviorSanitizer, built apart in build-asan: bin/phaselab is left
@@ -200,6 +213,10 @@ check-sanitizers: asan fuzz
 bench: bin/phaselab
 	$(Q)bench/run
 
+# The same for the backend track's image phase (phases/10-orchestrator-image).
+bench-backend: bin/phaselab
+	$(Q)BENCH_PHASE=10 bench/run
+
 # What the program reads at run time: the program, the phases (lessons and
 # checklists), and from labs/ what `phaselab init` copies into a workspace
 # (the starting service without its build outputs, the workspace README).
@@ -236,7 +253,7 @@ clean:
 
 FORCE:
 
-.PHONY: all test unit integration demo check images asan fuzz fuzz-build check-sanitizers bench install uninstall clean FORCE
+.PHONY: all test unit integration demo check images asan fuzz fuzz-build check-sanitizers bench bench-backend install uninstall clean FORCE
 .SECONDARY:
 
 -include $(shell find $(B) $(FB) -name '*.d' 2>/dev/null)
