@@ -69,7 +69,7 @@ static int cmd_check(const struct cmd_args *args)
 
 static const struct cmd_option options[] = {
 	{ .name = "phase", .short_name = 'p', .arg = "ID", .required = 1,
-	  .doc = "the phase: its id (03-containerization) or number (3)" },
+	  .doc = "the phase: its id (03-containerization), its number (3), or TRACK/PHASE (backend/10)" },
 	{ .name = "dir", .short_name = 'd', .arg = "DIR",
 	  .doc = "the service folder to build (default: the phase's service folder in the workspace "
 		 "around the current folder, or here)" },

@@ -161,6 +161,12 @@ static void start_child(struct learner *l, const struct grade_opts *o, const str
 	l->child = xcalloc(1, sizeof(*l->child));
 	*l->child = (struct proc)PROC_INIT;
 	l->child->argv = argv;
+	/* the learner's id, for a phase whose registry repository carries it ({learner}) */
+	{
+		char **env = xcalloc(2, sizeof(*env));
+		env[0] = xasprintf("PHASELAB_LEARNER=%s", l->entry->learner);
+		l->child->env = (const char *const *)env;
+	}
 	l->child->timeout_ms = o->timeout_ms;
 	l->child->out_path = xasprintf("%s/check.log", l->dir);
 	l->child->max_capture = 64 << 10;
@@ -190,6 +196,9 @@ static void finish_child(struct learner *l)
 	free((char *)p->argv[5]);
 	free((char *)p->argv[9]);
 	free((void *)p->argv);
+	if (p->env)
+		free((char *)p->env[0]);
+	free((void *)p->env);
 	free((char *)p->out_path);
 	proc_release(p);
 	free(p);
@@ -401,7 +410,7 @@ static int cmd_grade(const struct cmd_args *args)
 }
 
 static const struct cmd_option options[] = {
-	{ .name = "phase", .short_name = 'p', .arg = "ID", .required = 1, .doc = "the phase to grade" },
+	{ .name = "phase", .short_name = 'p', .arg = "ID", .required = 1, .doc = "the phase to grade (an id, a number, or TRACK/PHASE)" },
 	{ .name = "roster", .short_name = 'r', .arg = "FILE", .required = 1,
 	  .doc = "CSV with a header: learner,repo[,branch]" },
 	{ .name = "out", .short_name = 'o', .arg = "DIR", .required = 1,
@@ -423,8 +432,9 @@ const struct cmd_entry cmd_grade_entry = {
 	.name = "grade",
 	.summary = "grade a class from the learners' git repositories into a gradebook",
 	.about = "Fetch each learner's repository, check out the commit to grade and grade it with a "
-		 "child `phaselab check`, up to --jobs at once, each with a time limit.  A second run "
-		 "grades only the learners whose commit changed.",
+		 "child `phaselab check`, up to --jobs at once, each with a time limit and "
+		 "PHASELAB_LEARNER set to the learner's id (a phase may name a registry repository per "
+		 "learner with it).  A second run grades only the learners whose commit changed.",
 	.options = options,
 	.exit_status = "0 every learner was graded, 1 some could not be (see the gradebook), 2 bad usage, "
 		       "roster or phase file, 3 environment not usable, 130 interrupted",

@@ -1,8 +1,10 @@
 /*
- * phaselab init: a learner's workspace, made from the labs: the starting
- * service, a README that points at phaselab, the progress folder and a git
- * repository with a first commit.  Only in an empty (or new) folder, so
- * nothing of the learner's is ever overwritten.
+ * phaselab init: a learner's workspace for one track, made from the labs:
+ * the track's starting service, its README that points at phaselab, the
+ * progress folder (recording the track) and a git repository with a first
+ * commit.  Only in an empty (or new) folder, so nothing of the learner's is
+ * ever overwritten.  The track is data (phases/tracks.json): which labs
+ * folder, which workspace folder, which README.
  */
 #include "cmd/cmd.h"
 #include "lib/fsutil.h"
@@ -63,12 +65,12 @@ static int write_text(const char *dir, const char *name, const char *text, struc
 }
 
 /* Everything init writes; on failure the caller removes what was made. */
-static int populate(const char *dir, const char *labs, struct strbuf *err)
+static int populate(const char *dir, const char *labs, const struct track *t, struct strbuf *err)
 {
 	struct strbuf readme = STRBUF_INIT;
-	char *src = xasprintf("%s/service", labs), *dst = xasprintf("%s/service", dir);
-	char *readme_src = xasprintf("%s/workspace/README.md", labs);
-	char *state = xasprintf("%s/%s", dir, WORKSPACE_STATE), *progress_file = NULL;
+	char *src = xasprintf("%s/%s", labs, t->service), *dst = xasprintf("%s/%s", dir, t->workspace_dir);
+	char *readme_src = xasprintf("%s/%s", labs, t->readme);
+	char *state = xasprintf("%s/%s", dir, WORKSPACE_STATE), *progress_file = NULL, *msg = NULL;
 	int rc = -1;
 
 	if (read_file_nofollow(readme_src, 1 << 20, &readme) < 0) {
@@ -84,13 +86,16 @@ static int populate(const char *dir, const char *labs, struct strbuf *err)
 		goto out;
 	}
 	progress_file = workspace_progress_file(dir);
-	if (progress_write_empty(progress_file, err) < 0)
+	if (progress_write_empty(progress_file, t->name, err) < 0)
 		goto out;
-	if (git_init_commit(dir, "Start of the workshop: the service as it is handed out (phaselab init)\n",
-			    err) < 0)
+	msg = t->is_default ? xstrdup("Start of the workshop: the service as it is handed out (phaselab init)\n")
+			    : xasprintf("Start of the %s track: the service as it is handed out (phaselab init "
+					"--track %s)\n", t->name, t->name);
+	if (git_init_commit(dir, msg, err) < 0)
 		goto out;
 	rc = 0;
 out:
+	free(msg);
 	strbuf_release(&readme);
 	free(src);
 	free(dst);
@@ -100,11 +105,30 @@ out:
 	return rc;
 }
 
-static int cmd_init(const struct cmd_args *args)
+/* The track init makes a workspace for: --track NAME, else the default.  NULL: the message is printed. */
+static const struct track *choose_track(const char *name, struct track_set *ts, int *status)
 {
-	const char *dir = args->nargs ? args->arg[0] : ".";
 	struct strbuf err = STRBUF_INIT;
-	char real[PATH_MAX], *labs, *first, *inside;
+	char *root = phases_root();
+	const struct track *t = NULL;
+
+	if (tracks_load(root, ts, &err) < 0) {
+		*status = cmd_fail(EXIT_USAGE, "init: %s", err.buf);
+	} else if (!(t = name ? track_find(ts, name) : track_default(ts))) {
+		strbuf_reset(&err);
+		track_names(ts, &err);
+		*status = cmd_fail(EXIT_USAGE, "init: no track '%s' (known: %s)", name, err.buf);
+	}
+	free(root);
+	strbuf_release(&err);
+	return t;
+}
+
+/* A workspace for track t in dir, which is empty or does not exist yet. */
+static int init_in(const char *dir, const struct track *t)
+{
+	struct strbuf err = STRBUF_INIT;
+	char real[PATH_MAX], *labs, *first, *inside, *folder;
 	struct stat sb;
 	int made = 0;
 
@@ -135,7 +159,7 @@ static int cmd_init(const struct cmd_args *args)
 	}
 
 	labs = labs_root();
-	if (populate(real, labs, &err) < 0) {
+	if (populate(real, labs, t, &err) < 0) {
 		remove_contents(real, NULL); /* it was empty: all of it is ours */
 		if (made)
 			rmdir(real);
@@ -146,14 +170,37 @@ static int cmd_init(const struct cmd_args *args)
 	}
 	free(labs);
 	strbuf_release(&err);
+	folder = xasprintf("%s/", t->workspace_dir);
 	printf("Made a phaselab workspace in %s:\n"
-	       "  service/     the service you will containerize\n"
+	       "  %-12s %s\n"
 	       "  README.md    what this folder is, and the commands\n"
 	       "  a git repository with a first commit\n\n"
 	       "Next: %s`phaselab` tells you where you are and what to do.\n",
-	       real, strcmp(dir, ".") ? "cd into it, then " : "");
+	       real, folder, t->about, strcmp(dir, ".") ? "cd into it, then " : "");
+	free(folder);
 	return EXIT_PASSED;
 }
+
+static int cmd_init(const struct cmd_args *args)
+{
+	struct track_set ts = { 0 };
+	const struct track *t;
+	int status = EXIT_USAGE;
+
+	/* the track first: a mistyped name must not leave a new empty folder behind */
+	t = choose_track(cmd_value(args, "track"), &ts, &status);
+	if (t)
+		status = init_in(args->nargs ? args->arg[0] : ".", t);
+	track_set_release(&ts);
+	return status;
+}
+
+static const struct cmd_option options[] = {
+	{ .name = "track", .short_name = 't', .arg = "NAME",
+	  .doc = "the track to follow (phases/tracks.json; `phaselab list` outside a workspace shows them); "
+		 "default: the workshop" },
+	{ 0 },
+};
 
 const struct cmd_entry cmd_init_entry = {
 	.name = "init",
@@ -161,8 +208,10 @@ const struct cmd_entry cmd_init_entry = {
 	.max_args = 1,
 	.summary = "make a workspace for the phases in an empty folder",
 	.about = "Make DIR (default: the current folder), which must be empty or not exist yet, a "
-		 "workspace for the phases: the starting service in DIR/service, a README, and a git "
-		 "repository with a first commit.  Then `cd DIR && phaselab`.",
-	.exit_status = "0 made, 2 DIR is not empty or not a folder, 3 the labs are missing",
+		 "workspace for the phases of a track: the track's starting service (the workshop's in "
+		 "DIR/service, the backend track's in DIR/backend), a README, and a git repository with a "
+		 "first commit.  Then `cd DIR && phaselab`.",
+	.options = options,
+	.exit_status = "0 made, 2 DIR is not empty or not a folder, or no such track, 3 the labs are missing",
 	.exec = cmd_init,
 };

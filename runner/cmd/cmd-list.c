@@ -1,11 +1,14 @@
 /*
- * phaselab list: every phase with its state.
+ * phaselab list: in a workspace, every phase of its track with its state;
+ * outside one, every track with its phases, so a learner can choose one.
  */
 #include "cmd/cmd.h"
 #include "cmd/learn.h"
+#include "lib/xalloc.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define STATE_COL 50 /* where the state starts: "> NN  " and the title's 42 columns */
@@ -26,13 +29,57 @@ static void print_state(const char *sgr, const char *word, const char *fmt, ...)
 	strbuf_release(&out);
 }
 
+/* Outside a workspace: the tracks, each with its phases, in the tracks file's order. */
+static int list_tracks(void)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct phase_set set;
+	const struct phase **of;
+	char *root = phases_root();
+	int rc = phase_set_load(root, &set, &err), color = learn_color();
+
+	free(root);
+	if (rc < 0) {
+		rc = cmd_fail(EXIT_USAGE, "%s", err.buf);
+		strbuf_release(&err);
+		phase_set_release(&set);
+		return rc;
+	}
+	of = xcalloc(set.nall + 1, sizeof(*of));
+	printf("Not in a workspace: the tracks, and their phases.\n");
+	for (size_t i = 0; i < set.tracks.n; i++) {
+		const struct track *t = &set.tracks.tracks[i];
+		size_t n = phase_set_of_track(&set, t, of);
+
+		putchar('\n');
+		printf("%s%s%s  %s\n", color ? "\033[1m" : "", t->name, color ? "\033[0m" : "", t->title);
+		if (t->is_default)
+			learn_say(4, "    `phaselab init DIR` makes a workspace for it (the default track)");
+		else
+			learn_say(4, "    `phaselab init --track %s DIR` makes a workspace for it", t->name);
+		for (size_t k = 0; k < n; k++)
+			printf("  %2d  %-42.42s  %zu step%s\n", of[k]->number, of[k]->title, of[k]->nsteps,
+			       of[k]->nsteps == 1 ? "" : "s");
+		if (!n)
+			printf("  (no phase yet)\n");
+	}
+	free(of);
+	phase_set_release(&set);
+	strbuf_release(&err);
+	return EXIT_PASSED;
+}
+
 static int cmd_list(const struct cmd_args *args)
 {
 	struct workspace ws;
 	const struct phase *cur;
+	char *inside = workspace_find(".");
 	int rc, color = learn_color();
 
 	(void)args;
+	if (!inside)
+		return list_tracks();
+	free(inside);
 	if ((rc = workspace_open(&ws)))
 		return rc;
 	cur = progress_current(&ws.pg, &ws.set);
@@ -76,8 +123,9 @@ static int cmd_list(const struct cmd_args *args)
 const struct cmd_entry cmd_list_entry = {
 	.name = "list",
 	.summary = "every phase, with its state (locked, open, passed)",
-	.about = "Every phase in order, with its state: locked (and which phase opens it), open (and the "
-		 "step you are on), or passed (with the score and the date).",
-	.exit_status = "0 listed, 2 no workspace or a broken file",
+	.about = "In a workspace, every phase of its track in order, with its state: locked (and which "
+		 "phase opens it), open (and the step you are on), or passed (with the score and the date).  "
+		 "Outside a workspace, every track with its phases, and how to make a workspace for each.",
+	.exit_status = "0 listed, 2 a broken file",
 	.exec = cmd_list,
 };

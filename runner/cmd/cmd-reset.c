@@ -20,7 +20,7 @@
 static int cmd_reset(const struct cmd_args *args)
 {
 	struct strbuf err = STRBUF_INIT;
-	char *root, *file = NULL, *keep = NULL, answer[16] = "";
+	char *root, *file = NULL, *keep = NULL, *track = NULL, answer[16] = "";
 	char stamp[32];
 	time_t t = time(NULL);
 	struct tm tm;
@@ -56,7 +56,11 @@ static int cmd_reset(const struct cmd_args *args)
 		rc = cmd_fail(EXIT_ENVIRONMENT, "reset: cannot keep '%s' as '%s': %s", file, keep, strerror(errno));
 		goto out;
 	}
-	if (progress_write_empty(file, &err) < 0) {
+	/* the workspace keeps its track: from the old file if it says, else from its folders */
+	track = progress_peek_track(file);
+	if (!track)
+		track = workspace_guess_track(root);
+	if (progress_write_empty(file, track, &err) < 0) {
 		rc = cmd_fail(EXIT_ENVIRONMENT, "reset: %s", err.buf);
 		goto out;
 	}
@@ -67,6 +71,7 @@ out:
 	free(root);
 	free(file);
 	free(keep);
+	free(track);
 	return rc;
 }
 

@@ -33,7 +33,8 @@ static int outside(void)
 	else
 		printf("This folder is not a workspace.  Make one in a new folder:\n\n"
 		       "    phaselab init workshop && cd workshop\n\n");
-	printf("Then `phaselab` again tells you what to do.  All commands: phaselab --help\n");
+	printf("That is the workshop; `phaselab list` shows every track, and `phaselab init --track NAME`\n"
+	       "starts another.  Then `phaselab` again tells you what to do.  All commands: phaselab --help\n");
 	return EXIT_PASSED;
 }
 

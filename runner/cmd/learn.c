@@ -67,17 +67,54 @@ int workspace_open(struct workspace *ws)
 	}
 	file = workspace_progress_file(ws->root);
 	rc = progress_load(file, &ws->pg, &err);
-	free(file);
 	if (rc < 0) {
 		cmd_fail(EXIT_USAGE, "%s\n  your progress file is damaged or was edited by hand; `phaselab reset` "
 			 "starts the phases again (it keeps a copy of the file, and your own files are not touched)",
 			 err.buf);
-		strbuf_release(&err);
-		workspace_close(ws);
-		return EXIT_USAGE;
+		goto fail;
 	}
+	/* the commands see the workspace's track only; a workspace older than tracks is the default's */
+	if (phase_set_select_track(&ws->set, ws->pg.track ? ws->pg.track : track_default(&ws->set.tracks)->name,
+				   &err) < 0) {
+		cmd_fail(EXIT_USAGE, "%s: track: %s; the workspace was made for a track this phaselab does not have",
+			 file, err.buf);
+		goto fail;
+	}
+	free(file);
 	strbuf_release(&err);
 	return 0;
+fail:
+	free(file);
+	strbuf_release(&err);
+	workspace_close(ws);
+	return EXIT_USAGE;
+}
+
+char *workspace_guess_track(const char *root)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct track_set ts;
+	char *phases = phases_root(), *found = NULL;
+	int n = 0;
+
+	if (tracks_load(phases, &ts, &err) == 0) {
+		for (size_t i = 0; i < ts.n; i++) {
+			char *dir = xasprintf("%s/%s", root, ts.tracks[i].workspace_dir);
+			struct stat sb;
+
+			if (lstat(dir, &sb) == 0 && S_ISDIR(sb.st_mode) && n++ == 0)
+				found = xstrdup(ts.tracks[i].name);
+			free(dir);
+		}
+	}
+	if (n != 1) {
+		free(found);
+		found = NULL;
+	}
+	track_set_release(&ts);
+	strbuf_release(&err);
+	free(phases);
+	return found;
 }
 
 void workspace_close(struct workspace *ws)

@@ -24,11 +24,19 @@ struct workspace {
 
 /*
  * Open the workspace around the current folder, with the curriculum and
- * the progress.  0; otherwise the message is printed and the result is the
- * exit status: 2 outside a workspace, a broken phase or progress file.
+ * the progress.  The set's view is the workspace's track (recorded in the
+ * progress; none recorded: the default track, the workshop), so the
+ * commands see its phases only.  0; otherwise the message is printed and
+ * the result is the exit status: 2 outside a workspace, a broken phase or
+ * progress file, a track this phaselab does not have.
  */
 int workspace_open(struct workspace *ws);
 void workspace_close(struct workspace *ws);
+/*
+ * The track whose service folder the workspace at root holds, when exactly
+ * one does (new string), else NULL: for a progress file that lost its record.
+ */
+char *workspace_guess_track(const char *root);
 /* The folder of the workspace around start (new string), or NULL. */
 char *workspace_find(const char *start);
 /* The progress file of the workspace at root (new string). */

@@ -17,8 +17,9 @@
 static const struct key_spec phase_keys[] = {
 	{ "schema", KEY_STRING, 0, 0, 0, "\"phaselab.phase/v1\"", NULL },
 	{ "id", KEY_STRING, 1, 1, 64, "the phase's id: its folder's name (\"03-containerization\")", NULL },
-	{ "number", KEY_INT, 1, 1, 99, "its number, accepted by --phase", NULL },
+	{ "number", KEY_INT, 1, 1, 99, "its number, accepted by --phase (unique across tracks)", NULL },
 	{ "title", KEY_STRING, 1, 1, 200, "one line for people", NULL },
+	{ "track", KEY_STRING, 0, 1, 64, "the name of its track (tracks.json)", TRACK_DEFAULT_NAME },
 	{ "summary", KEY_STRING, 0, 0, 0, "a paragraph for people", NULL },
 	{ "requires", KEY_STRINGS, 0, 0, 0, "ids of the phases to pass first", NULL },
 	{ "service_dir", KEY_STRING, 0, 1, 200, "the service folder in a workspace", "service" },
@@ -71,9 +72,35 @@ static const struct key_spec check_keys[] = {
 	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };
 
-const struct key_spec *const phase_key_tables[] = {
-	phase_keys, step_keys, container_keys, check_keys, NULL,
+/* tracks.json: the tracks of a phases folder (phase.h, struct track) */
+static const struct key_spec tracks_keys[] = {
+	{ "schema", KEY_STRING, 0, 0, 0, "\"phaselab.tracks/v1\"", NULL },
+	{ "tracks", KEY_ARRAY, 1, 1, 32, "the tracks, in the order `phaselab list` shows them", NULL },
+	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };
+
+static const struct key_spec track_keys[] = {
+	{ "name", KEY_STRING, 1, 1, 32, "the track's name (lowercase letters, digits, '-'): what phases and "
+	  "`init --track` name", NULL },
+	{ "title", KEY_STRING, 1, 1, 200, "one line for people", NULL },
+	{ "summary", KEY_STRING, 0, 1, 2000, "a paragraph for people", NULL },
+	{ "service", KEY_STRING, 1, 1, 64, "its starting service: the name of a folder of the labs", NULL },
+	{ "workspace_dir", KEY_STRING, 0, 1, 64, "the folder `init` copies the service to in a workspace (its "
+	  "phases' service_dir); default: the service's name", NULL },
+	{ "readme", KEY_STRING, 1, 1, 200, "the workspace's README.md: a file of the labs, relative to it", NULL },
+	{ "about", KEY_STRING, 0, 1, 60, "what `init` says of the service's folder",
+	  "the service the phases work on" },
+	{ "default", KEY_BOOL, 0, 0, 0, "true for exactly one track: `init` without --track, and a workspace "
+	  "whose progress names no track", "false" },
+	{ NULL, 0, 0, 0, 0, NULL, NULL },
+};
+
+const struct key_spec *const phase_key_tables[] = {
+	phase_keys, step_keys, container_keys, check_keys, tracks_keys, track_keys, NULL,
+};
+
+#define TRACKS_FILE "tracks.json"
+#define TRACKS_SCHEMA "phaselab.tracks/v1"
 
 static char **str_array(json_t *arr, size_t *n)
 {
@@ -388,6 +415,12 @@ int phase_load_file(const char *file, struct phase *ph, struct strbuf *err)
 		return -1;
 	}
 	ph->number = (int)obj_int(root, "number", 0);
+	ph->track = xstrdup(spec_str(root, phase_keys, "track"));
+	if (!valid_id(ph->track)) {
+		strbuf_addf(err, "%s: track: '%s' is not a track's name (lowercase letters, digits, '-')", file,
+			    ph->track);
+		return -1;
+	}
 	ph->title = xstrdup(obj_str(root, "title", ""));
 	ph->service_dir = xstrdup(spec_str(root, phase_keys, "service_dir"));
 	ph->pass_mark = (int)obj_int(root, "pass_mark", 0);
@@ -468,23 +501,28 @@ static int list_phase_dirs(const char *root, char ***names_out, size_t *n_out, s
 
 /*
  * Which of names[] `which` means: an exact name, a number (the folder's
- * leading digits) or an unambiguous prefix.  The index, or -1 with a message
- * listing the known names.
+ * leading digits) or an unambiguous prefix, of the name or of the name past
+ * its number ("orch" for "10-orchestrator-image").  The index, or -1 with a
+ * message listing the known names (scope, when given, says where:
+ * "the track 'backend'").
  */
-static int match_phase(char *const *names, size_t n, const char *which, struct strbuf *err)
+static int match_phase(char *const *names, size_t n, const char *which, const char *scope, struct strbuf *err)
 {
 	int numeric = *which && strspn(which, "0123456789") == strlen(which);
-	size_t nmatch = 0;
+	size_t nmatch = 0, wlen = strlen(which);
 	int match = -1;
 
 	for (size_t i = 0; i < n; i++) {
+		const char *word = names[i] + strspn(names[i], "0123456789");
 		int hit;
+
 		if (!strcmp(names[i], which))
 			return (int)i;
+		word += word != names[i] && *word == '-';
 		if (numeric)
 			hit = isdigit((unsigned char)names[i][0]) && atoi(names[i]) == atoi(which);
 		else
-			hit = *which && !strncmp(names[i], which, strlen(which));
+			hit = *which && (!strncmp(names[i], which, wlen) || (word != names[i] && !strncmp(word, which, wlen)));
 		if (hit) {
 			match = (int)i;
 			nmatch++;
@@ -492,7 +530,8 @@ static int match_phase(char *const *names, size_t n, const char *which, struct s
 	}
 	if (nmatch == 1)
 		return match;
-	strbuf_addf(err, "%s phase '%s' (known:", nmatch ? "ambiguous" : "no", which);
+	strbuf_addf(err, "%s phase '%s'%s%s (known:", nmatch ? "ambiguous" : "no", which, scope ? " in " : "",
+		    scope ? scope : "");
 	for (size_t i = 0; i < n; i++)
 		strbuf_addf(err, " %s", names[i]);
 	strbuf_addch(err, ')');
@@ -520,19 +559,274 @@ static void free_names(char **names, size_t n)
 	free(names);
 }
 
+/* ---- tracks ---------------------------------------------------------------- */
+
+/* A folder name of the labs or of a workspace: one plain component. */
+static int plain_name(const char *s)
+{
+	if (!*s || *s == '.')
+		return 0;
+	for (; *s; s++)
+		if (!(isalnum((unsigned char)*s) || *s == '-' || *s == '_' || *s == '.'))
+			return 0;
+	return 1;
+}
+
+/* A relative path with no "..", no empty or "." component. */
+static int plain_path(const char *s)
+{
+	const char *p = s;
+
+	if (!*s || *s == '/')
+		return 0;
+	while (*p) {
+		size_t len = strcspn(p, "/");
+		if (len == 0 || (len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.'))
+			return 0;
+		p += len;
+		if (*p)
+			p++;
+		else
+			break;
+	}
+	return s[strlen(s) - 1] != '/';
+}
+
+/* The workshop, as it was before tracks: the one track of a folder without tracks.json. */
+static void track_implicit(struct track_set *ts)
+{
+	struct track *t;
+
+	ts->tracks = xcalloc(1, sizeof(*ts->tracks));
+	ts->n = 1;
+	t = &ts->tracks[0];
+	t->name = xstrdup(TRACK_DEFAULT_NAME);
+	t->title = xstrdup("Containerization workshop");
+	t->service = xstrdup("service");
+	t->workspace_dir = xstrdup("service");
+	t->readme = xstrdup("workspace/README.md");
+	t->about = xstrdup("the service you will containerize");
+	t->is_default = 1;
+}
+
+static int load_track(struct track_set *ts, json_t *o, size_t i, struct strbuf *err)
+{
+	struct track *t = &ts->tracks[ts->n];
+	char where[32];
+	const char *name, *service, *wdir, *readme;
+
+	snprintf(where, sizeof(where), "tracks[%zu]", i);
+	if (validate_object(o, track_keys, ts->file, where, err) < 0)
+		return -1;
+	name = obj_str(o, "name", "");
+	service = obj_str(o, "service", "");
+	wdir = obj_str(o, "workspace_dir", service);
+	readme = obj_str(o, "readme", "");
+	if (!valid_id(name)) {
+		strbuf_addf(err, "%s: %s.name: '%s' is not a track's name (lowercase letters, digits, '-')",
+			    ts->file, where, name);
+		return -1;
+	}
+	if (track_find(ts, name)) {
+		strbuf_addf(err, "%s: %s.name: '%s' is the name of an earlier track", ts->file, where, name);
+		return -1;
+	}
+	if (!plain_name(service) || !plain_name(wdir)) {
+		strbuf_addf(err, "%s: %s.%s: '%s' must be a plain folder name (no '/', not starting with '.')",
+			    ts->file, where, plain_name(service) ? "workspace_dir" : "service",
+			    plain_name(service) ? wdir : service);
+		return -1;
+	}
+	if (!plain_path(readme)) {
+		strbuf_addf(err, "%s: %s.readme: '%s' must be a relative path inside the labs folder", ts->file,
+			    where, readme);
+		return -1;
+	}
+	t->name = xstrdup(name);
+	t->title = xstrdup(obj_str(o, "title", name));
+	t->summary = json_object_get(o, "summary") ? xstrdup(obj_str(o, "summary", "")) : NULL;
+	t->service = xstrdup(service);
+	t->workspace_dir = xstrdup(wdir);
+	t->readme = xstrdup(readme);
+	t->about = xstrdup(spec_str(o, track_keys, "about"));
+	t->is_default = spec_bool(o, track_keys, "default");
+	ts->n++;
+	return 0;
+}
+
+int tracks_load(const char *root, struct track_set *ts, struct strbuf *err)
+{
+	struct stat sb;
+	json_error_t jerr;
+	json_t *doc, *o;
+	const struct track *def = NULL;
+	size_t i;
+	int rc = -1;
+
+	memset(ts, 0, sizeof(*ts));
+	ts->file = xasprintf("%s/%s", root, TRACKS_FILE);
+	if (lstat(ts->file, &sb) < 0 && errno == ENOENT) {
+		free(ts->file);
+		ts->file = NULL;
+		track_implicit(ts);
+		return 0;
+	}
+	if (lstat(ts->file, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		strbuf_addf(err, "%s: not a regular file", ts->file);
+		return -1;
+	}
+	doc = json_load_file(ts->file, JSON_REJECT_DUPLICATES, &jerr);
+	if (!doc) {
+		strbuf_addf(err, "%s:%d:%d: not valid JSON: %s", ts->file, jerr.line, jerr.column, jerr.text);
+		return -1;
+	}
+	if (validate_object(doc, tracks_keys, ts->file, "", err) < 0)
+		goto out;
+	if (strcmp(obj_str(doc, "schema", TRACKS_SCHEMA), TRACKS_SCHEMA)) {
+		strbuf_addf(err, "%s: schema: '%s' is not a schema this version reads (%s)", ts->file,
+			    obj_str(doc, "schema", ""), TRACKS_SCHEMA);
+		goto out;
+	}
+	ts->tracks = xcalloc(json_array_size(json_object_get(doc, "tracks")), sizeof(*ts->tracks));
+	json_array_foreach(json_object_get(doc, "tracks"), i, o) {
+		if (!json_is_object(o)) {
+			strbuf_addf(err, "%s: tracks[%zu]: must be an object", ts->file, i);
+			goto out;
+		}
+		if (load_track(ts, o, i, err) < 0)
+			goto out;
+		if (ts->tracks[ts->n - 1].is_default) {
+			if (def) {
+				strbuf_addf(err, "%s: tracks[%zu].default: '%s' is already the default track; only "
+					    "one may be", ts->file, i, def->name);
+				goto out;
+			}
+			def = &ts->tracks[ts->n - 1];
+		}
+	}
+	if (!def) {
+		strbuf_addf(err, "%s: tracks: no track is the default (\"default\": true on one of them: the "
+			    "track of `phaselab init` without --track)", ts->file);
+		goto out;
+	}
+	rc = 0;
+out:
+	json_decref(doc);
+	return rc;
+}
+
+const struct track *track_find(const struct track_set *ts, const char *name)
+{
+	for (size_t i = 0; name && i < ts->n; i++)
+		if (!strcmp(ts->tracks[i].name, name))
+			return &ts->tracks[i];
+	return NULL;
+}
+
+const struct track *track_default(const struct track_set *ts)
+{
+	for (size_t i = 0; i < ts->n; i++)
+		if (ts->tracks[i].is_default)
+			return &ts->tracks[i];
+	return ts->n ? &ts->tracks[0] : NULL;
+}
+
+void track_names(const struct track_set *ts, struct strbuf *sb)
+{
+	for (size_t i = 0; i < ts->n; i++)
+		strbuf_addf(sb, "%s%s", i ? ", " : "", ts->tracks[i].name);
+}
+
+void track_set_release(struct track_set *ts)
+{
+	for (size_t i = 0; i < ts->n; i++) {
+		struct track *t = &ts->tracks[i];
+		free(t->name);
+		free(t->title);
+		free(t->summary);
+		free(t->service);
+		free(t->workspace_dir);
+		free(t->readme);
+		free(t->about);
+	}
+	free(ts->tracks);
+	free(ts->file);
+	memset(ts, 0, sizeof(*ts));
+}
+
+/* "backend/10" into the track's name (new string, *rest after the slash); NULL without one. */
+static char *split_track(const char *which, const char **rest)
+{
+	const char *slash = strchr(which, '/');
+
+	if (!slash)
+		return NULL;
+	*rest = slash + 1;
+	return xstrndup(which, (size_t)(slash - which));
+}
+
+static int unknown_track(const struct track_set *ts, const char *name, struct strbuf *err)
+{
+	strbuf_addf(err, "no track '%s' (known: ", name);
+	track_names(ts, err);
+	strbuf_addch(err, ')');
+	return -1;
+}
+
+/* The track a phase file names, read without loading the phase; NULL when it cannot be read. */
+static char *peek_track(const char *root, const char *name)
+{
+	char *file = xasprintf("%s/%s/phase.json", root, name), *track = NULL;
+	json_t *doc = json_load_file(file, 0, NULL);
+	json_t *t = json_object_get(doc, "track");
+
+	if (doc)
+		track = xstrdup(json_is_string(t) ? json_string_value(t) : TRACK_DEFAULT_NAME);
+	json_decref(doc);
+	free(file);
+	return track;
+}
+
 int phase_find(const char *root, const char *which, struct phase *ph, struct strbuf *err)
 {
-	char **names;
+	struct track_set ts = { 0 };
+	char **names, *track, *scope;
+	const char *rest = which;
 	size_t n;
 	int i, rc = -1;
 
 	memset(ph, 0, sizeof(*ph));
+	track = split_track(which, &rest);
+	if (track && tracks_load(root, &ts, err) < 0)
+		goto done;
+	if (track && !track_find(&ts, track)) {
+		unknown_track(&ts, track, err);
+		goto done;
+	}
 	if (list_phase_dirs(root, &names, &n, err) < 0)
-		return -1;
-	i = match_phase(names, n, which, err);
+		goto done;
+	if (track) {
+		/* only the track's phases are candidates; a file that cannot be read stays one, to be reported */
+		size_t k = 0;
+		for (size_t j = 0; j < n; j++) {
+			char *t = peek_track(root, names[j]);
+			if (!t || !strcmp(t, track))
+				names[k++] = names[j];
+			else
+				free(names[j]);
+			free(t);
+		}
+		n = k;
+	}
+	scope = track ? xasprintf("the track '%s'", track) : NULL;
+	i = match_phase(names, n, rest, scope, err);
 	if (i >= 0)
 		rc = load_named(root, names[i], ph, err);
+	free(scope);
 	free_names(names, n);
+done:
+	free(track);
+	track_set_release(&ts);
 	return rc;
 }
 
@@ -544,7 +838,7 @@ static int cmp_number(const void *a, const void *b)
 
 static int set_index(const struct phase_set *set, const char *id)
 {
-	for (size_t i = 0; i < set->n; i++)
+	for (size_t i = 0; i < set->nall; i++)
 		if (!strcmp(set->phases[i].id, id))
 			return (int)i;
 	return -1;
@@ -573,6 +867,29 @@ static int find_cycle(const struct phase_set *set, size_t i, unsigned char *stat
 	return 0;
 }
 
+/* Each phase's track is known and gives the workspace the folder the phase works on. */
+static int check_tracks(struct phase_set *set, struct strbuf *err)
+{
+	for (size_t i = 0; i < set->nall; i++) {
+		const struct phase *ph = &set->phases[i];
+		const struct track *t = track_find(&set->tracks, ph->track);
+
+		if (!t) {
+			strbuf_addf(err, "%s: track: no track '%s' (known: ", ph->file, ph->track);
+			track_names(&set->tracks, err);
+			strbuf_addf(err, "%s)", set->tracks.file ? "" : "; without a tracks.json the folder has only "
+				    "the workshop");
+			return -1;
+		}
+		if (strcmp(ph->service_dir, t->workspace_dir)) {
+			strbuf_addf(err, "%s: service_dir: '%s' is not the folder its track '%s' gives a workspace "
+				    "('%s')", ph->file, ph->service_dir, t->name, t->workspace_dir);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int phase_set_load(const char *root, struct phase_set *set, struct strbuf *err)
 {
 	char **names;
@@ -582,6 +899,8 @@ int phase_set_load(const char *root, struct phase_set *set, struct strbuf *err)
 
 	memset(set, 0, sizeof(*set));
 	set->root = xstrdup(root);
+	if (tracks_load(root, &set->tracks, err) < 0)
+		return -1;
 	if (list_phase_dirs(root, &names, &n, err) < 0)
 		return -1;
 	set->phases = xcalloc(n ? n : 1, sizeof(*set->phases));
@@ -590,12 +909,14 @@ int phase_set_load(const char *root, struct phase_set *set, struct strbuf *err)
 			phase_release(&set->phases[i]);
 			goto out;
 		}
-		set->n++;
+		set->n = ++set->nall;
 	}
 	if (!n) {
 		strbuf_addf(err, "the phases folder '%s' holds no phase (folders with a phase.json)", root);
 		goto out;
 	}
+	if (check_tracks(set, err) < 0)
+		goto out;
 	qsort(set->phases, set->n, sizeof(*set->phases), cmp_number);
 	for (size_t i = 0; i + 1 < set->n; i++) {
 		if (set->phases[i].number == set->phases[i + 1].number) {
@@ -607,12 +928,20 @@ int phase_set_load(const char *root, struct phase_set *set, struct strbuf *err)
 	for (size_t i = 0; i < set->n; i++) {
 		const struct phase *ph = &set->phases[i];
 		for (size_t r = 0; r < ph->nrequires; r++) {
-			if (set_index(set, ph->requires[r]) < 0) {
+			int k = set_index(set, ph->requires[r]);
+			if (k < 0) {
 				strbuf_addf(err, "%s: requires[%zu]: no phase has the id '%s' (known:",
 					    ph->file, r, ph->requires[r]);
-				for (size_t k = 0; k < set->n; k++)
-					strbuf_addf(err, " %s", set->phases[k].id);
+				for (size_t j = 0; j < set->n; j++)
+					strbuf_addf(err, " %s", set->phases[j].id);
 				strbuf_addch(err, ')');
+				goto out;
+			}
+			/* a learner follows one track: a phase of another could never open */
+			if (strcmp(set->phases[k].track, ph->track)) {
+				strbuf_addf(err, "%s: requires[%zu]: '%s' is a phase of the track '%s', and this phase "
+					    "is of the track '%s': a phase requires only phases of its own track",
+					    ph->file, r, ph->requires[r], set->phases[k].track, ph->track);
 				goto out;
 			}
 		}
@@ -636,24 +965,115 @@ out:
 	return rc;
 }
 
-struct phase *phase_set_find(struct phase_set *set, const char *which, struct strbuf *err)
+int phase_set_select_track(struct phase_set *set, const char *name, struct strbuf *err)
 {
-	char **ids = xcalloc(set->n + 1, sizeof(*ids));
+	const struct track *t = track_find(&set->tracks, name);
+	struct phase *part;
+	size_t k = 0;
+
+	if (!t)
+		return unknown_track(&set->tracks, name, err);
+	/* numbers are unique: sorted by number, then the track's phases moved first, in that order */
+	qsort(set->phases, set->nall, sizeof(*set->phases), cmp_number);
+	part = xcalloc(set->nall ? set->nall : 1, sizeof(*part));
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < set->nall; i++)
+			if (!strcmp(set->phases[i].track, name) == !pass)
+				part[k++] = set->phases[i];
+	free(set->phases);
+	set->phases = part;
+	for (set->n = 0; set->n < set->nall && !strcmp(set->phases[set->n].track, name); set->n++)
+		;
+	set->selected = t;
+	return 0;
+}
+
+/* Which of phases[from..to) `which` means, as match_phase; -1 with its message. */
+static int match_in(struct phase_set *set, size_t from, size_t to, const char *track, const char *which,
+		    struct strbuf *err)
+{
+	char **ids = xcalloc(to - from + 1, sizeof(*ids));
+	size_t *at = xcalloc(to - from + 1, sizeof(*at));
+	size_t n = 0;
+	char *scope;
 	int i;
 
-	for (size_t k = 0; k < set->n; k++)
-		ids[k] = set->phases[k].id;
-	i = match_phase(ids, set->n, which, err);
+	for (size_t k = from; k < to; k++) {
+		if (track && strcmp(set->phases[k].track, track))
+			continue;
+		at[n] = k;
+		ids[n++] = set->phases[k].id;
+	}
+	scope = track ? xasprintf("the track '%s'", track) : NULL;
+	i = match_phase(ids, n, which, scope, err);
+	i = i < 0 ? -1 : (int)at[i];
+	free(scope);
 	free(ids);
-	return i < 0 ? NULL : &set->phases[i];
+	free(at);
+	return i;
+}
+
+struct phase *phase_set_find(struct phase_set *set, const char *which, struct strbuf *err)
+{
+	const char *rest = which;
+	char *track = split_track(which, &rest);
+	struct strbuf quiet = STRBUF_INIT;
+	struct phase *found = NULL;
+	int i;
+
+	if (track && !track_find(&set->tracks, track)) {
+		unknown_track(&set->tracks, track, err);
+		goto out;
+	}
+	i = match_in(set, 0, set->n, track, rest, err);
+	if (i >= 0) {
+		found = &set->phases[i];
+		goto out;
+	}
+	if (track && set->selected && strcmp(track, set->selected->name))
+		i = match_in(set, set->n, set->nall, track, rest, &quiet);
+	else if (!track)
+		i = match_in(set, set->n, set->nall, NULL, rest, &quiet);
+	if (i >= 0) {
+		/* a phase out of view: say whose it is rather than that it does not exist */
+		const struct phase *ph = &set->phases[i];
+		const struct track *t = track_find(&set->tracks, ph->track);
+
+		strbuf_reset(err);
+		strbuf_addf(err, "phase %d (%s) is of the track '%s', and this workspace follows the track '%s'; "
+			    "`phaselab init --track %s DIR` makes a workspace for it", ph->number, ph->id,
+			    ph->track, set->selected ? set->selected->name : "?", t ? t->name : ph->track);
+	}
+out:
+	strbuf_release(&quiet);
+	free(track);
+	return found;
+}
+
+size_t phase_set_of_track(const struct phase_set *set, const struct track *t, const struct phase **out)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < set->nall; i++)
+		if (!strcmp(set->phases[i].track, t->name))
+			out[k++] = &set->phases[i];
+	/* in view or not, by number */
+	for (size_t a = 1; a < k; a++)
+		for (size_t b = a; b > 0 && out[b - 1]->number > out[b]->number; b--) {
+			const struct phase *tmp = out[b];
+			out[b] = out[b - 1];
+			out[b - 1] = tmp;
+		}
+	return k;
 }
 
 void phase_set_release(struct phase_set *set)
 {
-	for (size_t i = 0; i < set->n; i++)
+	for (size_t i = 0; i < set->nall; i++)
 		phase_release(&set->phases[i]);
 	free(set->phases);
 	free(set->root);
+	track_set_release(&set->tracks);
 	memset(set, 0, sizeof(*set));
 }
 
@@ -702,6 +1122,7 @@ void phase_release(struct phase *ph)
 	free(ph->file);
 	free(ph->dir);
 	free(ph->id);
+	free(ph->track);
 	free(ph->title);
 	free(ph->service_dir);
 	json_decref(ph->root);

@@ -55,6 +55,7 @@ struct phase {
 	char *dir;           /* its folder (lesson text lives there) */
 	char *id;            /* "03-containerization" */
 	int number;          /* 3 */
+	char *track;         /* the name of its track ("workshop" unless the file says) */
 	char *title;
 	char *service_dir;   /* the service folder in a learner's workspace */
 	char **requires;
@@ -91,10 +92,51 @@ char *phases_root(void);
 
 /*
  * Find a phase by id ("03-containerization"), number ("3") or unambiguous id
- * prefix, and load it.  0, -1 with a message (no such phase lists the known
- * ids; a broken file names the file and key).
+ * prefix, and load it.  "TRACK/PHASE" ("backend/10", "backend/orch") looks
+ * among that track's phases only.  0, -1 with a message (no such phase
+ * lists the known ids; an unknown track the known tracks; a broken file
+ * names the file and key).  Only the phase's own file is loaded (and the
+ * tracks file for a TRACK/ prefix), so a broken neighbour does not stop it.
  */
 int phase_find(const char *root, const char *which, struct phase *ph, struct strbuf *err);
+
+/*
+ * A track: one path through the curriculum, with its own starting service
+ * and lessons, declared as data in the phases folder's tracks.json (see
+ * phases/README.md).  Phases name theirs with "track"; their ids and
+ * numbers are unique across tracks, and "requires" stays within a track.
+ * Without a tracks.json, the folder has one track, the workshop, with the
+ * workshop's service and README (track_implicit).
+ */
+struct track {
+	char *name;          /* "backend": what phases and `init --track` name */
+	char *title;
+	char *summary;       /* NULL: none */
+	char *service;       /* its starting service: a folder of the labs ("backend") */
+	char *workspace_dir; /* the folder `init` gives that service in a workspace */
+	char *readme;        /* the workspace's README.md: a file of the labs, relative to it */
+	char *about;         /* what `init` says of the service's folder */
+	int is_default;      /* `init` without --track; a progress file that names no track */
+};
+
+struct track_set {
+	char *file;          /* the tracks.json read, or NULL: the implicit workshop */
+	struct track *tracks; /* in the file's order, the order `list` shows them */
+	size_t n;
+};
+
+#define TRACK_DEFAULT_NAME "workshop" /* the track of a phase file without "track" */
+
+/*
+ * Read root/tracks.json; without one, the single implicit track.  0, or -1
+ * with "FILE: KEY: problem" in err.
+ */
+int tracks_load(const char *root, struct track_set *ts, struct strbuf *err);
+const struct track *track_find(const struct track_set *ts, const char *name);
+const struct track *track_default(const struct track_set *ts);
+/* "workshop, backend" into sb: the known names, for messages. */
+void track_names(const struct track_set *ts, struct strbuf *sb);
+void track_set_release(struct track_set *ts);
 
 
 /* The check with this id, or NULL. */
@@ -110,22 +152,45 @@ int phase_step_index(const struct phase *ph, const char *id);
 
 /*
  * Every phase in a phases folder, in the order a learner meets them: by
- * number.  Loading refuses what would break a walk through them: a broken
- * phase file, two phases with one number, a "requires" naming no phase, and
- * cycles (a phase that needs itself, directly or not).
+ * number, with the tracks.  Loading refuses what would break a walk through
+ * them: a broken phase or tracks file, a phase of no known track, a phase
+ * whose service folder is not its track's, two phases with one number, a
+ * "requires" naming no phase or a phase of another track, and cycles (a
+ * phase that needs itself, directly or not).
+ *
+ * phases[0..n) are the phases in view: all of them, or one track's after
+ * phase_set_select_track; the others stay loaded in phases[n..nall), so
+ * that a search can say which track a phase out of view belongs to.
  */
 struct phase_set {
 	char *root;
 	struct phase *phases;
 	size_t n;
+	size_t nall;
+	struct track_set tracks;
+	const struct track *selected; /* the track in view, or NULL: every one */
 };
 
 int phase_set_load(const char *root, struct phase_set *set, struct strbuf *err);
-/* By id, number or unambiguous prefix, as phase_find; NULL with a message in err. */
+/*
+ * Keep only track name's phases in view (their order kept).  0, or -1 with
+ * "no track 'x' (known: ...)" in err, the view unchanged.
+ */
+int phase_set_select_track(struct phase_set *set, const char *name, struct strbuf *err);
+/*
+ * By id, number or unambiguous prefix, as phase_find, among the phases in
+ * view; "TRACK/PHASE" among that track's.  NULL with a message in err (for a
+ * phase of a track out of view, it says which track holds it).
+ */
 struct phase *phase_set_find(struct phase_set *set, const char *which, struct strbuf *err);
+/* The phases of track t (in view or not) in number order, into out (borrowed; at most set->nall). */
+size_t phase_set_of_track(const struct phase_set *set, const struct track *t, const struct phase **out);
 void phase_set_release(struct phase_set *set);
 
-/* The phase file's key tables (top level, steps, container, checks), NULL-terminated: for tests. */
+/*
+ * The phase file's key tables (top level, steps, container, checks), then
+ * the tracks file's (top level, a track), NULL-terminated: for tests.
+ */
 struct key_spec;
 extern const struct key_spec *const phase_key_tables[];
 

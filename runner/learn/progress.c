@@ -14,6 +14,7 @@
 
 static const struct key_spec top_keys[] = {
 	{ "schema", KEY_STRING, 1, 0, 0, "\"" PROGRESS_SCHEMA "\"", NULL },
+	{ "track", KEY_STRING, 0, 1, 64, "the workspace's track (absent: the default track)", NULL },
 	{ "phases", KEY_OBJECT, 1, 0, 0, "one entry per phase the learner has started", NULL },
 	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };
@@ -118,6 +119,8 @@ int progress_load(const char *file, struct progress *pg, struct strbuf *err)
 			    obj_str(root, "schema", ""), PROGRESS_SCHEMA);
 		goto out;
 	}
+	if (json_object_get(root, "track"))
+		pg->track = xstrdup(obj_str(root, "track", ""));
 	json_object_foreach(json_object_get(root, "phases"), id, v)
 		if (load_phase(pg, id, v, err) < 0)
 			goto out;
@@ -134,6 +137,8 @@ int progress_save(const struct progress *pg, struct strbuf *err)
 	int rc;
 
 	json_object_set_new(root, "schema", json_string(PROGRESS_SCHEMA));
+	if (pg->track)
+		json_object_set_new(root, "track", json_string(pg->track));
 	for (size_t i = 0; i < pg->n; i++) {
 		const struct phase_progress *pp = &pg->phases[i];
 		json_t *o = json_object(), *hints = json_object();
@@ -176,11 +181,30 @@ int progress_save(const struct progress *pg, struct strbuf *err)
 	return rc;
 }
 
-int progress_write_empty(const char *file, struct strbuf *err)
+int progress_write_empty(const char *file, const char *track, struct strbuf *err)
 {
-	struct progress pg = { .file = (char *)file };
+	struct progress pg = { .file = (char *)file, .track = (char *)track };
 
 	return progress_save(&pg, err);
+}
+
+char *progress_peek_track(const char *file)
+{
+	struct strbuf text = STRBUF_INIT;
+	json_t *root, *t;
+	char *track = NULL;
+
+	if (read_file_nofollow(file, PROGRESS_MAX_BYTES, &text) < 0) {
+		strbuf_release(&text);
+		return NULL;
+	}
+	root = json_loadb(text.buf, text.len, 0, NULL);
+	t = json_object_get(root, "track");
+	if (json_is_string(t) && *json_string_value(t))
+		track = xstrdup(json_string_value(t));
+	json_decref(root);
+	strbuf_release(&text);
+	return track;
 }
 
 void progress_release(struct progress *pg)
@@ -198,6 +222,7 @@ void progress_release(struct progress *pg)
 	}
 	free(pg->phases);
 	free(pg->file);
+	free(pg->track);
 	memset(pg, 0, sizeof(*pg));
 }
 

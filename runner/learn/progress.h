@@ -35,6 +35,7 @@ struct phase_progress {
 
 struct progress {
 	char *file;
+	char *track;           /* the workspace's track; NULL: none recorded (made before tracks: the default) */
 	struct phase_progress *phases;
 	size_t n;
 };
@@ -46,8 +47,14 @@ struct progress {
 int progress_load(const char *file, struct progress *pg, struct strbuf *err);
 /* Write it atomically.  0, or -1 with the reason in err. */
 int progress_save(const struct progress *pg, struct strbuf *err);
-/* Write a fresh start (no phase begun) to file, as progress_save does. */
-int progress_write_empty(const char *file, struct strbuf *err);
+/* Write a fresh start (no phase begun) of track (NULL: none recorded) to file, as progress_save does. */
+int progress_write_empty(const char *file, const char *track, struct strbuf *err);
+/*
+ * The track a progress file records, read leniently (the rest of the file
+ * may be damaged: `reset` keeps the track of a file it cannot load): a new
+ * string, or NULL when it names none or cannot be read.
+ */
+char *progress_peek_track(const char *file);
 void progress_release(struct progress *pg);
 
 /* A phase's entry; with create, made when missing.  NULL otherwise. */
