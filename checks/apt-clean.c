@@ -45,7 +45,7 @@ static const char *const causes[] = {
 };
 
 #define RECORDS_MAX 200000
-#define STEP_MAX 100     /* bytes of an instruction quoted in a message */
+#define STEP_MAX 160     /* bytes of an instruction quoted in a message */
 #define LESSON_RUN "RUN apt-get update && apt-get install -y --no-install-recommends curl ca-certificates && " \
 	"rm -rf /var/lib/apt/lists/*"
 

@@ -466,7 +466,9 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 			strbuf_addf(&seen, "not set (the engine's default: %s)", g.buf);
 		else
 			strbuf_addstr(&seen, g.buf);
-		result_evidence(res, tm->param, tm->is_count ? json_integer(got) : json_real((double)got / NS_PER_S));
+		/* whole seconds as integers: a hint quoting {timeout_s} reads "5", not "5.0" */
+		result_evidence(res, tm->param, tm->is_count || got % NS_PER_S == 0 ?
+			json_integer(tm->is_count ? got : got / NS_PER_S) : json_real((double)got / NS_PER_S));
 		if (got != (tm->is_count ? want : want * NS_PER_S)) {
 			add_mismatch(&v, "wrong-timings", tm->field, w.buf, unset ? "not set" : g.buf);
 			if (unset)
