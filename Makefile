@@ -103,6 +103,7 @@ unit: $(TEST_BIN)
 # faults, and a learner's walk through the phases under a terminal.
 integration: bin/phaselab $(TOOL_BIN)
 	$(Q)tests/tools/timed run tests/integration/run
+	$(Q)tests/tools/timed backend tests/integration/backend
 	$(Q)tests/tools/timed interrupts tests/integration/interrupts
 	$(Q)tests/tools/timed environment tests/integration/environment
 	$(Q)tests/tools/timed grade tests/integration/grade

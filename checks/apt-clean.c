@@ -131,7 +131,8 @@ static void end_layer(struct replay *rp)
 				rp->r[i].deleted_by = rp->layer;
 			}
 	}
-	qsort(rp->r, rp->n, sizeof(*rp->r), by_path);
+	if (rp->n)
+		qsort(rp->r, rp->n, sizeof(*rp->r), by_path);
 	rp->sorted = rp->first_new = rp->n;
 }
 
@@ -268,23 +269,29 @@ static void name_layer(struct check_ctx *ctx, const struct df_instrs *df, const 
 {
 	struct strbuf instr = STRBUF_INIT, cmd = STRBUF_INIT, text = STRBUF_INIT, ref = STRBUF_INIT;
 	const struct build_log *log = &ctx->build_log;
-	int last_stage = 0;
+	const struct df_instr *from = df->nstages ? df_instrs_from(df, df->nstages - 1) : NULL;
+	const char *as = from ? strcasestr(from->args, " as ") : NULL;
+	int best = 0;
 
 	memset(out, 0, sizeof(*out));
 	instruction_of(w->layers[layer].created_by, &instr, &cmd);
-	/* the builder's step: the last stage's step with the same instruction */
-	for (size_t i = 0; i < log->nsteps; i++)
-		if (log->steps[i].stage_no > last_stage)
-			last_stage = log->steps[i].stage_no;
+	/*
+	 * The builder's step with the same instruction, the runtime stage's
+	 * first: a step of that stage's name (none when it has none; BuildKit
+	 * shows stages in the order they ran, so the last one shown need not
+	 * be the runtime stage).
+	 */
 	for (size_t i = 0; instr.len && i < log->nsteps; i++) {
+		const struct build_step *st = &log->steps[i];
 		struct strbuf s = STRBUF_INIT;
+		int rank;
 
-		if (log->steps[i].stage_no != last_stage)
-			continue;
-		add_squeezed(&s, log->steps[i].instruction, strlen(log->steps[i].instruction));
-		if (!strcmp(s.buf, instr.buf)) {
+		add_squeezed(&s, st->instruction, strlen(st->instruction));
+		rank = strcmp(s.buf, instr.buf) ? 0 : (as ? st->stage && !strcasecmp(st->stage, as + 4) : !st->stage) ? 2 : 1;
+		if (rank > best) {
+			best = rank;
 			strbuf_reset(&ref);
-			buildlog_step_ref(log, &log->steps[i], &ref);
+			buildlog_step_ref(log, st, &ref);
 		}
 		strbuf_release(&s);
 	}
