@@ -593,8 +593,9 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 
 	if (!cause) {
 		result_set(res, CHECK_PASS, "none of the image's %zu layers of its own leaves package lists under /%s or "
-			   ".deb files under /%s, and none ships them for a later layer to delete (read %s)%s",
-			   w.nlayers - nbase, lists, archives, w.how ? w.how : "", notes.buf);
+			   ".deb files under /%s, and none ships them for a later layer to delete (layers read %s)%s",
+			   w.nlayers - nbase, lists, archives, w.how && !strcmp(w.how, "in place") ? "in place" :
+			   "from docker save", notes.buf);
 		goto out;
 	}
 	result_cause(res, cause);

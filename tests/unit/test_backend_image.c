@@ -460,7 +460,7 @@ static void test_image_config(void **state)
 static const struct bcase apt_cases[] = {
 	{ "the reference: cleaned in the same RUN", "apt-clean", NULL, { REF }, NULL, { NULL },
 	  CHECK_PASS, { "none of the image's 5 layers of its own leaves package lists under /var/lib/apt/lists or "
-	  ".deb files under /var/cache/apt/archives", "(read docker save)" }, NULL,
+	  ".deb files under /var/cache/apt/archives", "(layers read from docker save)" }, NULL,
 	  { "base_layers=1", "runtime_base=\"node:18-slim\"" } },
 	{ "the reference, BuildKit", "apt-clean", NULL,
 	  { REF, .builder = BUILDER_BUILDKIT, .builds = { BUILT("build-buildkit-backend.txt") }, INSPECT("bk"),
