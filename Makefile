@@ -80,6 +80,7 @@ $(B)/tests/%: $(B)/tests/unit/%.o $(LIB_OBJ)
 
 # The check kinds' tests run on a fake engine that replays recorded answers.
 $(B)/tests/test_checks: $(B)/tests/unit/fake_engine.o
+$(B)/tests/test_backend_image: $(B)/tests/unit/fake_engine.o
 # The deploy kinds' tests run a fake registry in a thread.
 $(B)/tests/test_backend_deploy: LDLIBS += -lpthread
 
@@ -104,6 +105,7 @@ unit: $(TEST_BIN)
 # faults, and a learner's walk through the phases under a terminal.
 integration: bin/phaselab $(TOOL_BIN)
 	$(Q)tests/tools/timed run tests/integration/run
+	$(Q)tests/tools/timed backend tests/integration/backend
 	$(Q)tests/tools/timed interrupts tests/integration/interrupts
 	$(Q)tests/tools/timed environment tests/integration/environment
 	$(Q)tests/tools/timed grade tests/integration/grade

@@ -13,11 +13,15 @@
  * service's, the HEALTHCHECK as the image holds it ("line") and corrected
  * ("corrected"), and the probe as a command to run by hand
  * ("probe_command").  Two causes end the wait early, since no retry can
- * change them: a probe program that is not in the image, and a probe on
- * another port than the service's once the service answers on its own
- * (asked inside the container with the probe's own program).
+ * change them: a probe program that is not in the image (the engine could
+ * not start it, or a shell-form probe's shell said `curl: not found`:
+ * failures during the start period do not count, so the engine alone would
+ * say nothing until it ends), and a probe on another port than the
+ * service's once the service answers on its own (asked inside the container
+ * with the probe's own program).
  */
 #include "core/check.h"
+#include "lib/dfstages.h"
 #include "lib/escape.h"
 #include "lib/interrupt.h"
 #include "lib/tar.h"
@@ -33,6 +37,8 @@ static const struct key_spec params[] = {
 	{ "timeout_s", KEY_INT, 0, 1, 3600, "the timeout the lesson asks for (optional)", NULL },
 	{ "start_period_s", KEY_INT, 0, 0, 3600, "the start period the lesson asks for (optional)", NULL },
 	{ "retries", KEY_INT, 0, 1, 100, "the retries the lesson asks for (optional)", NULL },
+	{ "probe", KEY_STRING, 0, 1, 300, "the probe the lesson writes, in shell form, for the hint when the image has "
+	  "none (optional: the workshop's exec-form Node probe)", NULL },
 	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };
 
@@ -108,6 +114,44 @@ static long long last_exit(json_t *health)
 static int not_found(const char *out)
 {
 	return out && (strstr(out, "executable file not found") || strstr(out, "no such file or directory"));
+}
+
+/*
+ * A shell-form probe whose shell found no such program: a line of its
+ * output such as dash's "/bin/sh: 1: curl: not found", busybox's "/bin/sh:
+ * curl: not found" or bash's "bash: line 1: curl: command not found".  The
+ * exit code is 127, or whatever `|| exit 1` makes of it: not 0.  The
+ * program's name goes to name.
+ */
+static int shell_not_found(const char *out, long long code, char *name, size_t size)
+{
+	static const char *const ends[] = { ": not found", ": command not found" };
+
+	if (!out || !code)
+		return 0;
+	for (const char *line = out; *line; line += strcspn(line, "\n"), line += *line == '\n') {
+		size_t len = strcspn(line, "\n"), first = strcspn(line, " ");
+
+		while (len && (line[len - 1] == ' ' || line[len - 1] == '\r'))
+			len--;
+		/* the shell speaks first: "/bin/sh:", "sh:", "bash:" */
+		if (first < 3 || first > len || strncmp(line + first - 3, "sh:", 3))
+			continue;
+		for (size_t i = 0; i < ARRAY_SIZE(ends); i++) {
+			size_t n = strlen(ends[i]);
+			const char *end = line + len - n, *start;
+
+			if (len <= first + n || strncmp(end, ends[i], n))
+				continue;
+			for (start = end; start > line + first && start[-1] != ' '; start--)
+				;
+			if (start == end || memchr(start, ':', (size_t)(end - start)))
+				continue;
+			snprintf(name, size, "%.*s", (int)(end - start), start);
+			return 1;
+		}
+	}
+	return 0;
 }
 
 /* The engine ended the probe at the image's timeout. */
@@ -251,6 +295,8 @@ static const char *base_name(const char *p)
 
 struct fs_look {
 	int has_sh;
+	/* merged /usr (Debian): /bin is a link to usr/bin, and sh is usr/bin/sh */
+	int bin_to_usr, usr_bin_sh;
 	const char *want;     /* a program's name to find: its path in the image */
 	char found[256];
 };
@@ -262,6 +308,11 @@ static int look_fs(void *vctx, const struct tar_entry *e, const struct strbuf *d
 	(void)data;
 	if (!strcmp(e->name, "bin/sh"))
 		l->has_sh = 1;
+	if (!strcmp(e->name, "usr/bin/sh"))
+		l->usr_bin_sh = 1;
+	if (!strcmp(e->name, "bin") && e->type == '2' &&
+	    (!strcmp(e->linkname, "usr/bin") || !strcmp(e->linkname, "/usr/bin")))
+		l->bin_to_usr = 1;
 	/* an executable file or link called `want` in a bin folder */
 	if (l->want && !l->found[0] && slash && !strcmp(slash + 1, l->want) && (e->type == '0' || e->type == '2') &&
 	    (e->type == '2' || (e->mode & 0111)) && slash - e->name >= 3 && !strncmp(slash - 3, "bin", 3))
@@ -333,6 +384,27 @@ static int port_test(struct check_ctx *ctx, const char *node, int probe, int ser
 	return probe_says->len && service_says->len ? 0 : -1;
 }
 
+/* The runtime stage's FROM line, as evidence (runtime_from) and its image in base. */
+static void runtime_from(struct check_ctx *ctx, struct check_result *res, struct strbuf *base)
+{
+	struct df_instrs df;
+	const struct df_instr *from;
+
+	df_instrs_load(&df, ctx->dir);
+	from = df.nstages ? df_instrs_from(&df, df.nstages - 1) : NULL;
+	if (from) {
+		const char *a = from->args;
+
+		result_evidence(res, "runtime_from", json_string(from->text));
+		while (!strncmp(a, "--", 2)) { /* --platform=... */
+			a += strcspn(a, " \t");
+			a += strspn(a, " \t");
+		}
+		strbuf_add(base, a, strcspn(a, " \t"));
+	}
+	df_instrs_release(&df);
+}
+
 /* The probes seen so far: the engine keeps only the last five. */
 struct probe_count {
 	long long last_start_ms;
@@ -401,14 +473,21 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	const char *status = "starting";
 	long long t0 = now_ms(), deadline, next_port_test = 0;
 	int port_tests = 0, wrong_port_seen = 0;
+	char missing[64] = "";
 
 	result_evidence(res, "service_port", json_integer(service_port));
 	if (!form || !strcmp(form, "NONE")) {
 		result_set(res, CHECK_FAIL, "the image declares no HEALTHCHECK");
 		result_cause(res, "no-healthcheck");
-		result_hint(res, "add to the runtime stage: HEALTHCHECK --interval=30s --timeout=3s --start-period=10s "
-			    "--retries=3 CMD [\"/nodejs/bin/node\", \"-e\", \"...\"] (exec form, absolute path: "
-			    "the distroless image has no shell and no `node` on its PATH)");
+		if (obj_str(def->params, "probe", NULL))
+			result_hint(res, "add to the runtime stage, before CMD: HEALTHCHECK --interval=%llds --timeout=%llds "
+				    "--start-period=%llds --retries=%lld CMD %s", obj_int(def->params, "interval_s", 30),
+				    obj_int(def->params, "timeout_s", 30), obj_int(def->params, "start_period_s", 0),
+				    obj_int(def->params, "retries", 3), obj_str(def->params, "probe", ""));
+		else
+			result_hint(res, "add to the runtime stage: HEALTHCHECK --interval=30s --timeout=3s --start-period=10s "
+				    "--retries=3 CMD [\"/nodejs/bin/node\", \"-e\", \"...\"] (exec form, absolute path: "
+				    "the distroless image has no shell and no `node` on its PATH)");
 		return;
 	}
 	pport = !strcmp(form, "CMD-SHELL") ? port_in(prog) : probe_port(test);
@@ -420,6 +499,11 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 		result_evidence(res, "probe_port", json_integer(pport));
 	if (strcmp(form, "CMD-SHELL")) {
 		probe_command(test, &cmd);
+		result_evidence(res, "probe_command", json_string(cmd.buf));
+	} else {
+		/* what the engine runs: the string through the image's shell */
+		strbuf_addstr(&cmd, "/bin/sh -c ");
+		shell_word(&cmd, prog ? prog : "");
 		result_evidence(res, "probe_command", json_string(cmd.buf));
 	}
 	timings(hc, res);
@@ -433,7 +517,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	ctx_need_container(ctx);
 	if (!strcmp(form, "CMD-SHELL")) {
 		ctx_walk_fs(ctx, look_fs, &look, 0);
-		if (!look.has_sh) {
+		if (!look.has_sh && !(look.bin_to_usr && look.usr_bin_sh)) {
 			struct strbuf fixed = STRBUF_INIT;
 			result_set(res, CHECK_FAIL, "the HEALTHCHECK is in shell form (%s), which runs through /bin/sh -c, "
 				   "and this image has no /bin/sh: it can never succeed", prog ? prog : "");
@@ -494,7 +578,8 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 		if (strcmp(status, "starting"))
 			break;
 		/* a missing program fails the same way every time: no need to wait out the retries */
-		if (not_found(last_output(health)))
+		if (not_found(last_output(health)) || shell_not_found(last_output(health), last_exit(health), missing,
+								     sizeof(missing)))
 			break;
 		if (!json_is_true(json_object_get(state, "Running")))
 			break;
@@ -545,7 +630,40 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 			strbuf_setlen(&o, escape_cut(o.buf, o.len, 200));
 		result_evidence(res, "exit_code", json_integer(code));
 		result_evidence(res, "probe_output", json_string(o.len ? o.buf : "(no output)"));
-		if (not_found(out)) {
+		if (!not_found(out) && shell_not_found(out, code, missing, sizeof(missing))) {
+			struct fs_look pm = { 0 };
+			struct strbuf install = STRBUF_INIT, base = STRBUF_INIT;
+
+			/* which package manager the image has says how to install it */
+			pm.want = "apt-get";
+			ctx_walk_fs(ctx, look_fs, &pm, 0);
+			if (pm.found[0]) {
+				strbuf_addf(&install, "RUN apt-get update && apt-get install -y --no-install-recommends %s%s "
+					    "&& rm -rf /var/lib/apt/lists/*", missing,
+					    !strcmp(missing, "curl") || !strcmp(missing, "wget") ? " ca-certificates" : "");
+			} else {
+				pm.want = "apk";
+				pm.found[0] = '\0';
+				ctx_walk_fs(ctx, look_fs, &pm, 0);
+				if (pm.found[0])
+					strbuf_addf(&install, "RUN apk add --no-cache %s", missing);
+			}
+			runtime_from(ctx, res, &base);
+			result_set(res, CHECK_FAIL, "the probe's program `%s` is not in the image: its shell said `%s` "
+				   "(exit code %lld), so the container can never become healthy%s", missing, o.buf, code,
+				   notes.buf);
+			result_cause(res, "probe-not-found");
+			result_evidence(res, "program", json_string(missing));
+			if (install.len) {
+				result_evidence(res, "install_line", json_string(install.buf));
+				result_evidence(res, "corrected", json_string(install.buf));
+			}
+			result_hint(res, "install %s in the runtime stage%s%s%s, before the HEALTHCHECK%s%s%s", missing,
+				    base.len ? " (`" : "", base.buf, base.len ? "` has none)" : "", install.len ? ": `" : "",
+				    install.buf, install.len ? "`" : "");
+			strbuf_release(&install);
+			strbuf_release(&base);
+		} else if (not_found(out)) {
 			/* where the program is in this image, if it is anywhere */
 			look.want = base_name(prog);
 			ctx_walk_fs(ctx, look_fs, &look, 0);

@@ -8,6 +8,11 @@
  * it resolves to, and the learner's USER line (lib/dfstages.h) are
  * evidence, and name the cause of a failure: no USER at all, a USER that is
  * root, or a USER only in an earlier stage (it does not carry over).
+ *
+ * Which user the lesson means is the phase's to say (expected_uid,
+ * expected_user, user_image): the workshop's distroless `nonroot` by
+ * default, the backend track's `node` of node:18-slim.  A phase that names
+ * its user (expected_user) also gets it named in the hint on root.
  */
 #include "core/check.h"
 #include "lib/dfstages.h"
@@ -20,6 +25,12 @@
 static const struct key_spec params[] = {
 	{ "expected_uid", KEY_INT, 0, 1, 2147483647, "the UID the lesson's image runs as (distroless nonroot); "
 	  "any other UID but 0 passes with a note", "65532" },
+	{ "expected_user", KEY_STRING, 0, 1, 32, "that user's name, as the USER line the lesson writes names it",
+	  "nonroot" },
+	{ "user_image", KEY_STRING, 0, 1, 100, "the image that has that user, for the notes (\"the distroless image's "
+	  "nonroot user\")", "distroless image" },
+	{ "nobody_note", KEY_BOOL, 0, 0, 0, "true: a pass as 65534 notes that it is `nobody`, the UID the original "
+	  "workshop text gives", "true" },
 	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };
 
@@ -81,7 +92,8 @@ static long resolve_user(struct check_ctx *ctx, const char *user)
  * Why the process runs as root, from the Dockerfile's USER lines: the cause
  * and the learner's line as evidence (line, line_number, corrected).
  */
-static const char *root_cause(struct check_ctx *ctx, struct check_result *res, const char *user)
+static const char *root_cause(struct check_ctx *ctx, struct check_result *res, const char *user,
+			      const char *expected_user)
 {
 	struct df_instrs df;
 	const struct df_instr *in, *from;
@@ -110,7 +122,7 @@ static const char *root_cause(struct check_ctx *ctx, struct check_result *res, c
 		result_evidence(res, "runtime_from", json_string(from->text));
 		result_evidence(res, "runtime_line_number", json_integer(from->line));
 	}
-	result_evidence(res, "corrected", json_string("USER nonroot"));
+	result_evidence(res, "corrected", json_sprintf("USER %s", expected_user));
 	df_instrs_release(&df);
 	return cause;
 }
@@ -119,6 +131,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 {
 	const char *user = json_string_value(json_object_get(json_object_get(ctx->image, "Config"), "User"));
 	long expected = param_int(def, "expected_uid");
+	const char *expected_user = param_str(def, "expected_user"), *image = param_str(def, "user_image");
 	struct top_row *rows = NULL;
 	size_t n = 0;
 	long uid, declared = -1;
@@ -155,7 +168,8 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	snprintf(as, sizeof(as), "%s%.120s", *user ? "USER " : "no USER", user);
 
 	if (uid == 0) {
-		const char *cause = root_cause(ctx, res, user);
+		const char *cause = root_cause(ctx, res, user, expected_user);
+		struct strbuf named = STRBUF_INIT;
 
 		result_cause(res, cause);
 		if (!strcmp(cause, "user-in-builder"))
@@ -165,19 +179,23 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 			result_set(res, CHECK_FAIL, "the process runs as root (UID 0)%s%s%s",
 				   *user ? "; the image's USER is '" : "; the image declares no USER", user,
 				   *user ? "'" : "");
+		/* a phase that names its user gets the line to write (the workshop's hint stays as it was) */
+		if (json_object_get(def->params, "expected_user"))
+			strbuf_addf(&named, ": `USER %s`, a user the %s has (UID %ld)", expected_user, image, expected);
 		result_hint(res, "`docker top` on the running container shows UID 0: the last stage decides the user, "
-			    "so the USER line belongs there, after the COPY steps");
+			    "so the USER line belongs there, after the COPY steps%s", named.buf);
+		strbuf_release(&named);
 	} else if (uid == expected) {
-		result_set(res, CHECK_PASS, "runs as UID %ld (%s), the distroless image's nonroot user", uid, as);
-	} else if (uid == 65534) {
+		result_set(res, CHECK_PASS, "runs as UID %ld (%s), the %s's %s user", uid, as, image, expected_user);
+	} else if (uid == 65534 && param_bool(def, "nobody_note")) {
 		result_set(res, CHECK_PASS, "runs as UID 65534 (%s): not root, so it passes. Note: 65534 is `nobody`, "
-			   "the UID the original workshop text gives; the lesson uses `nonroot` (UID %ld), a user of "
-			   "its own rather than the one many unrelated programs share", as, expected);
+			   "the UID the original workshop text gives; the lesson uses `%s` (UID %ld), a user of "
+			   "its own rather than the one many unrelated programs share", as, expected_user, expected);
 	} else {
 		result_set(res, CHECK_PASS, "runs as UID %ld (%s): not root, so it passes. Note: the lesson's "
-			   "distroless image has a user for this, `nonroot` (UID %ld); whichever you use, a fixed "
+			   "%s has a user for this, `%s` (UID %ld); whichever you use, a fixed "
 			   "non-root UID keeps a break-out from the service unprivileged, and files copied in stay "
-			   "readable by it", uid, as, expected);
+			   "readable by it", uid, as, image, expected_user, expected);
 	}
 	free(rows);
 }

@@ -399,6 +399,48 @@ static int docker_history(struct engine *e, const char *image, struct history_ro
 	return 0;
 }
 
+/*
+ * An image's layers: in place when its storage is here, else saved to an
+ * archive in the run's folder (as a container's export is) and read where
+ * each layer lies in it.
+ */
+static int docker_image_layers(struct engine *e, json_t *image, int in_place, struct layer_walk *w)
+{
+	const char *id = json_string_value(json_object_get(image, "Id"));
+	struct strvec args;
+	struct proc p = PROC_INIT;
+	char *path;
+	int rc, fd = -1;
+
+	if (in_place && (rc = layers_in_place(e, image, w)) != 1)
+		return rc;
+	if (!id)
+		return engine_fail(e, "reading the image's layers: the inspect object has no Id");
+	if (e->scratch) {
+		path = xasprintf("%s/image-save.tar", e->scratch);
+	} else {
+		const char *tmp = getenv("TMPDIR");
+		path = xasprintf("%s/phaselab-save.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+		if ((fd = mkstemp(path)) < 0) {
+			rc = engine_fail(e, "reading the image's layers: cannot make '%s': %s", path, strerror(errno));
+			free(path);
+			return rc;
+		}
+		close(fd);
+	}
+	cli_args(e, &args);
+	strvec_pushv(&args, (const char *const[]){ "save", "-o", path, id, NULL });
+	if (call(e, &p, &args, 300000) != 0)
+		rc = call_failed(e, &p, "saving the image to read its layers");
+	else
+		rc = layers_from_archive(e, path, image, w);
+	unlink(path);
+	strvec_clear(&args);
+	proc_release(&p);
+	free(path);
+	return rc;
+}
+
 /* --- containers ---------------------------------------------------------- */
 
 static int docker_run(struct engine *e, const struct run_request *req, char *id, size_t id_size)
@@ -921,4 +963,5 @@ const struct engine_ops engine_docker = {
 	.remove_labelled = docker_remove_labelled,
 	.reap = docker_reap,
 	.container_by_name = docker_container_by_name,
+	.image_layers = docker_image_layers,
 };

@@ -20,4 +20,23 @@ int engine_fail(struct engine *e, const char *fmt, ...) __attribute__((format(pr
 void engine_journal_images(struct engine *e, const struct build_log *log);
 void engine_journal_read(const char *scratch, struct strbuf *ids);
 
+/*
+ * What the implementations of image_layers share (engine/layers.c).
+ * layers_from_config: w->layers from an image's configuration (history and
+ * rootfs.diff_ids, which must be the inspect object's RootFS.Layers); 0, or
+ * -1 with the reason in why.  layer_pass: e to w->fn when w asks for it
+ * (its filter); layer_pass_tar: a layer archive's entry as a layer_entry
+ * (whiteout names read), then the same; both return fn's answer (1: stop).
+ * layers_in_place: the walk on overlay2 storage read here; 1 when the
+ * image is not there to read (the caller saves it instead), else as
+ * engine_image_layers.  layers_from_archive: the walk over a saved image's
+ * archive at path.
+ */
+int layers_from_config(json_t *config, json_t *image, struct layer_walk *w, struct strbuf *why);
+int layer_pass(struct layer_walk *w, size_t layer, const struct layer_entry *e);
+struct tar_entry;
+int layer_pass_tar(struct layer_walk *w, size_t layer, const struct tar_entry *te);
+int layers_in_place(struct engine *e, json_t *image, struct layer_walk *w);
+int layers_from_archive(struct engine *e, const char *path, json_t *image, struct layer_walk *w);
+
 #endif

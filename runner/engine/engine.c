@@ -210,6 +210,27 @@ int engine_reap(struct engine *e, const char *run_id, const char *scratch)
 	return e->ops->reap(e, run_id, scratch);
 }
 
+int engine_image_layers(struct engine *e, json_t *image, struct layer_walk *w)
+{
+	const char *how = getenv("PHASELAB_ROOTFS");
+
+	w->layers = NULL;
+	w->nlayers = 0;
+	w->how = NULL;
+	return e->ops->image_layers(e, image, !(how && !strcmp(how, "export")), w);
+}
+
+void engine_layers_release(struct layer_walk *w)
+{
+	for (size_t i = 0; i < w->nlayers; i++) {
+		free(w->layers[i].diff_id);
+		free(w->layers[i].created_by);
+	}
+	free(w->layers);
+	w->layers = NULL;
+	w->nlayers = 0;
+}
+
 int engine_container_by_name(struct engine *e, const char *name, int *running)
 {
 	*running = 0;

@@ -120,6 +120,53 @@ struct history_row {
 	char *created_by;           /* the instruction behind it, as the engine records it (never NULL) */
 };
 
+/*
+ * An image's layers as the engine stores them, oldest first: RootFS.Layers,
+ * each with the instruction that made it (the image's history rows that
+ * carry a layer, in order; rows marked empty_layer carry none).
+ */
+struct image_layer {
+	char *diff_id;              /* "sha256:...", as RootFS.Layers names it (never NULL) */
+	char *created_by;           /* the history row behind it ("" when the engine keeps none; never NULL) */
+};
+
+/*
+ * One change a layer makes to the filesystem below it.  What it adds or
+ * replaces has tar.h's type letters ('0' a regular file, '5' a folder, '2'
+ * a symlink, ...).  What it deletes is LAYER_DELETED: the path and all that
+ * was beneath it in the layers below (a whiteout: `.wh.NAME` in a layer's
+ * tar, a 0:0 character device on overlay2).  LAYER_OPAQUE is a folder whose
+ * contents in the layers below are hidden (`.wh..wh..opq`, or overlay2's
+ * trusted.overlay.opaque); what the layer itself puts in it comes as its
+ * own entries.  Whatever the storage, a check sees these same entries.
+ */
+#define LAYER_DELETED 'D'
+#define LAYER_OPAQUE 'O'
+struct layer_entry {
+	const char *name;           /* the path in the image, without a leading '/' or a trailing one */
+	char type;
+	unsigned long long size;    /* a regular file's bytes, else 0 */
+};
+/* Called for each entry: 0 to go on, 1 to stop the walk. */
+typedef int (*layer_fn)(void *arg, size_t layer, const struct layer_entry *e);
+
+/* What engine_image_layers is asked to read, and what it says about the layers. */
+struct layer_walk {
+	/*
+	 * Paths in the image (no leading '/'), NULL-terminated; the walk passes
+	 * only the entries beneath one of them (itself included) and the
+	 * deletions (and opaque folders) of a folder above one, which reach it.
+	 * NULL: every entry.
+	 */
+	const char *const *under;
+	layer_fn fn;
+	void *arg;
+	/* filled before the first call of fn: the layers, oldest first (engine_layers_release) */
+	struct image_layer *layers;
+	size_t nlayers;
+	const char *how;            /* "in place" or "docker save": how they were read (static) */
+};
+
 struct top_row {
 	long pid;
 	long uid;
@@ -160,6 +207,8 @@ struct engine_ops {
 	int (*remove_labelled)(struct engine *e, const char *run_id);
 	int (*reap)(struct engine *e, const char *run_id, const char *scratch);
 	int (*container_by_name)(struct engine *e, const char *name, int *running);
+	/* in_place 0: never read the engine's storage here (PHASELAB_ROOTFS=export) */
+	int (*image_layers)(struct engine *e, json_t *image, int in_place, struct layer_walk *w);
 };
 
 /* The docker CLI (engine/docker.c). */
@@ -212,6 +261,24 @@ int engine_container_inspect(struct engine *e, const char *id, json_t **out);
 int engine_health(struct engine *e, const char *id, json_t **state);
 /* The host port published for container port/tcp in an inspect object, or -1. */
 int engine_host_port(json_t *container, int port);
+/*
+ * What each layer of an image changes, as w asks (struct layer_walk), with
+ * the instruction behind each layer; image is its inspect object
+ * (borrowed).  fn sees the layers in order, oldest first, each layer's
+ * entries before the next one's; it may stop the walk.  Memory stays
+ * bounded whatever the layers hold: no layer is ever held whole.
+ *
+ * Read in place where the engine's storage is on this machine and readable
+ * (overlay2: the layers' diff folders and the image's configuration, read
+ * without following a link), else from the image saved as an archive of
+ * layer archives (`docker save`, in e->scratch), which any engine gives;
+ * PHASELAB_ROOTFS=export asks for the archive, as it does for a container's
+ * filesystem.  Returns 0, or -1 with e->err (nothing, or only part of the
+ * layers, was passed to fn then).  engine_layers_release frees what w holds.
+ */
+int engine_image_layers(struct engine *e, json_t *image, struct layer_walk *w);
+void engine_layers_release(struct layer_walk *w);
+
 /* The processes in the container.  *rows is malloc'ed; *n rows. */
 int engine_top(struct engine *e, const char *id, struct top_row **rows, size_t *n);
 /*

@@ -51,7 +51,8 @@
 struct source {
 	int fd;
 	int regular;                 /* a regular file: its end is known, skips seek */
-	unsigned long long end;      /* its size, when regular */
+	unsigned long long end;      /* its size (or the range's), when regular */
+	unsigned long long base;     /* where the archive starts in the file */
 	unsigned long long pos;      /* bytes read or skipped so far */
 	unsigned long long limit;    /* no reading past this (ULLONG_MAX: none) */
 	int read_errno;              /* the error of a failed read(), else 0 */
@@ -71,6 +72,11 @@ static la_ssize_t source_read(struct archive *a, void *v, const void **out)
 	}
 	if (s->limit - s->pos < want)
 		want = (size_t)(s->limit - s->pos);
+	/* a range ends before the file does */
+	if (s->regular && s->end - s->pos < want)
+		want = s->pos < s->end ? (size_t)(s->end - s->pos) : 0;
+	if (!want)
+		return 0;
 	do
 		n = read(s->fd, s->buf, want);
 	while (n < 0 && errno == EINTR);
@@ -222,7 +228,9 @@ static struct archive *open_reader(struct source *s)
 	return a;
 }
 
-int tar_walk(const char *path, tar_fn fn, void *ctx, size_t max_data)
+/* tar_walk_range's contract; whole: the file from its start to its end, length ignored. */
+static int walk(const char *path, int whole, unsigned long long offset, unsigned long long length, tar_fn fn,
+		void *ctx, size_t max_data)
 {
 	struct strbuf data = STRBUF_INIT;
 	struct archive_entry *ae = NULL;
@@ -246,6 +254,18 @@ int tar_walk(const char *path, tar_fn fn, void *ctx, size_t max_data)
 	if (!fstat(fd, &st) && S_ISREG(st.st_mode)) {
 		s->regular = 1;
 		s->end = (unsigned long long)st.st_size;
+	}
+	if (!whole) {
+		/* a range lies within a regular file */
+		if (!s->regular || offset > s->end || length > s->end - offset ||
+		    lseek(fd, (off_t)offset, SEEK_SET) < 0) {
+			close(fd);
+			free(s);
+			errno = EINVAL;
+			return -1;
+		}
+		s->base = offset;
+		s->end = length;
 	}
 	if (!(a = open_reader(s)) || !(ae = archive_entry_new())) {
 		err = s->read_errno ? s->read_errno : EINVAL;
@@ -280,6 +300,7 @@ int tar_walk(const char *path, tar_fn fn, void *ctx, size_t max_data)
 			e.linkname = "";
 		e.mode = (unsigned)archive_entry_perm(ae);
 		e.size = e.type == '0' ? (unsigned long long)archive_entry_size(ae) : 0;
+		e.offset = s->base + (unsigned long long)archive_filter_bytes(a, 0);
 
 		r = fn(ctx, &e, NULL);
 		if (r == 1) {
@@ -310,4 +331,15 @@ out:
 	if (rc < 0)
 		errno = err;
 	return rc;
+}
+
+int tar_walk(const char *path, tar_fn fn, void *ctx, size_t max_data)
+{
+	return walk(path, 1, 0, 0, fn, ctx, max_data);
+}
+
+int tar_walk_range(const char *path, unsigned long long offset, unsigned long long length, tar_fn fn,
+		   void *ctx, size_t max_data)
+{
+	return walk(path, 0, offset, length, fn, ctx, max_data);
 }

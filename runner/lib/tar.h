@@ -17,6 +17,7 @@ struct tar_entry {
 	char type;             /* '0' file, '2' symlink, '1' hard link, '5' folder, ... */
 	unsigned mode;
 	unsigned long long size;
+	unsigned long long offset; /* where a regular file's data starts in the file walked */
 };
 
 /*
@@ -34,5 +35,13 @@ struct tar_entry {
  */
 typedef int (*tar_fn)(void *ctx, const struct tar_entry *e, const struct strbuf *data);
 int tar_walk(const char *path, tar_fn fn, void *ctx, size_t max_data);
+/*
+ * The same for an archive stored in the file at [offset, offset + length):
+ * a regular file's data inside another archive (a layer in `docker save`'s
+ * output, found by the outer walk's entry offset).  Nothing past the range
+ * is read; the entries' offsets are the file's.
+ */
+int tar_walk_range(const char *path, unsigned long long offset, unsigned long long length, tar_fn fn,
+		   void *ctx, size_t max_data);
 
 #endif

@@ -16,6 +16,7 @@
 #include "engine/engine-impl.h"
 #include "lib/fsutil.h"
 #include "lib/strbuf.h"
+#include "lib/tar.h"
 #include "lib/xalloc.h"
 
 #define FIXTURE_MAX_BYTES (8u << 20)
@@ -138,6 +139,10 @@ static int fake_image_inspect(struct engine *e, const char *ref, json_t **out)
 		return 0;
 	}
 	/* a base image the lab provides: present */
+	if (fe->base_inspect) {
+		*out = fake_fixture_json(fe->base_inspect);
+		return 0;
+	}
 	*out = json_pack("{s:s, s:[s]}", "Id", "sha256:1111111111111111111111111111111111111111111111111111111111111111",
 			 "RepoTags", ref);
 	return 0;
@@ -381,6 +386,52 @@ static int fake_reap(struct engine *e, const char *run_id, const char *scratch)
 	return 0;
 }
 
+/* As docker.c reads a saved image: the configuration's layers, then each layer's entries in order. */
+static int fake_image_layers(struct engine *e, json_t *image, int in_place, struct layer_walk *w)
+{
+	struct fake_engine *fe = fake(e);
+	struct strbuf sb = STRBUF_INIT, why = STRBUF_INIT;
+	char *line, *save = NULL;
+	json_t *config;
+	int rc = 0;
+
+	(void)in_place;
+	fe->calls[FAKE_LAYERS]++;
+	if (!fe->image_config || !fe->layers)
+		return engine_fail(e, "reading the image's layers: fake engine: no answer");
+	config = fake_fixture_json(fe->image_config);
+	if (layers_from_config(config, image, w, &why) < 0) {
+		json_decref(config);
+		rc = engine_fail(e, "reading the saved image: %s", why.buf);
+		strbuf_release(&why);
+		return rc;
+	}
+	json_decref(config);
+	w->how = "docker save";
+	fixture_text(fe->layers, &sb);
+	for (line = strtok_r(sb.buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		json_t *row = json_loads(line, 0, NULL);
+		const char *type = json_string_value(json_object_get(row, "type"));
+		struct tar_entry te = {
+			.name = json_string_value(json_object_get(row, "name")),
+			.linkname = "",
+			.type = type && *type ? type[0] : '0',
+			.size = (unsigned long long)json_integer_value(json_object_get(row, "size")),
+		};
+		json_int_t layer = json_integer_value(json_object_get(row, "layer"));
+
+		if (!te.name || layer < 0 || (size_t)layer >= w->nlayers)
+			fail_msg("fake engine: a bad row in '%s': %s", fe->layers, line);
+		rc = layer_pass_tar(w, (size_t)layer, &te);
+		json_decref(row);
+		if (rc == 1)
+			break;
+	}
+	strbuf_release(&sb);
+	strbuf_release(&why);
+	return 0;
+}
+
 const struct engine_ops fake_engine_ops = {
 	.name = "fake",
 	.open = fake_open,
@@ -405,6 +456,7 @@ const struct engine_ops fake_engine_ops = {
 	.remove_labelled = fake_remove_labelled,
 	.reap = fake_reap,
 	.container_by_name = fake_container_by_name,
+	.image_layers = fake_image_layers,
 };
 
 void fake_engine_open(struct engine *e, struct fake_engine *fe)

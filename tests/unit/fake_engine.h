@@ -39,7 +39,7 @@ struct fake_build {
 
 enum fake_op {
 	FAKE_BUILD, FAKE_IMAGE_INSPECT, FAKE_HISTORY, FAKE_RUN, FAKE_CONTAINER_INSPECT, FAKE_HEALTH,
-	FAKE_TOP, FAKE_EXEC, FAKE_LOGS, FAKE_EXPORT, FAKE_RM, FAKE_NOPS,
+	FAKE_TOP, FAKE_EXEC, FAKE_LOGS, FAKE_EXPORT, FAKE_RM, FAKE_LAYERS, FAKE_NOPS,
 };
 
 struct fake_engine {
@@ -58,6 +58,18 @@ struct fake_engine {
 	const char *logs;            /* the container's output (text, not a file) */
 	const char *rootfs_dir;      /* the container's root as a folder here; NULL: export */
 	const char *export_tar;      /* the archive an export writes; NULL: the export fails */
+	/*
+	 * An image's layers (engine_image_layers): the image's configuration
+	 * (its history and rootfs, as `docker save` holds it), and what each
+	 * layer's archive lists, one JSON object a line: {"layer": i (from 0,
+	 * oldest first), "name", "type" (tar.h's letter), "size"}, with the
+	 * archive's own whiteout names; the real filter and whiteout reading
+	 * (engine/layers.c) pass them on.  NULL: the call fails.
+	 */
+	const char *image_config;
+	const char *layers;
+	/* the image a base's inspect answers (FROM images): its RootFS; NULL: one made-up layer */
+	const char *base_inspect;
 
 	/* what the code under test asked for */
 	unsigned calls[FAKE_NOPS];
