@@ -3,15 +3,23 @@
  * the cache.  In a scratch copy of the build context (the learner's folder
  * is never written), one source file that is not a dependency manifest is
  * edited and the image rebuilt; the build's parsed steps (engine.h) say
- * whether the step matching `npm ci` was reused.  The rebuild starts in the background
- * as soon as the image exists, so it overlaps the runtime checks.
+ * whether the step that installs the dependencies was reused.  The rebuild
+ * starts in the background as soon as the image exists, so it overlaps the
+ * runtime checks.
+ *
+ * The dependency step is the RUN that installs with one of the installers
+ * (lib/installer.h: `npm ci`, `npm install`, `yarn`, `pnpm install`, `pip
+ * install`, `poetry install`, `uv sync`...), read from its words, whatever
+ * the lesson's own `step` is; a pass says so when it is not the lesson's.
  */
 #include "core/check.h"
 #include "lib/dfstages.h"
 #include "lib/fsutil.h"
 #include "lib/ignore.h"
+#include "lib/installer.h"
 #include "lib/xalloc.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -24,9 +32,12 @@
 #include <unistd.h>
 
 static const struct key_spec params[] = {
-	{ "step", KEY_STRING, 0, 1, 200, "text of the dependency step's instruction", "npm ci" },
+	{ "step", KEY_STRING, 0, 1, 200, "the lesson's dependency step, which notes and hints name", "npm ci" },
+	{ "installers", KEY_STRINGS, 0, 1, 16, "the tools whose install is the dependency step (npm yarn pnpm bun "
+	  "pip uv poetry pipenv pdm); absent: those of the step's language", NULL },
 	{ "manifests", KEY_STRINGS, 0, 1, 32, "dependency manifests, never edited",
-	  "package.json package-lock.json npm-shrinkwrap.json yarn.lock pnpm-lock.yaml" },
+	  "package.json package-lock.json npm-shrinkwrap.json yarn.lock pnpm-lock.yaml "
+	  "requirements.txt pyproject.toml poetry.lock uv.lock Pipfile Pipfile.lock setup.py" },
 	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };
 
@@ -74,7 +85,7 @@ static int is_manifest(const struct check_def *def, const char *base)
 
 static int is_source(const char *name)
 {
-	static const char *const exts[] = { ".js", ".mjs", ".cjs", ".ts", ".jsx", ".tsx", NULL };
+	static const char *const exts[] = { ".js", ".mjs", ".cjs", ".ts", ".jsx", ".tsx", ".py", NULL };
 	const char *dot = strrchr(name, '.');
 
 	for (const char *const *e = exts; dot && *e; e++)
@@ -85,7 +96,8 @@ static int is_source(const char *name)
 
 /*
  * The best source file to edit under dir (relative rel): sources under src/
- * first, then anywhere but node_modules.  best receives the relative path.
+ * first, then anywhere but the installed dependencies (node_modules, a
+ * Python virtual environment) and bytecode.  best receives the relative path.
  */
 static void find_source(const struct check_def *def, const char *root, const char *rel,
 			char *best, int *best_rank)
@@ -99,7 +111,8 @@ static void find_source(const struct check_def *def, const char *root, const cha
 		struct stat sb;
 		int rank;
 
-		if (de->d_name[0] == '.' || !strcmp(de->d_name, "node_modules"))
+		if (de->d_name[0] == '.' || !strcmp(de->d_name, "node_modules") || !strcmp(de->d_name, "venv") ||
+		    !strcmp(de->d_name, "__pycache__"))
 			continue;
 		child = *rel ? xasprintf("%s/%s", rel, de->d_name) : xstrdup(de->d_name);
 		{
@@ -128,6 +141,12 @@ static void find_source(const struct check_def *def, const char *root, const cha
 	free(path);
 }
 
+static int is_python(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+	return dot && !strcmp(dot, ".py");
+}
+
 static int edit_source(struct cache_state *st, const struct check_def *def, const char *run_id)
 {
 	char best[PATH_MAX] = "";
@@ -143,7 +162,9 @@ static int edit_source(struct cache_state *st, const struct check_def *def, cons
 	free(path);
 	if (fd < 0)
 		return -1;
-	line = xasprintf("\n// phaselab: a source-only change, to see the dependency layer reused (%s)\n", run_id);
+	/* a comment in the file's own language: a build step may compile or lint it */
+	line = xasprintf("\n%s phaselab: a source-only change, to see the dependency layer reused (%s)\n",
+			 is_python(best) ? "#" : "//", run_id);
 	if (write(fd, line, strlen(line)) < 0) {
 		free(line);
 		close(fd);
@@ -193,11 +214,48 @@ out:
 	return 0;
 }
 
+/* An instruction with its blanks squeezed to one space and its keyword in capitals, into sb. */
+static void squeeze(struct strbuf *sb, const char *s)
+{
+	int keyword = 1;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	for (; *s; s++) {
+		if (isspace((unsigned char)*s)) {
+			keyword = 0;
+			if (sb->len && sb->buf[sb->len - 1] != ' ')
+				strbuf_addch(sb, ' ');
+		} else {
+			strbuf_addch(sb, keyword ? (char)toupper((unsigned char)*s) : *s);
+		}
+	}
+	strbuf_rtrim(sb);
+}
+
+/*
+ * Do a Dockerfile's instruction and a step the builder printed read the
+ * same?  Both builders print a continued line with the next line's indent
+ * (lib/dockerfile.h joins with one space), and keep the keyword's case.
+ */
+static int same_instruction(const char *a, const char *b)
+{
+	struct strbuf x = STRBUF_INIT, y = STRBUF_INIT;
+	int same;
+
+	squeeze(&x, a);
+	squeeze(&y, b);
+	same = !strcmp(x.buf, y.buf);
+	strbuf_release(&x);
+	strbuf_release(&y);
+	return same;
+}
+
 /* The Dockerfile's instruction a build step printed (borrowed from df), or NULL. */
 static const struct df_instr *instr_of(const struct df_instrs *df, const char *printed)
 {
 	for (size_t i = 0; i < df->n; i++)
-		if (!strcmp(df->v[i].text, printed))
+		if (same_instruction(df->v[i].text, printed))
 			return &df->v[i];
 	/* BuildKit and the legacy builder may respace a line: the first word and what follows, loosely */
 	for (size_t i = 0; i < df->n; i++)
@@ -206,35 +264,386 @@ static const struct df_instr *instr_of(const struct df_instrs *df, const char *p
 	return NULL;
 }
 
-/* Does a COPY or ADD copy the whole context ("COPY . .", "ADD . /app")? */
+/* Does a COPY or ADD copy the whole context ("COPY . .", "ADD . /app"), not an earlier stage's files? */
 static int copies_all(const char *args)
 {
 	char *copy = xstrdup(args), *tok, *save = NULL;
 	int all = 0;
 
-	for (tok = strtok_r(copy, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save))
+	for (tok = strtok_r(copy, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+		if (!strncmp(tok, "--from=", 7))
+			break;
 		if (strncmp(tok, "--", 2)) {
 			all = !strcmp(tok, ".") || !strcmp(tok, "./");
 			break;
 		}
+	}
 	free(copy);
 	return all;
 }
 
+/* The same for a step as the builder printed it ("COPY . ."). */
+static int step_copies_all(const char *instruction)
+{
+	if (!strncasecmp(instruction, "COPY ", 5))
+		return copies_all(instruction + 5);
+	if (!strncasecmp(instruction, "ADD ", 4))
+		return copies_all(instruction + 4);
+	return 0;
+}
+
+/* --- which step installs the dependencies ------------------------------------ */
+
+struct judge {
+	const char *step;             /* the lesson's step, as the phase writes it */
+	struct install_cmd lesson;    /* what it installs with, when known */
+	int known;                    /* 0: no install lib/installer.h knows: its text is searched, as it is */
+	json_t *tools;                /* the tools whose install counts (new reference) */
+};
+
+/* 0, or -1 with the result set: the phase names an installer not known here. */
+static int judge_init(struct judge *j, const struct check_def *def, struct check_result *res)
+{
+	json_t *listed = json_object_get(def->params, "installers"), *v;
+	size_t i;
+
+	memset(j, 0, sizeof(*j));
+	j->step = param_str(def, "step");
+	j->known = install_cmd_of_step(j->step, &j->lesson) == 0;
+	if (listed) {
+		j->tools = json_incref(listed);
+		json_array_foreach(listed, i, v)
+			if (!installer_language(json_string_value(v))) {
+				result_set(res, CHECK_ERROR, "the phase's installers name '%s', which is no installer "
+					   "phaselab knows (%s %s)", json_string_value(v), installer_tools("node"),
+					   installer_tools("python"));
+				return -1;
+			}
+		return 0;
+	}
+	j->tools = json_array();
+	if (j->known) {
+		/* the lesson's language: a Node image's `pip install awscli` installs no dependency of the service */
+		char *words = xstrdup(installer_tools(j->lesson.language)), *tok, *save = NULL;
+
+		for (tok = strtok_r(words, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
+			json_array_append_new(j->tools, json_string(tok));
+		free(words);
+	}
+	return 0;
+}
+
+static void judge_release(struct judge *j)
+{
+	json_decref(j->tools);
+	j->tools = NULL;
+}
+
+static int counts(const struct judge *j, const char *tool)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(j->tools, i, v)
+		if (!strcmp(json_string_value(v), tool))
+			return 1;
+	return 0;
+}
+
+/*
+ * The install of the dependencies an instruction runs, into cmd: the
+ * lesson's own when it runs it among others (`if [ -f yarn.lock ]; then yarn;
+ * else npm ci; fi`), else the first.  1 when there is one; 0 when there is
+ * none, with *other set when it installs with a tool that does not count.
+ */
+static int counted_install(const struct judge *j, const char *instruction, struct install_cmd *cmd, int *other)
+{
+	struct install_cmd found[INSTALL_CMDS_MAX];
+	size_t n = install_cmds_scan(instruction, found, INSTALL_CMDS_MAX);
+	int any = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!counts(j, found[i].tool)) {
+			if (other)
+				*other = 1;
+			continue;
+		}
+		if (!any || (j->known && !strcmp(found[i].name, j->lesson.name) && strcmp(cmd->name, j->lesson.name)))
+			*cmd = found[i];
+		any = 1;
+	}
+	return any;
+}
+
+/* The Dockerfile's stages, as far as the choice of the install needs them. */
+struct stages {
+	int n;
+	char **name;       /* FROM ... AS name, or NULL */
+	int *parent;       /* the earlier stage its FROM starts from, or -1 */
+	int *used;         /* the image is made from it: the last stage, and what it starts from or copies from */
+	int *chain_all;    /* it, or a stage it starts from, copies the whole context */
+};
+
+/* The stage word names (a name, any case, or a number) among the stages before `before`, or -1. */
+static int stage_named(const struct stages *st, const char *word, int before)
+{
+	char *end;
+	long k = strtol(word, &end, 10);
+
+	if (*word && !*end)
+		return k >= 0 && k < before ? (int)k : -1;
+	for (int s = before - 1; s >= 0; s--)
+		if (st->name[s] && !strcasecmp(st->name[s], word))
+			return s;
+	return -1;
+}
+
+/* Mark what an instruction of a used stage reads from: COPY --from=X, RUN --mount=...,from=X. */
+static void mark_refs(struct stages *st, const struct df_instr *in)
+{
+	char *copy = xstrdup(in->args), *tok, *save = NULL;
+
+	for (tok = strtok_r(copy, " \t", &save); tok && !strncmp(tok, "--", 2); tok = strtok_r(NULL, " \t", &save)) {
+		const char *from = NULL;
+		int s;
+
+		if (!strncmp(tok, "--from=", 7)) {
+			from = tok + 7;
+		} else if (!strncmp(tok, "--mount=", 8)) {
+			char *opt, *osave = NULL;
+			for (opt = strtok_r(tok + 8, ",", &osave); opt; opt = strtok_r(NULL, ",", &osave))
+				if (!strncmp(opt, "from=", 5))
+					from = opt + 5;
+		}
+		if (from && (s = stage_named(st, from, in->stage)) >= 0)
+			st->used[s] = 1;
+	}
+	free(copy);
+}
+
+static void stages_load(struct stages *st, const struct df_instrs *df)
+{
+	int *has_all;
+
+	st->n = df->nstages;
+	st->name = xcalloc((size_t)st->n + 1, sizeof(*st->name));
+	st->parent = xcalloc((size_t)st->n + 1, sizeof(*st->parent));
+	st->used = xcalloc((size_t)st->n + 1, sizeof(*st->used));
+	st->chain_all = xcalloc((size_t)st->n + 1, sizeof(*st->chain_all));
+	has_all = xcalloc((size_t)st->n + 1, sizeof(*has_all));
+	for (int s = 0; s < st->n; s++)
+		st->parent[s] = -1;
+	for (size_t i = 0; i < df->n; i++) {
+		const struct df_instr *in = &df->v[i];
+
+		if (in->stage < 0 || in->stage >= st->n)
+			continue;
+		if (!strcmp(in->keyword, "FROM")) {
+			char *copy = xstrdup(in->args), *tok, *save = NULL, *words[3];
+			int k = 0;
+
+			for (tok = strtok_r(copy, " \t", &save); tok && k < 3; tok = strtok_r(NULL, " \t", &save))
+				if (strncmp(tok, "--", 2)) /* --platform=... */
+					words[k++] = tok;
+			if (k >= 1)
+				st->parent[in->stage] = stage_named(st, words[0], in->stage);
+			if (k == 3 && !strcasecmp(words[1], "as"))
+				st->name[in->stage] = xstrdup(words[2]);
+			free(copy);
+		} else if ((!strcmp(in->keyword, "COPY") || !strcmp(in->keyword, "ADD")) && copies_all(in->args)) {
+			has_all[in->stage] = 1;
+		}
+	}
+	/* what the image is made of: from the last stage back (a stage reads only earlier ones) */
+	if (st->n > 0)
+		st->used[st->n - 1] = 1;
+	for (size_t i = df->n; i-- > 0;) {
+		const struct df_instr *in = &df->v[i];
+
+		if (in->stage < 0 || in->stage >= st->n || !st->used[in->stage])
+			continue;
+		if (!strcmp(in->keyword, "FROM") && st->parent[in->stage] >= 0)
+			st->used[st->parent[in->stage]] = 1;
+		else if (!strcmp(in->keyword, "COPY") || !strcmp(in->keyword, "RUN"))
+			mark_refs(st, in);
+	}
+	for (int s = 0; s < st->n; s++)
+		st->chain_all[s] = has_all[s] || (st->parent[s] >= 0 && st->chain_all[st->parent[s]]);
+	free(has_all);
+}
+
+static void stages_release(struct stages *st)
+{
+	for (int s = 0; s < st->n; s++)
+		free(st->name[s]);
+	free(st->name);
+	free(st->parent);
+	free(st->used);
+	free(st->chain_all);
+	memset(st, 0, sizeof(*st));
+}
+
+/*
+ * The install the Dockerfile's layer order is about, when it has several
+ * (one per stage: a production install for the runtime, a full one to
+ * build with).  First the stages the image is made of (the last stage and
+ * what it starts from or copies from: a stage nothing uses is no part of
+ * the image, and BuildKit does not even build it); among their installs,
+ * the first that runs before its stage has the whole context (`COPY . .`,
+ * in the stage or one it starts from), because that is the layer a
+ * source-only change can leave alone, and the lesson's order is about that
+ * one; a later install in another stage re-runs by design (it builds from
+ * the source).  When none runs before `COPY . .`, the first of them: it is
+ * the one the lesson would move.  Returns the instruction (borrowed from
+ * df), or NULL when the Dockerfile has no install that counts.
+ */
+static const struct df_instr *pick_in_dockerfile(const struct judge *j, const struct df_instrs *df,
+						 const struct stages *st, struct install_cmd *cmd)
+{
+	const struct df_instr *best = NULL;
+	int best_rank = -1;
+	int *seen_all = xcalloc((size_t)st->n + 1, sizeof(*seen_all));
+
+	for (size_t i = 0; i < df->n; i++) {
+		const struct df_instr *in = &df->v[i];
+		struct install_cmd c;
+		int s = in->stage, after_all, rank;
+
+		if (s < 0 || s >= st->n)
+			continue;
+		if ((!strcmp(in->keyword, "COPY") || !strcmp(in->keyword, "ADD")) && copies_all(in->args))
+			seen_all[s] = 1;
+		if (strcmp(in->keyword, "RUN") || !counted_install(j, in->text, &c, NULL))
+			continue;
+		after_all = seen_all[s] || (st->parent[s] >= 0 && st->chain_all[st->parent[s]]);
+		rank = 2 * st->used[s] + !after_all;
+		if (rank > best_rank) {
+			best = in;
+			best_rank = rank;
+			*cmd = c;
+		}
+	}
+	free(seen_all);
+	return best;
+}
+
+/*
+ * The rebuild's step for the Dockerfile's instruction in, or -1.  The
+ * legacy builder numbers the instructions of the whole file ("Step 4/15");
+ * BuildKit counts per stage and leaves out what runs nothing (ENV) and
+ * what it merged with an identical step of another stage, so the text and
+ * the stage's name decide there.
+ */
+static long step_of(const struct build_log *log, const struct df_instrs *df, const struct stages *st,
+		    const struct df_instr *in)
+{
+	const char *name = in->stage >= 0 && in->stage < st->n ? st->name[in->stage] : NULL;
+	long first = -1;
+
+	for (size_t i = 0; i < log->nsteps; i++) {
+		const struct build_step *s = &log->steps[i];
+
+		if (!same_instruction(s->instruction, in->text))
+			continue;
+		if (log->builder == BUILDER_LEGACY && s->index == (int)(in - df->v) + 1)
+			return (long)i;
+		if (log->builder != BUILDER_LEGACY &&
+		    (name ? s->stage && !strcasecmp(s->stage, name) : !s->stage))
+			return (long)i;
+		if (first < 0)
+			first = (long)i;
+	}
+	return first;
+}
+
+/* Has the step's stage copied the whole context before it, as the log shows? */
+static int log_copied_all_before(const struct build_log *log, long step)
+{
+	const struct build_step *b = &log->steps[step];
+
+	for (size_t i = 0; i < log->nsteps; i++)
+		if (log->steps[i].stage_no == b->stage_no && log->steps[i].index < b->index &&
+		    step_copies_all(log->steps[i].instruction))
+			return 1;
+	return 0;
+}
+
+/*
+ * The same choice from the rebuild's log alone, when the Dockerfile says
+ * nothing the log shows: the first install before its stage's `COPY . .`,
+ * else the first.  -1 when no step installs; *other set when one installs
+ * with a tool that does not count.
+ */
+static long pick_in_log(const struct judge *j, const struct build_log *log, struct install_cmd *cmd, long *other)
+{
+	long best = -1;
+	int best_rank = -1;
+
+	for (size_t i = 0; i < log->nsteps; i++) {
+		struct install_cmd c;
+		int another = 0, rank;
+
+		if (!counted_install(j, log->steps[i].instruction, &c, &another)) {
+			if (another && *other < 0)
+				*other = (long)i;
+			continue;
+		}
+		rank = !log_copied_all_before(log, (long)i);
+		if (rank > best_rank) {
+			best = (long)i;
+			best_rank = rank;
+			*cmd = c;
+		}
+	}
+	return best;
+}
+
+/*
+ * The first step of the stages the install's stage starts from (FROM
+ * <stage>) that ran instead of coming from the cache, nearest stage first:
+ * why an install with nothing rebuilt before it in its own stage re-ran.
+ * -1 if none.
+ */
+static long rebuilt_in_parents(const struct build_log *log, const struct stages *st, int stage)
+{
+	for (int s = stage >= 0 && stage < st->n ? st->parent[stage] : -1; s >= 0; s = st->parent[s]) {
+		long best = -1;
+
+		for (size_t i = 0; st->name[s] && i < log->nsteps; i++) {
+			const struct build_step *b = &log->steps[i];
+
+			if (b->ran && b->stage && !strcasecmp(b->stage, st->name[s]) &&
+			    (best < 0 || b->index < log->steps[best].index))
+				best = (long)i;
+		}
+		if (best >= 0)
+			return best;
+	}
+	return -1;
+}
+
+/* --- the verdict ------------------------------------------------------------- */
+
+/* What the verdict names: the install's name, its line, and the COPY of its manifests. */
+struct install_words {
+	const char *name;      /* "npm install"; the lesson's step when it is no install known here */
+	const char *line;      /* the learner's instruction */
+	char *corrected;       /* "COPY package.json package-lock.json ./" */
+	int lessons;           /* it is the lesson's own installer */
+};
+
 /*
  * Why the step before the install re-ran, with the learner's line: the
- * whole context copied first (and whether the lock file was copied with the
- * manifest before it), or another source copied first.
+ * whole context copied first (and, for npm, whether the lock file was
+ * copied with the manifest before it), or another source copied first.
  */
-static const char *rebuilt_cause(struct check_ctx *ctx, const struct build_step *culprit, const char *needle,
+static const char *rebuilt_cause(const struct df_instrs *df, const struct build_step *culprit, const char *tool,
 				 struct check_result *res)
 {
-	struct df_instrs df;
 	const struct df_instr *in;
 	const char *cause = "source-before-install";
 
-	df_instrs_load(&df, ctx->dir);
-	in = instr_of(&df, culprit->instruction);
+	in = instr_of(df, culprit->instruction);
 	if (in) {
 		result_evidence(res, "line", json_string(in->text));
 		result_evidence(res, "line_number", json_integer(in->line));
@@ -245,29 +654,49 @@ static const char *rebuilt_cause(struct check_ctx *ctx, const struct build_step 
 		int manifest = 0, lock = 0;
 
 		cause = "copy-all-before-install";
-		for (size_t i = 0; i < df.n && &df.v[i] != in; i++) {
-			if (df.v[i].stage != in->stage || strcmp(df.v[i].keyword, "COPY"))
+		for (size_t i = 0; i < df->n && &df->v[i] != in; i++) {
+			if (df->v[i].stage != in->stage || strcmp(df->v[i].keyword, "COPY"))
 				continue;
-			manifest |= strstr(df.v[i].args, "package.json") || strstr(df.v[i].args, "package*.json");
-			lock |= strstr(df.v[i].args, "package-lock.json") || strstr(df.v[i].args, "package*.json");
+			manifest |= strstr(df->v[i].args, "package.json") || strstr(df->v[i].args, "package*.json");
+			lock |= strstr(df->v[i].args, "package-lock.json") || strstr(df->v[i].args, "package*.json");
 		}
-		if (manifest && !lock)
+		/* the cause's words are npm's (package-lock.json): other installers get the general one */
+		if (manifest && !lock && (!tool || !strcmp(tool, "npm")))
 			cause = "lockfile-not-copied";
 	}
-	result_evidence(res, "corrected", json_string("COPY package.json package-lock.json ./"));
-	result_evidence(res, "install", json_string(needle));
-	df_instrs_release(&df);
 	return cause;
+}
+
+/*
+ * "; the lesson uses `npm ci`, which ...": what a pass says when the
+ * install is not the lesson's.
+ */
+static void lesson_note(struct strbuf *sb, const struct judge *j, const struct install_cmd *got)
+{
+	strbuf_addf(sb, "; the lesson uses `%s`", j->step);
+	if (strcmp(j->lesson.name, "npm ci"))
+		return;
+	if (!got->locked)
+		strbuf_addstr(sb, ", which installs exactly the lock file and fails when it disagrees with package.json");
+	else if (!strncmp(got->locked, "--", 2))
+		strbuf_addf(sb, ", which holds to the lock file as `%s %s` does", got->name, got->locked);
+	else
+		strbuf_addf(sb, ", which holds to the lock file as `%s` does", got->locked);
 }
 
 static void run(struct check_ctx *ctx, const struct check_def *def, struct check_result *res)
 {
 	struct cache_state *st = ctx->background_state;
-	const char *needle = param_str(def, "step");
+	struct judge j;
+	struct df_instrs df;
+	struct stages stages = { 0 };
+	const struct df_instr *in = NULL;
+	struct install_cmd cmd = { 0 };
+	struct install_words iw = { 0 };
 	struct build_result build;
 	const struct build_log *log = &build.log;
-	struct strbuf ref = STRBUF_INIT;
-	long step, culprit;
+	struct strbuf ref = STRBUF_INIT, msg = STRBUF_INIT;
+	long step = -1, culprit, other = -1;
 	int rc;
 
 	if (!st || !ctx->background) {
@@ -290,13 +719,24 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	ctx->engine->cleaning = 0;
 	result_evidence(res, "edited", json_string(st->edited));
 
+	df_instrs_load(&df, ctx->dir);
+	if (judge_init(&j, def, res) < 0)
+		goto out;
+	/* the Dockerfile decides which install is the dependency step; the rebuild, whether it was cached */
+	stages_load(&stages, &df);
+	if (j.known)
+		in = pick_in_dockerfile(&j, &df, &stages, &cmd);
+	iw.name = in ? cmd.name : j.step;
+	iw.lessons = !in || (j.known && !strcmp(cmd.name, j.lesson.name));
+
 	if (build.timed_out) {
 		/* the first build finished; a rebuild that re-runs a step forever is the Dockerfile's doing */
 		result_cause(res, "rebuild-timed-out");
+		result_evidence(res, "install", json_string(iw.name));
 		result_set(res, CHECK_FAIL, "the rebuild after editing '%s' did not finish within %.0f s, the "
 			   "phase's build time limit", st->edited, ctx->phase->build_timeout_ms / 1000.0);
 		result_hint(res, "a step that never ends re-ran after a source-only edit: copy the source after "
-			    "the `%s` step, and make sure no RUN step waits forever", needle);
+			    "the `%s` step, and make sure no RUN step waits forever", iw.name);
 		goto out;
 	}
 	if (rc < 0) {
@@ -308,38 +748,95 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 			   st->edited, log->error ? log->error : "see the builder's output");
 		goto out;
 	}
-	step = buildlog_find_step(log, needle);
-	if (step < 0) {
-		long other = buildlog_find_step(log, "npm install");
 
+	if (!j.known) {
+		step = buildlog_find_step(log, j.step); /* a step no installer names: its text, as written */
+	} else {
+		if (in)
+			step = step_of(log, &df, &stages, in);
+		if (step < 0) {
+			/* no Dockerfile line the log shows (none readable, or merged away): the log alone */
+			in = NULL;
+			step = pick_in_log(&j, log, &cmd, &other);
+			if (step >= 0) {
+				iw.name = cmd.name;
+				iw.lessons = !strcmp(cmd.name, j.lesson.name);
+			}
+		}
+	}
+	if (step < 0) {
 		result_cause(res, "install-step-not-found");
-		result_evidence(res, "install", json_string(needle));
-		if (other >= 0)
-			result_evidence(res, "line", json_string(log->steps[other].instruction));
-		result_set(res, CHECK_FAIL, "no build step runs `%s` (the rebuild had %zu steps)", needle, log->nsteps);
-		result_hint(res, "install dependencies with `RUN %s` (deterministic, from package-lock.json) in its own "
-			    "step, right after copying package.json and package-lock.json", needle);
+		result_evidence(res, "install", json_string(j.step));
+		if (!j.known) {
+			long npm_install = buildlog_find_step(log, "npm install");
+
+			if (npm_install >= 0)
+				result_evidence(res, "line", json_string(log->steps[npm_install].instruction));
+			result_set(res, CHECK_FAIL, "no build step runs `%s` (the rebuild had %zu steps)", j.step,
+				   log->nsteps);
+		} else {
+			struct strbuf tools = STRBUF_INIT;
+			size_t i, n = json_array_size(j.tools);
+			json_t *v;
+
+			json_array_foreach(j.tools, i, v)
+				strbuf_addf(&tools, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ", json_string_value(v));
+			if (other >= 0)
+				result_evidence(res, "line", json_string(log->steps[other].instruction));
+			result_set(res, CHECK_FAIL, "no build step installs the dependencies: none runs `%s` or another "
+				   "install with %s (the rebuild had %zu steps)", j.step, tools.buf, log->nsteps);
+			strbuf_release(&tools);
+		}
+		if (!strcmp(j.step, "npm ci"))
+			result_hint(res, "install dependencies with `RUN %s` (deterministic, from package-lock.json) in "
+				    "its own step, right after copying package.json and package-lock.json", j.step);
+		else
+			result_hint(res, "install dependencies with `RUN %s` in its own step, right after copying "
+				    "the dependency manifests", j.step);
 		goto out;
+	}
+
+	iw.line = in ? in->text : log->steps[step].instruction;
+	{
+		const char *manifests = installer_manifests(iw.name);
+		iw.corrected = xasprintf("COPY %s ./", manifests ? manifests : "package.json package-lock.json");
 	}
 	result_evidence(res, "step", build_step_json(&log->steps[step]));
 	buildlog_step_ref(log, &log->steps[step], &ref);
 	if (log->steps[step].cached) {
-		result_set(res, CHECK_PASS, "after editing %s, %s `%s` came from the cache", st->edited, ref.buf,
-			   log->steps[step].instruction);
+		strbuf_addf(&msg, "after editing %s, %s `%s` came from the cache", st->edited, ref.buf,
+			    log->steps[step].instruction);
+		if (!iw.lessons) {
+			/* the lesson's own installer leaves the report as it always was */
+			lesson_note(&msg, &j, &cmd);
+			result_evidence(res, "installer", json_string(cmd.name));
+			result_evidence(res, "lesson", json_string(j.step));
+		}
+		result_set(res, CHECK_PASS, "%s", msg.buf);
 		goto out;
 	}
+	result_evidence(res, "install", json_string(iw.name));
+	result_evidence(res, "install_line", json_string(iw.line));
 	culprit = buildlog_first_rebuilt_before(log, step);
+	if (culprit < 0 && in)
+		culprit = rebuilt_in_parents(log, &stages, in->stage);
 	if (culprit >= 0) {
 		result_evidence(res, "first_rebuilt", build_step_json(&log->steps[culprit]));
-		result_cause(res, rebuilt_cause(ctx, &log->steps[culprit], needle, res));
+		result_cause(res, rebuilt_cause(&df, &log->steps[culprit], j.known ? cmd.tool : NULL, res));
+		result_evidence(res, "corrected", json_string(iw.corrected));
 		strbuf_reset(&ref);
 		buildlog_step_ref(log, &log->steps[culprit], &ref);
 		result_set(res, CHECK_FAIL, "editing %s re-ran `%s`: %s `%s` came before it and was rebuilt, "
 			   "and every later step with it", st->edited, log->steps[step].instruction, ref.buf,
 			   log->steps[culprit].instruction);
-		result_hint(res, "copy only the dependency manifests before installing: `COPY package.json "
-			    "package-lock.json ./`, then `RUN npm ci --omit=dev`, and only then `COPY . .`; a source "
-			    "change then leaves the install layer cached");
+		if (iw.lessons)
+			result_hint(res, "copy only the dependency manifests before installing: `COPY package.json "
+				    "package-lock.json ./`, then `RUN npm ci --omit=dev`, and only then `COPY . .`; a "
+				    "source change then leaves the install layer cached");
+		else
+			result_hint(res, "copy only the dependency manifests before installing: `%s`, then `%s`, and "
+				    "only then `COPY . .`; a source change then leaves the install layer cached",
+				    iw.corrected, iw.line);
 	} else {
 		result_cause(res, "changing-step-before-install");
 		result_set(res, CHECK_FAIL, "editing %s re-ran `%s` although no step before it changed",
@@ -348,17 +845,22 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 			    "value changes, or an ADD of a remote URL; keep those after the install step");
 	}
 out:
+	judge_release(&j);
+	stages_release(&stages);
+	df_instrs_release(&df);
+	free(iw.corrected);
 	strbuf_release(&ref);
+	strbuf_release(&msg);
 	build_result_release(&build);
 }
 
 static const char *const causes[] = {
-	"copy-all-before-install",      /* COPY . . before the install: line, line_number, corrected */
-	"lockfile-not-copied",          /* package.json copied alone, then everything: line, corrected */
-	"source-before-install",        /* another copy of source before it: line, corrected */
-	"changing-step-before-install", /* nothing was copied, yet a step changes (ARG, remote ADD) */
-	"install-step-not-found",       /* install; line: an `npm install` step, when there is one */
-	"rebuild-timed-out",
+	"copy-all-before-install",      /* COPY . . before the install: line, line_number, corrected, install_line */
+	"lockfile-not-copied",          /* package.json copied alone, then everything (npm): line, corrected, install_line */
+	"source-before-install",        /* another copy of source before it: line, corrected, install_line */
+	"changing-step-before-install", /* nothing was copied, yet a step changes (ARG, remote ADD): install */
+	"install-step-not-found",       /* install (the lesson's step); line: an install with a tool that does not count */
+	"rebuild-timed-out",            /* install */
 	NULL,
 };
 
