@@ -80,6 +80,7 @@ $(B)/tests/%: $(B)/tests/unit/%.o $(LIB_OBJ)
 
 # The check kinds' tests run on a fake engine that replays recorded answers.
 $(B)/tests/test_checks: $(B)/tests/unit/fake_engine.o
+$(B)/tests/test_layer_cache: $(B)/tests/unit/fake_engine.o
 $(B)/tests/test_backend_image: $(B)/tests/unit/fake_engine.o
 # The deploy kinds' tests run a fake registry in a thread.
 $(B)/tests/test_backend_deploy: LDLIBS += -lpthread

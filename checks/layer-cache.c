@@ -829,7 +829,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 		result_set(res, CHECK_FAIL, "editing %s re-ran `%s`: %s `%s` came before it and was rebuilt, "
 			   "and every later step with it", st->edited, log->steps[step].instruction, ref.buf,
 			   log->steps[culprit].instruction);
-		if (iw.lessons)
+		if (iw.lessons && (!j.known || !strcmp(j.lesson.name, "npm ci")))
 			result_hint(res, "copy only the dependency manifests before installing: `COPY package.json "
 				    "package-lock.json ./`, then `RUN npm ci --omit=dev`, and only then `COPY . .`; a "
 				    "source change then leaves the install layer cached");
