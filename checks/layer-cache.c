@@ -236,7 +236,8 @@ static void squeeze(struct strbuf *sb, const char *s)
 /*
  * Do a Dockerfile's instruction and a step the builder printed read the
  * same?  Both builders print a continued line with the next line's indent
- * (lib/dockerfile.h joins with one space), and keep the keyword's case.
+ * (lib/dockerfile.h joins with one space); the legacy builder prints the
+ * keyword as written, BuildKit in capitals.
  */
 static int same_instruction(const char *a, const char *b)
 {
@@ -297,7 +298,8 @@ static int step_copies_all(const char *instruction)
 struct judge {
 	const char *step;             /* the lesson's step, as the phase writes it */
 	struct install_cmd lesson;    /* what it installs with, when known */
-	int known;                    /* 0: no install lib/installer.h knows: its text is searched, as it is */
+	int known;                    /* the step is an install lib/installer.h knows */
+	int scan;                     /* installs are read from the words (else the step's text is searched) */
 	json_t *tools;                /* the tools whose install counts (new reference) */
 };
 
@@ -310,6 +312,7 @@ static int judge_init(struct judge *j, const struct check_def *def, struct check
 	memset(j, 0, sizeof(*j));
 	j->step = param_str(def, "step");
 	j->known = install_cmd_of_step(j->step, &j->lesson) == 0;
+	j->scan = j->known || listed;
 	if (listed) {
 		j->tools = json_incref(listed);
 		json_array_foreach(listed, i, v)
@@ -331,6 +334,12 @@ static int judge_init(struct judge *j, const struct check_def *def, struct check
 		free(words);
 	}
 	return 0;
+}
+
+/* Is cmd the lesson's own installer? */
+static int is_lessons(const struct judge *j, const struct install_cmd *cmd)
+{
+	return j->known && !strcmp(cmd->name, j->lesson.name);
 }
 
 static void judge_release(struct judge *j)
@@ -368,7 +377,7 @@ static int counted_install(const struct judge *j, const char *instruction, struc
 				*other = 1;
 			continue;
 		}
-		if (!any || (j->known && !strcmp(found[i].name, j->lesson.name) && strcmp(cmd->name, j->lesson.name)))
+		if (!any || (is_lessons(j, &found[i]) && !is_lessons(j, cmd)))
 			*cmd = found[i];
 		any = 1;
 	}
@@ -674,7 +683,7 @@ static const char *rebuilt_cause(const struct df_instrs *df, const struct build_
 static void lesson_note(struct strbuf *sb, const struct judge *j, const struct install_cmd *got)
 {
 	strbuf_addf(sb, "; the lesson uses `%s`", j->step);
-	if (strcmp(j->lesson.name, "npm ci"))
+	if (!j->known || strcmp(j->lesson.name, "npm ci"))
 		return;
 	if (!got->locked)
 		strbuf_addstr(sb, ", which installs exactly the lock file and fails when it disagrees with package.json");
@@ -724,10 +733,10 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 		goto out;
 	/* the Dockerfile decides which install is the dependency step; the rebuild, whether it was cached */
 	stages_load(&stages, &df);
-	if (j.known)
+	if (j.scan)
 		in = pick_in_dockerfile(&j, &df, &stages, &cmd);
 	iw.name = in ? cmd.name : j.step;
-	iw.lessons = !in || (j.known && !strcmp(cmd.name, j.lesson.name));
+	iw.lessons = !in || is_lessons(&j, &cmd);
 
 	if (build.timed_out) {
 		/* the first build finished; a rebuild that re-runs a step forever is the Dockerfile's doing */
@@ -749,7 +758,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 		goto out;
 	}
 
-	if (!j.known) {
+	if (!j.scan) {
 		step = buildlog_find_step(log, j.step); /* a step no installer names: its text, as written */
 	} else {
 		if (in)
@@ -760,14 +769,14 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 			step = pick_in_log(&j, log, &cmd, &other);
 			if (step >= 0) {
 				iw.name = cmd.name;
-				iw.lessons = !strcmp(cmd.name, j.lesson.name);
+				iw.lessons = is_lessons(&j, &cmd);
 			}
 		}
 	}
 	if (step < 0) {
 		result_cause(res, "install-step-not-found");
 		result_evidence(res, "install", json_string(j.step));
-		if (!j.known) {
+		if (!j.scan) {
 			long npm_install = buildlog_find_step(log, "npm install");
 
 			if (npm_install >= 0)
@@ -822,14 +831,14 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 		culprit = rebuilt_in_parents(log, &stages, in->stage);
 	if (culprit >= 0) {
 		result_evidence(res, "first_rebuilt", build_step_json(&log->steps[culprit]));
-		result_cause(res, rebuilt_cause(&df, &log->steps[culprit], j.known ? cmd.tool : NULL, res));
+		result_cause(res, rebuilt_cause(&df, &log->steps[culprit], j.scan ? cmd.tool : NULL, res));
 		result_evidence(res, "corrected", json_string(iw.corrected));
 		strbuf_reset(&ref);
 		buildlog_step_ref(log, &log->steps[culprit], &ref);
 		result_set(res, CHECK_FAIL, "editing %s re-ran `%s`: %s `%s` came before it and was rebuilt, "
 			   "and every later step with it", st->edited, log->steps[step].instruction, ref.buf,
 			   log->steps[culprit].instruction);
-		if (iw.lessons && (!j.known || !strcmp(j.lesson.name, "npm ci")))
+		if (iw.lessons && (!j.scan || !strcmp(j.lesson.name, "npm ci")))
 			result_hint(res, "copy only the dependency manifests before installing: `COPY package.json "
 				    "package-lock.json ./`, then `RUN npm ci --omit=dev`, and only then `COPY . .`; a "
 				    "source change then leaves the install layer cached");

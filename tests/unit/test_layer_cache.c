@@ -379,6 +379,10 @@ static const struct cache_case cache_cases[] = {
 	{ "a step no installer names is searched as text, as before", "npm-install", BUILDER_LEGACY,
 	  "{\"step\": \"npm run build\"}", CHECK_FAIL, "editing src/app.js re-ran `RUN npm run build`",
 	  "copy only the dependency manifests", "copy-all-before-install", { "install=\"npm run build\"" } },
+	{ "a step no installer names, with the installers listed: they decide", "npm-install", BUILDER_LEGACY,
+	  "{\"step\": \"make deps\", \"installers\": [\"npm\"]}", CHECK_PASS,
+	  "`RUN npm install --omit=dev` came from the cache; the lesson uses `make deps`", NULL, NULL,
+	  { "installer=\"npm install\"", "lesson=\"make deps\"" } },
 	{ "Python's step on a Node build: no install of its language", "npm-install", BUILDER_BUILDKIT, PY,
 	  CHECK_FAIL, "none runs `pip install` or another install with pip, uv, poetry, pipenv or pdm (the rebuild "
 	  "had 11 steps)", "`RUN pip install` in its own step", "install-step-not-found",
