@@ -643,12 +643,18 @@ static const char *media_type_of(const struct answer *a, json_t *body, char *buf
 	return buf;
 }
 
+/* Append "os/arch[/variant]" to list (comma-separated), cut to fit on a UTF-8 boundary: it becomes evidence. */
 static void add_platform(char *list, size_t size, const char *os, const char *arch, const char *variant)
 {
-	size_t n = strlen(list);
+	struct strbuf sb = STRBUF_INIT;
+	size_t n = strlen(list), keep;
 
-	snprintf(list + n, size - n, "%s%s/%s%s%s", n ? ", " : "", os ? os : "?", arch ? arch : "?",
-		 variant && *variant ? "/" : "", variant && *variant ? variant : "");
+	strbuf_addf(&sb, "%s%s/%s%s%s", n ? ", " : "", os ? os : "?", arch ? arch : "?",
+		    variant && *variant ? "/" : "", variant && *variant ? variant : "");
+	keep = escape_cut(sb.buf, sb.len, size - n - 1);
+	memcpy(list + n, sb.buf, keep);
+	list[n + keep] = '\0';
+	strbuf_release(&sb);
 }
 
 /* One manifest's fields into m (image manifests only). */
