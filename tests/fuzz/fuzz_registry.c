@@ -34,10 +34,11 @@
  * redirect).  After an interim answer (1xx) and its blank line comes the
  * head of the answer proper, as libcurl hands both over.  A request
  * past the last answer finds nobody listening (CURLE_COULDNT_CONNECT).
- * The registry is the reference's host (127.0.0.1:5000 when it names none
- * or registry_open() refuses it), the repository and the tag or digest the
- * reference's (prod-e-backend:abc1234 when it does not parse); the body cap
- * is lowered to 4 KiB so that inputs can pass it.
+ * The registry is the first line up to its first '/' (127.0.0.1:5000 when
+ * registry_open() refuses that); the repository and the tag or digest are
+ * the reference's ("latest" when it has neither; prod-e-backend:abc1234
+ * when it does not parse), then "latest" after a 404, as registry-image
+ * asks; the body cap is lowered to 4 KiB so that inputs can pass it.
  *
  * What is checked: the client never lets libcurl follow a redirect, never
  * sends a credential (no Authorization header, no .netrc), sends the four
