@@ -547,6 +547,16 @@ static enum reg_status not_ok(struct registry *r, const char *method, const char
 	return a->status == 404 ? REG_NOT_FOUND : REG_BAD;
 }
 
+/* Is body one JSON value?  (Parsed to know, then freed.) */
+static int is_json(const struct strbuf *body)
+{
+	json_t *j = json_loadb(body->buf, body->len, 0, NULL);
+	int ok = j != NULL;
+
+	json_decref(j);
+	return ok;
+}
+
 enum reg_status registry_ping(struct registry *r)
 {
 	struct answer a;
@@ -561,14 +571,11 @@ enum reg_status registry_ping(struct registry *r)
 		/* /v2/ missing is not a registry at all, not a missing image */
 		if (st == REG_NOT_FOUND)
 			st = REG_BAD;
-	} else if (is_html(&a) || (!a.api_header && !json_loadb(a.body.buf, a.body.len, 0, NULL))) {
+	} else if (is_html(&a) || (!a.api_header && !is_json(&a.body))) {
 		strbuf_addstr(&r->err, "GET /v2/ ");
 		describe(&r->err, &a);
 		strbuf_addstr(&r->err, ": not a registry");
 		st = REG_BAD;
-	} else {
-		json_t *j = json_loadb(a.body.buf, a.body.len, 0, NULL);
-		json_decref(j);
 	}
 	answer_release(&a);
 	return st;
@@ -636,12 +643,18 @@ static const char *media_type_of(const struct answer *a, json_t *body, char *buf
 	return buf;
 }
 
+/* Append "os/arch[/variant]" to list (comma-separated), cut to fit on a UTF-8 boundary: it becomes evidence. */
 static void add_platform(char *list, size_t size, const char *os, const char *arch, const char *variant)
 {
-	size_t n = strlen(list);
+	struct strbuf sb = STRBUF_INIT;
+	size_t n = strlen(list), keep;
 
-	snprintf(list + n, size - n, "%s%s/%s%s%s", n ? ", " : "", os ? os : "?", arch ? arch : "?",
-		 variant && *variant ? "/" : "", variant && *variant ? variant : "");
+	strbuf_addf(&sb, "%s%s/%s%s%s", n ? ", " : "", os ? os : "?", arch ? arch : "?",
+		    variant && *variant ? "/" : "", variant && *variant ? variant : "");
+	keep = escape_cut(sb.buf, sb.len, size - n - 1);
+	memcpy(list + n, sb.buf, keep);
+	list[n + keep] = '\0';
+	strbuf_release(&sb);
 }
 
 /* One manifest's fields into m (image manifests only). */
