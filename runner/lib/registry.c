@@ -35,6 +35,7 @@ struct answer {
 	size_t max_body;
 	int too_big;
 	char location[512];       /* the redirect's target, absolute */
+	int location_cut;         /* it was longer than location holds */
 };
 
 /*
@@ -472,8 +473,11 @@ static enum reg_status request(struct registry *r, const char *method, const cha
 		rc = curl_easy_perform(c);
 		if (rc == CURLE_OK || rc == CURLE_WRITE_ERROR || rc == CURLE_FILESIZE_EXCEEDED) {
 			curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &a->status);
-			if (curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &redirect) == CURLE_OK && redirect)
+			if (curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &redirect) == CURLE_OK && redirect) {
 				snprintf(a->location, sizeof(a->location), "%s", redirect);
+				/* a cut URL is another URL: never follow one */
+				a->location_cut = strlen(redirect) >= sizeof(a->location);
+			}
 		}
 		curl_slist_free_all(headers);
 		curl_easy_cleanup(c);
@@ -516,10 +520,11 @@ static enum reg_status request(struct registry *r, const char *method, const cha
 					    a->status);
 				return REG_BAD;
 			}
-			if (!lo || hops > 0 || (strcmp(scheme, "http") && strcmp(scheme, "https"))) {
+			if (!lo || hops > 0 || a->location_cut || (strcmp(scheme, "http") && strcmp(scheme, "https"))) {
 				strbuf_addf(&r->err, "%s %s answered %ld, a redirect to ", method, path, a->status);
 				escape_utf8(&r->err, a->location, strlen(a->location));
 				strbuf_addstr(&r->err, hops > 0 ? ", a second redirect: not followed"
+					      : a->location_cut ? "...: too long to follow"
 					      : ": not followed (only a redirect to this machine is)");
 				return REG_BAD;
 			}
