@@ -222,6 +222,29 @@ static int tag_valid(const char *t)
 	return 1;
 }
 
+/* The distribution grammar's host: labels of letters, digits and '-' joined by '.', then an optional :port. */
+static int host_valid(const char *h, size_t n)
+{
+	const char *colon = memchr(h, ':', n);
+	size_t hn = colon ? (size_t)(colon - h) : n;
+
+	if (hn == 0 || h[0] == '.' || h[0] == '-' || h[hn - 1] == '.' || h[hn - 1] == '-')
+		return 0;
+	for (size_t i = 0; i < hn; i++)
+		if (!isalnum((unsigned char)h[i]) && h[i] != '.' && h[i] != '-')
+			return 0;
+	if (colon) {
+		size_t pn = n - hn - 1;
+
+		if (pn == 0 || pn > 5)
+			return 0;
+		for (size_t i = hn + 1; i < n; i++)
+			if (!isdigit((unsigned char)h[i]))
+				return 0;
+	}
+	return 1;
+}
+
 int image_ref_parse(const char *ref, struct image_ref *r, struct strbuf *err)
 {
 	const char *at = strchr(ref, '@'), *slash, *colon, *path;
@@ -267,8 +290,14 @@ int image_ref_parse(const char *ref, struct image_ref *r, struct strbuf *err)
 	path = name;
 	slash = strchr(name, '/');
 	if (slash && (memchr(name, '.', (size_t)(slash - name)) || memchr(name, ':', (size_t)(slash - name)) ||
-		      !strncmp(name, "localhost/", 10)))
+		      !strncmp(name, "localhost/", 10))) {
 		path = slash + 1;
+		if (!host_valid(name, (size_t)(slash - name))) {
+			strbuf_addf(err, "the registry host '%.*s' is not a host name (letters, digits, '.' and '-') "
+				    "with an optional :port", (int)(slash - name > 255 ? 255 : slash - name), name);
+			return -1;
+		}
+	}
 	if (!registry_repo_valid(path)) {
 		strbuf_addf(err, "the repository '%.255s' is not lowercase letters and digits in components joined "
 			    "by '/', with '.', '_' or '-' between them", path);

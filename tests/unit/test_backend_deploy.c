@@ -517,6 +517,12 @@ static void test_image_refs(void **state)
 		{ "a//b:1", 0, NULL, NULL, NULL },
 		{ "app--x_y.z__w:1", 1, "app--x_y.z__w", "1", "" },
 		{ "app___x:1", 0, NULL, NULL, NULL },
+		/* the host part is a host name with an optional port */
+		{ "a%b.com/x:1", 0, NULL, NULL, NULL },
+		{ "ex_ample.com/x", 0, NULL, NULL, NULL },
+		{ "-bad.com/x", 0, NULL, NULL, NULL },
+		{ "127.0.0.1:50x0/x", 0, NULL, NULL, NULL },
+		{ "registry-1.example.com:443/team/x:1", 1, "registry-1.example.com:443/team/x", "1", "" },
 	};
 
 	(void)state;
