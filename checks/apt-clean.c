@@ -353,37 +353,16 @@ static void add_count(struct strbuf *sb, unsigned long files, unsigned long long
 		strbuf_addf(sb, " (%llu bytes)", bytes);
 }
 
-/* The base of the runtime stage: its FROM image, through earlier stages' names (new string), or NULL. */
+/* The base of the runtime stage (new string), or NULL: none, or `scratch`, which has no layers. */
 static char *runtime_base(const struct df_instrs *df)
 {
-	int stage = df->nstages - 1;
+	char *image = df_stage_base(df, df->nstages - 1);
 
-	for (int hops = 0; stage >= 0 && hops < 16; hops++) {
-		const struct df_instr *from = df_instrs_from(df, stage);
-		char *args, *tok, *save = NULL, *image = NULL;
-		int next = -1;
-
-		if (!from)
-			return NULL;
-		args = xstrdup(from->args);
-		for (tok = strtok_r(args, " \t", &save); tok && !image; tok = strtok_r(NULL, " \t", &save))
-			if (strncmp(tok, "--", 2))
-				image = tok;
-		for (int s = 0; image && s < stage; s++) {
-			const struct df_instr *f = df_instrs_from(df, s);
-			const char *as = f ? strcasestr(f->args, " as ") : NULL;
-			if (as && !strcasecmp(as + 4, image))
-				next = s;
-		}
-		if (next < 0) {
-			image = image && strcasecmp(image, "scratch") ? xstrdup(image) : NULL;
-			free(args);
-			return image;
-		}
-		free(args);
-		stage = next;
+	if (image && !strcasecmp(image, "scratch")) {
+		free(image);
+		return NULL;
 	}
-	return NULL;
+	return image;
 }
 
 /* How many of the image's first layers are the base's own (0 when unknown). */

@@ -51,40 +51,6 @@ static int is_prefix(json_t *base, json_t *image)
 	return 1;
 }
 
-/* The image a stage's FROM names, followed through earlier stages' names (new string), or NULL. */
-static char *from_image(const struct df_instrs *df, int stage)
-{
-	for (int hops = 0; stage >= 0 && hops < 16; hops++) {
-		const struct df_instr *from = df_instrs_from(df, stage);
-		char *args, *tok, *save = NULL, *image = NULL;
-		int next = -1;
-
-		if (!from)
-			return NULL;
-		args = xstrdup(from->args);
-		for (tok = strtok_r(args, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save))
-			if (strncmp(tok, "--", 2)) { /* --platform=... */
-				image = tok;
-				break;
-			}
-		for (int s = 0; image && s < stage; s++) {
-			const struct df_instr *f = df_instrs_from(df, s);
-			const char *as = f ? strcasestr(f->args, " as ") : NULL;
-
-			if (as && !strcasecmp(as + 4, image))
-				next = s;
-		}
-		if (next < 0) {
-			image = image ? xstrdup(image) : NULL;
-			free(args);
-			return image;
-		}
-		free(args);
-		stage = next;
-	}
-	return NULL;
-}
-
 /* "gcr.io/x:tag" and "docker.io/library/node:20" name what they name without the default registry. */
 static int same_image(const char *a, const char *b)
 {
@@ -159,7 +125,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 		result_evidence(res, "judged_by", json_string("layers"));
 		result_evidence(res, "base_layers", json_integer((json_int_t)json_array_size(base_layers)));
 	} else {
-		char *img = df.nstages ? from_image(&df, df.nstages - 1) : NULL;
+		char *img = df.nstages ? df_stage_base(&df, df.nstages - 1) : NULL;
 
 		on_runtime = img && same_image(img, runtime);
 		result_evidence(res, "judged_by", json_string("dockerfile"));

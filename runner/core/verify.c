@@ -121,13 +121,49 @@ static void write_stats(const struct engine *e, long long wall_ms)
 	fclose(f);
 }
 
-/* Will a check from i on look at the running container? */
-static int container_needed_from(const struct phase *ph, const unsigned char *only, size_t i)
+/* Will a check from the k-th to run on look at the running container? */
+static int container_needed_from(const struct phase *ph, const size_t *order, size_t n, size_t k)
 {
-	for (; i < ph->nchecks; i++)
-		if ((!only || only[i]) && ph->checks[i].kind->uses_container)
+	for (; k < n; k++)
+		if (ph->checks[order[k]].kind->uses_container)
 			return 1;
 	return 0;
+}
+
+/* A check that reads only the image (or nothing): it can run while the service starts. */
+static int image_only(const struct check_kind *k)
+{
+	return k->needs != NEED_CONTAINER && !k->uses_container && !k->makes_image && !k->start;
+}
+
+/*
+ * The order the selected checks run in (the report keeps the phase file's):
+ * up to the build as written; then, once the container is started, the
+ * checks that look only at the image, which run while the service boots
+ * instead of after it answered; then the rest as written.
+ */
+static size_t run_order(const struct phase *ph, const unsigned char *only, size_t *order, size_t *built_at)
+{
+	size_t n = 0, i = 0;
+
+	*built_at = 0;
+	for (; i < ph->nchecks; i++) {
+		if (!only[i])
+			continue;
+		order[n++] = i;
+		if (ph->checks[i].kind->makes_image) {
+			i++;
+			break;
+		}
+	}
+	*built_at = n;
+	for (size_t j = i; j < ph->nchecks; j++)
+		if (only[j] && image_only(ph->checks[j].kind))
+			order[n++] = j;
+	for (size_t j = i; j < ph->nchecks; j++)
+		if (only[j] && !image_only(ph->checks[j].kind))
+			order[n++] = j;
+	return n;
 }
 
 static int any_error(const struct report *r)
@@ -150,7 +186,7 @@ int verify_phase(const struct phase *ph, const char *dir, const struct verify_op
 	long long t0 = now_ms();
 	int status, bg_started = 0, engine_lost = 0;
 	unsigned char *only;
-	size_t n = 0;
+	size_t n = 0, nrun, built_at, *order, *pos;
 
 	memset(r, 0, sizeof(*r));
 	if (rundir_create(&run, &err) < 0) {
@@ -200,16 +236,26 @@ int verify_phase(const struct phase *ph, const char *dir, const struct verify_op
 			ctx.container_check_id = ph->checks[i].id;
 	}
 
-	for (size_t i = 0; i < ph->nchecks; i++) {
+	order = xcalloc(ph->nchecks + 1, sizeof(*order));
+	pos = xcalloc(ph->nchecks + 1, sizeof(*pos));
+	for (size_t i = 0; i < ph->nchecks; i++)
+		if (only[i])
+			pos[i] = n++;
+	nrun = run_order(ph, only, order, &built_at);
+	for (size_t k = 0; k < nrun; k++) {
+		size_t i = order[k];
 		const struct check_def *def = &ph->checks[i];
 		struct check_result *res;
-		long long c0 = now_ms();
+		long long c0;
 
-		if (!only[i])
-			continue;
-		if (!container_needed_from(ph, only, i))
+		/* the service boots while the image's own checks run */
+		if (k == built_at && ctx.build == STAGE_READY && !interrupt_pending() &&
+		    container_needed_from(ph, order, nrun, k))
+			ctx_need_container(&ctx);
+		c0 = now_ms();
+		if (!container_needed_from(ph, order, nrun, k))
 			ctx_drop_container(&ctx);
-		res = &r->checks[n++];
+		res = &r->checks[pos[i]];
 		res->id = xstrdup(def->id);
 		res->title = xstrdup(def->title);
 		res->kind = xstrdup(def->kind->name);
@@ -230,6 +276,8 @@ int verify_phase(const struct phase *ph, const char *dir, const struct verify_op
 		res->points = res->status == CHECK_PASS ? def->points : 0;
 		res->duration_ms = (long)(now_ms() - c0);
 	}
+	free(order);
+	free(pos);
 	r->nchecks = n;
 	if (o->progress)
 		o->progress(NULL, o->progress_arg);

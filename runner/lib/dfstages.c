@@ -79,3 +79,36 @@ const struct df_instr *df_instrs_from(const struct df_instrs *d, int stage)
 			return &d->v[i];
 	return NULL;
 }
+
+char *df_stage_base(const struct df_instrs *d, int stage)
+{
+	for (int hops = 0; stage >= 0 && hops < 16; hops++) {
+		const struct df_instr *from = df_instrs_from(d, stage);
+		char *args, *tok, *save = NULL, *image = NULL;
+		int next = -1;
+
+		if (!from)
+			return NULL;
+		args = xstrdup(from->args);
+		for (tok = strtok_r(args, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save))
+			if (strncmp(tok, "--", 2)) { /* --platform=... */
+				image = tok;
+				break;
+			}
+		for (int s = 0; image && s < stage; s++) {
+			const struct df_instr *f = df_instrs_from(d, s);
+			const char *as = f ? strcasestr(f->args, " as ") : NULL;
+
+			if (as && !strcasecmp(as + 4, image))
+				next = s;
+		}
+		if (next < 0) {
+			image = image ? xstrdup(image) : NULL;
+			free(args);
+			return image;
+		}
+		free(args);
+		stage = next;
+	}
+	return NULL;
+}

@@ -33,5 +33,11 @@ void df_instrs_release(struct df_instrs *d);
 const struct df_instr *df_instrs_last(const struct df_instrs *d, int stage, const char *keyword);
 /* The FROM that opens stage, or NULL. */
 const struct df_instr *df_instrs_from(const struct df_instrs *d, int stage);
+/*
+ * The image stage is built on: its FROM's image, followed through earlier
+ * stages' names (`FROM build` where a stage is `AS build`), at most 16 hops;
+ * "scratch" as written.  New string, or NULL when it cannot be told.
+ */
+char *df_stage_base(const struct df_instrs *d, int stage);
 
 #endif

@@ -35,6 +35,7 @@ struct answer {
 	size_t max_body;
 	int too_big;
 	char location[512];       /* the redirect's target, absolute */
+	int location_cut;         /* it was longer than location holds */
 };
 
 /*
@@ -221,6 +222,29 @@ static int tag_valid(const char *t)
 	return 1;
 }
 
+/* The distribution grammar's host: labels of letters, digits and '-' joined by '.', then an optional :port. */
+static int host_valid(const char *h, size_t n)
+{
+	const char *colon = memchr(h, ':', n);
+	size_t hn = colon ? (size_t)(colon - h) : n;
+
+	if (hn == 0 || h[0] == '.' || h[0] == '-' || h[hn - 1] == '.' || h[hn - 1] == '-')
+		return 0;
+	for (size_t i = 0; i < hn; i++)
+		if (!isalnum((unsigned char)h[i]) && h[i] != '.' && h[i] != '-')
+			return 0;
+	if (colon) {
+		size_t pn = n - hn - 1;
+
+		if (pn == 0 || pn > 5)
+			return 0;
+		for (size_t i = hn + 1; i < n; i++)
+			if (!isdigit((unsigned char)h[i]))
+				return 0;
+	}
+	return 1;
+}
+
 int image_ref_parse(const char *ref, struct image_ref *r, struct strbuf *err)
 {
 	const char *at = strchr(ref, '@'), *slash, *colon, *path;
@@ -266,8 +290,14 @@ int image_ref_parse(const char *ref, struct image_ref *r, struct strbuf *err)
 	path = name;
 	slash = strchr(name, '/');
 	if (slash && (memchr(name, '.', (size_t)(slash - name)) || memchr(name, ':', (size_t)(slash - name)) ||
-		      !strncmp(name, "localhost/", 10)))
+		      !strncmp(name, "localhost/", 10))) {
 		path = slash + 1;
+		if (!host_valid(name, (size_t)(slash - name))) {
+			strbuf_addf(err, "the registry host '%.*s' is not a host name (letters, digits, '.' and '-') "
+				    "with an optional :port", (int)(slash - name > 255 ? 255 : slash - name), name);
+			return -1;
+		}
+	}
 	if (!registry_repo_valid(path)) {
 		strbuf_addf(err, "the repository '%.255s' is not lowercase letters and digits in components joined "
 			    "by '/', with '.', '_' or '-' between them", path);
@@ -472,8 +502,11 @@ static enum reg_status request(struct registry *r, const char *method, const cha
 		rc = curl_easy_perform(c);
 		if (rc == CURLE_OK || rc == CURLE_WRITE_ERROR || rc == CURLE_FILESIZE_EXCEEDED) {
 			curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &a->status);
-			if (curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &redirect) == CURLE_OK && redirect)
+			if (curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &redirect) == CURLE_OK && redirect) {
 				snprintf(a->location, sizeof(a->location), "%s", redirect);
+				/* a cut URL is another URL: never follow one */
+				a->location_cut = strlen(redirect) >= sizeof(a->location);
+			}
 		}
 		curl_slist_free_all(headers);
 		curl_easy_cleanup(c);
@@ -516,10 +549,11 @@ static enum reg_status request(struct registry *r, const char *method, const cha
 					    a->status);
 				return REG_BAD;
 			}
-			if (!lo || hops > 0 || (strcmp(scheme, "http") && strcmp(scheme, "https"))) {
+			if (!lo || hops > 0 || a->location_cut || (strcmp(scheme, "http") && strcmp(scheme, "https"))) {
 				strbuf_addf(&r->err, "%s %s answered %ld, a redirect to ", method, path, a->status);
 				escape_utf8(&r->err, a->location, strlen(a->location));
 				strbuf_addstr(&r->err, hops > 0 ? ", a second redirect: not followed"
+					      : a->location_cut ? "...: too long to follow"
 					      : ": not followed (only a redirect to this machine is)");
 				return REG_BAD;
 			}
@@ -547,6 +581,16 @@ static enum reg_status not_ok(struct registry *r, const char *method, const char
 	return a->status == 404 ? REG_NOT_FOUND : REG_BAD;
 }
 
+/* Is body one JSON value?  (Parsed to know, then freed.) */
+static int is_json(const struct strbuf *body)
+{
+	json_t *j = json_loadb(body->buf, body->len, 0, NULL);
+	int ok = j != NULL;
+
+	json_decref(j);
+	return ok;
+}
+
 enum reg_status registry_ping(struct registry *r)
 {
 	struct answer a;
@@ -561,14 +605,11 @@ enum reg_status registry_ping(struct registry *r)
 		/* /v2/ missing is not a registry at all, not a missing image */
 		if (st == REG_NOT_FOUND)
 			st = REG_BAD;
-	} else if (is_html(&a) || (!a.api_header && !json_loadb(a.body.buf, a.body.len, 0, NULL))) {
+	} else if (is_html(&a) || (!a.api_header && !is_json(&a.body))) {
 		strbuf_addstr(&r->err, "GET /v2/ ");
 		describe(&r->err, &a);
 		strbuf_addstr(&r->err, ": not a registry");
 		st = REG_BAD;
-	} else {
-		json_t *j = json_loadb(a.body.buf, a.body.len, 0, NULL);
-		json_decref(j);
 	}
 	answer_release(&a);
 	return st;
@@ -636,12 +677,18 @@ static const char *media_type_of(const struct answer *a, json_t *body, char *buf
 	return buf;
 }
 
+/* Append "os/arch[/variant]" to list (comma-separated), cut to fit on a UTF-8 boundary: it becomes evidence. */
 static void add_platform(char *list, size_t size, const char *os, const char *arch, const char *variant)
 {
-	size_t n = strlen(list);
+	struct strbuf sb = STRBUF_INIT;
+	size_t n = strlen(list), keep;
 
-	snprintf(list + n, size - n, "%s%s/%s%s%s", n ? ", " : "", os ? os : "?", arch ? arch : "?",
-		 variant && *variant ? "/" : "", variant && *variant ? variant : "");
+	strbuf_addf(&sb, "%s%s/%s%s%s", n ? ", " : "", os ? os : "?", arch ? arch : "?",
+		    variant && *variant ? "/" : "", variant && *variant ? variant : "");
+	keep = escape_cut(sb.buf, sb.len, size - n - 1);
+	memcpy(list + n, sb.buf, keep);
+	list[n + keep] = '\0';
+	strbuf_release(&sb);
 }
 
 /* One manifest's fields into m (image manifests only). */

@@ -32,21 +32,24 @@ const char *check_status_name(enum check_status s)
 	return status_names[s];
 }
 
+void check_result_release(struct check_result *c)
+{
+	free(c->id);
+	free(c->title);
+	free(c->kind);
+	free(c->message);
+	free(c->hint);
+	free(c->cause);
+	json_decref(c->evidence);
+	memset(c, 0, sizeof(*c));
+}
+
 void report_release(struct report *r)
 {
 	size_t i;
 
-	for (i = 0; i < r->nchecks; i++) {
-		struct check_result *c = &r->checks[i];
-
-		free(c->id);
-		free(c->title);
-		free(c->kind);
-		free(c->message);
-		free(c->hint);
-		free(c->cause);
-		json_decref(c->evidence);
-	}
+	for (i = 0; i < r->nchecks; i++)
+		check_result_release(&r->checks[i]);
 	free(r->checks);
 	free(r->phase_id);
 	free(r->phase_title);

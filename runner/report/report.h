@@ -65,6 +65,8 @@ struct report {
 };
 
 void report_release(struct report *r);
+/* Free what one result holds and zero it (report_release does it for each). */
+void check_result_release(struct check_result *c);
 
 /* c's cause: c->cause, else the evidence's "cause" string (a report read back), else NULL. */
 const char *result_cause_of(const struct check_result *c);

@@ -86,14 +86,6 @@ static void scratch_remove(struct scratch *s)
 	free(s->service);
 }
 
-static void result_free(struct check_result *res)
-{
-	free(res->message);
-	free(res->hint);
-	free(res->cause);
-	json_decref(res->evidence);
-	memset(res, 0, sizeof(*res));
-}
 
 /* Run kind's check once on dir and image with params (JSON text, NULL: the defaults). */
 static void run_kind(const struct check_kind *kind, const char *dir, json_t *image, const char *params,
@@ -377,7 +369,7 @@ static void run_taskdef_case(const struct taskdef_case *c)
 		assert_non_null(json_string_value(json_object_get(res.evidence, "field")));
 	if (res.status == CHECK_FAIL)
 		assert_tiers_filled("11-task-definition", "taskdef", &res);
-	result_free(&res);
+	check_result_release(&res);
 	json_decref(image);
 	scratch_remove(&s);
 }
@@ -418,7 +410,7 @@ static void test_taskdef_huge(void **state)
 	assert_contains("message", res.message, "deploy/task-definition.json is 50.0 MB (50000000 bytes), over the "
 			"1024 KB this check reads: refused unread");
 	assert_true(now_ms() - t0 < 500);
-	result_free(&res);
+	check_result_release(&res);
 	free(deploy);
 	free(path);
 	json_decref(image);
@@ -453,7 +445,7 @@ static void test_taskdef_symlinks(void **state)
 	assert_contains("message", res.message, "leads out of the service folder through a symbolic link: not followed");
 	if (strstr(res.message, "secret-elsewhere"))
 		fail_msg("the message names the link's target: %s", res.message);
-	result_free(&res);
+	check_result_release(&res);
 
 	/* a link to ../ via a relative path, the same */
 	unlink(link);
@@ -461,7 +453,7 @@ static void test_taskdef_symlinks(void **state)
 	run_kind(&check_task_definition, s.service, image, NULL, 10000, &ctx, &res);
 	assert_int_equal(res.status, CHECK_FAIL);
 	assert_contains("message", res.message, "not followed");
-	result_free(&res);
+	check_result_release(&res);
 
 	/* inside the folder: read */
 	unlink(link);
@@ -470,7 +462,7 @@ static void test_taskdef_symlinks(void **state)
 	assert_int_equal(symlink("../td-real.json", link), 0);
 	run_kind(&check_task_definition, s.service, image, NULL, 10000, &ctx, &res);
 	assert_int_equal(res.status, CHECK_PASS);
-	result_free(&res);
+	check_result_release(&res);
 
 	/* a folder named like the file */
 	unlink(link);
@@ -478,12 +470,12 @@ static void test_taskdef_symlinks(void **state)
 	run_kind(&check_task_definition, s.service, image, NULL, 10000, &ctx, &res);
 	assert_int_equal(res.status, CHECK_FAIL);
 	assert_contains("message", res.message, "is not a file (a folder)");
-	result_free(&res);
+	check_result_release(&res);
 
 	/* a phase path out of the folder is the phase's mistake */
 	run_kind(&check_task_definition, s.service, image, "{\"path\": \"../secret-elsewhere.json\"}", 10000, &ctx, &res);
 	assert_int_equal(res.status, CHECK_ERROR);
-	result_free(&res);
+	check_result_release(&res);
 
 	strbuf_release(&text);
 	free(inside);
@@ -525,6 +517,12 @@ static void test_image_refs(void **state)
 		{ "a//b:1", 0, NULL, NULL, NULL },
 		{ "app--x_y.z__w:1", 1, "app--x_y.z__w", "1", "" },
 		{ "app___x:1", 0, NULL, NULL, NULL },
+		/* the host part is a host name with an optional port */
+		{ "a%b.com/x:1", 0, NULL, NULL, NULL },
+		{ "ex_ample.com/x", 0, NULL, NULL, NULL },
+		{ "-bad.com/x", 0, NULL, NULL, NULL },
+		{ "127.0.0.1:50x0/x", 0, NULL, NULL, NULL },
+		{ "registry-1.example.com:443/team/x:1", 1, "registry-1.example.com:443/team/x", "1", "" },
 	};
 
 	(void)state;
@@ -977,7 +975,7 @@ static void pub_run(struct pub *t, long timeout_ms)
 
 static void pub_teardown(struct pub *t)
 {
-	result_free(&t->res);
+	check_result_release(&t->res);
 	fake_registry_stop(&t->fr);
 	pushed_release(&t->here);
 	json_decref(t->image);
@@ -1076,7 +1074,7 @@ static void test_published_index(void **state)
 	pub_run(&t, 5000);
 	expect(&t, CHECK_PASS, NULL, "linux/amd64, 4 layers), the image this tree builds");
 	assert_contains("log", t.fr.log.buf, path);
-	result_free(&t.res);
+	check_result_release(&t.res);
 
 	/* an index with no image for this platform */
 	free(index);
@@ -1109,7 +1107,7 @@ static void test_published_not_pushed(void **state)
 	assert_contains("log", t.fr.log.buf, t.repo.git.commit);
 	assert_contains("log", t.fr.log.buf, "/manifests/latest");
 	assert_false(t.ctx.env_broken);
-	result_free(&t.res);
+	check_result_release(&t.res);
 
 	route_add(&t.fr, "GET", "/v2/prod-e-backend/manifests/latest", 200, MT_MANIFEST, t.here.manifest.buf);
 	route_add(&t.fr, "GET", t.config_path, 200, "application/octet-stream", t.here.config.buf);
@@ -1156,7 +1154,7 @@ static void test_published_differs(void **state)
 	assert_contains("message", t.res.message, "the registry's image is not what the tree builds");
 	assert_contains("hint", t.res.hint, "build, tag and push again");
 	assert_int_equal(json_integer_value(json_object_get(t.res.evidence, "matching_layers")), 3);
-	result_free(&t.res);
+	check_result_release(&t.res);
 
 	/* the tree changed too: the message says so */
 	{
@@ -1236,7 +1234,7 @@ static void test_published_redirect_loopback(void **state)
 	route_add(&t.fr, "GET", "/storage/config", 200, "application/octet-stream", t.here.config.buf);
 	pub_run(&t, 5000);
 	expect(&t, CHECK_PASS, NULL, "the image this tree builds");
-	result_free(&t.res);
+	check_result_release(&t.res);
 
 	/* twice is refused */
 	snprintf(path, sizeof(path), "%s", "/storage/config");
@@ -1277,7 +1275,7 @@ static void test_published_huge_manifest(void **state)
 	}
 	if (streamed <= 0 || streamed >= 10LL * 1000 * 1000)
 		fail_msg("the server sent %lld bytes", streamed);
-	result_free(&t.res);
+	check_result_release(&t.res);
 
 	/* with a Content-Length, refused before the body */
 	r->stream = 0;
@@ -1314,7 +1312,7 @@ static void test_published_digest_mismatch(void **state)
 	pub_run(&t, 5000);
 	expect(&t, CHECK_ERROR, NULL, "the Docker-Content-Digest header says sha256:");
 	assert_contains("message", t.res.message, t.here.manifest_digest);
-	result_free(&t.res);
+	check_result_release(&t.res);
 
 	/* a config whose bytes are not its digest */
 	r->digest = DIGEST_NONE;
@@ -1345,7 +1343,7 @@ static void test_published_refused(void **state)
 	assert_true(now_ms() - t0 < 2000);
 	/* the parameter's registry was not asked */
 	assert_int_equal(t.fr.requests, 0);
-	result_free(&t.res);
+	check_result_release(&t.res);
 
 	/* /v2/ wants a login: unusable too */
 	unsetenv("PHASELAB_REGISTRY");
@@ -1355,7 +1353,7 @@ static void test_published_refused(void **state)
 	expect(&t, CHECK_ERROR, NULL, "wants a login");
 	assert_contains("message", t.res.message, "no credentials");
 	assert_true(t.ctx.env_broken);
-	result_free(&t.res);
+	check_result_release(&t.res);
 
 	/* /v2/ is a web page: not a registry */
 	t.fr.routes[0].status = 200;
@@ -1412,7 +1410,7 @@ static void test_published_learner_and_commit(void **state)
 	pub_run(&t, 5000);
 	expect(&t, CHECK_ERROR, NULL, "PHASELAB_LEARNER is not set");
 	assert_int_equal(t.fr.requests, 0);
-	result_free(&t.res);
+	check_result_release(&t.res);
 
 	setenv("PHASELAB_LEARNER", "alice", 1);
 	snprintf(path, sizeof(path), "/v2/class/alice/app/manifests/%s", t.repo.short_id);
@@ -1421,7 +1419,7 @@ static void test_published_learner_and_commit(void **state)
 	route_add(&t.fr, "GET", path, 200, "application/octet-stream", t.here.config.buf);
 	pub_run(&t, 5000);
 	expect(&t, CHECK_PASS, NULL, "/class/alice/app:");
-	result_free(&t.res);
+	check_result_release(&t.res);
 
 	/* an id that makes no repository name: refused before any request */
 	setenv("PHASELAB_LEARNER", "Alice/../x", 1);
@@ -1429,7 +1427,7 @@ static void test_published_learner_and_commit(void **state)
 	pub_run(&t, 5000);
 	expect(&t, CHECK_ERROR, NULL, "is not a name a registry takes");
 	assert_int_equal(t.fr.requests, 0);
-	result_free(&t.res);
+	check_result_release(&t.res);
 
 	setenv("PHASELAB_LEARNER", "alice", 1);
 	scratch_make(&bare);

@@ -198,14 +198,6 @@ static void teardown_env(struct env *t)
 	free(t->tar);
 }
 
-static void result_free(struct check_result *res)
-{
-	free(res->message);
-	free(res->hint);
-	free(res->cause);
-	json_decref(res->evidence);
-	memset(res, 0, sizeof(*res));
-}
 
 static void assert_evidence(const char *name, json_t *evidence, const char *want)
 {
@@ -310,7 +302,7 @@ static void run_cases(const struct bcase *cases, size_t n)
 		struct check_result res;
 
 		run_case(&cases[i], &fe, &res);
-		result_free(&res);
+		check_result_release(&res);
 	}
 }
 

@@ -344,14 +344,6 @@ static void teardown_env(struct env *t)
 	free(t->tar);
 }
 
-static void result_free(struct check_result *res)
-{
-	free(res->message);
-	free(res->hint);
-	free(res->cause);
-	json_decref(res->evidence);
-	memset(res, 0, sizeof(*res));
-}
 
 
 /* The phases of the bundled lab (loaded once): their hints per cause. */
@@ -539,7 +531,7 @@ static void run_cases(const struct kind_case *cases, size_t n)
 
 		run_case(&cases[i], &fe, &res);
 		assert_result(&cases[i], &res);
-		result_free(&res);
+		check_result_release(&res);
 	}
 }
 
@@ -663,10 +655,10 @@ static void test_build_calls(void **state)
 	(void)state;
 	run_case(&build_cases[4], &fe, &res);
 	assert_int_equal(fe.calls[FAKE_BUILD], 0);
-	result_free(&res);
+	check_result_release(&res);
 	run_case(&build_cases[0], &fe, &res);
 	assert_int_equal(fe.calls[FAKE_BUILD], 1);
-	result_free(&res);
+	check_result_release(&res);
 }
 
 /* ------------------------------------------------------------- image-size */
@@ -727,14 +719,14 @@ static void test_image_size_hooks(void **state)
 	run_case(&size_cases[2], &fe, &res);
 	k->record(&def, &res, &rec);
 	assert_int_equal(rec.image_bytes, 104567149);
-	result_free(&res);
+	check_result_release(&res);
 
 	/* a result without a size leaves the record alone */
 	res.evidence = json_object();
 	rec.image_bytes = 7;
 	k->record(&def, &res, &rec);
 	assert_int_equal(rec.image_bytes, 7);
-	result_free(&res);
+	check_result_release(&res);
 
 	def.params = json_pack("{s:s}", "baseline_from", "02-dev-images");
 	assert_string_equal(k->baseline_from(&def), "02-dev-images");
@@ -917,7 +909,7 @@ static void test_healthcheck(void **state)
 			/* result_cause sets the field too, not only the evidence */
 			if (res.status == CHECK_FAIL)
 				assert_non_null(res.cause);
-			result_free(&res);
+			check_result_release(&res);
 		}
 	}
 	/* the port test runs the probe's own Node inside the container */
@@ -928,7 +920,7 @@ static void test_healthcheck(void **state)
 		run_case(&health_cases[ARRAY_SIZE(health_cases) - 1], &fe, &res);
 		assert_int_equal(fe.calls[FAKE_EXEC], 1);
 		assert_true(!strncmp(fe.last_exec, "/nodejs/bin/node -e ", 20));
-		result_free(&res);
+		check_result_release(&res);
 	}
 }
 
@@ -968,7 +960,7 @@ static void test_no_shell(void **state)
 	/* the lesson's way first: `sh -c` in the running container */
 	run_case(&shell_cases[0], &fe, &res);
 	assert_string_equal(fe.last_exec, "sh -c exit 0");
-	result_free(&res);
+	check_result_release(&res);
 }
 
 /* ------------------------------------------------------------ layer-cache */
@@ -1022,7 +1014,7 @@ static void test_layer_cache(void **state)
 	assert_int_equal(fe.calls[FAKE_BUILD], 2);
 	assert_true(fe.calls[FAKE_RM] >= 1);
 	assert_evidence("edited", res.evidence, "edited=\"src/app.js\"");
-	result_free(&res);
+	check_result_release(&res);
 }
 
 /* ---------------------------------------------------------- build-context */
@@ -1075,7 +1067,7 @@ static void test_build_context(void **state)
 	run_case(&context_cases[1], &fe, &res);
 	for (int op = 0; op < FAKE_NOPS; op++)
 		assert_int_equal(fe.calls[op], 0);
-	result_free(&res);
+	check_result_release(&res);
 }
 
 /* ------------------------------------------------------------------- http */
@@ -1180,7 +1172,7 @@ static void test_http(void **state)
 		waitpid(pid, &st, 0);
 		assert_result(&c, &res);
 		assert_cause_named(c.name, &res, h->cause);
-		result_free(&res);
+		check_result_release(&res);
 	}
 	/* no port published: nothing to ask, and the engine's answer says so */
 	{
@@ -1193,7 +1185,7 @@ static void test_http(void **state)
 		run_case(&c, &fe, &res);
 		assert_result(&c, &res);
 		assert_cause_named(c.name, &res, "no-port-published");
-		result_free(&res);
+		check_result_release(&res);
 	}
 	/* the container did not start, or stopped at once: the driver hands that to the owning kind */
 	{
@@ -1217,11 +1209,11 @@ static void test_http(void **state)
 		run_container_case(&exits, &fe, &res);
 		assert_result(&exits, &res);
 		assert_cause_named(exits.name, &res, "cmd-names-node");
-		result_free(&res);
+		check_result_release(&res);
 		run_container_case(&refused, &fe, &res);
 		assert_result(&refused, &res);
 		assert_cause_named(refused.name, &res, "cmd-not-in-image");
-		result_free(&res);
+		check_result_release(&res);
 		free(logs);
 		free(file);
 	}
