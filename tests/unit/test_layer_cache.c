@@ -26,7 +26,7 @@
 #include "core/check.h"
 #include "core/phase.h"
 #include "core/rundir.h"
-#include "report/hint.h"
+#include "report/report.h"
 #include "lib/fsutil.h"
 #include "lib/installer.h"
 #include "lib/strbuf.h"
@@ -485,15 +485,6 @@ static void teardown_env(struct env *t)
 	free(t->service);
 }
 
-static void result_free(struct check_result *res)
-{
-	free(res->message);
-	free(res->hint);
-	free(res->cause);
-	json_decref(res->evidence);
-	memset(res, 0, sizeof(*res));
-}
-
 /* Every {placeholder} of the cause's tiers in phase 3 is a key of the evidence: no hint reads "install line". */
 static void assert_tiers_filled(const struct cache_case *c, const struct check_def *def, const struct check_result *res)
 {
@@ -588,7 +579,7 @@ static void run_case(const struct cache_case *c)
 		res.evidence = json_object();
 	assert_int_equal(fe.calls[FAKE_BUILD], 2);
 	assert_case(c, &def, &res);
-	result_free(&res);
+	check_result_release(&res);
 	json_decref(def.params);
 	teardown_env(&t);
 	free(built);
