@@ -289,7 +289,7 @@ static const struct cache_case cache_cases[] = {
 	{ "yarn install --frozen-lockfile, BuildKit", "yarn", BUILDER_BUILDKIT, NULL, CHECK_PASS,
 	  "step [builder 4/6] `RUN yarn install --frozen-lockfile --production` came from the cache", NULL, NULL,
 	  { "installer=\"yarn install\"" } },
-	/* pnpm (a stub: what the builder printed is what counts) */
+	/* pnpm, after `npm i -g pnpm@9`: a tool for the machine, not the dependency step */
 	{ "pnpm install, legacy", "pnpm", BUILDER_LEGACY, NULL, CHECK_PASS,
 	  "step 5/15 `RUN pnpm install --frozen-lockfile --prod` came from the cache; the lesson uses `npm ci`, "
 	  "which holds to the lock file as `pnpm install --frozen-lockfile` does", NULL, NULL,
@@ -342,7 +342,7 @@ static const struct cache_case cache_cases[] = {
 	  "{\"installers\": [\"pip\", \"npm\"]}", CHECK_PASS,
 	  "step 3/15 `RUN pip install awscli` came from the cache; the lesson uses `npm ci`", NULL, NULL,
 	  { "installer=\"pip install\"" } },
-	/* Python: the lesson's pip install, and the others */
+	/* Python: the lesson's pip install, and the others (stubs of the tools: no Node base has Python) */
 	{ "pip install -r requirements.txt, legacy", "pip", BUILDER_LEGACY, PY, CHECK_PASS,
 	  "step 5/12 `RUN pip install --no-cache-dir -r requirements.txt` came from the cache", NULL, NULL,
 	  { "!installer" } },
