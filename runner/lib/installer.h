@@ -46,10 +46,11 @@ struct install_cmd {
 	/* "node" or "python" (static) */
 	const char *language;
 	/*
-	 * What holds the install to the lock file, failing when it disagrees
-	 * with the manifest (static): "npm ci", "--frozen-lockfile",
-	 * "--immutable", "pnpm fetch", "--locked", "--frozen", "--deploy";
-	 * NULL when nothing does.
+	 * What holds the install to the lock file (static): a flag or command
+	 * that fails the install when the lock disagrees with the manifest
+	 * ("npm ci", "--frozen-lockfile", "--immutable", "--locked", "--frozen",
+	 * "--deploy"), or one that installs from the lock file alone ("pnpm
+	 * fetch", "pipenv sync"); NULL when nothing does.
 	 */
 	const char *locked;
 };
