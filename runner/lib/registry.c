@@ -248,7 +248,7 @@ static int host_valid(const char *h, size_t n)
 int image_ref_parse(const char *ref, struct image_ref *r, struct strbuf *err)
 {
 	const char *at = strchr(ref, '@'), *slash, *colon, *path;
-	size_t end = at ? (size_t)(at - ref) : strlen(ref);
+	size_t end = at ? (size_t)(at - ref) : strlen(ref), namelen;
 	char name[512];
 
 	memset(r, 0, sizeof(*r));
@@ -282,7 +282,8 @@ int image_ref_parse(const char *ref, struct image_ref *r, struct strbuf *err)
 		snprintf(r->tag, sizeof(r->tag), "%s", colon + 1);
 		name[colon - name] = '\0';
 	}
-	if (strlen(name) >= sizeof(r->name)) {
+	namelen = strlen(name);
+	if (namelen >= sizeof(r->name)) {
 		strbuf_addstr(err, "the name is over 255 characters");
 		return -1;
 	}
@@ -303,7 +304,7 @@ int image_ref_parse(const char *ref, struct image_ref *r, struct strbuf *err)
 			    "by '/', with '.', '_' or '-' between them", path);
 		return -1;
 	}
-	snprintf(r->name, sizeof(r->name), "%s", name);
+	memcpy(r->name, name, namelen + 1); /* fits: measured above */
 	return 0;
 }
 
