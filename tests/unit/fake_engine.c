@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -471,4 +472,63 @@ void fake_engine_open(struct engine *e, struct fake_engine *fe)
 	e->server_version = xstrdup("20.10.24");
 	e->call_timeout_ms = 30000;
 	snprintf(e->run_id, sizeof(e->run_id), "%s", "fake-run");
+}
+
+/* --- the environment a kind's test runs in ---------------------------------- */
+
+char *test_repo_root(void)
+{
+	const char *root = getenv("PHASELAB_ROOT");
+	return xstrdup(root && *root ? root : ".");
+}
+
+void check_env_open(struct check_env *t, const char *phase_file, const char *prefix)
+{
+	char *root = test_repo_root();
+	char *file = xasprintf("%s/%s", root, phase_file);
+	char *tmpl = xasprintf("/tmp/%s-XXXXXX", prefix);
+	struct strbuf err = STRBUF_INIT;
+	char *state;
+
+	memset(t, 0, sizeof(*t));
+	if (!mkdtemp(tmpl))
+		fail_msg("mkdtemp: %s", strerror(errno));
+	t->tmp = tmpl;
+	state = xasprintf("%s/state", t->tmp);
+	setenv("PHASELAB_STATE_DIR", state, 1);
+	free(state);
+	if (phase_load_file(file, &t->ph, &err) < 0)
+		fail_msg("%s", err.buf);
+	if (rundir_create(&t->run, &err) < 0)
+		fail_msg("%s", err.buf);
+	strbuf_release(&err);
+	free(file);
+	free(root);
+}
+
+void check_env_start(struct check_env *t, struct fake_engine *fe)
+{
+	fake_engine_open(&t->engine, fe);
+	t->ctx.engine = &t->engine;
+	t->ctx.phase = &t->ph;
+	t->ctx.run = &t->run;
+	t->ctx.dir = t->service;
+	strbuf_init(&t->ctx.build_output, 0);
+	/* as the driver does: the first build check and the first container check explain the skips */
+	t->ctx.build_check_id = "builds";
+	t->ctx.container_check_id = "responds";
+}
+
+void check_env_close(struct check_env *t)
+{
+	assert_int_equal(ctx_release(&t->ctx), 0);
+	rundir_remove(&t->run);
+	engine_close(&t->engine);
+	phase_release(&t->ph);
+	if (t->tmp)
+		remove_tree(t->tmp);
+	free(t->tmp);
+	free(t->service);
+	free(t->rootfs);
+	free(t->tar);
 }

@@ -90,4 +90,29 @@ void fake_engine_open(struct engine *e, struct fake_engine *fe);
 
 extern const struct engine_ops fake_engine_ops;
 
+/*
+ * What a kind's test runs in: a scratch folder, the phase, a run folder,
+ * the fake engine and a check context wired to them as the driver wires
+ * them.  The test fills service (and rootfs, tar when it makes them) between
+ * check_env_open and check_env_start; check_env_close releases it all and
+ * removes the scratch folder.
+ */
+#include "core/check.h"
+
+struct check_env {
+	char *tmp, *service, *rootfs, *tar; /* owned; the last three may stay NULL */
+	struct phase ph;
+	struct rundir run;
+	struct engine engine;
+	struct check_ctx ctx;
+};
+
+/* The repository's root: $PHASELAB_ROOT, else the current folder (new string). */
+char *test_repo_root(void);
+/* A scratch folder named after prefix, PHASELAB_STATE_DIR in it, the phase file (relative to the root) loaded, a run folder. */
+void check_env_open(struct check_env *t, const char *phase_file, const char *prefix);
+/* The fake engine opened on fe (borrowed), and the context wired: builds and responds explain the skips. */
+void check_env_start(struct check_env *t, struct fake_engine *fe);
+void check_env_close(struct check_env *t);
+
 #endif

@@ -66,20 +66,6 @@ struct bcase {
 	const char *cause;              /* NULL: none */
 };
 
-struct env {
-	char *tmp, *service, *rootfs, *tar;
-	struct phase ph;
-	struct rundir run;
-	struct engine engine;
-	struct check_ctx ctx;
-};
-
-static char *repo_root(void)
-{
-	const char *root = getenv("PHASELAB_ROOT");
-	return xstrdup(root && *root ? root : ".");
-}
-
 static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void sh(const char *fmt, ...)
 {
@@ -101,9 +87,9 @@ static void write_file(const char *path, const char *text)
 }
 
 /* labs/backend with the phase-10 solution's files, its Dockerfile edited as c says. */
-static void make_service(struct env *t, const struct bcase *c)
+static void make_service(struct check_env *t, const struct bcase *c)
 {
-	char *root = repo_root();
+	char *root = test_repo_root();
 	struct strbuf df = STRBUF_INIT, err = STRBUF_INIT;
 	char *src = xasprintf("%s/labs/backend", root), *sol = xasprintf("%s/labs/solutions/10-orchestrator-image", root);
 	char *path;
@@ -138,7 +124,7 @@ static void make_service(struct env *t, const struct bcase *c)
 }
 
 /* The container's filesystem, Debian slim's shape: merged /usr, sh, apt-get; exported as a tar. */
-static void make_rootfs(struct env *t)
+static void make_rootfs(struct check_env *t)
 {
 	t->rootfs = xasprintf("%s/rootfs", t->tmp);
 	t->tar = xasprintf("%s/rootfs.tar", t->tmp);
@@ -149,55 +135,15 @@ static void make_rootfs(struct env *t)
 	   t->rootfs, t->rootfs, t->rootfs, t->rootfs, t->rootfs, t->tar);
 }
 
-static void setup_env(struct env *t, const struct bcase *c, struct fake_engine *fe)
+static void setup_env(struct check_env *t, const struct bcase *c, struct fake_engine *fe)
 {
-	char *root = repo_root();
-	char *file = xasprintf("%s/phases/10-orchestrator-image/phase.json", root);
-	struct strbuf err = STRBUF_INIT;
-	char tmpl[] = "/tmp/phaselab-test-backend-XXXXXX";
-	char *state;
-
-	memset(t, 0, sizeof(*t));
-	if (!mkdtemp(tmpl))
-		fail_msg("mkdtemp: %s", strerror(errno));
-	t->tmp = xstrdup(tmpl);
-	state = xasprintf("%s/state", t->tmp);
-	setenv("PHASELAB_STATE_DIR", state, 1);
-	free(state);
-	if (phase_load_file(file, &t->ph, &err) < 0)
-		fail_msg("%s", err.buf);
-	if (rundir_create(&t->run, &err) < 0)
-		fail_msg("%s", err.buf);
+	check_env_open(t, "phases/10-orchestrator-image/phase.json", "phaselab-test-backend");
 	make_service(t, c);
 	make_rootfs(t);
 	/* not a mount of its own: the lifecycle reads the export, as for a stopped container */
 	fe->export_tar = t->tar;
-	fake_engine_open(&t->engine, fe);
-	t->ctx.engine = &t->engine;
-	t->ctx.phase = &t->ph;
-	t->ctx.run = &t->run;
-	t->ctx.dir = t->service;
-	strbuf_init(&t->ctx.build_output, 0);
-	t->ctx.build_check_id = "builds";
-	t->ctx.container_check_id = "responds";
-	strbuf_release(&err);
-	free(file);
-	free(root);
+	check_env_start(t, fe);
 }
-
-static void teardown_env(struct env *t)
-{
-	assert_int_equal(ctx_release(&t->ctx), 0);
-	rundir_remove(&t->run);
-	engine_close(&t->engine);
-	phase_release(&t->ph);
-	remove_tree(t->tmp);
-	free(t->tmp);
-	free(t->service);
-	free(t->rootfs);
-	free(t->tar);
-}
-
 
 static void assert_evidence(const char *name, json_t *evidence, const char *want)
 {
@@ -252,7 +198,7 @@ static void assert_cause(const struct bcase *c, const struct check_def *def, con
 
 static void run_case(const struct bcase *c, struct fake_engine *fe, struct check_result *res)
 {
-	struct env t;
+	struct check_env t;
 	const struct check_def *phase_def;
 	struct check_def def;
 
@@ -292,7 +238,7 @@ static void run_case(const struct bcase *c, struct fake_engine *fe, struct check
 		assert_evidence(c->name, res->evidence, c->evidence[i]);
 	assert_cause(c, &def, res);
 	json_decref(def.params);
-	teardown_env(&t);
+	check_env_close(&t);
 }
 
 static void run_cases(const struct bcase *cases, size_t n)

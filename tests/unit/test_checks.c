@@ -79,23 +79,6 @@ struct kind_case {
 	const char *files[6];
 };
 
-struct env {
-	char *tmp;
-	char *service;
-	char *rootfs;
-	char *tar;
-	struct phase ph;
-	struct rundir run;
-	struct engine engine;
-	struct check_ctx ctx;
-};
-
-static char *repo_root(void)
-{
-	const char *root = getenv("PHASELAB_ROOT");
-	return xstrdup(root && *root ? root : ".");
-}
-
 /* mkdir -p */
 static void make_dirs(char *path)
 {
@@ -148,7 +131,7 @@ static void write_elf(const char *dir, const char *rel, const char *words)
 	strbuf_release(&sb);
 }
 
-static void make_rootfs(struct env *t, enum rootfs kind)
+static void make_rootfs(struct check_env *t, enum rootfs kind)
 {
 	char *link;
 
@@ -171,7 +154,7 @@ static void make_rootfs(struct env *t, enum rootfs kind)
 }
 
 /* The filesystem as the engine would export it: a tar archive of the folder. */
-static void make_export(struct env *t)
+static void make_export(struct check_env *t)
 {
 	char *cmd;
 
@@ -183,9 +166,9 @@ static void make_export(struct env *t)
 }
 
 /* The lab's service with the reference solution's Dockerfile and .dockerignore, changed as c says. */
-static void make_service(struct env *t, const struct kind_case *c)
+static void make_service(struct check_env *t, const struct kind_case *c)
 {
-	char *root = repo_root();
+	char *root = test_repo_root();
 	char *src = xasprintf("%s/labs/service", root);
 	char *sol = xasprintf("%s/labs/solutions/03-containerization", root);
 	struct strbuf err = STRBUF_INIT, df = STRBUF_INIT;
@@ -281,25 +264,9 @@ static void make_service(struct env *t, const struct kind_case *c)
 	free(root);
 }
 
-static void setup_env(struct env *t, const struct kind_case *c, struct fake_engine *fe)
+static void setup_env(struct check_env *t, const struct kind_case *c, struct fake_engine *fe)
 {
-	char *root = repo_root();
-	char *file = xasprintf("%s/phases/03-containerization/phase.json", root);
-	struct strbuf err = STRBUF_INIT;
-	char tmpl[] = "/tmp/phaselab-test-checks-XXXXXX";
-	char *state;
-
-	memset(t, 0, sizeof(*t));
-	if (!mkdtemp(tmpl))
-		fail_msg("mkdtemp: %s", strerror(errno));
-	t->tmp = xstrdup(tmpl);
-	state = xasprintf("%s/state", t->tmp);
-	setenv("PHASELAB_STATE_DIR", state, 1);
-	free(state);
-	if (phase_load_file(file, &t->ph, &err) < 0)
-		fail_msg("%s", err.buf);
-	if (rundir_create(&t->run, &err) < 0)
-		fail_msg("%s", err.buf);
+	check_env_open(t, "phases/03-containerization/phase.json", "phaselab-test-checks");
 	make_service(t, c);
 	make_rootfs(t, c->rootfs);
 	/*
@@ -314,37 +281,10 @@ static void setup_env(struct env *t, const struct kind_case *c, struct fake_engi
 		if (!c->exported)
 			fe->rootfs_dir = t->rootfs;
 	}
-	fake_engine_open(&t->engine, fe);
-	t->ctx.engine = &t->engine;
-	t->ctx.phase = &t->ph;
-	t->ctx.run = &t->run;
-	t->ctx.dir = t->service;
+	check_env_start(t, fe);
 	t->ctx.baseline_bytes = c->baseline_bytes;
 	t->ctx.baseline_what = c->baseline_bytes ? "your phase-2 image" : NULL;
-	strbuf_init(&t->ctx.build_output, 0);
-	/* as the driver does: the first build check and the first container check explain the skips */
-	t->ctx.build_check_id = "builds";
-	t->ctx.container_check_id = "responds";
-	strbuf_release(&err);
-	free(file);
-	free(root);
 }
-
-static void teardown_env(struct env *t)
-{
-	assert_int_equal(ctx_release(&t->ctx), 0);
-	rundir_remove(&t->run);
-	engine_close(&t->engine);
-	phase_release(&t->ph);
-	if (t->tmp)
-		remove_tree(t->tmp);
-	free(t->tmp);
-	free(t->service);
-	free(t->rootfs);
-	free(t->tar);
-}
-
-
 
 /* The phases of the bundled lab (loaded once): their hints per cause. */
 static struct phase_set lab_set;
@@ -353,7 +293,7 @@ static int lab_loaded;
 static struct phase_set *lab_phases(void)
 {
 	if (!lab_loaded) {
-		char *root = repo_root();
+		char *root = test_repo_root();
 		char *dir = xasprintf("%s/phases", root);
 		struct strbuf err = STRBUF_INIT;
 
@@ -479,7 +419,7 @@ static void assert_result(const struct kind_case *c, const struct check_result *
 }
 
 /* The check c->check of phase 3, with c's parameters. */
-static struct check_def case_def(struct env *t, const struct kind_case *c)
+static struct check_def case_def(struct check_env *t, const struct kind_case *c)
 {
 	const struct check_def *def = phase_check(&t->ph, c->check);
 	struct check_def d;
@@ -503,7 +443,7 @@ static struct check_def case_def(struct env *t, const struct kind_case *c)
  */
 static void run_case(const struct kind_case *c, struct fake_engine *fe, struct check_result *res)
 {
-	struct env t;
+	struct check_env t;
 	struct check_def def;
 
 	*fe = c->fe;
@@ -520,7 +460,7 @@ static void run_case(const struct kind_case *c, struct fake_engine *fe, struct c
 	if (!res->evidence)
 		res->evidence = json_object();
 	json_decref(def.params);
-	teardown_env(&t);
+	check_env_close(&t);
 }
 
 static void run_cases(const struct kind_case *cases, size_t n)
@@ -1081,7 +1021,7 @@ static void assert_cause_named(const char *name, const struct check_result *res,
 /* As the driver runs the check that owns the container when it did not start (verify.c run_one). */
 static void run_container_case(const struct kind_case *c, struct fake_engine *fe, struct check_result *res)
 {
-	struct env t;
+	struct check_env t;
 	struct check_def def;
 
 	*fe = c->fe;
@@ -1095,7 +1035,7 @@ static void run_container_case(const struct kind_case *c, struct fake_engine *fe
 	if (!res->evidence)
 		res->evidence = json_object();
 	json_decref(def.params);
-	teardown_env(&t);
+	check_env_close(&t);
 }
 
 /*

@@ -389,25 +389,10 @@ static const struct cache_case cache_cases[] = {
 	  { "line=\"RUN npm install --omit=dev\"", "install=\"pip install\"" } },
 };
 
-struct env {
-	char *tmp;
-	char *service;
-	struct phase ph;
-	struct rundir run;
-	struct engine engine;
-	struct check_ctx ctx;
-};
-
-static char *repo_root(void)
-{
-	const char *root = getenv("PHASELAB_ROOT");
-	return xstrdup(root && *root ? root : ".");
-}
-
 /* The lab's service with the case's files over it (its Dockerfile, a lock file...). */
-static void make_service(struct env *t, const char *dir)
+static void make_service(struct check_env *t, const char *dir)
 {
-	char *root = repo_root();
+	char *root = test_repo_root();
 	char *src = xasprintf("%s/labs/service", root);
 	char *overlay = xasprintf("%s/tests/fixtures/engine/installers/%s/service", root, dir);
 	struct strbuf err = STRBUF_INIT;
@@ -440,49 +425,11 @@ static void make_service(struct env *t, const char *dir)
 	free(root);
 }
 
-static void setup_env(struct env *t, const struct cache_case *c, struct fake_engine *fe)
+static void setup_env(struct check_env *t, const struct cache_case *c, struct fake_engine *fe)
 {
-	char *root = repo_root();
-	char *file = xasprintf("%s/phases/03-containerization/phase.json", root);
-	struct strbuf err = STRBUF_INIT;
-	char tmpl[] = "/tmp/phaselab-test-layer-cache-XXXXXX";
-	char *state;
-
-	memset(t, 0, sizeof(*t));
-	if (!mkdtemp(tmpl))
-		fail_msg("mkdtemp: %s", strerror(errno));
-	t->tmp = xstrdup(tmpl);
-	state = xasprintf("%s/state", t->tmp);
-	setenv("PHASELAB_STATE_DIR", state, 1);
-	free(state);
-	if (phase_load_file(file, &t->ph, &err) < 0)
-		fail_msg("%s", err.buf);
-	if (rundir_create(&t->run, &err) < 0)
-		fail_msg("%s", err.buf);
+	check_env_open(t, "phases/03-containerization/phase.json", "phaselab-test-layer-cache");
 	make_service(t, c->dir);
-	fake_engine_open(&t->engine, fe);
-	t->ctx.engine = &t->engine;
-	t->ctx.phase = &t->ph;
-	t->ctx.run = &t->run;
-	t->ctx.dir = t->service;
-	strbuf_init(&t->ctx.build_output, 0);
-	t->ctx.build_check_id = "builds";
-	t->ctx.container_check_id = "responds";
-	strbuf_release(&err);
-	free(file);
-	free(root);
-}
-
-static void teardown_env(struct env *t)
-{
-	assert_int_equal(ctx_release(&t->ctx), 0);
-	rundir_remove(&t->run);
-	engine_close(&t->engine);
-	phase_release(&t->ph);
-	if (t->tmp)
-		remove_tree(t->tmp);
-	free(t->tmp);
-	free(t->service);
+	check_env_start(t, fe);
 }
 
 /* Every {placeholder} of the cause's tiers in phase 3 is a key of the evidence: no hint reads "install line". */
@@ -550,7 +497,7 @@ static void assert_case(const struct cache_case *c, const struct check_def *def,
 static void run_case(const struct cache_case *c)
 {
 	struct fake_engine fe = { 0 };
-	struct env t;
+	struct check_env t;
 	struct check_def def;
 	struct check_result res;
 	const char *b = c->builder == BUILDER_BUILDKIT ? "buildkit" : "legacy";
@@ -581,7 +528,7 @@ static void run_case(const struct cache_case *c)
 	assert_case(c, &def, &res);
 	check_result_release(&res);
 	json_decref(def.params);
-	teardown_env(&t);
+	check_env_close(&t);
 	free(built);
 	free(rebuilt);
 }
@@ -596,7 +543,7 @@ static void test_cache_cases(void **state)
 /* Every case folder has its recordings, and every recording a case: none is kept that nothing reads. */
 static void test_cases_cover_recordings(void **state)
 {
-	char *root = repo_root();
+	char *root = test_repo_root();
 	char *dir = xasprintf("%s/tests/fixtures/engine/installers", root);
 	DIR *d = opendir(dir);
 	struct dirent *de;
