@@ -532,3 +532,19 @@ void check_env_close(struct check_env *t)
 	free(t->rootfs);
 	free(t->tar);
 }
+
+void df_apply_edits(struct strbuf *df, const char *const edits[4], const char *case_name)
+{
+	for (int e = 0; e < 4 && edits[e]; e += 2) {
+		const char *at = strstr(df->buf, edits[e]);
+		struct strbuf edited = STRBUF_INIT;
+
+		if (!at)
+			fail_msg("%s: the Dockerfile has no '%s'", case_name, edits[e]);
+		strbuf_add(&edited, df->buf, (size_t)(at - df->buf));
+		strbuf_addstr(&edited, edits[e + 1]);
+		strbuf_addstr(&edited, at + strlen(edits[e]));
+		strbuf_release(df);
+		*df = edited;
+	}
+}

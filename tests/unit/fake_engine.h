@@ -114,5 +114,11 @@ void check_env_open(struct check_env *t, const char *phase_file, const char *pre
 /* The fake engine opened on fe (borrowed), and the context wired: builds and responds explain the skips. */
 void check_env_start(struct check_env *t, struct fake_engine *fe);
 void check_env_close(struct check_env *t);
+/*
+ * Edit a case's Dockerfile text in place: edits holds up to two pairs, the
+ * first of each replaced by the second (NULL ends them); a text without the
+ * first fails the test, naming the case.
+ */
+void df_apply_edits(struct strbuf *df, const char *const edits[4], const char *case_name);
 
 #endif

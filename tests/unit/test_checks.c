@@ -207,18 +207,7 @@ static void make_service(struct check_env *t, const struct kind_case *c)
 		df = edited;
 		free(old);
 	}
-	for (int e = 0; e < 4 && c->df_edit[e]; e += 2) {
-		const char *at = strstr(df.buf, c->df_edit[e]);
-		struct strbuf edited = STRBUF_INIT;
-
-		if (!at)
-			fail_msg("%s: the Dockerfile has no '%s'", c->name, c->df_edit[e]);
-		strbuf_add(&edited, df.buf, (size_t)(at - df.buf));
-		strbuf_addstr(&edited, c->df_edit[e + 1]);
-		strbuf_addstr(&edited, at + strlen(c->df_edit[e]));
-		strbuf_release(&df);
-		df = edited;
-	}
+	df_apply_edits(&df, c->df_edit, c->name);
 	if (!c->no_dockerfile)
 		write_text(t->service, "Dockerfile", df.buf, 0644);
 	else {
