@@ -146,7 +146,6 @@ static size_t run_order(const struct phase *ph, const unsigned char *only, size_
 {
 	size_t n = 0, i = 0;
 
-	*built_at = 0;
 	for (; i < ph->nchecks; i++) {
 		if (!only[i])
 			continue;
