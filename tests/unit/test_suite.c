@@ -317,7 +317,9 @@ static void test_reader_errors(void **state)
 	expect_read_error(j, "services[0].language");
 	json_decref(j);
 
-	expect_read_error(json_array(), "not a JSON object");
+	j = json_array();
+	expect_read_error(j, "not a JSON object");
+	json_decref(j);
 	suite_release(&s);
 }
 
