@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/exit.h"
 #include "core/suite.h"
 #include "lib/fsutil.h"
 #include "lib/strvec.h"
@@ -182,6 +183,83 @@ static void test_services_none(void **state)
 	strvec_clear(&v);
 	remove_tree(d);
 	free(d);
+}
+
+/* ---- verify_suite without an engine ---------------------------------------- */
+
+static char *phase_file(const char *id)
+{
+	const char *root = getenv("PHASELAB_ROOT");
+
+	return xasprintf("%s/phases/%s/phase.json", root && *root ? root : ".", id);
+}
+
+/*
+ * Services that cannot be verified never reach the engine: one without a
+ * checklist for its language, one whose language is unknown.  Each gets an
+ * error item saying why, with the checklist's points at stake, and the
+ * suite's status is the environment's.
+ */
+static void test_verify_without_checklist(void **state)
+{
+	struct strbuf err = STRBUF_INIT, msg = STRBUF_INIT;
+	struct suite_opts o = { 0 };
+	struct phase ph;
+	struct suite s;
+	char *d = tmpdir_new(), *file = phase_file("10-orchestrator-image");
+	const char *const only_b[] = { "b", NULL }, *const nosuch[] = { "b", "nosuch", NULL };
+	int total = 0;
+
+	(void)state;
+	if (phase_load_file(file, &ph, &err) < 0)
+		fail_msg("%s", err.buf);
+	for (size_t i = 0; i < ph.nchecks; i++)
+		total += ph.checks[i].graded ? ph.checks[i].points : 0;
+	mkdirf(d, "services");
+	mkdirf(d, "services/b");
+	touch(d, "services/b/main.py");
+	mkdirf(d, "services/a"); /* no manifest */
+
+	assert_int_equal(verify_suite(&ph, d, &o, &s, &msg), EXIT_ENVIRONMENT);
+	assert_int_equal(s.nservices, 2);
+	assert_string_equal(s.services[0].name, "a");
+	assert_string_equal(s.services[0].language, "unknown");
+	assert_string_equal(s.services[1].language, "python");
+	assert_int_equal(s.services[1].report.nchecks, 1);
+	assert_int_equal(s.services[1].report.checks[0].status, CHECK_ERROR);
+	assert_non_null(strstr(s.services[1].report.checks[0].message, "no checklist for python"));
+	assert_int_equal(s.max_score, 2 * total);
+	assert_int_equal(s.score, 0);
+	assert_false(s.passed);
+	assert_string_equal(s.phase_id, "10-orchestrator-image");
+	suite_release(&s);
+
+	/* a name filter: only those, and an unknown name is bad usage */
+	o.names = only_b;
+	assert_int_equal(verify_suite(&ph, d, &o, &s, &msg), EXIT_ENVIRONMENT);
+	assert_int_equal(s.nservices, 1);
+	assert_string_equal(s.services[0].name, "b");
+	suite_release(&s);
+	strbuf_reset(&msg);
+	o.names = nosuch;
+	assert_int_equal(verify_suite(&ph, d, &o, &s, &msg), EXIT_USAGE);
+	assert_non_null(strstr(msg.buf, "no service 'nosuch'"));
+	assert_null(s.services);
+
+	/* a folder without services */
+	strbuf_reset(&msg);
+	o.names = NULL;
+	remove_tree(d);
+	assert_int_equal(mkdir(d, 0700), 0);
+	assert_int_equal(verify_suite(&ph, d, &o, &s, &msg), EXIT_USAGE);
+	assert_non_null(strstr(msg.buf, "holds no service folder"));
+
+	phase_release(&ph);
+	remove_tree(d);
+	free(d);
+	free(file);
+	strbuf_release(&err);
+	strbuf_release(&msg);
 }
 
 /* ---- tally, JSON, reader ------------------------------------------------- */
@@ -381,6 +459,7 @@ int main(void)
 		cmocka_unit_test(test_services_folder),
 		cmocka_unit_test(test_services_subfolders),
 		cmocka_unit_test(test_services_none),
+		cmocka_unit_test(test_verify_without_checklist),
 		cmocka_unit_test(test_tally),
 		cmocka_unit_test(test_json_contract),
 		cmocka_unit_test(test_round_trip),
