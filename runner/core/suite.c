@@ -226,7 +226,7 @@ static void collect(struct job *j, const struct phase *ph, int ws, struct strbuf
 		else
 			strbuf_addf(&m, "the service's verification ended (status %d) without a report",
 				    status);
-		error_report(j->sv, ph, "verify", "The service could be verified", m.buf);
+		error_report(j->sv, ph, "verify", "The service's verification ran", m.buf);
 		strbuf_release(&m);
 	} else {
 		j->sv->status = EXIT_INTERRUPTED;
@@ -399,7 +399,7 @@ int verify_suite(const struct phase *ph, const char *dir, const struct suite_opt
 				continue;
 			pid = fork();
 			if (pid < 0) {
-				error_report(j->sv, ph, "verify", "The service could be verified",
+				error_report(j->sv, ph, "verify", "The service's verification ran",
 					     "cannot start a process to verify the service");
 				j->done = 1;
 				continue;
