@@ -216,13 +216,16 @@ static void collect(struct job *j, const struct phase *ph, int ws, struct strbuf
 	root = json_load_file(j->report_file, 0, &jerr);
 	if (root && report_from_json(root, &j->sv->report, &err) == 0) {
 		j->sv->status = status;
-	} else if (status != EXIT_INTERRUPTED) {
+	} else if (status != EXIT_INTERRUPTED || !interrupt_pending()) {
+		/* (a child stopped by a signal to it alone: the suite goes on, and says so) */
 		struct strbuf m = STRBUF_INIT;
 
 		if (WIFSIGNALED(ws))
 			strbuf_addf(&m, "the service's verification was killed by signal %d", WTERMSIG(ws));
 		else if (root)
 			strbuf_addf(&m, "the service's verification left an unreadable report: %s", err.buf);
+		else if (status == EXIT_INTERRUPTED)
+			strbuf_addstr(&m, "the service's verification was interrupted on its own");
 		else
 			strbuf_addf(&m, "the service's verification ended (status %d) without a report",
 				    status);
