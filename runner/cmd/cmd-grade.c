@@ -529,7 +529,10 @@ const struct cmd_entry cmd_grade_entry = {
 	.about = "Fetch each learner's repository, check out the commit to grade and grade it with a "
 		 "child `phaselab check`, up to --jobs at once, each with a time limit and "
 		 "PHASELAB_LEARNER set to the learner's id (a phase may name a registry repository per "
-		 "learner with it).  A second run grades only the learners whose commit changed.",
+		 "learner with it).  A repository holding services/ (a workshop system) is checked "
+		 "whole: the gradebook then has one row per learner and service, then the learner's "
+		 "TOTAL (scores summed, passed when every service passed).  A second run grades only "
+		 "the learners whose commit changed.",
 	.options = options,
 	.exit_status = "0 every learner was graded, 1 some could not be (see the gradebook), 2 bad usage, "
 		       "roster or phase file, 3 environment not usable, 130 interrupted",
