@@ -112,6 +112,7 @@ integration: bin/phaselab $(TOOL_BIN)
 	$(Q)tests/tools/timed grade tests/integration/grade
 	$(Q)tests/tools/timed walk tests/integration/walk
 	$(Q)tests/tools/timed tracks tests/integration/tracks
+	$(Q)tests/tools/timed system tests/integration/system
 	$(Q)tests/tools/timed hints tests/integration/hints
 	$(Q)tests/tools/timed steps tests/integration/steps
 	$(Q)tests/tools/timed hostile tests/integration/hostile

@@ -164,7 +164,7 @@ static int cmd_check(const struct cmd_args *args)
 
 	/* a folder in another language than the phase's own: that language's checklist */
 	lang = service_language(dir);
-	if (lang && strcmp(lang, LANGUAGE_NODE)) {
+	if (lang && strcmp(lang, ph.language ? ph.language : LANGUAGE_NODE)) {
 		struct strbuf err = STRBUF_INIT;
 		int rc = phase_for_language(&ph, lang, &variant, &err);
 

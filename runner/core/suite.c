@@ -140,6 +140,7 @@ static void error_report(struct suite_service *sv, const struct phase *ph, const
 {
 	struct report *r = &sv->report;
 	struct check_result *c;
+	int c_points = 0;
 
 	memset(r, 0, sizeof(*r));
 	r->phase_id = xstrdup(ph->id);
@@ -150,6 +151,10 @@ static void error_report(struct suite_service *sv, const struct phase *ph, const
 	r->builder = xstrdup("");
 	rfc3339_now(r->started_at, sizeof(r->started_at));
 	r->pass_mark = ph->pass_mark;
+	/* the points at stake are the checklist's, so that the suite's maximum does not shrink */
+	for (size_t i = 0; i < ph->nchecks; i++)
+		if (ph->checks[i].graded)
+			c_points += ph->checks[i].points;
 	r->checks = xcalloc(1, sizeof(*r->checks));
 	r->nchecks = 1;
 	c = &r->checks[0];
@@ -157,6 +162,7 @@ static void error_report(struct suite_service *sv, const struct phase *ph, const
 	c->title = xstrdup(title);
 	c->kind = xstrdup("suite");
 	c->status = CHECK_ERROR;
+	c->max_points = c_points;
 	c->message = xstrdup(message);
 	c->evidence = json_pack("{s:s}", "language", sv->language);
 	if (!c->evidence)
