@@ -7,6 +7,10 @@
  * output) is that child's problem: it has a time limit, its output goes to a
  * file, and the others go on.  Up to --jobs children run at once, each with
  * its own containers, labels and engine-chosen ports.
+ *
+ * A learner's repository that holds services/ (a workshop system) is checked
+ * as a whole: the child writes a suite (phaselab.suite/v1), and the gradebook
+ * has one row per learner and service, then the learner's TOTAL.
  */
 #include "cmd/cmd.h"
 #include "engine/engine.h"
@@ -46,7 +50,9 @@ struct learner {
 	int reused;           /* an earlier run graded this commit */
 	struct proc *child;
 	struct report report;
-	int has_report;
+	struct suite suite;   /* when is_suite: the child checked a system */
+	int is_suite;
+	int has_report;       /* report, or suite when is_suite, holds the grading */
 };
 
 /* The options' values, checked; 0, or the exit status of a usage error (printed). */
@@ -81,18 +87,37 @@ static int grade_opts_of(const struct cmd_args *args, struct grade_opts *o)
 	return 0;
 }
 
-/* The report an earlier run left for this learner, if it graded the same commit. */
-static int load_report(const char *path, struct report *r)
+/*
+ * The learner's report.json, a report or a suite (l->is_suite), into l.
+ * 0, or -1 when it is missing or unreadable (l holds nothing then).
+ */
+static int load_report(const char *path, struct learner *l)
 {
 	json_t *root = json_load_file(path, 0, NULL);
 	struct strbuf err = STRBUF_INIT;
+	const char *schema = root ? report_json_schema(root) : NULL;
 	int rc = -1;
 
-	if (root && report_from_json(root, r, &err) == 0)
+	l->is_suite = schema && !strcmp(schema, "phaselab.suite/v1");
+	if (root && (l->is_suite ? suite_from_json(root, &l->suite, &err) : report_from_json(root, &l->report, &err)) == 0)
 		rc = 0;
+	else
+		l->is_suite = 0;
 	json_decref(root);
 	strbuf_release(&err);
 	return rc;
+}
+
+/* Free what load_report read. */
+static void release_report(struct learner *l)
+{
+	if (l->is_suite)
+		suite_release(&l->suite);
+	else
+		report_release(&l->report);
+	memset(&l->report, 0, sizeof(l->report));
+	memset(&l->suite, 0, sizeof(l->suite));
+	l->is_suite = 0;
 }
 
 /* Fetch the learner's repository and check out the commit to grade. */
@@ -123,13 +148,14 @@ static void prepare(struct learner *l, const struct grade_opts *o, const char *o
 		return;
 	}
 	report_path = xasprintf("%s/report.json", l->dir);
-	if (!o->force && load_report(report_path, &l->report) == 0) {
-		if (l->report.has_git && !strcmp(l->report.commit, l->pick.commit)) {
+	if (!o->force && load_report(report_path, l) == 0) {
+		int has_git = l->is_suite ? l->suite.has_git : l->report.has_git;
+		const char *commit = l->is_suite ? l->suite.commit : l->report.commit;
+
+		if (has_git && !strcmp(commit, l->pick.commit))
 			l->reused = l->has_report = 1;
-		} else {
-			report_release(&l->report);
-			memset(&l->report, 0, sizeof(l->report));
-		}
+		else
+			release_report(l);
 	}
 	free(report_path);
 	if (!l->reused && git_checkout_commit(l->repo, l->pick.commit, &err) < 0)
@@ -137,17 +163,34 @@ static void prepare(struct learner *l, const struct grade_opts *o, const char *o
 	strbuf_release(&err);
 }
 
+/* 1 if path is a folder. */
+static int is_dir(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
 static void start_child(struct learner *l, const struct grade_opts *o, const struct phase *ph, const char *self)
 {
-	char *target = xasprintf("%s/%s", l->repo, ph->service_dir);
-	struct stat sb;
+	char *services = xasprintf("%s/services", l->repo);
+	char *target = NULL;
 	const char **argv = xcalloc(12, sizeof(*argv));
 
-	/* a workspace keeps the service in its own folder; a bare service repo is its root */
-	if (stat(target, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
-		free(target);
-		target = xstrdup(l->repo);
+	/*
+	 * a system (services/) is checked whole, into a suite; else a workspace
+	 * keeps the service in its own folder, and a bare service repo is its root
+	 */
+	if (!is_dir(services)) {
+		target = xasprintf("%s/%s", l->repo, ph->service_dir);
+		if (!is_dir(target)) {
+			free(target);
+			target = NULL;
+		}
 	}
+	free(services);
+	if (!target)
+		target = xstrdup(l->repo);
 	argv[0] = self;
 	argv[1] = "check";
 	argv[2] = "--phase";
@@ -179,11 +222,12 @@ static void finish_child(struct learner *l)
 	struct proc *p = l->child;
 	char *report_path = xasprintf("%s/report.json", l->dir);
 
+	/* a check that exited 2 or more is not graded, even if it left a report or a suite */
 	if (p->status == PROC_TIMED_OUT)
 		l->problem = xasprintf("grading took longer than the time limit (%ld min)", p->timeout_ms / 60000);
 	else if (p->status == PROC_INTERRUPTED)
 		l->problem = xstrdup("interrupted");
-	else if (p->status > 1 || p->status < 0 || load_report(report_path, &l->report) < 0) {
+	else if (p->status > 1 || p->status < 0 || load_report(report_path, l) < 0) {
 		struct strbuf tail = STRBUF_INIT;
 		strbuf_add_tail_lines(&tail, p->out.buf, p->out.len, 2);
 		strbuf_rtrim(&tail);
@@ -213,8 +257,9 @@ static void write_learner_reports(struct learner *l)
 	for (size_t i = 0; l->has_report && i < ARRAY_SIZE(learner_formats); i++) {
 		const struct report_format *f = report_format_find(learner_formats[i]);
 		char *path = xasprintf("%s/report.%s", l->dir, f->ext);
+		int rc = l->is_suite ? suite_write_to(&l->suite, f->name, path) : report_write_to(&l->report, f->name, path);
 
-		if (report_write_to(&l->report, f->name, path) < 0) {
+		if (rc < 0) {
 			cmd_fail(0, "grade: cannot write '%s': %s", path, strerror(errno));
 			free(path);
 			break;
@@ -223,57 +268,107 @@ static void write_learner_reports(struct learner *l)
 	}
 }
 
-/* The learner's status for the phase's k-th check. */
-static int max_points(const struct phase *ph)
-{
-	int max = 0;
-
-	for (size_t k = 0; k < ph->nchecks; k++)
-		max += ph->checks[k].points;
-	return max;
-}
-
-static const char *status_of(const struct learner *l, const struct check_def *def)
+/* What a learner not graded gets for every item. */
+static const char *ungraded_status(const struct learner *l)
 {
 	/* nothing on time is "skip"; a repository that could not be read, or a check that broke, "error" */
+	return l->pick.tip[0] && !l->pick.commit[0] ? "skip" : "error";
+}
+
+/* The learner's status for the phase's k-th check. */
+static const char *status_of(const struct learner *l, const struct check_def *def)
+{
 	if (!l->has_report)
-		return l->pick.tip[0] && !l->pick.commit[0] ? "skip" : "error";
+		return ungraded_status(l);
 	for (size_t j = 0; j < l->report.nchecks; j++)
 		if (!strcmp(l->report.checks[j].id, def->id))
 			return check_status_name(l->report.checks[j].status);
 	return "error";
 }
 
-/* The gradebook and the class summary, from one row per learner. */
+/*
+ * A class of systems (some learner's check is a suite): one row per learner
+ * and service, then the learner's total.  A learner not graded gets the
+ * class's services (in the order they first appear); one graded as a single
+ * service, the service folder the phase names.
+ */
+static struct summary_row *system_rows(const struct phase *ph, const struct grade_opts *o,
+				       const struct learner *ls, size_t n, size_t *nrows)
+{
+	/* the names are borrowed from the suites, which outlive the rows */
+	const char **names;
+	const char *single = strrchr(ph->service_dir, '/') ? strrchr(ph->service_dir, '/') + 1 : ph->service_dir;
+	struct summary_row *rows;
+	size_t cap = 0, nnames = 0;
+
+	for (size_t i = 0; i < n; i++)
+		cap += ls[i].is_suite ? ls[i].suite.nservices : 0;
+	names = xcalloc(cap ? cap : 1, sizeof(*names));
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; ls[i].is_suite && j < ls[i].suite.nservices; j++) {
+			size_t k = 0;
+			while (k < nnames && strcmp(names[k], ls[i].suite.services[j].name))
+				k++;
+			if (k == nnames)
+				names[nnames++] = ls[i].suite.services[j].name;
+		}
+	cap = 0;
+	for (size_t i = 0; i < n; i++)
+		cap += (ls[i].is_suite ? ls[i].suite.nservices : ls[i].has_report ? 1 : nnames) + 1;
+	rows = xcalloc(cap, sizeof(*rows));
+	*nrows = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct learner *l = &ls[i];
+		struct summary_row base = { .learner = l->entry->learner, .problem = l->problem };
+
+		summary_row_pick(&base, &l->pick, o->has_deadline, o->deadline);
+		if (l->is_suite && l->has_report)
+			*nrows += summary_rows_suite(rows + *nrows, &base, ph, &l->suite);
+		else if (l->has_report)
+			*nrows += summary_rows_report(rows + *nrows, &base, ph, &l->report, single);
+		else
+			*nrows += summary_rows_ungraded(rows + *nrows, &base, ph, names, nnames, ungraded_status(l));
+	}
+	free(names);
+	return rows;
+}
+
+/* The gradebook and the class summary, from one row per learner (and service, in a class of systems). */
 static int write_gradebook(const char *out, const struct phase *ph, const struct grade_opts *o,
 			   struct learner *ls, size_t n)
 {
-	struct summary_row *rows = xcalloc(n ? n : 1, sizeof(*rows));
+	struct summary_row *rows = NULL;
 	struct strbuf csv = STRBUF_INIT;
 	char *path = xasprintf("%s/gradebook.csv", out), when[40];
-	int rc;
+	size_t nrows = n;
+	int rc, systems = 0;
 
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++)
+		systems |= ls[i].is_suite;
+	if (systems)
+		rows = system_rows(ph, o, ls, n, &nrows);
+	else
+		rows = xcalloc(n ? n : 1, sizeof(*rows));
+	for (size_t i = 0; !systems && i < n; i++) {
 		const struct learner *l = &ls[i];
 		rows[i].learner = l->entry->learner;
 		summary_row_pick(&rows[i], &l->pick, o->has_deadline, o->deadline);
 		rows[i].graded = l->has_report;
 		rows[i].score = l->has_report ? l->report.score : 0;
-		rows[i].max_score = l->has_report ? l->report.max_score : max_points(ph);
+		rows[i].max_score = l->has_report ? l->report.max_score : summary_max_points(ph);
 		rows[i].passed = l->has_report && l->report.passed;
 		rows[i].problem = l->problem;
 		rows[i].statuses = xcalloc(ph->nchecks ? ph->nchecks : 1, sizeof(char *));
 		for (size_t k = 0; k < ph->nchecks; k++)
 			rows[i].statuses[k] = status_of(l, &ph->checks[k]);
 	}
-	summary_gradebook_csv(&csv, ph, rows, n);
+	summary_gradebook_csv(&csv, ph, rows, nrows);
 	rc = write_file_atomic(path, csv.buf, csv.len);
 	if (o->has_deadline)
 		format_time_utc(o->deadline, when, sizeof(when));
 	if (rc == 0)
-		rc = summary_write(out, ph, o->has_deadline ? when : NULL, rows, n);
-	for (size_t i = 0; i < n; i++)
-		free(rows[i].statuses);
+		rc = summary_write(out, ph, o->has_deadline ? when : NULL, rows, nrows);
+	summary_rows_release(rows, nrows);
 	free(rows);
 	free(path);
 	strbuf_release(&csv);
@@ -400,7 +495,7 @@ static int cmd_grade(const struct cmd_args *args)
 		free(ls[i].repo);
 		free(ls[i].problem);
 		if (ls[i].has_report)
-			report_release(&ls[i].report);
+			release_report(&ls[i]);
 	}
 	free(ls);
 	roster_release(&roster);
@@ -434,7 +529,10 @@ const struct cmd_entry cmd_grade_entry = {
 	.about = "Fetch each learner's repository, check out the commit to grade and grade it with a "
 		 "child `phaselab check`, up to --jobs at once, each with a time limit and "
 		 "PHASELAB_LEARNER set to the learner's id (a phase may name a registry repository per "
-		 "learner with it).  A second run grades only the learners whose commit changed.",
+		 "learner with it).  A repository holding services/ (a workshop system) is checked "
+		 "whole: the gradebook then has one row per learner and service, then the learner's "
+		 "TOTAL (scores summed, passed when every service passed).  A second run grades only "
+		 "the learners whose commit changed.",
 	.options = options,
 	.exit_status = "0 every learner was graded, 1 some could not be (see the gradebook), 2 bad usage, "
 		       "roster or phase file, 3 environment not usable, 130 interrupted",
