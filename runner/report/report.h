@@ -168,4 +168,71 @@ const struct report_format *report_format_find(const char *name);
  */
 int report_write_to(const struct report *r, const char *format, const char *path);
 
+/*
+ * A suite: one `phaselab check` of a system, every service of it verified
+ * against the phase (each with its language's checklist), in one report.
+ * Its JSON is "phaselab.suite/v1" (DESIGN.md, "Several services"); every
+ * other format shows the services one after another, then the total.
+ */
+struct suite_service {
+	char *name;     /* the service's folder name: "order-service" */
+	char *dir;      /* its folder, as the report names it */
+	char *language; /* "node", "python" */
+	struct report report; /* empty (phase_id NULL) when it could not be verified */
+	int status;     /* its verification's exit status: EXIT_PASSED, _NOT_PASSED, _ENVIRONMENT */
+};
+
+struct suite {
+	char *phase_id;
+	char *phase_title;
+	char *dir;            /* the system's folder */
+	int has_git;          /* 0: not in a git work tree ("git": null) */
+	char commit[41];
+	int dirty;
+	char *engine_client;
+	char *engine_server;
+	char *builder;        /* "legacy" or "buildkit" */
+	char started_at[40];  /* RFC 3339, UTC */
+	long duration_ms;
+	int score;            /* suite_tally: the services' sums */
+	int max_score;
+	int pass_mark;
+	int passed;           /* every service passed */
+	struct suite_service *services; /* in name order */
+	size_t nservices;
+};
+
+/* Free what s holds (each service's report too) and zero it. */
+void suite_release(struct suite *s);
+/*
+ * Add up the services: score, max_score and pass_mark are their sums;
+ * passed is 1 when every service passed (and there is at least one).
+ */
+void suite_tally(struct suite *s);
+
+/* The suite's JSON (phaselab.suite/v1) as a new jansson object. */
+json_t *suite_to_json(const struct suite *s);
+/*
+ * Read a saved suite JSON (schema "phaselab.suite/v1") into s, overwritten,
+ * not released; root borrowed.  Every key is required, unknown keys refused;
+ * each service's report is read by report_from_json.  0, or -1 with "KEY:
+ * what is wrong" in err ("services[1].report.checks[0].status") and s empty.
+ */
+int suite_from_json(json_t *root, struct suite *s, struct strbuf *err);
+/* The schema a saved JSON document declares ("phaselab.suite/v1"), or NULL. */
+const char *report_json_schema(json_t *root);
+
+/* The suite writers, per format, same contract as the report writers. */
+int suite_write_text(const struct suite *s, FILE *out, int color);
+int suite_write_json(const struct suite *s, FILE *out);
+int suite_write_junit(const struct suite *s, FILE *out);
+int suite_write_markdown(const struct suite *s, FILE *out);
+int suite_write_gradescope(const struct suite *s, FILE *out);
+int suite_write_html(const struct suite *s, FILE *out);
+/* The writer for format (a report_format name), or NULL. */
+typedef int (*suite_writer_fn)(const struct suite *s, FILE *out, int color);
+suite_writer_fn suite_writer_find(const char *format);
+/* As report_write_to, for a suite. */
+int suite_write_to(const struct suite *s, const char *format, const char *path);
+
 #endif
