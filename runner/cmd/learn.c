@@ -212,34 +212,63 @@ static int current_step(struct workspace *ws, const struct phase *ph)
 	return k;
 }
 
-/* The recorded size of the development image this phase measures itself against. */
-static void baseline_of(struct progress *pg, struct phase_set *set, const struct phase *ph,
+/*
+ * The recorded size of service's development image (service: its folder
+ * relative to the workspace) that ph measures itself against.  The words
+ * name the service when it is not the phase's own one.
+ */
+static void baseline_of(struct progress *pg, struct phase_set *set, const struct phase *ph, const char *service,
 			struct verify_opts *vo, char **what)
 {
 	for (size_t i = 0; i < ph->nchecks; i++) {
 		const struct check_def *def = &ph->checks[i];
 		const char *from = def->kind->baseline_from ? def->kind->baseline_from(def) : NULL;
 		const struct phase_progress *pp;
-		struct strbuf err = STRBUF_INIT;
+		struct strbuf err = STRBUF_INIT, words = STRBUF_INIT;
 		const struct phase *src;
+		long long bytes;
 
 		if (!from)
 			continue;
 		pp = progress_phase(pg, from, 0);
 		src = phase_set_find(set, from, &err);
 		strbuf_release(&err);
-		if (pp && pp->image_bytes > 0) {
-			vo->baseline_bytes = pp->image_bytes;
-			*what = src ? xasprintf("your phase-%d image", src->number) : xasprintf("your %s image", from);
+		bytes = progress_image_bytes(pp, service, src ? src->service_dir : ph->service_dir);
+		if (bytes > 0) {
+			vo->baseline_bytes = bytes;
+			if (src)
+				strbuf_addf(&words, "your phase-%d image", src->number);
+			else
+				strbuf_addf(&words, "your %s image", from);
+			if (service && strcmp(service, ph->service_dir)) {
+				const char *base = strrchr(service, '/');
+				strbuf_addf(&words, " of %s", base ? base + 1 : service);
+			}
+			*what = strbuf_detach(&words, NULL);
 			vo->baseline_what = *what;
 		}
+		strbuf_release(&words);
 		return;
 	}
 }
 
-static void baseline(struct workspace *ws, const struct phase *ph, struct verify_opts *vo, char **what)
+static void baseline(struct workspace *ws, const struct phase *ph, const char *service, struct verify_opts *vo,
+		     char **what)
 {
-	baseline_of(&ws->pg, &ws->set, ph, vo, what);
+	baseline_of(&ws->pg, &ws->set, ph, service, vo, what);
+}
+
+/* dir relative to root (both real paths), or NULL when it is not inside it; a new string. */
+static char *relative_to(const char *root, const char *dir)
+{
+	char real[PATH_MAX];
+	size_t n = strlen(root);
+
+	if (!realpath(dir, real))
+		return NULL;
+	if (strncmp(real, root, n) || (real[n] != '/' && !(n == 1 && root[0] == '/')) || !real[n + (n > 1)])
+		return NULL;
+	return xstrdup(real + n + (n > 1));
 }
 
 int learn_workspace_baseline(const char *dir, const struct phase *ph, struct verify_opts *vo, char **what)
@@ -247,7 +276,7 @@ int learn_workspace_baseline(const char *dir, const struct phase *ph, struct ver
 	struct strbuf err = STRBUF_INIT;
 	struct phase_set set = { 0 };
 	struct progress pg = { 0 };
-	char *root = workspace_find(dir), *file, *phases;
+	char *root = workspace_find(dir), *file, *phases, *service;
 	int found = 0;
 
 	*what = NULL;
@@ -255,18 +284,33 @@ int learn_workspace_baseline(const char *dir, const struct phase *ph, struct ver
 		return 0;
 	file = workspace_progress_file(root);
 	phases = phases_root();
+	/* the service is known by its folder in the workspace; a folder outside it is the phase's own */
+	service = relative_to(root, dir);
 	/* a workspace that cannot be read only means no baseline: `check` is not about progress */
 	if (progress_load(file, &pg, &err) == 0 && phase_set_load(phases, &set, &err) == 0) {
-		baseline_of(&pg, &set, ph, vo, what);
+		baseline_of(&pg, &set, ph, service ? service : ph->service_dir, vo, what);
 		found = *what != NULL;
 	}
 	phase_set_release(&set);
 	progress_release(&pg);
 	strbuf_release(&err);
+	free(service);
 	free(phases);
 	free(file);
 	free(root);
 	return found;
+}
+
+void learn_suite_baseline(const char *name, const char *service_dir, const struct phase *ph,
+			  struct verify_opts *vo, void *arg)
+{
+	struct strvec *keep = arg;
+	char *what = NULL;
+
+	(void)name;
+	if (learn_workspace_baseline(service_dir, ph, vo, &what))
+		vo->baseline_what = strvec_push(keep, what);
+	free(what);
 }
 
 /*
@@ -367,7 +411,7 @@ int learn_verify_step(struct workspace *ws, const struct phase *ph)
 		goto out;
 	}
 	progress_step_checks(ph, k, only);
-	baseline(ws, ph, &vo, &what);
+	baseline(ws, ph, ph->service_dir, &vo, &what);
 	for (size_t i = 0; i < ph->nchecks; i++)
 		if (only[i])
 			strbuf_addf(&line, "%s%s", line.len ? ", " : "", ph->checks[i].id);

@@ -76,6 +76,16 @@ struct verify_opts;
 int learn_workspace_baseline(const char *dir, const struct phase *ph, struct verify_opts *vo, char **what);
 
 /*
+ * suite_opts' baseline callback (core/suite.h) for `check` on a system:
+ * each service is compared with its own recorded development image, as
+ * learn_workspace_baseline finds it from service_dir.  arg: a struct strvec
+ * that keeps the words (vo->baseline_what) until the caller clears it after
+ * the suite.
+ */
+void learn_suite_baseline(const char *name, const char *service_dir, const struct phase *ph,
+			  struct verify_opts *vo, void *arg);
+
+/*
  * Verify the learner's current step of ph (the checks of the steps so far;
  * the whole checklist on the last step), print the result, record it in the
  * progress and keep the report.  Returns the exit status: 0 the step (or
