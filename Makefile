@@ -120,9 +120,9 @@ integration: bin/phaselab $(TOOL_BIN)
 	$(Q)tests/tools/timed install tests/integration/install
 
 # The main job on the bundled lab: the reference solution of phase 3,
-# assembled from labs/service and its overlay, checked for real; then the
-# backend track's, built, pushed to the local registry under its commit's
-# tag and checked through phases 10 to 12 (labs/demo-backend).
+# assembled from labs/services/user-service and its overlay, checked for
+# real; then the backend track's, built, pushed to the local registry under
+# its commit's tag and checked through phases 10 to 12 (labs/demo-backend).
 demo: bin/phaselab
 	$(Q)rm -rf $(B)/lab/03-containerization
 	$(Q)labs/assemble --solution 3 $(B)/lab/03-containerization >/dev/null
@@ -222,10 +222,11 @@ bench-backend: bin/phaselab
 
 # What the program reads at run time: the program, the phases (lessons and
 # checklists), and from labs/ what `phaselab init` copies into a workspace
-# (the starting service without its build outputs, the workspace README).
+# (the starting services without their build outputs, the workspace README).
 # Not the tests, the solutions, the base-image recipes or the setup scripts.
 DATA = $(sort $(shell find phases labs/workspace -type f) \
-	$(shell find labs/service labs/backend \( -name node_modules -o -name dist \) -prune -o -type f -print))
+	$(shell find labs/services labs/backend \( -name node_modules -o -name dist -o -name __pycache__ \
+		-o -name .venv \) -prune -o -type f ! -name '*.pyc' -print))
 
 install: bin/phaselab
 	@$(if $(Q),echo "  INSTALL $(DESTDIR)$(bindir)/phaselab")

@@ -22,17 +22,26 @@
 #include <unistd.h>
 
 static const char gitignore[] =
-	"# dependencies and build output: made by npm, never committed\n"
+	"# dependencies and build output: made by npm and Python, never committed\n"
 	"node_modules/\n"
 	"dist/\n"
+	"__pycache__/\n"
+	"*.pyc\n"
+	".venv/\n"
 	"# phaselab's record of your progress (kept out of what you hand in)\n"
 	".phaselab/\n";
 
-/* Build outputs of the starting service never go into a workspace. */
+/*
+ * Build outputs never go into a workspace, at any depth: the track's folder
+ * may hold several services (rel is then "user-service/node_modules").
+ */
 static int skip_outputs(void *ctx, const char *rel, int is_dir)
 {
+	const char *slash = strrchr(rel, '/'), *name = slash ? slash + 1 : rel;
+
 	(void)ctx;
-	return is_dir && (!strcmp(rel, "node_modules") || !strcmp(rel, "dist"));
+	return is_dir && (!strcmp(name, "node_modules") || !strcmp(name, "dist") || !strcmp(name, "__pycache__") ||
+			  !strcmp(name, ".venv"));
 }
 
 /* The first entry of an existing folder ("" when empty), or NULL when it cannot be read. */
@@ -208,9 +217,9 @@ const struct cmd_entry cmd_init_entry = {
 	.max_args = 1,
 	.summary = "make a workspace for the phases in an empty folder",
 	.about = "Make DIR (default: the current folder), which must be empty or not exist yet, a "
-		 "workspace for the phases of a track: the track's starting service (the workshop's in "
-		 "DIR/service, the backend track's in DIR/backend), a README, and a git repository with a "
-		 "first commit.  Then `cd DIR && phaselab`.",
+		 "workspace for the phases of a track: the track's starting services (the workshop's in "
+		 "DIR/services, one folder each; the backend track's in DIR/backend), a README, and a git "
+		 "repository with a first commit.  Then `cd DIR && phaselab`.",
 	.options = options,
 	.exit_status = "0 made, 2 DIR is not empty or not a folder, or no such track, 3 the labs are missing",
 	.exec = cmd_init,

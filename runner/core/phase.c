@@ -867,7 +867,26 @@ static int find_cycle(const struct phase_set *set, size_t i, unsigned char *stat
 	return 0;
 }
 
-/* Each phase's track is known and gives the workspace the folder the phase works on. */
+/*
+ * Whether dir is the folder top or a folder beneath it: for "services",
+ * "services" and "services/user-service", not "services-old", "services/"
+ * nor "services/../x".
+ */
+static int within_folder(const char *dir, const char *top)
+{
+	size_t n = strlen(top);
+
+	if (strncmp(dir, top, n))
+		return 0;
+	if (!dir[n])
+		return 1;
+	return dir[n] == '/' && plain_path(dir + n + 1);
+}
+
+/*
+ * Each phase's track is known and gives the workspace the folder the phase
+ * works on, or the folder that holds it (the workshop's services/).
+ */
 static int check_tracks(struct phase_set *set, struct strbuf *err)
 {
 	for (size_t i = 0; i < set->nall; i++) {
@@ -881,9 +900,10 @@ static int check_tracks(struct phase_set *set, struct strbuf *err)
 				    "the workshop");
 			return -1;
 		}
-		if (strcmp(ph->service_dir, t->workspace_dir)) {
-			strbuf_addf(err, "%s: service_dir: '%s' is not the folder its track '%s' gives a workspace "
-				    "('%s')", ph->file, ph->service_dir, t->name, t->workspace_dir);
+		if (!within_folder(ph->service_dir, t->workspace_dir)) {
+			strbuf_addf(err, "%s: service_dir: '%s' is neither the folder its track '%s' gives a "
+				    "workspace ('%s') nor a folder beneath it", ph->file, ph->service_dir, t->name,
+				    t->workspace_dir);
 			return -1;
 		}
 	}
