@@ -9,6 +9,7 @@
 #include "lib/escape.h"
 #include "lib/fsutil.h"
 #include "report/hint.h"
+#include "report/report.h"
 #include "cmd/learn.h"
 #include "learn/mdterm.h"
 #include "lib/xalloc.h"
@@ -41,7 +42,11 @@ static void add_hint_text(struct strbuf *md, const char *text)
 	strbuf_release(&clean);
 }
 
-static int load_last(struct workspace *ws, const struct phase *ph, struct report *r)
+/*
+ * The phase's last report; a step about several services kept a suite
+ * (into s, r left empty).
+ */
+static int load_last(struct workspace *ws, const struct phase *ph, struct report *r, struct suite *s)
 {
 	struct strbuf text = STRBUF_INIT, err = STRBUF_INIT;
 	char *file = workspace_report_file(ws, ph);
@@ -49,6 +54,7 @@ static int load_last(struct workspace *ws, const struct phase *ph, struct report
 	int rc = EXIT_USAGE;
 
 	memset(r, 0, sizeof(*r));
+	memset(s, 0, sizeof(*s));
 	if (read_file_nofollow(file, 64 << 20, &text) < 0) {
 		if (errno == ENOENT)
 			cmd_fail(EXIT_USAGE, "hint: phase %d (%s) has not been verified yet: run `phaselab next` first",
@@ -58,7 +64,13 @@ static int load_last(struct workspace *ws, const struct phase *ph, struct report
 		goto out;
 	}
 	j = json_loadb(text.buf, text.len, 0, NULL);
-	if (!j || report_from_json(j, r, &err) < 0) {
+	if (j && report_json_schema(j) && !strcmp(report_json_schema(j), "phaselab.suite/v1")) {
+		if (suite_from_json(j, s, &err) < 0) {
+			cmd_fail(EXIT_USAGE, "hint: '%s' is not a report phaselab can read (%s): run `phaselab next` "
+				 "to make a new one", file, err.buf);
+			goto out;
+		}
+	} else if (!j || report_from_json(j, r, &err) < 0) {
 		cmd_fail(EXIT_USAGE, "hint: '%s' is not a report phaselab can read (%s): run `phaselab next` to make "
 			 "a new one", file, err.len ? err.buf : "not JSON");
 		goto out;
@@ -77,6 +89,9 @@ static int cmd_hint(const struct cmd_args *args)
 	const char *check = args->arg[0];
 	struct workspace ws;
 	struct report r = { 0 };
+	struct suite su = { 0 };
+	struct phase lang = { 0 };
+	const char *service = NULL;
 	struct strbuf md = STRBUF_INIT, out = STRBUF_INIT;
 	const char *tiers[3];
 	const struct check_result *c = NULL;
@@ -102,8 +117,25 @@ static int cmd_hint(const struct cmd_args *args)
 		strbuf_release(&known);
 		goto out;
 	}
-	if ((rc = load_last(&ws, ph, &r)))
+	if ((rc = load_last(&ws, ph, &r, &su)))
 		goto out;
+	/* a suite: the first service with the failure asked about, named; its language's hints */
+	for (size_t i = 0; i < su.nservices && !c; i++) {
+		const struct report *sr = &su.services[i].report;
+
+		for (size_t j = 0; j < sr->nchecks && !c; j++)
+			if (check ? !strcmp(sr->checks[j].id, check) && sr->checks[j].status != CHECK_PASS
+				  : sr->checks[j].status == CHECK_FAIL) {
+				c = &sr->checks[j];
+				service = su.services[i].name;
+				if (su.services[i].language) {
+					struct strbuf err = STRBUF_INIT;
+					if (phase_for_language(ph, su.services[i].language, &lang, &err) == 0)
+						ph = &lang;
+					strbuf_release(&err);
+				}
+			}
+	}
 	for (size_t i = 0; i < r.nchecks && !c; i++) {
 		if (check ? !strcmp(r.checks[i].id, check) : r.checks[i].status == CHECK_FAIL)
 			c = &r.checks[i];
@@ -115,7 +147,7 @@ static int cmd_hint(const struct cmd_args *args)
 			printf("'%s' was not verified in your last run: it belongs to a later step.\n", check);
 		else
 			printf("Nothing failed in your last verification%s.  Run `phaselab next` to verify again.\n",
-			       r.nchecks ? "" : " (it ran no check)");
+			       r.nchecks || su.nservices ? "" : " (it ran no check)");
 		goto out;
 	}
 	if (c->status != CHECK_FAIL) {
@@ -124,7 +156,10 @@ static int cmd_hint(const struct cmd_args *args)
 
 		/* the id matched one of the phase's (CHECK was validated); the message is the file's text */
 		escape_term(&shown, c->message, strlen(c->message), 0);
-		printf("'%s' did not run to a verdict: %s\n", c->id, shown.buf);
+		if (service)
+			printf("'%s' on %s did not run to a verdict: %s\n", c->id, service, shown.buf);
+		else
+			printf("'%s' did not run to a verdict: %s\n", c->id, shown.buf);
 		strbuf_release(&shown);
 		goto out;
 	}
@@ -150,7 +185,12 @@ static int cmd_hint(const struct cmd_args *args)
 	if (level >= ntiers)
 		level = ntiers ? ntiers - 1 : 0;
 
-	strbuf_addf(&md, "## Hint %d of %d for `%s`: %s\n\n", ntiers ? level + 1 : 0, ntiers, c->id, c->title);
+	if (service)
+		strbuf_addf(&md, "## Hint %d of %d for `%s` on %s: %s\n\n", ntiers ? level + 1 : 0, ntiers, c->id,
+			    service, c->title);
+	else
+		strbuf_addf(&md, "## Hint %d of %d for `%s`: %s\n\n", ntiers ? level + 1 : 0, ntiers, c->id,
+			    c->title);
 	strbuf_addstr(&md, "What your last verification saw: ");
 	add_hint_text(&md, c->message);
 	if (!ntiers) {
@@ -182,6 +222,9 @@ static int cmd_hint(const struct cmd_args *args)
 	}
 out:
 	report_release(&r);
+	suite_release(&su);
+	if (lang.id)
+		phase_release(&lang);
 	strbuf_release(&md);
 	strbuf_release(&out);
 	workspace_close(&ws);

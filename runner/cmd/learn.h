@@ -85,6 +85,17 @@ int learn_workspace_baseline(const char *dir, const struct phase *ph, struct ver
 void learn_suite_baseline(const char *name, const char *service_dir, const struct phase *ph,
 			  struct verify_opts *vo, void *arg);
 
+struct strvec;
+/*
+ * The services step k of ph is about (its "services"), appended to names;
+ * how many (0: the step is about the phase's own service).
+ */
+int learn_step_services(const struct phase *ph, int k, struct strvec *names);
+/* The folder that holds ph's service folder in ws (the workspace's services/), a new string. */
+char *learn_services_dir(const struct workspace *ws, const struct phase *ph);
+/* The folder of service name beside ph's own, relative to the workspace ("services/name"), a new string. */
+char *learn_service_key(const struct phase *ph, const char *name);
+
 /*
  * Verify the learner's current step of ph (the checks of the steps so far;
  * the whole checklist on the last step), print the result, record it in the
