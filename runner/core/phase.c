@@ -30,6 +30,10 @@ static const struct key_spec phase_keys[] = {
 	{ "checks", KEY_ARRAY, 1, 1, 64, "the checklist, in report order", NULL },
 	{ "intro", KEY_STRING, 0, 1, 200, "the phase's introduction: a Markdown file in its folder", NULL },
 	{ "steps", KEY_ARRAY, 0, 1, 32, "the lesson's steps, in order", NULL },
+	{ "language", KEY_STRING, 0, 1, 32, "the language of the service its checklist is written for "
+	  "(core/language.h)", "node" },
+	{ "languages", KEY_OBJECT, 0, 0, 0, "the checklist for services in other languages: {\"python\": "
+	  "{container, base_images, checks: {\"<id>\": {title, params, hints, causes}}}}, each over this one", NULL },
 	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };
 
@@ -40,6 +44,8 @@ static const struct key_spec step_keys[] = {
 	{ "checks", KEY_STRINGS, 1, 1, 64, "ids of the checks that verify it", NULL },
 	{ "observational", KEY_BOOL, 0, 0, 0, "true: the step has the learner look at what is there, so its "
 	  "checks pass on the starting service (tests/integration/steps exempts it)", "false" },
+	{ "services", KEY_STRINGS, 0, 1, 16, "the service folders the step verifies instead of the phase's own: "
+	  "names of folders beside its service_dir (\"api-gateway\")", NULL },
 	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };
 
@@ -72,6 +78,30 @@ static const struct key_spec check_keys[] = {
 	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };
 
+/*
+ * "languages": {"python": {...}}: what differs for a service in another
+ * language; the rest of the phase (its steps, points, pass mark) is shared.
+ */
+static const struct key_spec variant_keys[] = {
+	{ "container", KEY_OBJECT, 0, 0, 0, "the container's keys that differ, merged key by key over the "
+	  "phase's (\"env\" replaced whole)", NULL },
+	{ "base_images", KEY_STRINGS, 0, 0, 0, "the images the lab provides for this language (replaces the "
+	  "phase's)", NULL },
+	{ "checks", KEY_OBJECT, 0, 0, 0, "per check id, what differs: {\"<id>\": {title, params, hints, "
+	  "causes}}", NULL },
+	{ NULL, 0, 0, 0, 0, NULL, NULL },
+};
+
+static const struct key_spec variant_check_keys[] = {
+	{ "title", KEY_STRING, 0, 1, 200, "one line for people (replaces the check's)", NULL },
+	{ "params", KEY_OBJECT, 0, 0, 0, "the kind's parameters that differ, merged key by key over the "
+	  "check's", NULL },
+	{ "hints", KEY_STRINGS, 0, 1, 3, "hints for learners (replace the check's)", NULL },
+	{ "causes", KEY_OBJECT, 0, 0, 0, "hints per cause (replace the check's: the causes this language's "
+	  "learners meet)", NULL },
+	{ NULL, 0, 0, 0, 0, NULL, NULL },
+};
+
 /* tracks.json: the tracks of a phases folder (phase.h, struct track) */
 static const struct key_spec tracks_keys[] = {
 	{ "schema", KEY_STRING, 0, 0, 0, "\"phaselab.tracks/v1\"", NULL },
@@ -96,7 +126,8 @@ static const struct key_spec track_keys[] = {
 };
 
 const struct key_spec *const phase_key_tables[] = {
-	phase_keys, step_keys, container_keys, check_keys, tracks_keys, track_keys, NULL,
+	phase_keys, step_keys, container_keys, check_keys, variant_keys, variant_check_keys, tracks_keys,
+	track_keys, NULL,
 };
 
 #define TRACKS_FILE "tracks.json"
@@ -293,6 +324,41 @@ static int lesson_path_ok(const struct phase *ph, const char *key, const char *r
 	return ok ? 0 : -1;
 }
 
+static int plain_name(const char *s);
+
+/*
+ * A step's "services": folders beside the phase's service_dir (plain names,
+ * each once), which the step verifies instead of the phase's own service.
+ */
+static int load_step_services(struct phase *ph, struct phase_step *s, json_t *arr, const char *where,
+			      struct strbuf *err)
+{
+	json_t *v;
+	size_t j;
+
+	if (!arr)
+		return 0;
+	json_array_foreach(arr, j, v) {
+		const char *name = json_string_value(v);
+
+		if (!plain_name(name)) {
+			strbuf_addf(err, "%s: %s.services[%zu]: '%s' must be the name of a service folder beside "
+				    "'%s' (a plain folder name: no '/', not starting with '.')", ph->file, where, j,
+				    name, ph->service_dir);
+			return -1;
+		}
+		for (size_t k = 0; k < j; k++) {
+			if (!strcmp(json_string_value(json_array_get(arr, k)), name)) {
+				strbuf_addf(err, "%s: %s.services[%zu]: '%s' is already services[%zu]", ph->file,
+					    where, j, name, k);
+				return -1;
+			}
+		}
+	}
+	s->services = str_array(arr, &s->nservices);
+	return 0;
+}
+
 /* The steps, or one step holding every check when the phase gives none. */
 static int load_steps(struct phase *ph, json_t *arr, struct strbuf *err)
 {
@@ -344,6 +410,8 @@ static int load_steps(struct phase *ph, json_t *arr, struct strbuf *err)
 				goto out;
 			s->lesson = xstrdup(obj_str(st, "lesson", ""));
 		}
+		if (load_step_services(ph, s, json_object_get(st, "services"), where, err) < 0)
+			goto out;
 		s->checks = xcalloc(json_array_size(json_object_get(st, "checks")), sizeof(size_t));
 		json_array_foreach(json_object_get(st, "checks"), j, c) {
 			const struct check_def *d = phase_check(ph, json_string_value(c));
@@ -378,10 +446,11 @@ int phase_step_index(const struct phase *ph, const char *id)
 	return -1;
 }
 
-int phase_load_file(const char *file, struct phase *ph, struct strbuf *err)
+static int load_languages(struct phase *ph, json_t *languages, struct strbuf *err);
+
+/* The phase in root (owned from here on: ph->root) as the file `file` holds it. */
+static int load_doc(const char *file, json_t *root, struct phase *ph, struct strbuf *err)
 {
-	json_error_t jerr;
-	json_t *root;
 	char *slash;
 
 	memset(ph, 0, sizeof(*ph));
@@ -392,15 +461,6 @@ int phase_load_file(const char *file, struct phase *ph, struct strbuf *err)
 		*slash = '\0';
 	else
 		strcpy(ph->dir, ".");
-
-	root = json_load_file(file, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root) {
-		if (jerr.line < 0)
-			strbuf_addf(err, "%s: %s", file, jerr.text);
-		else
-			strbuf_addf(err, "%s:%d:%d: not valid JSON: %s", file, jerr.line, jerr.column, jerr.text);
-		return -1;
-	}
 	ph->root = root;
 	if (validate_object(root, phase_keys, file, "", err) < 0)
 		return -1;
@@ -419,6 +479,12 @@ int phase_load_file(const char *file, struct phase *ph, struct strbuf *err)
 	if (!valid_id(ph->track)) {
 		strbuf_addf(err, "%s: track: '%s' is not a track's name (lowercase letters, digits, '-')", file,
 			    ph->track);
+		return -1;
+	}
+	ph->language = xstrdup(spec_str(root, phase_keys, "language"));
+	if (!valid_id(ph->language)) {
+		strbuf_addf(err, "%s: language: '%s' is not a language's name (lowercase letters, digits, '-')",
+			    file, ph->language);
 		return -1;
 	}
 	ph->title = xstrdup(obj_str(root, "title", ""));
@@ -448,7 +514,198 @@ int phase_load_file(const char *file, struct phase *ph, struct strbuf *err)
 			return -1;
 		}
 	}
+	return load_languages(ph, json_object_get(root, "languages"), err);
+}
+
+int phase_load_file(const char *file, struct phase *ph, struct strbuf *err)
+{
+	json_error_t jerr;
+	json_t *root;
+
+	root = json_load_file(file, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root) {
+		memset(ph, 0, sizeof(*ph));
+		if (jerr.line < 0)
+			strbuf_addf(err, "%s: %s", file, jerr.text);
+		else
+			strbuf_addf(err, "%s:%d:%d: not valid JSON: %s", file, jerr.line, jerr.column, jerr.text);
+		return -1;
+	}
+	return load_doc(file, root, ph, err);
+}
+
+/* ---- languages --------------------------------------------------------------- */
+
+/*
+ * The phase document for language: root with its variant v merged in, the
+ * variant's language as its own and no variants left (new reference).
+ * Validation is the loader's: this only merges.
+ */
+static json_t *merge_variant(json_t *root, const char *language, json_t *v)
+{
+	json_t *doc = json_deep_copy(root), *vc, *vchecks, *c;
+	size_t i;
+
+	json_object_del(doc, "languages");
+	json_object_set_new(doc, "language", json_string(language));
+	vc = json_object_get(v, "container");
+	if (vc) {
+		json_t *container = json_object_get(doc, "container");
+		if (!container)
+			json_object_set_new(doc, "container", container = json_object());
+		json_object_update(container, vc);
+	}
+	if (json_object_get(v, "base_images"))
+		json_object_set(doc, "base_images", json_object_get(v, "base_images"));
+	vchecks = json_object_get(v, "checks");
+	json_array_foreach(json_object_get(doc, "checks"), i, c) {
+		json_t *vcheck = json_object_get(vchecks, obj_str(c, "id", ""));
+		static const char *const replaced[] = { "title", "hints", "causes", NULL };
+
+		if (!json_is_object(vcheck))
+			continue;
+		for (const char *const *k = replaced; *k; k++)
+			if (json_object_get(vcheck, *k))
+				json_object_set(c, *k, json_object_get(vcheck, *k));
+		if (json_object_get(vcheck, "params")) {
+			json_t *params = json_object_get(c, "params");
+			if (!params)
+				json_object_set_new(c, "params", params = json_object());
+			json_object_update(params, json_object_get(vcheck, "params"));
+		}
+	}
+	return doc;
+}
+
+/* One variant's "checks" entry: a check of the phase, with keys and params its kind takes. */
+static int load_variant_check(struct phase *ph, const char *id, json_t *vc, const char *where,
+			      struct strbuf *err)
+{
+	const struct check_def *base = phase_check(ph, id);
+	struct check_def tmp = { 0 };
+	json_t *params;
+	char *key = xasprintf("%s.checks.%s", where, id), *pkey = xasprintf("%s.params", key);
+	int rc = -1;
+
+	if (!base) {
+		strbuf_addf(err, "%s: %s: the phase has no check with the id '%s' (checks:", ph->file, key, id);
+		for (size_t i = 0; i < ph->nchecks; i++)
+			strbuf_addf(err, " %s", ph->checks[i].id);
+		strbuf_addch(err, ')');
+		goto out;
+	}
+	if (validate_object(vc, variant_check_keys, ph->file, key, err) < 0)
+		goto out;
+	/* the merged params must be what the kind takes, named where the variant wrote them */
+	params = json_deep_copy(base->params);
+	if (json_is_object(json_object_get(vc, "params")))
+		json_object_update(params, json_object_get(vc, "params"));
+	rc = validate_object(params, base->kind->params, ph->file, pkey, err);
+	json_decref(params);
+	if (rc < 0)
+		goto out;
+	tmp.kind = base->kind;
+	rc = load_causes(ph, &tmp, json_object_get(vc, "causes"), key, err);
+	for (size_t c = 0; c < tmp.ncauses; c++) {
+		free(tmp.causes[c].id);
+		free_strv(tmp.causes[c].tiers, tmp.causes[c].ntiers);
+	}
+	free(tmp.causes);
+out:
+	free(pkey);
+	free(key);
+	return rc;
+}
+
+/*
+ * "languages": each variant's keys and types, named by its path in the file;
+ * then the phase it makes is loaded whole, so that whatever holds for a
+ * phase holds for it too.
+ */
+static int load_languages(struct phase *ph, json_t *languages, struct strbuf *err)
+{
+	const char *lang, *id;
+	json_t *v, *vc, *vv;
+
+	json_object_foreach(languages, lang, v) {
+		struct phase merged;
+		json_t *doc;
+		char *where = xasprintf("languages.%s", lang);
+		int rc = -1;
+
+		if (!valid_id(lang)) {
+			strbuf_addf(err, "%s: %s: '%s' is not a language's name (lowercase letters, digits, '-')",
+				    ph->file, where, lang);
+			goto next;
+		}
+		if (!strcmp(lang, ph->language)) {
+			strbuf_addf(err, "%s: %s: '%s' is the phase's own language (\"language\"): its checklist is "
+				    "the phase's checks", ph->file, where, lang);
+			goto next;
+		}
+		if (!json_is_object(v)) {
+			strbuf_addf(err, "%s: %s: must be an object", ph->file, where);
+			goto next;
+		}
+		if (validate_object(v, variant_keys, ph->file, where, err) < 0)
+			goto next;
+		vc = json_object_get(v, "container");
+		if (vc) {
+			char *ckey = xasprintf("%s.container", where);
+			rc = validate_object(vc, container_keys, ph->file, ckey, err);
+			free(ckey);
+			if (rc < 0)
+				goto next;
+			rc = -1;
+			json_object_foreach(json_object_get(vc, "env"), id, vv) {
+				if (!json_is_string(vv) || !*id || strchr(id, '=')) {
+					strbuf_addf(err, "%s: %s.container.env.%s: must be a string with a name without '='",
+						    ph->file, where, id);
+					goto next;
+				}
+			}
+		}
+		json_object_foreach(json_object_get(v, "checks"), id, vc) {
+			if (!json_is_object(vc)) {
+				strbuf_addf(err, "%s: %s.checks.%s: must be an object", ph->file, where, id);
+				goto next;
+			}
+			if (load_variant_check(ph, id, vc, where, err) < 0)
+				goto next;
+		}
+		doc = merge_variant(ph->root, lang, v);
+		rc = load_doc(ph->file, doc, &merged, err);
+		phase_release(&merged);
+		if (rc < 0) {
+			/* what the merge broke that the checks above do not name (env, say): say it is the variant's */
+			strbuf_addf(err, " (in the phase %s makes)", where);
+		}
+next:
+		free(where);
+		if (rc < 0)
+			return -1;
+	}
 	return 0;
+}
+
+int phase_for_language(const struct phase *base, const char *language, struct phase *out, struct strbuf *err)
+{
+	json_t *v;
+	int rc;
+
+	if (!language || !strcmp(language, base->language)) {
+		rc = load_doc(base->file, json_deep_copy(base->root), out, err);
+	} else {
+		v = json_object_get(json_object_get(base->root, "languages"), language);
+		if (!v) {
+			strbuf_addf(err, "phase %s has no checklist for %s", base->id, language);
+			return 1;
+		}
+		rc = load_doc(base->file, merge_variant(base->root, language, v), out, err);
+	}
+	if (rc < 0)
+		phase_release(out);
+	return rc < 0 ? -1 : 0;
 }
 
 char *phases_root(void)
@@ -1133,6 +1390,7 @@ void phase_release(struct phase *ph)
 		free(ph->steps[i].title);
 		free(ph->steps[i].lesson);
 		free(ph->steps[i].checks);
+		free_strv(ph->steps[i].services, ph->steps[i].nservices);
 	}
 	free(ph->steps);
 	free(ph->intro);
@@ -1143,6 +1401,7 @@ void phase_release(struct phase *ph)
 	free(ph->dir);
 	free(ph->id);
 	free(ph->track);
+	free(ph->language);
 	free(ph->title);
 	free(ph->service_dir);
 	json_decref(ph->root);

@@ -48,6 +48,12 @@ struct phase_step {
 	char *lesson;        /* the Markdown file, relative to the phase's folder; NULL: none */
 	size_t *checks;      /* indexes into phase.checks */
 	size_t nchecks;
+	/*
+	 * The service folders the step verifies instead of the phase's own:
+	 * names of folders beside service_dir ("api-gateway"); none: its own.
+	 */
+	char **services;
+	size_t nservices;
 };
 
 struct phase {
@@ -56,6 +62,7 @@ struct phase {
 	char *id;            /* "03-containerization" */
 	int number;          /* 3 */
 	char *track;         /* the name of its track ("workshop" unless the file says) */
+	char *language;      /* the language its checklist is for: "node" unless the file says (core/language.h) */
 	char *title;
 	char *service_dir;   /* the service folder in a learner's workspace */
 	char **requires;
@@ -80,8 +87,26 @@ struct phase {
 	json_t *root;        /* the whole document (owned) */
 };
 
-/* Load and validate one phase file.  0, or -1 with "FILE: KEY: problem" in err. */
+/*
+ * Load and validate one phase file.  0, or -1 with "FILE: KEY: problem" in err.
+ * Its "languages" variants are validated too (an unknown key, a wrong type,
+ * a check id the phase lacks, a parameter its kind refuses once merged:
+ * "FILE: languages.python.checks.xyz: problem").
+ */
 int phase_load_file(const char *file, struct phase *ph, struct strbuf *err);
+
+/*
+ * The phase for a service in language ("node", "python"): 0 with out a full
+ * copy of base for its own language (base->language; NULL means it too),
+ * or base with its "languages" variant merged in for another (container key
+ * by key, base_images replaced, each named check's title, hints and causes
+ * replaced and its params merged key by key); out->language says which, and
+ * out has no variants of its own.  1 when the phase has no checklist for
+ * that language (out untouched; err: "phase 03-containerization has no
+ * checklist for python"); -1 when the variant is invalid (err names the file
+ * and the key).  phase_release(out) after 0.
+ */
+int phase_for_language(const struct phase *base, const char *language, struct phase *out, struct strbuf *err);
 
 /*
  * The phases folder: $PHASELAB_PHASES, else phases/ beside the program's

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "core/check.h"
+#include "core/language.h"
 #include "core/phase.h"
 #include "report/hint.h"
 #include "lib/schema.h"
@@ -268,6 +269,22 @@ static const struct broken_row broken_rows[] = {
 	{ "step-no-checks", "steps[1].checks", ": length 0 is out of range (1 to 64)" },
 	{ "hints-too-many", "checks[1].hints", ": length 4 is out of range (1 to 3)" },
 	{ "intro-missing", "intro", ": no such file '" },
+	/* a language's variant: good-languages/ with one change each, named by its path in the file */
+	{ "lang-unknown-key", "languages.python.colour", ": unknown key (known: container, base_images, checks)" },
+	{ "lang-unknown-check", "languages.python.checks.xyz", ": the phase has no check with the id 'xyz' (checks: builds size noshell nonroot)" },
+	{ "lang-check-unknown-key", "languages.python.checks.size.points", ": unknown key (known: title, params, hints, causes)" },
+	{ "lang-param-wrong-type", "languages.python.checks.size.params.max_mb", ": must be a number" },
+	{ "lang-unknown-param", "languages.python.checks.size.params.max_gb", ": unknown key (known: max_mb," },
+	{ "lang-container-port", "languages.python.container.port", ": 0 is out of range (1 to 65535)" },
+	{ "lang-env-not-string", "languages.python.container.env.MODE", ": must be a string" },
+	{ "lang-own", "languages.node", ": 'node' is the phase's own language" },
+	{ "lang-not-object", "languages.python", ": must be an object" },
+	{ "lang-cause-unknown", "languages.python.checks.builds.causes.no-such", ": the kind build reports no such cause" },
+	{ "lang-base-images-type", "languages.python.base_images", ": must be an array of strings" },
+	/* a step's other services: folders beside the service_dir, each once */
+	{ "step-services-path", "steps[1].services[1]", ": '../order-service' must be the name of a service folder beside 'app'" },
+	{ "step-services-duplicate", "steps[1].services[1]", ": 'api-gateway' is already services[0]" },
+	{ "step-services-empty", "steps[1].services", ": length 0 is out of range (1 to 16)" },
 	/* hints per cause: only the causes the check's kind reports */
 	{ "ungraded-with-points", "checks[2].points", ": a check that is not graded has 0 points, not 5" },
 	{ "cause-unknown", "checks[0].causes.parse-eror", ": the kind build reports no such cause (it reports: parse-error " },
@@ -756,6 +773,171 @@ static void test_steps(void **state)
 	strbuf_release(&err);
 }
 
+/*
+ * A phase's variant for another language: merged over the phase (container
+ * key by key, base images replaced, a check's params key by key, its title,
+ * hints and causes replaced), and no variant for a language it lacks.
+ */
+static void test_languages(void **state)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct phase base, py, node;
+	const struct check_def *size, *builds;
+	char *file = fixture("good-languages");
+
+	(void)state;
+	if (phase_load_file(file, &base, &err) < 0)
+		fail_msg("%s", err.buf);
+	assert_string_equal(base.language, "node");
+	assert_int_equal(base.port, 8080);
+
+	/* its own language: a full copy, owning its own strings */
+	assert_int_equal(phase_for_language(&base, "node", &node, &err), 0);
+	assert_string_equal(node.language, "node");
+	assert_int_equal(node.nchecks, base.nchecks);
+	assert_ptr_not_equal(node.checks[0].id, base.checks[0].id);
+	assert_string_equal(phase_check(&node, "size")->title, "The image is small");
+	phase_release(&node);
+	assert_int_equal(phase_for_language(&base, NULL, &node, &err), 0);
+	assert_string_equal(node.language, "node");
+	phase_release(&node);
+
+	assert_int_equal(phase_for_language(&base, "python", &py, &err), 0);
+	assert_string_equal(py.language, "python");
+	assert_string_equal(py.id, base.id);
+	assert_string_equal(py.file, base.file);
+	/* container: the variant's keys, the phase's for the rest; env replaced whole */
+	assert_int_equal(py.port, 8000);
+	assert_int_equal(py.memory_mb, 256);
+	assert_int_equal(py.pids, 64);
+	assert_int_equal(py.nenv, 1);
+	assert_string_equal(py.env[0], "MODE=test");
+	assert_int_equal(py.nbase_images, 2);
+	assert_string_equal(py.base_images[0], "python:3.11-slim");
+	/* a check: title and hints replaced, params merged */
+	size = phase_check(&py, "size");
+	assert_string_equal(size->title, "The Python image is small");
+	assert_int_equal(size->nhints, 1);
+	assert_int_equal(json_integer_value(json_object_get(size->params, "max_mb")), 100);
+	assert_string_equal(json_string_value(json_object_get(size->params, "runtime_image")),
+			    "gcr.io/distroless/python3-debian12");
+	/* causes replaced: only the variant's */
+	builds = phase_check(&py, "builds");
+	assert_int_equal(builds->ncauses, 1);
+	assert_string_equal(builds->causes[0].tiers[0], "python's nudge for {image}");
+	assert_null(check_def_cause(builds, "parse-error"));
+	/* what the variant does not name is the phase's: checks, points, steps */
+	assert_string_equal(phase_check(&py, "noshell")->title, "No shell");
+	assert_int_equal(py.nchecks, base.nchecks);
+	assert_int_equal(py.pass_mark, base.pass_mark);
+	assert_int_equal(py.nsteps, 2);
+	assert_int_equal(py.steps[1].nservices, 2);
+	/* the base is untouched */
+	assert_int_equal(base.port, 8080);
+	assert_string_equal(phase_check(&base, "size")->title, "The image is small");
+	assert_null(json_object_get(phase_check(&base, "size")->params, "runtime_image"));
+	assert_int_equal(phase_check(&base, "builds")->ncauses, 2);
+	/* the variant is no phase with variants of its own */
+	strbuf_reset(&err);
+	assert_int_equal(phase_for_language(&py, "node", &node, &err), 1);
+	phase_release(&py);
+
+	/* a language the phase has no checklist for: 1, out untouched */
+	memset(&py, 0x5a, sizeof(py));
+	strbuf_reset(&err);
+	assert_int_equal(phase_for_language(&base, "ruby", &py, &err), 1);
+	assert_string_equal(err.buf, "phase good has no checklist for ruby");
+	assert_int_equal(py.port, 0x5a5a5a5a);
+	phase_release(&base);
+	free(file);
+
+	/* a phase without variants: its language only */
+	file = fixture("good");
+	assert_int_equal(phase_load_file(file, &base, &err), 0);
+	strbuf_reset(&err);
+	assert_int_equal(phase_for_language(&base, "python", &py, &err), 1);
+	assert_string_equal(err.buf, "phase good has no checklist for python");
+	phase_release(&base);
+	free(file);
+	strbuf_release(&err);
+}
+
+/* A service's language, from its manifests: package.json wins; links are not followed. */
+static void test_service_language(void **state)
+{
+	char tmpl[] = "/tmp/phaselab-lang-XXXXXX";
+	char *dir = mkdtemp(tmpl), *path, *other;
+	static const char *const python[] = { "requirements.txt", "pyproject.toml", "setup.py", "Pipfile", "main.py" };
+	FILE *f;
+
+	(void)state;
+	assert_non_null(dir);
+	assert_null(service_language(dir));
+	assert_null(service_language(NULL));
+	assert_null(service_language(""));
+	assert_null(service_language("/nonexistent/phaselab"));
+	for (size_t i = 0; i < sizeof(python) / sizeof(python[0]); i++) {
+		path = xasprintf("%s/%s", dir, python[i]);
+		f = fopen(path, "w");
+		assert_non_null(f);
+		fclose(f);
+		assert_string_equal(service_language(dir), "python");
+		unlink(path);
+		free(path);
+	}
+	/* a folder called main.py is no entry point */
+	path = xasprintf("%s/main.py", dir);
+	assert_int_equal(mkdir(path, 0755), 0);
+	assert_null(service_language(dir));
+	rmdir(path);
+	free(path);
+	/* a link to a manifest elsewhere says nothing of this folder */
+	other = xasprintf("%s/elsewhere.json", dir);
+	f = fopen(other, "w");
+	fclose(f);
+	path = xasprintf("%s/package.json", dir);
+	assert_int_equal(symlink(other, path), 0);
+	assert_null(service_language(dir));
+	unlink(path);
+	/* both: node, whatever else is there */
+	f = fopen(path, "w");
+	fclose(f);
+	assert_string_equal(service_language(dir), "node");
+	free(path);
+	path = xasprintf("%s/requirements.txt", dir);
+	f = fopen(path, "w");
+	fclose(f);
+	assert_string_equal(service_language(dir), "node");
+	unlink(path);
+	free(path);
+	path = xasprintf("%s/package.json", dir);
+	unlink(path);
+	free(path);
+	unlink(other);
+	free(other);
+	rmdir(dir);
+}
+
+/* A step's "services": the folders it verifies instead of the phase's own. */
+static void test_step_services(void **state)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct phase ph;
+	char *file = fixture("good-languages");
+
+	(void)state;
+	if (phase_load_file(file, &ph, &err) < 0)
+		fail_msg("%s", err.buf);
+	assert_int_equal(ph.steps[0].nservices, 0);
+	assert_null(ph.steps[0].services);
+	assert_int_equal(ph.steps[1].nservices, 2);
+	assert_string_equal(ph.steps[1].services[0], "api-gateway");
+	assert_string_equal(ph.steps[1].services[1], "order-service");
+	phase_release(&ph);
+	free(file);
+	strbuf_release(&err);
+}
+
 static char *phase_set_dir(const char *name)
 {
 	return xasprintf("%s/tests/fixtures/phase-sets/%s", repo_root(), name);
@@ -1064,6 +1246,9 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_broken),
 		cmocka_unit_test(test_steps),
+		cmocka_unit_test(test_languages),
+		cmocka_unit_test(test_step_services),
+		cmocka_unit_test(test_service_language),
 		cmocka_unit_test(test_phase_set),
 		cmocka_unit_test(test_phase_set_broken),
 		cmocka_unit_test(test_tracks),
