@@ -365,6 +365,9 @@ enum step_outcome progress_record(struct progress *pg, const struct phase *ph, i
 int progress_record_service(struct progress *pg, const struct phase *ph, const char *service,
 			    const struct report *r)
 {
+	/* the phase's own service keeps the key it always had, which older files and tools read */
+	if (service && ph->service_dir && !strcmp(service, ph->service_dir))
+		service = NULL;
 	return record_checks(progress_phase(pg, ph->id, 1), ph, service, r);
 }
 
@@ -372,12 +375,12 @@ long long progress_image_bytes(const struct phase_progress *pp, const char *serv
 {
 	if (!pp)
 		return 0;
-	for (size_t z = 0; service && z < pp->nsizes; z++)
-		if (!strcmp(pp->sizes[z].service, service))
-			return pp->sizes[z].bytes;
-	/* a size recorded before the system had several services is the phase's own service's */
+	/* the phase's own service's size is image_bytes, as it was before a system had several */
 	if (!service || (own && !strcmp(service, own)))
 		return pp->image_bytes;
+	for (size_t z = 0; z < pp->nsizes; z++)
+		if (!strcmp(pp->sizes[z].service, service))
+			return pp->sizes[z].bytes;
 	return 0;
 }
 

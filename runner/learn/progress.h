@@ -99,8 +99,8 @@ enum step_outcome progress_record(struct progress *pg, const struct phase *ph, i
 
 /*
  * The recorded image size of service (a folder relative to the workspace)
- * in pp: its own entry, else, for the phase's own service (own: the phase's
- * service_dir) or a NULL service, image_bytes.  0: none recorded.
+ * in pp: image_bytes for the phase's own service (own: its service_dir) or
+ * a NULL service, else the service's entry.  0: none recorded.
  */
 long long progress_image_bytes(const struct phase_progress *pp, const char *service, const char *own);
 /* Record bytes as service's image size (NULL service: image_bytes). */
@@ -109,7 +109,8 @@ void progress_set_image_bytes(struct phase_progress *pp, const char *service, lo
 /*
  * Record one service's checks (r) of a step that verifies several services:
  * hint levels as progress_record keeps them, and a passing size check's
- * image size under service.  Returns 1 when every check of r passed.
+ * image size under service (the phase's own service: in image_bytes, as
+ * progress_record keeps it).  Returns 1 when every check of r passed.
  */
 int progress_record_service(struct progress *pg, const struct phase *ph, const char *service,
 			    const struct report *r);
