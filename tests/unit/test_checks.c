@@ -169,8 +169,8 @@ static void make_export(struct check_env *t)
 static void make_service(struct check_env *t, const struct kind_case *c)
 {
 	char *root = test_repo_root();
-	char *src = xasprintf("%s/labs/service", root);
-	char *sol = xasprintf("%s/labs/solutions/03-containerization", root);
+	char *src = xasprintf("%s/labs/services/user-service", root);
+	char *sol = xasprintf("%s/labs/solutions/03-containerization/user-service", root);
 	struct strbuf err = STRBUF_INIT, df = STRBUF_INIT;
 	char *path;
 

@@ -393,7 +393,7 @@ static const struct cache_case cache_cases[] = {
 static void make_service(struct check_env *t, const char *dir)
 {
 	char *root = test_repo_root();
-	char *src = xasprintf("%s/labs/service", root);
+	char *src = xasprintf("%s/labs/services/user-service", root);
 	char *overlay = xasprintf("%s/tests/fixtures/engine/installers/%s/service", root, dir);
 	struct strbuf err = STRBUF_INIT;
 	DIR *d;

@@ -110,7 +110,7 @@ static void test_real_phase(void **state)
 	assert_string_equal(ph.id, "03-containerization");
 	assert_int_equal(ph.number, 3);
 	assert_string_equal(ph.title, "Containerization: a production image");
-	assert_string_equal(ph.service_dir, "service");
+	assert_string_equal(ph.service_dir, "services/user-service");
 	assert_int_equal(ph.nrequires, 1);
 	assert_string_equal(ph.requires[0], "02-dev-images");
 	assert_int_equal(ph.pass_mark, 100);
@@ -998,8 +998,13 @@ static void test_phase_set_broken(void **state)
 		{ "track-unknown", "10-orchestra/phase.json", ": track: no track 'nosuch' (known: workshop, other)" },
 		{ "track-without-file", "10-orchestra/phase.json", ": track: no track 'other' (known: workshop; "
 		  "without a tracks.json the folder has only the workshop)" },
-		{ "track-service-dir", "10-orchestra/phase.json", ": service_dir: 'service' is not the folder its "
-		  "track 'other' gives a workspace ('other-dir')" },
+		{ "track-service-dir", "10-orchestra/phase.json", ": service_dir: 'service' is neither the folder "
+		  "its track 'other' gives a workspace ('other-dir') nor a folder beneath it" },
+		/* beneath it means beneath: not a name that starts the same, not a way out */
+		{ "track-service-prefix", "10-orchestra/phase.json", ": service_dir: 'other-dir-old' is neither the "
+		  "folder its track 'other' gives a workspace ('other-dir') nor a folder beneath it" },
+		{ "track-service-escape", "10-orchestra/phase.json", ": service_dir: 'other-dir/../service' is neither "
+		  "the folder its track 'other' gives a workspace ('other-dir') nor a folder beneath it" },
 		{ "tracks-two-defaults", "tracks.json", ": tracks[1].default: 'workshop' is already the default "
 		  "track; only one may be" },
 		{ "tracks-no-default", "tracks.json", ": tracks: no track is the default" },
@@ -1154,12 +1159,17 @@ static void test_tracks(void **state)
 	strbuf_release(&err);
 }
 
-/* The real curriculum: the workshop (2, 3) and the backend track (10, 11, 12), each in its own folder. */
+/*
+ * The real curriculum: the workshop (2, 3, on user-service among the services)
+ * and the backend track (10, 11, 12), each in its own folder.
+ */
 static void test_real_tracks(void **state)
 {
-	static const struct { const char *track, *ids[4], *service, *dir; } want[] = {
-		{ "workshop", { "02-dev-images", "03-containerization", NULL }, "service", "service" },
-		{ "backend", { "10-orchestrator-image", "11-task-definition", "12-publish", NULL }, "backend", "backend" },
+	static const struct { const char *track, *ids[4], *service, *dir, *phase_dir; } want[] = {
+		{ "workshop", { "02-dev-images", "03-containerization", NULL }, "services", "services",
+		  "services/user-service" },
+		{ "backend", { "10-orchestrator-image", "11-task-definition", "12-publish", NULL }, "backend", "backend",
+		  "backend" },
 	};
 	struct strbuf err = STRBUF_INIT;
 	struct phase_set set;
@@ -1182,7 +1192,7 @@ static void test_real_tracks(void **state)
 		for (k = 0; want[i].ids[k]; k++) {
 			assert_true(k < n);
 			assert_string_equal(of[k]->id, want[i].ids[k]);
-			assert_string_equal(of[k]->service_dir, want[i].dir);
+			assert_string_equal(of[k]->service_dir, want[i].phase_dir);
 		}
 		assert_int_equal(n, k);
 		/* the first of a track requires nothing, each other one the phase before it */
