@@ -64,6 +64,21 @@ int interrupt_sleep_ms(long ms)
 	return pending ? 1 : 0;
 }
 
+int interrupt_after_fork(void)
+{
+	int fds[2];
+
+	if (pipefd[0] < 0)
+		return 0;
+	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0)
+		return -1;
+	close(pipefd[0]);
+	close(pipefd[1]);
+	pipefd[0] = fds[0];
+	pipefd[1] = fds[1];
+	return 0;
+}
+
 void interrupt_clear(void)
 {
 	char buf[64];

@@ -18,6 +18,11 @@ int interrupt_fd(void);
  * 0 when the full time passed.
  */
 int interrupt_sleep_ms(long ms);
+/*
+ * In a child just forked: a self-pipe of its own, so that a signal to one
+ * process does not wake (and confuse) another's poll loops.  0, or -1.
+ */
+int interrupt_after_fork(void);
 /* For tests: forget a recorded signal. */
 void interrupt_clear(void);
 

@@ -110,7 +110,7 @@ static void add_summary(struct strbuf *sb, const struct report *r)
 			sb->buf[i] = ' ';
 }
 
-static json_t *test_to_json(const struct check_result *c, size_t number, int *err)
+static json_t *test_to_json(const struct check_result *c, size_t number, const char *service, int *err)
 {
 	struct strbuf sb = STRBUF_INIT;
 	json_t *t = json_object();
@@ -118,6 +118,11 @@ static json_t *test_to_json(const struct check_result *c, size_t number, int *er
 	if (!t) {
 		*err = 1;
 		return NULL;
+	}
+	if (service) {
+		/* a suite's: "service: id: title" */
+		add_text(&sb, service, GS_MAX_SHORT);
+		strbuf_addstr(&sb, ": ");
 	}
 	add_text(&sb, c->id, GS_MAX_SHORT);
 	strbuf_addstr(&sb, ": ");
@@ -192,7 +197,7 @@ static json_t *results_to_json(const struct report *r)
 	set(root, "extra_data", extra_to_json(r, &err), &err);
 	if ((tests = json_array())) {
 		for (i = 0; i < r->nchecks; i++) {
-			json_t *t = test_to_json(&r->checks[i], i + 1, &err);
+			json_t *t = test_to_json(&r->checks[i], i + 1, NULL, &err);
 
 			if (!t || json_array_append_new(tests, t))
 				err = 1;
@@ -210,4 +215,95 @@ static json_t *results_to_json(const struct report *r)
 int report_write_gradescope(const struct report *r, FILE *out)
 {
 	return report_dump_json(results_to_json(r), GS_FLAGS, out);
+}
+
+/*
+ * A suite: every service's items, named "service: id: title" and numbered
+ * on; the total score; the paragraph gives each service's verdict, and
+ * extra_data the suite's totals and each service's.
+ */
+static json_t *suite_results_to_json(const struct suite *s)
+{
+	struct strbuf sb = STRBUF_INIT;
+	json_t *root = json_object(), *tests, *x, *list;
+	size_t i, number = 0, npassed = 0;
+	int err = 0;
+
+	if (!root)
+		return NULL;
+	for (i = 0; i < s->nservices; i++)
+		npassed += s->services[i].report.passed;
+	set(root, "score", json_integer(s->score), &err);
+	set(root, "execution_time", json_integer(s->duration_ms > 0 ? (s->duration_ms + 500) / 1000 : 0),
+	    &err);
+	strbuf_addstr(&sb, "Phase ");
+	add_text(&sb, s->phase_id, GS_MAX_SHORT);
+	strbuf_addf(&sb, ", %zu service%s: %d/%d points, pass mark %d: %s. %zu of %zu passed.",
+		    s->nservices, s->nservices == 1 ? "" : "s", s->score, s->max_score, s->pass_mark,
+		    s->passed ? "PASSED" : "NOT PASSED", npassed, s->nservices);
+	for (i = 0; i < s->nservices; i++) {
+		const struct suite_service *sv = &s->services[i];
+
+		strbuf_addch(&sb, ' ');
+		add_text(&sb, sv->name, GS_MAX_SHORT);
+		strbuf_addstr(&sb, " (");
+		add_text(&sb, sv->language, GS_MAX_SHORT);
+		strbuf_addf(&sb, "): %d/%d, %s.", sv->report.score, sv->report.max_score,
+			    sv->report.passed ? "passed" : "not passed");
+	}
+	for (i = 0; i < sb.len; i++)
+		if (sb.buf[i] == '\n')
+			sb.buf[i] = ' ';
+	set(root, "output", take(&sb), &err);
+	set(root, "output_format", json_string("text"), &err);
+	set(root, "test_output_format", json_string("text"), &err);
+	set(root, "test_name_format", json_string("text"), &err);
+	if ((x = json_object())) {
+		add_text(&sb, s->phase_id, GS_MAX_SHORT);
+		set(x, "phase", take(&sb), &err);
+		set(x, "max_score", json_integer(s->max_score), &err);
+		set(x, "pass_mark", json_integer(s->pass_mark), &err);
+		set(x, "passed", json_boolean(s->passed), &err);
+		if ((list = json_array())) {
+			for (i = 0; i < s->nservices; i++) {
+				json_t *e = extra_to_json(&s->services[i].report, &err);
+
+				if (e) {
+					add_text(&sb, s->services[i].name, GS_MAX_SHORT);
+					set(e, "service", take(&sb), &err);
+					add_text(&sb, s->services[i].language, GS_MAX_SHORT);
+					set(e, "language", take(&sb), &err);
+					set(e, "score", json_integer(s->services[i].report.score), &err);
+				}
+				if (!e || json_array_append_new(list, e))
+					err = 1;
+			}
+		}
+		set(x, "services", list, &err);
+	}
+	set(root, "extra_data", x, &err);
+	if ((tests = json_array())) {
+		for (i = 0; i < s->nservices; i++) {
+			const struct report *r = &s->services[i].report;
+
+			for (size_t k = 0; k < r->nchecks; k++) {
+				json_t *t = test_to_json(&r->checks[k], ++number, s->services[i].name, &err);
+
+				if (!t || json_array_append_new(tests, t))
+					err = 1;
+			}
+		}
+	}
+	set(root, "tests", tests, &err);
+	strbuf_release(&sb);
+	if (err) {
+		json_decref(root);
+		return NULL;
+	}
+	return root;
+}
+
+int suite_write_gradescope(const struct suite *s, FILE *out)
+{
+	return report_dump_json(suite_results_to_json(s), GS_FLAGS, out);
 }

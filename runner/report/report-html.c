@@ -316,11 +316,30 @@ static int add_card(struct strbuf *sb, const struct check_result *c, size_t inde
 	return 0;
 }
 
+/* The cards of r, numbered on from *index (ids stay unique across a suite's services). */
+static int add_cards(struct strbuf *sb, const struct report *r, size_t *index)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < r->nchecks && !ret; i++)
+		ret = add_card(sb, &r->checks[i], (*index)++);
+	return ret;
+}
+
+static int write_out(struct strbuf *sb, FILE *out, int ret)
+{
+	/* one write: a report is not printed halfway on an early error */
+	if (!ret && (fwrite(sb->buf, 1, sb->len, out) != sb->len || fflush(out) || ferror(out)))
+		ret = -1;
+	strbuf_release(sb);
+	return ret;
+}
+
 int report_write_html(const struct report *r, FILE *out)
 {
 	struct strbuf sb = STRBUF_INIT;
-	int ret = 0;
-	size_t i;
+	size_t index = 0;
+	int ret;
 
 	strbuf_addstr(&sb, head);
 	add_title(&sb, r);
@@ -328,14 +347,59 @@ int report_write_html(const struct report *r, FILE *out)
 	strbuf_addstr(&sb, "<body>\n<div class=\"page\">\n");
 	add_header(&sb, r);
 	strbuf_addstr(&sb, "<main>\n");
-	for (i = 0; i < r->nchecks && !ret; i++)
-		ret = add_card(&sb, &r->checks[i], i);
+	ret = add_cards(&sb, r, &index);
 	strbuf_addstr(&sb, "</main>\n<footer>phaselab report \xc2\xb7 schema phaselab.report/v1"
 			   "</footer>\n</div>\n</body>\n</html>\n");
+	return write_out(&sb, out, ret);
+}
 
-	/* one write: a report is not printed halfway on an early error */
-	if (!ret && (fwrite(sb.buf, 1, sb.len, out) != sb.len || fflush(out) || ferror(out)))
-		ret = -1;
-	strbuf_release(&sb);
-	return ret;
+/*
+ * A suite: one page, its verdict and total first, then each service as a
+ * section headed by its name and language, holding that service's header
+ * and cards as its own report shows them.
+ */
+int suite_write_html(const struct suite *s, FILE *out)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t index = 0, npassed = 0, i;
+	const char *verdict = s->passed ? "passed" : "failed";
+	int ret = 0;
+
+	for (i = 0; i < s->nservices; i++)
+		npassed += s->services[i].report.passed;
+	strbuf_addstr(&sb, head);
+	strbuf_addf(&sb, "<title>%s %d/%d \xc2\xb7 ", s->passed ? "PASSED" : "NOT PASSED", s->score,
+		    s->max_score);
+	add_html(&sb, s->phase_id, HTML_MAX_SHORT);
+	strbuf_addstr(&sb, " \xc2\xb7 phaselab</title>\n");
+	strbuf_addstr(&sb, style);
+	strbuf_addstr(&sb, "<body>\n<div class=\"page\">\n<header class=\"top\">\n<div>\n"
+			   "<p class=\"eyebrow\">Phase ");
+	add_html(&sb, s->phase_id, HTML_MAX_SHORT);
+	strbuf_addstr(&sb, " \xc2\xb7 system <code>");
+	add_html(&sb, s->dir, HTML_MAX_SHORT);
+	strbuf_addstr(&sb, "</code></p>\n<h1>");
+	add_html(&sb, s->phase_title, HTML_MAX_SHORT);
+	strbuf_addf(&sb, "</h1>\n</div>\n<div class=\"badge %s\">%s</div>\n", verdict,
+		    s->passed ? "PASSED" : "NOT PASSED");
+	strbuf_addf(&sb, "<div class=\"score %s\">\n<p><span class=\"num\">%d</span> / %d points "
+		    "\xc2\xb7 pass mark %d \xc2\xb7 %zu of %zu service%s passed</p>\n</div>\n</header>\n",
+		    verdict, s->score, s->max_score, s->pass_mark, npassed, s->nservices,
+		    s->nservices == 1 ? "" : "s");
+	strbuf_addstr(&sb, "<main>\n");
+	for (i = 0; i < s->nservices && !ret; i++) {
+		const struct suite_service *sv = &s->services[i];
+
+		strbuf_addf(&sb, "<section class=\"service\" id=\"service-%zu\">\n<h2>", i + 1);
+		add_html(&sb, sv->name, HTML_MAX_SHORT);
+		strbuf_addstr(&sb, " <span class=\"sub\">(");
+		add_html(&sb, sv->language, HTML_MAX_SHORT);
+		strbuf_addstr(&sb, ")</span></h2>\n");
+		add_header(&sb, &sv->report);
+		ret = add_cards(&sb, &sv->report, &index);
+		strbuf_addstr(&sb, "</section>\n");
+	}
+	strbuf_addstr(&sb, "</main>\n<footer>phaselab report \xc2\xb7 schema phaselab.suite/v1"
+			   "</footer>\n</div>\n</body>\n</html>\n");
+	return write_out(&sb, out, ret);
 }

@@ -10,7 +10,8 @@
  *         <system-out>{"image_bytes":1210000000,...}</system-out>
  *       </testcase>
  *
- * One <testsuite> per phase (a report holds one).  A fail is a <failure>, an
+ * One <testsuite> per phase (a report holds one); a suite's file has one per
+ * service, named after it, as are its testcases' classname.  A fail is a <failure>, an
  * error an <error> (the harness's or the engine's: CI tells them apart too),
  * a skip a <skipped>; the element's text is the hint.  Each testcase's
  * <system-out> is its evidence, as compact JSON.  Times are seconds with
@@ -130,13 +131,14 @@ static void add_outcome(struct strbuf *sb, const struct check_result *c)
 }
 
 /* 0, or -1 when jansson cannot encode the evidence (errno set). */
-static int add_testcase(struct strbuf *sb, const struct report *r, const struct check_result *c)
+static int add_testcase(struct strbuf *sb, const struct report *r, const struct check_result *c,
+			const char *classname)
 {
 	struct strbuf json = STRBUF_INIT;
 	char *text;
 
 	strbuf_addstr(sb, "    <testcase");
-	add_attr(sb, "classname", r->phase_id, JUNIT_MAX_SHORT);
+	add_attr(sb, "classname", classname ? classname : r->phase_id, JUNIT_MAX_SHORT);
 	/* "id: title", each part bounded on its own so that the id always shows */
 	strbuf_addstr(sb, " name=\"");
 	add_xml(sb, c->id, JUNIT_MAX_SHORT, ESCAPE_XML_ATTR);
@@ -163,36 +165,82 @@ static int add_testcase(struct strbuf *sb, const struct report *r, const struct 
 	return 0;
 }
 
+static void count(const struct report *r, struct counts *n)
+{
+	for (size_t i = 0; i < r->nchecks; i++) {
+		n->fail += r->checks[i].status == CHECK_FAIL;
+		n->error += r->checks[i].status == CHECK_ERROR;
+		n->skip += r->checks[i].status == CHECK_SKIP;
+	}
+}
+
+/*
+ * One <testsuite>: named after the phase (a report), or after the service
+ * (a suite's), whose name is then the testcases' classname too.  0, or -1.
+ */
+static int add_testsuite(struct strbuf *sb, const struct report *r, const char *name)
+{
+	struct counts n = { 0, 0, 0 };
+	int ret = 0;
+
+	count(r, &n);
+	strbuf_addstr(sb, "  <testsuite");
+	add_attr(sb, "name", name ? name : r->phase_id, JUNIT_MAX_SHORT);
+	add_counts(sb, r, &n);
+	strbuf_addstr(sb, " timestamp=\"");
+	escape_xml(sb, r->started_at, strnlen(r->started_at, sizeof(r->started_at)),
+		   JUNIT_MAX_SHORT, ESCAPE_XML_ATTR); /* the field may lack its NUL */
+	strbuf_addstr(sb, "\">\n");
+	add_properties(sb, r);
+	for (size_t i = 0; i < r->nchecks && !ret; i++)
+		ret = add_testcase(sb, r, &r->checks[i], name);
+	strbuf_addstr(sb, "  </testsuite>\n");
+	return ret;
+}
+
+static int write_out(struct strbuf *sb, FILE *out, int ret)
+{
+	/* one write: a report is not printed halfway on an early error */
+	if (!ret && (fwrite(sb->buf, 1, sb->len, out) != sb->len || fflush(out) || ferror(out)))
+		ret = -1;
+	strbuf_release(sb);
+	return ret;
+}
+
 int report_write_junit(const struct report *r, FILE *out)
 {
 	struct strbuf sb = STRBUF_INIT;
 	struct counts n = { 0, 0, 0 };
-	int ret = 0;
-	size_t i;
 
-	for (i = 0; i < r->nchecks; i++) {
-		n.fail += r->checks[i].status == CHECK_FAIL;
-		n.error += r->checks[i].status == CHECK_ERROR;
-		n.skip += r->checks[i].status == CHECK_SKIP;
-	}
-
+	count(r, &n);
 	strbuf_addstr(&sb, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"phaselab\"");
 	add_counts(&sb, r, &n);
-	strbuf_addstr(&sb, ">\n  <testsuite");
-	add_attr(&sb, "name", r->phase_id, JUNIT_MAX_SHORT);
-	add_counts(&sb, r, &n);
-	strbuf_addstr(&sb, " timestamp=\"");
-	escape_xml(&sb, r->started_at, strnlen(r->started_at, sizeof(r->started_at)),
-		   JUNIT_MAX_SHORT, ESCAPE_XML_ATTR); /* the field may lack its NUL */
-	strbuf_addstr(&sb, "\">\n");
-	add_properties(&sb, r);
-	for (i = 0; i < r->nchecks && !ret; i++)
-		ret = add_testcase(&sb, r, &r->checks[i]);
-	strbuf_addstr(&sb, "  </testsuite>\n</testsuites>\n");
+	strbuf_addstr(&sb, ">\n");
+	if (add_testsuite(&sb, r, NULL))
+		return write_out(&sb, out, -1);
+	strbuf_addstr(&sb, "</testsuites>\n");
+	return write_out(&sb, out, 0);
+}
 
-	/* one write: a report is not printed halfway on an early error */
-	if (!ret && (fwrite(sb.buf, 1, sb.len, out) != sb.len || fflush(out) || ferror(out)))
-		ret = -1;
-	strbuf_release(&sb);
-	return ret;
+/* A suite: one <testsuite> per service, in the suite's order; the totals on <testsuites>. */
+int suite_write_junit(const struct suite *s, FILE *out)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct counts n = { 0, 0, 0 };
+	size_t tests = 0, i;
+	int ret = 0;
+
+	for (i = 0; i < s->nservices; i++) {
+		count(&s->services[i].report, &n);
+		tests += s->services[i].report.nchecks;
+	}
+	strbuf_addstr(&sb, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"phaselab\"");
+	strbuf_addf(&sb, " tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\"",
+		    tests, n.fail, n.error, n.skip);
+	add_time(&sb, s->duration_ms);
+	strbuf_addstr(&sb, ">\n");
+	for (i = 0; i < s->nservices && !ret; i++)
+		ret = add_testsuite(&sb, &s->services[i].report, s->services[i].name);
+	strbuf_addstr(&sb, "</testsuites>\n");
+	return write_out(&sb, out, ret);
 }

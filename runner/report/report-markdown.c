@@ -213,42 +213,54 @@ static void add_footer(struct strbuf *sb, const struct report *r)
 	strbuf_addstr(sb, "\n\n<sub>phaselab report, schema phaselab.report/v1</sub>\n");
 }
 
-/* Append part to sb if the document stays within room bytes; 1 if it did. */
-static int fits(struct strbuf *sb, const struct strbuf *part, size_t room)
+/* Append part to sb if what was added since start stays within room bytes; 1 if it did. */
+static int fits_from(struct strbuf *sb, size_t start, const struct strbuf *part, size_t room)
 {
-	if (sb->len + part->len > room)
+	if (sb->len - start + part->len > room)
 		return 0;
 	strbuf_add(sb, part->buf, part->len);
 	return 1;
 }
 
-int report_write_markdown(const struct report *r, FILE *out)
+/*
+ * The report into sb, within limit bytes.  A suite's service (service not
+ * NULL) is headed by its name and language, a level down.
+ */
+static void md_render(struct strbuf *sb, const struct report *r, size_t limit, const char *service,
+		      const char *language)
 {
-	struct strbuf sb = STRBUF_INIT, footer = STRBUF_INIT, part = STRBUF_INIT;
+	struct strbuf footer = STRBUF_INIT, part = STRBUF_INIT;
 	struct left_out left = { 0, 0, 0 };
-	size_t i, room;
-	int any_hint = 0, ret = 0;
+	size_t i, room, start = sb->len;
+	int any_hint = 0;
 
 	/* the footer first: what it takes is known before anything is left out */
 	add_footer(&footer, r);
-	room = MD_LIMIT - MD_NOTE_ROOM - footer.len;
+	room = limit > MD_NOTE_ROOM + footer.len ? limit - MD_NOTE_ROOM - footer.len : 0;
 
-	add_header(&sb, r);
-	strbuf_addstr(&sb, "| Status | Points | Item | What was observed |\n"
+	if (service) {
+		strbuf_addstr(sb, "## ");
+		add_md(sb, service, MD_MAX_SHORT, 0);
+		strbuf_addstr(sb, " (");
+		add_md(sb, language, MD_MAX_SHORT, 0);
+		strbuf_addstr(sb, ")\n\n#");
+	}
+	add_header(sb, r);
+	strbuf_addstr(sb, "| Status | Points | Item | What was observed |\n"
 			   "| :-- | --: | :-- | :-- |\n");
 	for (i = 0; i < r->nchecks; i++) {
 		strbuf_reset(&part);
 		add_row(&part, &r->checks[i], 1);
-		if (fits(&sb, &part, room))
+		if (fits_from(sb, start, &part, room))
 			continue;
 		strbuf_reset(&part);
 		add_row(&part, &r->checks[i], 0);
-		if (fits(&sb, &part, room))
+		if (fits_from(sb, start, &part, room))
 			left.observations++;
 		else
 			left.items++;
 	}
-	strbuf_addch(&sb, '\n');
+	strbuf_addch(sb, '\n');
 
 	for (i = 0; i < r->nchecks; i++) {
 		const struct check_result *c = &r->checks[i];
@@ -259,26 +271,74 @@ int report_write_markdown(const struct report *r, FILE *out)
 		if (!any_hint)
 			strbuf_addstr(&part, "### How to fix\n\n");
 		add_hint(&part, c);
-		if (fits(&sb, &part, room))
+		if (fits_from(sb, start, &part, room))
 			any_hint = 1;
 		else
 			left.hints++;
 	}
 
 	if (left.observations || left.hints || left.items)
-		strbuf_addf(&sb, "> **Left out** to stay within GitHub's 65536-character limit: "
+		strbuf_addf(sb, "> **Left out** to stay within GitHub's 65536-character limit: "
 			    "%zu observation%s, %zu hint%s, %zu item%s. The text, JSON and HTML "
 			    "reports have everything.\n\n",
 			    left.observations, left.observations == 1 ? "" : "s",
 			    left.hints, left.hints == 1 ? "" : "s",
 			    left.items, left.items == 1 ? "" : "s");
-	strbuf_add(&sb, footer.buf, footer.len);
-
-	/* one write: a report is not printed halfway on an early error */
-	if (fwrite(sb.buf, 1, sb.len, out) != sb.len || fflush(out) || ferror(out))
-		ret = -1;
-	strbuf_release(&sb);
+	strbuf_add(sb, footer.buf, footer.len);
 	strbuf_release(&footer);
 	strbuf_release(&part);
+}
+
+static int write_out(struct strbuf *sb, FILE *out)
+{
+	int ret = 0;
+
+	/* one write: a report is not printed halfway on an early error */
+	if (fwrite(sb->buf, 1, sb->len, out) != sb->len || fflush(out) || ferror(out))
+		ret = -1;
+	strbuf_release(sb);
 	return ret;
+}
+
+int report_write_markdown(const struct report *r, FILE *out)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	md_render(&sb, r, MD_LIMIT, NULL, NULL);
+	return write_out(&sb, out);
+}
+
+/*
+ * A suite: its verdict and total, then each service as its own report (a
+ * heading level down), each within an equal share of the comment limit.
+ */
+int suite_write_markdown(const struct suite *s, FILE *out)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t i, npassed = 0, share;
+
+	for (i = 0; i < s->nservices; i++)
+		npassed += s->services[i].report.passed;
+	strbuf_addstr(&sb, "# ");
+	add_md(&sb, s->phase_title && *s->phase_title ? s->phase_title : s->phase_id, MD_MAX_SHORT, 0);
+	strbuf_addf(&sb, ": %s\n\n**Score %d/%d** \xc2\xb7 pass mark %d \xc2\xb7 %zu of %zu service%s passed "
+		    "\xc2\xb7 ", s->passed ? "PASSED" : "NOT PASSED", s->score, s->max_score, s->pass_mark,
+		    npassed, s->nservices, s->nservices == 1 ? "" : "s");
+	add_duration(&sb, s->duration_ms);
+	strbuf_addstr(&sb, "\n\n| Service | Language | Score | Verdict |\n| :-- | :-- | --: | :-- |\n");
+	for (i = 0; i < s->nservices; i++) {
+		const struct suite_service *sv = &s->services[i];
+
+		strbuf_addstr(&sb, "| ");
+		add_md(&sb, sv->name, MD_MAX_SHORT, 0);
+		strbuf_addstr(&sb, " | ");
+		add_md(&sb, sv->language, MD_MAX_SHORT, 0);
+		strbuf_addf(&sb, " | %d/%d | %s |\n", sv->report.score, sv->report.max_score,
+			    sv->report.passed ? "PASSED" : "NOT PASSED");
+	}
+	strbuf_addch(&sb, '\n');
+	share = s->nservices && sb.len < MD_LIMIT ? (MD_LIMIT - sb.len) / s->nservices : 0;
+	for (i = 0; i < s->nservices; i++)
+		md_render(&sb, &s->services[i].report, share, s->services[i].name, s->services[i].language);
+	return write_out(&sb, out);
 }

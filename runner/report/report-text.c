@@ -277,10 +277,10 @@ static void add_summary(struct strbuf *sb, const struct report *r, int color)
 	}
 }
 
-static int write_text(const struct report *r, FILE *out, int color, int whole)
+/* The report's lines into sb: the header and the score too when whole. */
+static void text_into(struct strbuf *sb, const struct report *r, int color, int whole)
 {
-	struct strbuf sb = STRBUF_INIT;
-	int points_width = 0, ret = 0;
+	int points_width = 0;
 	size_t i;
 
 	for (i = 0; i < r->nchecks; i++) {
@@ -291,12 +291,19 @@ static int write_text(const struct report *r, FILE *out, int color, int whole)
 	}
 
 	if (whole)
-		add_header(&sb, r);
+		add_header(sb, r);
 	for (i = 0; i < r->nchecks; i++)
-		add_check(&sb, &r->checks[i], points_width, color);
+		add_check(sb, &r->checks[i], points_width, color);
 	if (whole)
-		add_summary(&sb, r, color);
+		add_summary(sb, r, color);
+}
 
+static int write_text(const struct report *r, FILE *out, int color, int whole)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int ret = 0;
+
+	text_into(&sb, r, color, whole);
 	/* one write: a report is not printed halfway on an early error */
 	if (fwrite(sb.buf, 1, sb.len, out) != sb.len || fflush(out) || ferror(out))
 		ret = -1;
@@ -312,4 +319,67 @@ int report_write_text(const struct report *r, FILE *out, int color)
 int report_write_text_checks(const struct report *r, FILE *out, int color)
 {
 	return write_text(r, out, color, 0);
+}
+
+/*
+ * A suite: its phase and folder, then each service headed by its name and
+ * language and shown as its own report, then the suite's total.
+ */
+int suite_write_text(const struct suite *s, FILE *out, int color)
+{
+	long tenths = s->duration_ms > 0 ? (s->duration_ms + 50) / 100 : 0;
+	struct strbuf sb = STRBUF_INIT, line = STRBUF_INIT;
+	size_t i, npassed = 0;
+	int ret = 0;
+
+	strbuf_addstr(&line, "phase ");
+	add_term(&line, s->phase_id, TEXT_MAX_SHORT, 0);
+	strbuf_addstr(&line, ": ");
+	add_term(&line, s->phase_title, TEXT_MAX_SHORT, 0);
+	add_line_wrapped(&sb, &line, 2);
+	strbuf_addf(&line, "system %zu service%s in ", s->nservices, s->nservices == 1 ? "" : "s");
+	add_term(&line, s->dir, TEXT_MAX_SHORT, 0);
+	if (s->has_git) {
+		size_t n = strnlen(s->commit, sizeof(s->commit));
+
+		strbuf_addstr(&line, n ? " (commit " : " (no commit yet");
+		escape_term(&line, s->commit, n < 7 ? n : 7, 0);
+		strbuf_addstr(&line, s->dirty ? ", dirty)" : ")");
+	}
+	add_line_wrapped(&sb, &line, 2);
+	for (i = 0; i < s->nservices; i++) {
+		const struct suite_service *sv = &s->services[i];
+
+		npassed += sv->report.passed;
+		strbuf_addch(&sb, '\n');
+		if (color)
+			strbuf_addstr(&sb, SGR_BOLD);
+		strbuf_addstr(&line, "== service ");
+		add_term(&line, sv->name, TEXT_MAX_SHORT, 0);
+		strbuf_addstr(&line, " (");
+		add_term(&line, sv->language, TEXT_MAX_SHORT, 0);
+		strbuf_addstr(&line, ")");
+		add_wrapped(&sb, line.buf, 0, 3);
+		strbuf_reset(&line);
+		if (color)
+			strbuf_addstr(&sb, SGR_RESET);
+		strbuf_addch(&sb, '\n');
+		text_into(&sb, &sv->report, color, 1);
+	}
+	strbuf_addch(&sb, '\n');
+	strbuf_addf(&line, "suite score %d/%d, pass mark %d: %s, %zu of %zu service%s passed (%ld.%ld s)",
+		    s->score, s->max_score, s->pass_mark, s->passed ? "PASSED" : "NOT PASSED", npassed,
+		    s->nservices, s->nservices == 1 ? "" : "s", tenths / 10, tenths % 10);
+	if (color)
+		strbuf_addstr(&sb, SGR_BOLD);
+	add_wrapped(&sb, line.buf, 0, 0);
+	if (color)
+		strbuf_addstr(&sb, SGR_RESET);
+	strbuf_addch(&sb, '\n');
+
+	if (fwrite(sb.buf, 1, sb.len, out) != sb.len || fflush(out) || ferror(out))
+		ret = -1;
+	strbuf_release(&sb);
+	strbuf_release(&line);
+	return ret;
 }

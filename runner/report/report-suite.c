@@ -1,0 +1,356 @@
+/*
+ * The suite's JSON (schema "phaselab.suite/v1", DESIGN.md "Several
+ * services"), its reader, and the dispatch of the suite writers: the other
+ * formats' suite writers live beside their single-report writers
+ * (report-text.c, ...), whose pieces they reuse.
+ */
+#include "report/report.h"
+#include "lib/schema.h"
+#include "lib/strbuf.h"
+#include "lib/xalloc.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SUITE_SCHEMA "phaselab.suite/v1"
+/* As report.c's JSON_MAX_STRING: a name or a folder is never near it. */
+#define SUITE_MAX_STRING 4096
+
+static void set(json_t *obj, const char *key, json_t *v, int *err)
+{
+	if (!v || json_object_set_new(obj, key, v))
+		*err = 1;
+}
+
+/* A string the suite itself holds (never a check's output): valid UTF-8 or replaced, bounded. */
+static json_t *str(const char *s, size_t size)
+{
+	size_t len = s ? strnlen(s, size < SUITE_MAX_STRING ? size : SUITE_MAX_STRING) : 0;
+	json_t *j = json_stringn(s ? s : "", len);
+
+	/* json_stringn refuses invalid UTF-8: such a name is shown as it can be */
+	if (!j && s) {
+		char *copy = xstrndup(s, len);
+
+		for (char *p = copy; *p; p++)
+			if ((unsigned char)*p >= 0x80)
+				*p = '?';
+		j = json_string(copy);
+		free(copy);
+	}
+	return j;
+}
+
+json_t *suite_to_json(const struct suite *s)
+{
+	json_t *root = json_object(), *o, *services;
+	int err = 0;
+
+	if (!root)
+		return NULL;
+	set(root, "schema", json_string(SUITE_SCHEMA), &err);
+	if ((o = json_object())) {
+		set(o, "id", str(s->phase_id, SIZE_MAX), &err);
+		set(o, "title", str(s->phase_title, SIZE_MAX), &err);
+	}
+	set(root, "phase", o, &err);
+	if ((o = json_object())) {
+		json_t *git = json_null();
+
+		set(o, "dir", str(s->dir, SIZE_MAX), &err);
+		if (s->has_git && (git = json_object())) {
+			set(git, "commit", str(s->commit, sizeof(s->commit)), &err);
+			set(git, "dirty", json_boolean(s->dirty), &err);
+		}
+		set(o, "git", git, &err);
+	}
+	set(root, "target", o, &err);
+	if ((o = json_object())) {
+		set(o, "client", str(s->engine_client, SIZE_MAX), &err);
+		set(o, "server", str(s->engine_server, SIZE_MAX), &err);
+		set(o, "builder", str(s->builder, SIZE_MAX), &err);
+	}
+	set(root, "engine", o, &err);
+	set(root, "started_at", str(s->started_at, sizeof(s->started_at)), &err);
+	set(root, "duration_ms", json_integer(s->duration_ms), &err);
+	set(root, "score", json_integer(s->score), &err);
+	set(root, "max_score", json_integer(s->max_score), &err);
+	set(root, "pass_mark", json_integer(s->pass_mark), &err);
+	set(root, "passed", json_boolean(s->passed), &err);
+	if ((services = json_array())) {
+		for (size_t i = 0; i < s->nservices; i++) {
+			const struct suite_service *sv = &s->services[i];
+			json_t *e = json_object();
+
+			if (!e || json_array_append_new(services, e)) {
+				err = 1;
+				continue;
+			}
+			set(e, "name", str(sv->name, SIZE_MAX), &err);
+			set(e, "dir", str(sv->dir, SIZE_MAX), &err);
+			set(e, "language", str(sv->language, SIZE_MAX), &err);
+			set(e, "report", report_to_json(&sv->report), &err);
+		}
+	}
+	set(root, "services", services, &err);
+	if (err) {
+		json_decref(root);
+		return NULL;
+	}
+	return root;
+}
+
+int suite_write_json(const struct suite *s, FILE *out)
+{
+	/* as the report's: two-space indent, the contract's key order */
+	return report_dump_json(suite_to_json(s), JSON_INDENT(2) | JSON_PRESERVE_ORDER, out);
+}
+
+const char *report_json_schema(json_t *root)
+{
+	return json_string_value(json_object_get(root, "schema"));
+}
+
+/* ---- reading a saved suite --------------------------------------------- */
+
+#define INT_BOUNDS INT_MIN, INT_MAX
+#define LONG_BOUNDS (double)LONG_MIN, (double)LONG_MAX
+
+static const struct key_spec top_keys[] = {
+	{ "schema", KEY_STRING, 1, 0, 0, "\"" SUITE_SCHEMA "\"", NULL },
+	{ "phase", KEY_OBJECT, 1, 0, 0, "the phase: id and title", NULL },
+	{ "target", KEY_OBJECT, 1, 0, 0, "the system's folder: dir and git", NULL },
+	{ "engine", KEY_OBJECT, 1, 0, 0, "client, server and builder", NULL },
+	{ "started_at", KEY_STRING, 1, 0, 39, "RFC 3339, UTC", NULL },
+	{ "duration_ms", KEY_INT, 1, LONG_BOUNDS, "the whole run", NULL },
+	{ "score", KEY_INT, 1, INT_BOUNDS, "the services' points", NULL },
+	{ "max_score", KEY_INT, 1, INT_BOUNDS, "the services' points available", NULL },
+	{ "pass_mark", KEY_INT, 1, INT_BOUNDS, "the services' pass marks, summed", NULL },
+	{ "passed", KEY_BOOL, 1, 0, 0, "every service passed", NULL },
+	{ "services", KEY_ARRAY, 1, 0, 0, "one object per service", NULL },
+	{ NULL, 0, 0, 0, 0, NULL, NULL },
+};
+
+static const struct key_spec phase_keys[] = {
+	{ "id", KEY_STRING, 1, 0, 0, "03-containerization", NULL },
+	{ "title", KEY_STRING, 1, 0, 0, "for people", NULL },
+	{ NULL, 0, 0, 0, 0, NULL, NULL },
+};
+
+static const struct key_spec target_keys[] = {
+	{ "dir", KEY_STRING, 1, 0, 0, "the system's folder", NULL },
+	{ "git", KEY_OBJECT, 0, 0, 0, "commit and dirty, or null", NULL },
+	{ NULL, 0, 0, 0, 0, NULL, NULL },
+};
+
+static const struct key_spec git_keys[] = {
+	{ "commit", KEY_STRING, 1, 0, 40, "the commit's full hash", NULL },
+	{ "dirty", KEY_BOOL, 1, 0, 0, "uncommitted changes", NULL },
+	{ NULL, 0, 0, 0, 0, NULL, NULL },
+};
+
+static const struct key_spec engine_keys[] = {
+	{ "client", KEY_STRING, 1, 0, 0, "the CLI's version", NULL },
+	{ "server", KEY_STRING, 1, 0, 0, "the engine's version", NULL },
+	{ "builder", KEY_STRING, 1, 0, 0, "\"legacy\" or \"buildkit\"", NULL },
+	{ NULL, 0, 0, 0, 0, NULL, NULL },
+};
+
+static const struct key_spec service_keys[] = {
+	{ "name", KEY_STRING, 1, 0, 0, "the service's folder name", NULL },
+	{ "dir", KEY_STRING, 1, 0, 0, "its folder", NULL },
+	{ "language", KEY_STRING, 1, 0, 0, "node, python", NULL },
+	{ "report", KEY_OBJECT, 1, 0, 0, "a phaselab.report/v1 object", NULL },
+	{ NULL, 0, 0, 0, 0, NULL, NULL },
+};
+
+/* validate_object() with the messages as "KEY: problem" (its "FILE: " is empty here). */
+static int validate(json_t *obj, const struct key_spec *spec, const char *where, struct strbuf *err)
+{
+	struct strbuf msg = STRBUF_INIT;
+	int ret = validate_object(obj, spec, "", where, &msg);
+
+	if (ret) {
+		const char *m = msg.buf;
+
+		if (!strncmp(m, ": ", 2))
+			m += 2;
+		strbuf_addstr(err, m);
+	}
+	strbuf_release(&msg);
+	return ret;
+}
+
+static char *dup_key(json_t *o, const char *key)
+{
+	return xstrdup(json_string_value(json_object_get(o, key)));
+}
+
+static void copy_field(json_t *o, const char *key, char *buf, size_t size)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+
+	snprintf(buf, size, "%s", v ? v : "");
+}
+
+static int read_suite(json_t *root, struct suite *s, struct strbuf *err)
+{
+	const char *schema;
+	json_t *o, *git, *services;
+	size_t i;
+
+	if (!json_is_object(root)) {
+		strbuf_addstr(err, "the document is not a JSON object");
+		return -1;
+	}
+	if (validate(root, top_keys, "", err))
+		return -1;
+	schema = json_string_value(json_object_get(root, "schema"));
+	if (strcmp(schema, SUITE_SCHEMA)) {
+		strbuf_addstr(err, "schema: not \"" SUITE_SCHEMA "\"");
+		return -1;
+	}
+	o = json_object_get(root, "phase");
+	if (validate(o, phase_keys, "phase", err))
+		return -1;
+	s->phase_id = dup_key(o, "id");
+	s->phase_title = dup_key(o, "title");
+	o = json_object_get(root, "target");
+	git = json_object_get(o, "git");
+	if (!git) {
+		strbuf_addstr(err, "target.git: missing (an object or null, required)");
+		return -1;
+	}
+	if (json_is_null(git)) {
+		json_t *copy = json_copy(o);
+		int bad;
+
+		json_object_del(copy, "git");
+		bad = validate(copy, target_keys, "target", err);
+		json_decref(copy);
+		if (bad)
+			return -1;
+	} else {
+		if (validate(o, target_keys, "target", err) || validate(git, git_keys, "target.git", err))
+			return -1;
+		s->has_git = 1;
+		copy_field(git, "commit", s->commit, sizeof(s->commit));
+		s->dirty = json_is_true(json_object_get(git, "dirty"));
+	}
+	s->dir = dup_key(o, "dir");
+	o = json_object_get(root, "engine");
+	if (validate(o, engine_keys, "engine", err))
+		return -1;
+	s->engine_client = dup_key(o, "client");
+	s->engine_server = dup_key(o, "server");
+	s->builder = dup_key(o, "builder");
+	copy_field(root, "started_at", s->started_at, sizeof(s->started_at));
+	s->duration_ms = (long)json_integer_value(json_object_get(root, "duration_ms"));
+	s->score = (int)json_integer_value(json_object_get(root, "score"));
+	s->max_score = (int)json_integer_value(json_object_get(root, "max_score"));
+	s->pass_mark = (int)json_integer_value(json_object_get(root, "pass_mark"));
+	/* as written: the reader renders, it does not grade */
+	s->passed = json_is_true(json_object_get(root, "passed"));
+
+	services = json_object_get(root, "services");
+	s->services = xcalloc(json_array_size(services) ? json_array_size(services) : 1, sizeof(*s->services));
+	json_array_foreach(services, i, o) {
+		struct suite_service *sv = &s->services[i];
+		struct strbuf where = STRBUF_INIT, rerr = STRBUF_INIT;
+		int bad;
+
+		strbuf_addf(&where, "services[%zu]", i);
+		bad = validate(o, service_keys, where.buf, err);
+		if (!bad) {
+			/* counted first: suite_release() frees what a half-read service holds */
+			s->nservices++;
+			sv->name = dup_key(o, "name");
+			sv->dir = dup_key(o, "dir");
+			sv->language = dup_key(o, "language");
+			if (report_from_json(json_object_get(o, "report"), &sv->report, &rerr) < 0) {
+				strbuf_addf(err, "%s.report.%s", where.buf, rerr.buf);
+				bad = 1;
+			} else {
+				sv->status = sv->report.passed ? 0 : 1;
+			}
+		}
+		strbuf_release(&where);
+		strbuf_release(&rerr);
+		if (bad)
+			return -1;
+	}
+	return 0;
+}
+
+int suite_from_json(json_t *root, struct suite *s, struct strbuf *err)
+{
+	memset(s, 0, sizeof(*s));
+	if (read_suite(root, s, err)) {
+		suite_release(s);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- dispatch ----------------------------------------------------------- */
+
+static int text(const struct suite *s, FILE *out, int color) { return suite_write_text(s, out, color); }
+static int json(const struct suite *s, FILE *out, int color) { (void)color; return suite_write_json(s, out); }
+static int junit(const struct suite *s, FILE *out, int color) { (void)color; return suite_write_junit(s, out); }
+static int markdown(const struct suite *s, FILE *out, int color) { (void)color; return suite_write_markdown(s, out); }
+static int gradescope(const struct suite *s, FILE *out, int color) { (void)color; return suite_write_gradescope(s, out); }
+static int html(const struct suite *s, FILE *out, int color) { (void)color; return suite_write_html(s, out); }
+
+/* By report_format name, so that --format's table stays the one list of formats. */
+static const struct {
+	const char *name;
+	suite_writer_fn write;
+} writers[] = {
+	{ "text", text }, { "json", json }, { "junit", junit },
+	{ "markdown", markdown }, { "gradescope", gradescope }, { "html", html },
+};
+
+suite_writer_fn suite_writer_find(const char *format)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(writers); i++)
+		if (format && !strcmp(writers[i].name, format))
+			return writers[i].write;
+	return NULL;
+}
+
+int suite_write_to(const struct suite *s, const char *format, const char *path)
+{
+	suite_writer_fn write = suite_writer_find(format);
+	char *tmp;
+	FILE *f;
+	int rc;
+
+	if (!write) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (!path)
+		return write(s, stdout, isatty(1) && !getenv("NO_COLOR"));
+	/* replaced whole or not at all, as a report is */
+	tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	f = fopen(tmp, "we");
+	if (!f) {
+		free(tmp);
+		return -1;
+	}
+	rc = write(s, f, 0);
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
+		rc = -1;
+	if (fclose(f) != 0)
+		rc = -1;
+	if (rc == 0 && rename(tmp, path) < 0)
+		rc = -1;
+	if (rc < 0)
+		unlink(tmp);
+	free(tmp);
+	return rc;
+}
