@@ -306,7 +306,9 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 
 		if (lstat(full, &sb) == 0)
 			add_item(&f, path, S_ISDIR(sb.st_mode),
-				 !strcmp(path, "node_modules") ? WHAT_DEPENDENCIES :
+				 /* a virtual environment is Python's node_modules: installed packages, of this machine */
+				 !strcmp(path, "node_modules") || !strcmp(path, ".venv") || !strcmp(path, "venv") ?
+				 WHAT_DEPENDENCIES :
 				 !strcmp(path, ".git") ? WHAT_GIT : test_dir_name(path) ? WHAT_TESTS : WHAT_REQUIRED);
 		else
 			json_array_append_new(absent, json_string(path));

@@ -286,6 +286,12 @@ static void probe_command(json_t *test, struct strbuf *sb)
 	}
 }
 
+/* The phase's checklist is for a Python service: its probe is Python's own. */
+static int is_python(const struct check_ctx *ctx)
+{
+	return ctx->phase->language && !strcmp(ctx->phase->language, "python");
+}
+
 /* The last part of a path ("node" of "/nodejs/bin/node"). */
 static const char *base_name(const char *p)
 {
@@ -484,6 +490,10 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 				    "--start-period=%llds --retries=%lld CMD %s", obj_int(def->params, "interval_s", 30),
 				    obj_int(def->params, "timeout_s", 30), obj_int(def->params, "start_period_s", 0),
 				    obj_int(def->params, "retries", 3), obj_str(def->params, "probe", ""));
+		else if (is_python(ctx))
+			result_hint(res, "add to the runtime stage: HEALTHCHECK --interval=30s --timeout=3s --start-period=10s "
+				    "--retries=3 CMD [\"/usr/bin/python3\", \"-c\", \"...\"] (exec form, absolute path: "
+				    "the distroless image has no shell, no curl and no wget; Python's urllib asks the service)");
 		else
 			result_hint(res, "add to the runtime stage: HEALTHCHECK --interval=30s --timeout=3s --start-period=10s "
 				    "--retries=3 CMD [\"/nodejs/bin/node\", \"-e\", \"...\"] (exec form, absolute path: "
@@ -525,12 +535,22 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 			result_evidence(res, "probe_command", json_string("(none: a shell-form probe needs /bin/sh, "
 									  "which this image does not have)"));
 			/* the exec form of the lesson's probe, on the port the learner's asks */
-			strbuf_addf(&fixed, "HEALTHCHECK CMD [\"/nodejs/bin/node\", \"-e\", \"require('http').get("
-				    "'http://localhost:%d/health', (res) => process.exit(res.statusCode === 200 ? 0 : 1))"
-				    ".on('error', () => process.exit(1))\"]", service_port);
-			result_evidence(res, "corrected", json_string(fixed.buf));
-			result_hint(res, "write it in exec form, with brackets and the absolute path of node: "
-				    "HEALTHCHECK CMD [\"/nodejs/bin/node\", \"-e\", \"...\"]");
+			if (is_python(ctx)) {
+				/* urlopen raises on a refused connection and on any status but 2xx: exit 1 */
+				strbuf_addf(&fixed, "HEALTHCHECK CMD [\"/usr/bin/python3\", \"-c\", \"import sys, "
+					    "urllib.request; sys.exit(0 if urllib.request.urlopen('http://localhost:%d/health', "
+					    "timeout=2).status == 200 else 1)\"]", service_port);
+				result_evidence(res, "corrected", json_string(fixed.buf));
+				result_hint(res, "write it in exec form, with brackets and the absolute path of Python: "
+					    "HEALTHCHECK CMD [\"/usr/bin/python3\", \"-c\", \"...\"]");
+			} else {
+				strbuf_addf(&fixed, "HEALTHCHECK CMD [\"/nodejs/bin/node\", \"-e\", \"require('http').get("
+					    "'http://localhost:%d/health', (res) => process.exit(res.statusCode === 200 ? 0 : 1))"
+					    ".on('error', () => process.exit(1))\"]", service_port);
+				result_evidence(res, "corrected", json_string(fixed.buf));
+				result_hint(res, "write it in exec form, with brackets and the absolute path of node: "
+					    "HEALTHCHECK CMD [\"/nodejs/bin/node\", \"-e\", \"...\"]");
+			}
 			strbuf_release(&fixed);
 			goto out;
 		}

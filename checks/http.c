@@ -19,6 +19,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const struct key_spec params[] = {
 	{ "path", KEY_STRING, 0, 1, 200, "the path to GET", "/health" },
@@ -42,7 +43,8 @@ static void excerpt(const struct strbuf *body, struct strbuf *out)
 		strbuf_addstr(out, "...");
 }
 
-static void judge(const struct check_def *def, const struct http_answer *a, struct check_result *res)
+static void judge(const struct check_def *def, const struct http_answer *a, int python, int port,
+		  struct check_result *res)
 {
 	long want_status = (long)param_int(def, "status");
 	const char *field = param_str(def, "json_field");
@@ -61,8 +63,12 @@ static void judge(const struct check_def *def, const struct http_answer *a, stru
 			   ex.len ? ex.buf : "(empty body)");
 		result_cause(res, "wrong-status");
 		result_evidence(res, "want_status", json_integer(want_status));
-		result_hint(res, "the health route must answer %ld when the service is up; run the service "
-			    "locally (npm start) and curl localhost:3000%s", want_status, path);
+		if (python)
+			result_hint(res, "the health route must answer %ld when the service is up; run the service "
+				    "locally (python main.py) and curl localhost:%d%s", want_status, port, path);
+		else
+			result_hint(res, "the health route must answer %ld when the service is up; run the service "
+				    "locally (npm start) and curl localhost:3000%s", want_status, path);
 	} else if (!json_is_object(body)) {
 		result_set(res, CHECK_FAIL, "GET %s answered %ld but the body is not a JSON object: %s", path,
 			   a->status, ex.len ? ex.buf : "(empty body)");
@@ -108,6 +114,169 @@ static int listening_port(const char *logs)
 	return -1;
 }
 
+static int is_python(const struct check_ctx *ctx)
+{
+	return ctx->phase->language && !strcmp(ctx->phase->language, "python");
+}
+
+/* The quoted name after mark in text ("No module named 'attrs'"): a new string, or NULL. */
+static char *quoted_after(const char *text, const char *mark)
+{
+	const char *p = text ? strstr(text, mark) : NULL, *end;
+
+	if (!p)
+		return NULL;
+	p += strlen(mark);
+	end = strchr(p, '\'');
+	return end && end > p ? xstrndup(p, (size_t)(end - p)) : NULL;
+}
+
+/* "libpq.so.5" of "ImportError: libpq.so.5: cannot open shared object file": a new string, or NULL. */
+static char *missing_library(const char *text)
+{
+	const char *at = text ? strstr(text, ": cannot open shared object file") : NULL, *p;
+
+	if (!at)
+		return NULL;
+	for (p = at; p > text && p[-1] != ' ' && p[-1] != '\n' && p[-1] != ':'; p--)
+		;
+	return at > p ? xstrndup(p, (size_t)(at - p)) : NULL;
+}
+
+/*
+ * "exec /app/deps/bin/uvicorn: no such file or directory": the runtime found
+ * the file but not what it needs to run it (the interpreter of its #! line,
+ * or a program's loader).  The path, or NULL.
+ */
+static char *exec_no_such_file(const char *text)
+{
+	const char *p = text ? strstr(text, "exec /") : NULL, *end;
+
+	for (; p; p = strstr(p + 1, "exec /")) {
+		end = strstr(p, ": no such file or directory");
+		if (end && !memchr(p, '\n', (size_t)(end - p)) && !memchr(p + 5, ' ', (size_t)(end - p - 5)))
+			return xstrndup(p + 5, (size_t)(end - p - 5));
+	}
+	return NULL;
+}
+
+struct shebang_look {
+	const char *name;     /* the script's path in the image, without the leading '/' */
+	char line[256];       /* its #! line's interpreter */
+	int found;
+};
+
+static int read_shebang(void *vctx, const struct tar_entry *e, const struct strbuf *data)
+{
+	struct shebang_look *l = vctx;
+	size_t n;
+
+	if (strcmp(e->name, l->name) || e->type != '0')
+		return 0;
+	if (!data)
+		return 2;
+	l->found = 1;
+	if (data->len > 2 && data->buf[0] == '#' && data->buf[1] == '!') {
+		const char *p = data->buf + 2;
+		while (p < data->buf + data->len && *p == ' ')
+			p++;
+		n = strcspn(p, " \n\r");
+		if (n > (size_t)(data->buf + data->len - p))
+			n = (size_t)(data->buf + data->len - p);
+		if (n >= sizeof(l->line))
+			n = sizeof(l->line) - 1;
+		memcpy(l->line, p, n);
+		l->line[n] = '\0';
+	}
+	return 1;
+}
+
+/*
+ * Is the module Python could not import one of the service's own (a folder
+ * or a .py file of its top-level name in the service folder), rather than an
+ * installed dependency?
+ */
+static int own_module(const struct check_ctx *ctx, const char *module)
+{
+	char *top = xstrndup(module, strcspn(module, "."));
+	char *pkg = xasprintf("%s/%s", ctx->dir, top), *py = xasprintf("%s/%s.py", ctx->dir, top);
+	struct stat sb;
+	int own = (lstat(pkg, &sb) == 0 && S_ISDIR(sb.st_mode)) || (lstat(py, &sb) == 0 && S_ISREG(sb.st_mode));
+
+	free(top);
+	free(pkg);
+	free(py);
+	return own;
+}
+
+/*
+ * The container stopped at once, for a reason its output names and that is
+ * not Node's: a Python import that failed, or a script whose interpreter the
+ * image lacks.  1 when it classified the failure (res filled), else 0.
+ */
+static int exited_for_python_reason(struct check_ctx *ctx, const char *why, const char *logs,
+				    struct check_result *res)
+{
+	char *m = quoted_after(logs, "ModuleNotFoundError: No module named '");
+	char *lib, *script;
+
+	if (!m)
+		m = quoted_after(why, "ModuleNotFoundError: No module named '");
+	if (m) {
+		int own = own_module(ctx, m);
+		result_set(res, CHECK_FAIL, "Python stopped at once: ModuleNotFoundError, no module named '%s'; %s", m,
+			   why);
+		result_cause(res, own ? "own-module-missing" : "module-not-found");
+		result_evidence(res, "module", json_string(m));
+		if (own)
+			result_hint(res, "`%s` is the service's own code, and the runtime stage does not have it: copy the "
+				    "service's files into its working directory (COPY --from=builder /app .)", m);
+		else
+			result_hint(res, "Python could not import `%s`, an installed dependency: the runtime image's Python "
+				    "does not search the folder pip installed it in, so the runtime stage must say where "
+				    "the copied packages are (ENV PYTHONPATH=/usr/local/lib/python3.11/site-packages)", m);
+		free(m);
+		return 1;
+	}
+	lib = missing_library(logs);
+	if (!lib)
+		lib = missing_library(why);
+	if (lib) {
+		result_set(res, CHECK_FAIL, "an import failed: the shared library %s is not in the image (ImportError: "
+			   "cannot open shared object file); %s", lib, why);
+		result_cause(res, "library-missing");
+		result_evidence(res, "library", json_string(lib));
+		result_hint(res, "a compiled extension needs %s, which the builder had and the runtime image does not: "
+			    "copy that library from the builder into the runtime stage, or use a package that does not "
+			    "need it", lib);
+		free(lib);
+		return 1;
+	}
+	script = exec_no_such_file(logs);
+	if (!script)
+		script = exec_no_such_file(why);
+	if (script) {
+		struct shebang_look look = { 0 };
+
+		look.name = script + 1;
+		ctx_walk_fs(ctx, read_shebang, &look, 4096);
+		result_set(res, CHECK_FAIL, "the container could not run %s: %s%s%s; %s", script,
+			   look.line[0] ? "its first line asks for " : "the file is there, but what runs it is not",
+			   look.line, look.line[0] ? ", which this image does not have" : "", why);
+		result_cause(res, "interpreter-missing");
+		result_evidence(res, "script", json_string(script));
+		if (look.line[0])
+			result_evidence(res, "interpreter", json_string(look.line));
+		result_hint(res, "%s was made in the builder for the builder's %s; in the runtime image run it "
+			    "with the image's own interpreter instead (for Python: CMD [\"main.py\"], or "
+			    "CMD [\"-m\", \"module\"], handed to the entrypoint /usr/bin/python3)", script,
+			    look.line[0] ? look.line : "interpreter");
+		free(script);
+		return 1;
+	}
+	return 0;
+}
+
 /*
  * The container could not start, or stopped before it answered: why,
  * from the engine's words and the container's own output.
@@ -127,14 +296,21 @@ static void container_failed(struct check_ctx *ctx, struct check_result *res)
 		module = strstr(why, "Cannot find module '");
 	result_set(res, CHECK_FAIL, "%s", why);
 	result_evidence(res, "container_output", json_string(why));
-	if (strstr(why, "did not start") && missing) {
+	if (!(strstr(why, "did not start") && missing) && exited_for_python_reason(ctx, why, logs.buf, res)) {
+		/* classified: an import, a library or an interpreter the image lacks */
+	} else if (strstr(why, "did not start") && missing) {
 		/* exec: "npm": executable file not found in $PATH */
 		const char *end = strstr(missing + 7, "\"");
 		char *cmd = end ? xstrndup(missing + 7, (size_t)(end - missing - 7)) : xstrdup("?");
 		result_cause(res, "cmd-not-in-image");
 		result_evidence(res, "command", json_string(cmd));
-		result_hint(res, "the engine could not start the image's command: `%s` is not in the image. "
-			    "In the distroless image only Node is there, as the entrypoint: CMD names the script", cmd);
+		if (is_python(ctx))
+			result_hint(res, "the engine could not start the image's command: `%s` is not in the image. "
+				    "In the distroless image only Python is there, as the entrypoint: CMD names the "
+				    "script (CMD [\"main.py\"])", cmd);
+		else
+			result_hint(res, "the engine could not start the image's command: `%s` is not in the image. "
+				    "In the distroless image only Node is there, as the entrypoint: CMD names the script", cmd);
 		free(cmd);
 	} else if (module) {
 		/* CMD ["node", "dist/server.js"] after the distroless entrypoint: Node runs a script called node */
@@ -219,7 +395,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	result_evidence(res, "tries", json_integer(tries));
 	result_evidence(res, "waited_ms", json_integer(now_ms() - ctx->container_started_ms));
 	if (answered) {
-		judge(def, &a, res);
+		judge(def, &a, is_python(ctx), ctx->phase->port, res);
 	} else if (interrupt_pending()) {
 		result_set(res, CHECK_ERROR, "interrupted");
 	} else if (ctx->container == STAGE_ERROR) {
@@ -238,8 +414,12 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 		result_set(res, CHECK_FAIL, "the port accepts connections but GET %s got no answer within %.0f s",
 			   path, wait_ms / 1000.0);
 		result_cause(res, "no-answer");
-		result_hint(res, "the service accepts connections and never answers: does the /health handler "
-			    "end the response (res.end)?");
+		if (is_python(ctx))
+			result_hint(res, "the service accepts connections and never answers: does the /health handler "
+				    "send its response and return?");
+		else
+			result_hint(res, "the service accepts connections and never answers: does the /health handler "
+				    "end the response (res.end)?");
 	} else {
 		struct strbuf logs = STRBUF_INIT;
 		int lport;
@@ -258,6 +438,10 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 		if (lport > 0 && lport != ctx->phase->port)
 			result_hint(res, "the service says it listens on port %d; it must listen on %d (PORT), on all "
 				    "interfaces", lport, ctx->phase->port);
+		else if (is_python(ctx))
+			result_hint(res, "the service must listen on port %d on all interfaces (0.0.0.0), not on "
+				    "localhost only nor on another port: check PORT and the address the server binds",
+				    ctx->phase->port);
 		else
 			result_hint(res, "the service must listen on port %d on all interfaces (0.0.0.0), not on "
 				    "localhost only nor on another port: check PORT and server.listen()",
@@ -273,6 +457,10 @@ static const char *const cause_ids[] = {
 	"cmd-not-in-image",   /* the engine could not start CMD: command (npm start in distroless) */
 	"cmd-names-node",     /* CMD ["node", ...] after the distroless entrypoint: module */
 	"module-missing",     /* Node could not find the script: module */
+	"module-not-found",   /* Python's ModuleNotFoundError for an installed dependency: module */
+	"own-module-missing", /* ModuleNotFoundError for a module of the service folder: module */
+	"library-missing",    /* ImportError: a shared library the image lacks: library */
+	"interpreter-missing", /* exec SCRIPT: no such file (its #! interpreter is not there): script, interpreter */
 	"container-exits",    /* the container stopped at once: container_output */
 	"no-port-published",
 	"nothing-listens",    /* refused until the timeout: container_output, listening_port */

@@ -277,9 +277,14 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 
 		result_cause(res, cause ? cause : "big-layer");
 	}
-	result_hint(res, "%sonly the last stage ends up in the image: build in a builder stage and copy just "
-		    "dist/, node_modules/ (production dependencies) and package.json into a distroless runtime; "
-		    "`docker history %.19s` shows which step adds the bytes", largest.buf, ctx->image_id);
+	if (ctx->phase->language && !strcmp(ctx->phase->language, "python"))
+		result_hint(res, "%sonly the last stage ends up in the image: install in a builder stage and copy "
+			    "just the installed packages (site-packages) and the service's own files into a distroless "
+			    "runtime; `docker history %.19s` shows which step adds the bytes", largest.buf, ctx->image_id);
+	else
+		result_hint(res, "%sonly the last stage ends up in the image: build in a builder stage and copy just "
+			    "dist/, node_modules/ (production dependencies) and package.json into a distroless runtime; "
+			    "`docker history %.19s` shows which step adds the bytes", largest.buf, ctx->image_id);
 	strbuf_release(&largest);
 }
 

@@ -208,6 +208,11 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 				    "disarm it: remove the COPY or RUN that puts it in the runtime stage, which needs only "
 				    "node and your app; for debugging, use an ephemeral debug container",
 				    json_string_value(json_object_get(json_array_get(scan.disguised, 0), "path")));
+		else if (ctx->phase->language && !strcmp(ctx->phase->language, "python"))
+			result_hint(res, "base the runtime stage on the distroless Python image (FROM %s), which has no "
+				    "shell or package manager, and copy only the installed packages and the app into it; for "
+				    "debugging, use an ephemeral debug container instead of a shell in the image",
+				    obj_str(def->params, "runtime_image", "gcr.io/distroless/python3-debian12"));
 		else
 			result_hint(res, "base the runtime stage on the distroless Node image (FROM gcr.io/distroless/nodejs20-debian12), "
 				    "which has no shell or package manager, and copy only the app into it; for debugging, "

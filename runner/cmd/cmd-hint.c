@@ -11,6 +11,7 @@
 #include "report/hint.h"
 #include "report/report.h"
 #include "cmd/learn.h"
+#include "core/language.h"
 #include "learn/mdterm.h"
 #include "lib/xalloc.h"
 
@@ -101,7 +102,9 @@ static int cmd_hint(const struct cmd_args *args)
 	const struct phase *ph;
 	struct phase_progress *pp;
 	struct mdterm_opts mo;
-	int rc, ntiers = 0, level;
+	int rc, ntiers = 0, level, have_variant = 0;
+	struct phase variant;
+	char *service_dir = NULL;
 
 	if ((rc = workspace_open(&ws)))
 		return rc;
@@ -163,6 +166,18 @@ static int cmd_hint(const struct cmd_args *args)
 		strbuf_release(&shown);
 		goto out;
 	}
+	/* a service in another language: its variant's hints; the folder as the learner knows it */
+	{
+		const char *lang = r.dir ? service_language(r.dir) : NULL;
+		struct strbuf verr = STRBUF_INIT;
+
+		if (lang && strcmp(lang, ph->language) && phase_for_language(ph, lang, &variant, &verr) == 0) {
+			ph = &variant;
+			have_variant = 1;
+		}
+		strbuf_release(&verr);
+		service_dir = r.dir ? hint_service_dir(r.dir, ws.root) : NULL;
+	}
 	def = phase_check(ph, c->id);
 	cause = result_cause_of(c);
 	if (def)
@@ -197,16 +212,23 @@ static int cmd_hint(const struct cmd_args *args)
 		strbuf_addstr(&md, "There is no more to say than that, for this check.\n");
 	} else if (cc) {
 		struct strbuf filled = STRBUF_INIT;
-		hint_fill(&filled, tiers[level], c->evidence);
+		hint_fill_dir(&filled, tiers[level], c->evidence, service_dir);
 		add_hint_text(&md, filled.buf);
 		strbuf_release(&filled);
 	} else if (*tiers[level]) {
-		add_hint_text(&md, tiers[level]);
+		struct strbuf filled = STRBUF_INIT;
+		hint_fill_dir_only(&filled, tiers[level], service_dir);
+		add_hint_text(&md, filled.buf);
+		strbuf_release(&filled);
 	} else {
 		if (c->hint && *c->hint)
 			add_hint_text(&md, c->hint);
-		if (def && def->nhints > 1)
-			add_hint_text(&md, def->hints[1]);
+		if (def && def->nhints > 1) {
+			struct strbuf filled = STRBUF_INIT;
+			hint_fill_dir_only(&filled, def->hints[1], service_dir);
+			add_hint_text(&md, filled.buf);
+			strbuf_release(&filled);
+		}
 	}
 	if (level + 1 < ntiers)
 		strbuf_addstr(&md, "*Still stuck?  `phaselab hint` again says more.*\n");
@@ -221,6 +243,9 @@ static int cmd_hint(const struct cmd_args *args)
 		rc = workspace_save(&ws);
 	}
 out:
+	if (have_variant)
+		phase_release(&variant);
+	free(service_dir);
 	report_release(&r);
 	suite_release(&su);
 	if (lang.id)

@@ -1,4 +1,5 @@
 #include "cmd/cmd.h"
+#include "core/language.h"
 #include "core/phase.h"
 #include "core/verify.h"
 #include "report/report.h"
@@ -115,8 +116,24 @@ void cmd_progress_detail(const char *detail, void *arg)
 int cmd_verify(const struct phase *ph, const char *dir, struct verify_opts *vo, struct report *r)
 {
 	struct strbuf msg = STRBUF_INIT;
-	int status;
+	const char *lang = service_language(dir);
+	struct phase variant;
+	int status, have_variant = 0;
 
+	/* the checklist for the folder's language: a Python service gets the phase's Python variant */
+	if (lang && strcmp(lang, ph->language)) {
+		int rc = phase_for_language(ph, lang, &variant, &msg);
+		if (rc != 0) {
+			memset(r, 0, sizeof(*r));
+			if (rc > 0)
+				strbuf_addf(&msg, " (the folder '%s' holds a %s service)", dir, lang);
+			cmd_fail(0, "%s", msg.buf);
+			strbuf_release(&msg);
+			return EXIT_USAGE;
+		}
+		ph = &variant;
+		have_variant = 1;
+	}
 	vo->progress = cmd_progress;
 	vo->detail = cmd_progress_detail;
 	status = verify_phase(ph, dir, vo, r, &msg);
@@ -124,6 +141,8 @@ int cmd_verify(const struct phase *ph, const char *dir, struct verify_opts *vo, 
 	for (char *line = msg.buf, *nl; (nl = strchr(line, '\n')); line = nl + 1)
 		cmd_fail(0, "%.*s", (int)(nl - line), line);
 	strbuf_release(&msg);
+	if (have_variant)
+		phase_release(&variant);
 	return status;
 }
 

@@ -1,5 +1,6 @@
 #include "report/hint.h"
 #include "lib/strbuf.h"
+#include "lib/xalloc.h"
 
 #include <string.h>
 
@@ -37,7 +38,9 @@ static void fill_one(struct strbuf *out, const char *key, size_t n, json_t *evid
 	}
 }
 
-void hint_fill(struct strbuf *out, const char *tmpl, json_t *evidence)
+#define SERVICE_DIR_KEY "service_dir"
+
+static void fill(struct strbuf *out, const char *tmpl, json_t *evidence, const char *service_dir, int dir_only)
 {
 	const char *p = tmpl, *b;
 
@@ -51,7 +54,11 @@ void hint_fill(struct strbuf *out, const char *tmpl, json_t *evidence)
 			continue;
 		}
 		n = strspn(b + 1, KEY_CHARS);
-		if (n && b[1 + n] == '}') {
+		if (n && b[1 + n] == '}' && service_dir && n == strlen(SERVICE_DIR_KEY) &&
+		    !strncmp(b + 1, SERVICE_DIR_KEY, n)) {
+			strbuf_addstr(out, service_dir);
+			p = b + 2 + n;
+		} else if (n && b[1 + n] == '}' && !dir_only) {
 			fill_one(out, b + 1, n, evidence);
 			p = b + 2 + n;
 		} else {
@@ -60,6 +67,35 @@ void hint_fill(struct strbuf *out, const char *tmpl, json_t *evidence)
 		}
 	}
 	strbuf_addstr(out, p);
+}
+
+void hint_fill(struct strbuf *out, const char *tmpl, json_t *evidence)
+{
+	fill(out, tmpl, evidence, NULL, 0);
+}
+
+void hint_fill_dir(struct strbuf *out, const char *tmpl, json_t *evidence, const char *service_dir)
+{
+	fill(out, tmpl, evidence, service_dir, 0);
+}
+
+void hint_fill_dir_only(struct strbuf *out, const char *tmpl, const char *service_dir)
+{
+	if (service_dir)
+		fill(out, tmpl, NULL, service_dir, 1);
+	else
+		strbuf_addstr(out, tmpl);
+}
+
+char *hint_service_dir(const char *dir, const char *workspace)
+{
+	size_t n = workspace ? strlen(workspace) : 0;
+
+	while (n > 1 && workspace[n - 1] == '/')
+		n--;
+	if (n && !strncmp(dir, workspace, n) && dir[n] == '/' && dir[n + 1])
+		return xstrdup(dir + n + 1);
+	return xstrdup(dir);
 }
 
 /* Is line[0..len) blank, and how far is it indented? */

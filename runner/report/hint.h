@@ -34,4 +34,20 @@ void hint_blocks(const char *clean, hint_block_fn emit, void *ctx);
 #define HINT_FILL_MAX 2000
 void hint_fill(struct strbuf *out, const char *tmpl, json_t *evidence);
 
+/*
+ * The phase's hints name the service folder as {service_dir}: the folder
+ * the verification read, as the learner knows it ("services/product-service").
+ * hint_fill_dir is hint_fill with that one key taken from service_dir (NULL:
+ * from the evidence, like any other key); hint_fill_dir_only fills that key
+ * alone, for the phase's plain hints, whose other braces are text.
+ */
+void hint_fill_dir(struct strbuf *out, const char *tmpl, json_t *evidence, const char *service_dir);
+void hint_fill_dir_only(struct strbuf *out, const char *tmpl, const char *service_dir);
+
+/*
+ * The folder dir as the learner knows it: relative to workspace when it is
+ * inside it ("services/product-service"), else dir as given.  New string.
+ */
+char *hint_service_dir(const char *dir, const char *workspace);
+
 #endif
