@@ -90,8 +90,8 @@ static int cmd_hint(const struct cmd_args *args)
 	const char *check = args->arg[0];
 	struct workspace ws;
 	struct report r = { 0 };
+	const struct report *from = &r; /* the report c is in: r, or a service's in su */
 	struct suite su = { 0 };
-	struct phase lang = { 0 };
 	const char *service = NULL;
 	struct strbuf md = STRBUF_INIT, out = STRBUF_INIT;
 	const char *tiers[3];
@@ -122,7 +122,7 @@ static int cmd_hint(const struct cmd_args *args)
 	}
 	if ((rc = load_last(&ws, ph, &r, &su)))
 		goto out;
-	/* a suite: the first service with the failure asked about, named; its language's hints */
+	/* a suite: the first service with the failure asked about, named */
 	for (size_t i = 0; i < su.nservices && !c; i++) {
 		const struct report *sr = &su.services[i].report;
 
@@ -131,12 +131,7 @@ static int cmd_hint(const struct cmd_args *args)
 				  : sr->checks[j].status == CHECK_FAIL) {
 				c = &sr->checks[j];
 				service = su.services[i].name;
-				if (su.services[i].language) {
-					struct strbuf err = STRBUF_INIT;
-					if (phase_for_language(ph, su.services[i].language, &lang, &err) == 0)
-						ph = &lang;
-					strbuf_release(&err);
-				}
+				from = sr;
 			}
 	}
 	for (size_t i = 0; i < r.nchecks && !c; i++) {
@@ -168,7 +163,7 @@ static int cmd_hint(const struct cmd_args *args)
 	}
 	/* a service in another language: its variant's hints; the folder as the learner knows it */
 	{
-		const char *lang = r.dir ? service_language(r.dir) : NULL;
+		const char *lang = from->dir ? service_language(from->dir) : NULL;
 		struct strbuf verr = STRBUF_INIT;
 
 		if (lang && strcmp(lang, ph->language) && phase_for_language(ph, lang, &variant, &verr) == 0) {
@@ -176,7 +171,7 @@ static int cmd_hint(const struct cmd_args *args)
 			have_variant = 1;
 		}
 		strbuf_release(&verr);
-		service_dir = r.dir ? hint_service_dir(r.dir, ws.root) : NULL;
+		service_dir = from->dir ? hint_service_dir(from->dir, ws.root) : NULL;
 	}
 	def = phase_check(ph, c->id);
 	cause = result_cause_of(c);
@@ -248,8 +243,6 @@ out:
 	free(service_dir);
 	report_release(&r);
 	suite_release(&su);
-	if (lang.id)
-		phase_release(&lang);
 	strbuf_release(&md);
 	strbuf_release(&out);
 	workspace_close(&ws);
