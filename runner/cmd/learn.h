@@ -99,7 +99,9 @@ char *learn_service_key(const struct phase *ph, const char *name);
 /*
  * Verify the learner's current step of ph (the checks of the steps so far;
  * the whole checklist on the last step), print the result, record it in the
- * progress and keep the report.  Returns the exit status: 0 the step (or
+ * progress and keep the report.  A step about several services ("services")
+ * verifies each of them with its language's checklist (verify_suite), keeps
+ * the suite as the report, and is done when every one of them passes.  Returns the exit status: 0 the step (or
  * the phase) is done, 1 it is not, 3 the engine is unusable, 130
  * interrupted.
  */
