@@ -134,6 +134,11 @@ static int cmd_hint(const struct cmd_args *args)
 				from = sr;
 			}
 	}
+	/* CHECK passed on every service: say so, as for one service */
+	for (size_t i = 0; check && i < su.nservices && !c; i++)
+		for (size_t j = 0; j < su.services[i].report.nchecks && !c; j++)
+			if (!strcmp(su.services[i].report.checks[j].id, check))
+				c = &su.services[i].report.checks[j];
 	for (size_t i = 0; i < r.nchecks && !c; i++) {
 		if (check ? !strcmp(r.checks[i].id, check) : r.checks[i].status == CHECK_FAIL)
 			c = &r.checks[i];
