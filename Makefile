@@ -112,6 +112,8 @@ integration: bin/phaselab $(TOOL_BIN)
 	$(Q)tests/tools/timed grade tests/integration/grade
 	$(Q)tests/tools/timed walk tests/integration/walk
 	$(Q)tests/tools/timed tracks tests/integration/tracks
+	$(Q)tests/tools/timed system tests/integration/system
+	$(Q)tests/tools/timed python tests/integration/python
 	$(Q)tests/tools/timed hints tests/integration/hints
 	$(Q)tests/tools/timed steps tests/integration/steps
 	$(Q)tests/tools/timed hostile tests/integration/hostile
@@ -220,6 +222,11 @@ bench: bin/phaselab
 bench-backend: bin/phaselab
 	$(Q)BENCH_PHASE=10 bench/run
 
+# The whole system of six services (issue 14): phaselab's suite check against
+# bench/floor-system, the ratio and phaselab's peak memory.
+bench-system: bin/phaselab
+	$(Q)bench/run-system
+
 # What the program reads at run time: the program, the phases (lessons and
 # checklists), and from labs/ what `phaselab init` copies into a workspace
 # (the starting services without their build outputs, the workspace README).
@@ -257,7 +264,7 @@ clean:
 
 FORCE:
 
-.PHONY: all test unit integration demo check images asan fuzz fuzz-build check-sanitizers bench bench-backend install uninstall clean FORCE
+.PHONY: all test unit integration demo check images asan fuzz fuzz-build check-sanitizers bench bench-backend bench-system install uninstall clean FORCE
 .SECONDARY:
 
 -include $(shell find $(B) $(FB) -name '*.d' 2>/dev/null)

@@ -127,12 +127,15 @@ static int cmd_check(const struct cmd_args *args)
 	if (!o.dir) {
 		/* the workspace's system, else the phase's service folder: in the workspace around us, else here */
 		char *ws = workspace_find(".");
+		char *ws_services = ws ? xasprintf("%s/services", ws) : NULL;
 
-		if (ws && suite_services(ws, &services) > 0)
+		/* only a workspace with services/ is a system: another track's keeps its one service */
+		if (ws && stat(ws_services, &sb) == 0 && S_ISDIR(sb.st_mode) && suite_services(ws, &services) > 0)
 			o.dir = default_dir = xstrdup(ws);
 		else
 			o.dir = default_dir = ws ? xasprintf("%s/%s", ws, ph.service_dir) : xstrdup(ph.service_dir);
 		free(ws);
+		free(ws_services);
 		strvec_clear(&services);
 	}
 	if (stat(o.dir, &sb) < 0 || !S_ISDIR(sb.st_mode) || !realpath(o.dir, dir)) {
@@ -164,7 +167,7 @@ static int cmd_check(const struct cmd_args *args)
 
 	/* a folder in another language than the phase's own: that language's checklist */
 	lang = service_language(dir);
-	if (lang && strcmp(lang, LANGUAGE_NODE)) {
+	if (lang && strcmp(lang, ph.language ? ph.language : LANGUAGE_NODE)) {
 		struct strbuf err = STRBUF_INIT;
 		int rc = phase_for_language(&ph, lang, &variant, &err);
 

@@ -97,7 +97,7 @@ static int populate(const char *dir, const char *labs, const struct track *t, st
 	progress_file = workspace_progress_file(dir);
 	if (progress_write_empty(progress_file, t->name, err) < 0)
 		goto out;
-	msg = t->is_default ? xstrdup("Start of the workshop: the service as it is handed out (phaselab init)\n")
+	msg = t->is_default ? xstrdup("Start of the workshop: the services as they are handed out (phaselab init)\n")
 			    : xasprintf("Start of the %s track: the service as it is handed out (phaselab init "
 					"--track %s)\n", t->name, t->name);
 	if (git_init_commit(dir, msg, err) < 0)

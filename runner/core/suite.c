@@ -140,6 +140,7 @@ static void error_report(struct suite_service *sv, const struct phase *ph, const
 {
 	struct report *r = &sv->report;
 	struct check_result *c;
+	int c_points = 0;
 
 	memset(r, 0, sizeof(*r));
 	r->phase_id = xstrdup(ph->id);
@@ -150,6 +151,10 @@ static void error_report(struct suite_service *sv, const struct phase *ph, const
 	r->builder = xstrdup("");
 	rfc3339_now(r->started_at, sizeof(r->started_at));
 	r->pass_mark = ph->pass_mark;
+	/* the points at stake are the checklist's, so that the suite's maximum does not shrink */
+	for (size_t i = 0; i < ph->nchecks; i++)
+		if (ph->checks[i].graded)
+			c_points += ph->checks[i].points;
 	r->checks = xcalloc(1, sizeof(*r->checks));
 	r->nchecks = 1;
 	c = &r->checks[0];
@@ -157,6 +162,7 @@ static void error_report(struct suite_service *sv, const struct phase *ph, const
 	c->title = xstrdup(title);
 	c->kind = xstrdup("suite");
 	c->status = CHECK_ERROR;
+	c->max_points = c_points;
 	c->message = xstrdup(message);
 	c->evidence = json_pack("{s:s}", "language", sv->language);
 	if (!c->evidence)
@@ -210,17 +216,20 @@ static void collect(struct job *j, const struct phase *ph, int ws, struct strbuf
 	root = json_load_file(j->report_file, 0, &jerr);
 	if (root && report_from_json(root, &j->sv->report, &err) == 0) {
 		j->sv->status = status;
-	} else if (status != EXIT_INTERRUPTED) {
+	} else if (status != EXIT_INTERRUPTED || !interrupt_pending()) {
+		/* (a child stopped by a signal to it alone: the suite goes on, and says so) */
 		struct strbuf m = STRBUF_INIT;
 
 		if (WIFSIGNALED(ws))
 			strbuf_addf(&m, "the service's verification was killed by signal %d", WTERMSIG(ws));
 		else if (root)
 			strbuf_addf(&m, "the service's verification left an unreadable report: %s", err.buf);
+		else if (status == EXIT_INTERRUPTED)
+			strbuf_addstr(&m, "the service's verification was interrupted on its own");
 		else
 			strbuf_addf(&m, "the service's verification ended (status %d) without a report",
 				    status);
-		error_report(j->sv, ph, "verify", "The service could be verified", m.buf);
+		error_report(j->sv, ph, "verify", "The service's verification ran", m.buf);
 		strbuf_release(&m);
 	} else {
 		j->sv->status = EXIT_INTERRUPTED;
@@ -393,7 +402,7 @@ int verify_suite(const struct phase *ph, const char *dir, const struct suite_opt
 				continue;
 			pid = fork();
 			if (pid < 0) {
-				error_report(j->sv, ph, "verify", "The service could be verified",
+				error_report(j->sv, ph, "verify", "The service's verification ran",
 					     "cannot start a process to verify the service");
 				j->done = 1;
 				continue;

@@ -314,8 +314,8 @@ int report_write_markdown(const struct report *r, FILE *out)
  */
 int suite_write_markdown(const struct suite *s, FILE *out)
 {
-	struct strbuf sb = STRBUF_INIT;
-	size_t i, npassed = 0, share;
+	struct strbuf sb = STRBUF_INIT, part = STRBUF_INIT;
+	size_t i, npassed = 0, share, rows_out = 0, sections_out = 0;
 
 	for (i = 0; i < s->nservices; i++)
 		npassed += s->services[i].report.passed;
@@ -329,16 +329,29 @@ int suite_write_markdown(const struct suite *s, FILE *out)
 	for (i = 0; i < s->nservices; i++) {
 		const struct suite_service *sv = &s->services[i];
 
-		strbuf_addstr(&sb, "| ");
-		add_md(&sb, sv->name, MD_MAX_SHORT, 0);
-		strbuf_addstr(&sb, " | ");
-		add_md(&sb, sv->language, MD_MAX_SHORT, 0);
-		strbuf_addf(&sb, " | %d/%d | %s |\n", sv->report.score, sv->report.max_score,
+		strbuf_reset(&part);
+		strbuf_addstr(&part, "| ");
+		add_md(&part, sv->name, MD_MAX_SHORT, 0);
+		strbuf_addstr(&part, " | ");
+		add_md(&part, sv->language, MD_MAX_SHORT, 0);
+		strbuf_addf(&part, " | %d/%d | %s |\n", sv->report.score, sv->report.max_score,
 			    sv->report.passed ? "PASSED" : "NOT PASSED");
+		if (!fits_from(&sb, 0, &part, MD_LIMIT - MD_NOTE_ROOM))
+			rows_out++;
 	}
 	strbuf_addch(&sb, '\n');
-	share = s->nservices && sb.len < MD_LIMIT ? (MD_LIMIT - sb.len) / s->nservices : 0;
-	for (i = 0; i < s->nservices; i++)
-		md_render(&sb, &s->services[i].report, share, s->services[i].name, s->services[i].language);
+	share = s->nservices && sb.len + MD_NOTE_ROOM < MD_LIMIT ? (MD_LIMIT - MD_NOTE_ROOM - sb.len) / s->nservices : 0;
+	for (i = 0; i < s->nservices; i++) {
+		/* a service's section within its share, or left out whole (the note says how many) */
+		strbuf_reset(&part);
+		md_render(&part, &s->services[i].report, share, s->services[i].name, s->services[i].language);
+		if (part.len > share || !fits_from(&sb, 0, &part, MD_LIMIT - MD_NOTE_ROOM))
+			sections_out++;
+	}
+	if (rows_out || sections_out)
+		strbuf_addf(&sb, "> **Left out** to stay within GitHub's 65536-character limit: %zu row%s of "
+			    "the table, %zu service%s. The text, JSON and HTML reports have everything.\n",
+			    rows_out, rows_out == 1 ? "" : "s", sections_out, sections_out == 1 ? "" : "s");
+	strbuf_release(&part);
 	return write_out(&sb, out);
 }

@@ -4,7 +4,8 @@
  * A file it refuses gets a message that names the file; a file it accepts
  * holds what the schema bounds: 1 to 64 checks with unique ids, each of a
  * known kind with an object of parameters, a pass mark the points can reach,
- * a port and limits in range, environment entries "NAME=value".
+ * a port and limits in range, environment entries "NAME=value"; and each
+ * language's variant makes such a phase (phase_for_language).
  *
  * The seeds are whole documents of about 1 KiB: mutate them at full length.
  * fuzz-options: -len_control=0
@@ -71,7 +72,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int rc = phase_load_file(file, &ph, &err);
 
 	if (rc == 0) {
+		const char *lang;
+		json_t *v;
+
 		check_loaded(&ph, file);
+		FUZZ_CHECK(ph.language && is_id(ph.language), "language '%s'", ph.language ? ph.language : "(null)");
+		/* each variant the loader accepted makes a phase that holds what the schema bounds */
+		json_object_foreach(json_object_get(ph.root, "languages"), lang, v) {
+			struct phase var;
+			int vrc;
+
+			strbuf_reset(&err);
+			vrc = phase_for_language(&ph, lang, &var, &err);
+			FUZZ_CHECK(vrc == 0, "variant %s refused after the load accepted it: %s", lang, err.buf);
+			if (vrc == 0) {
+				check_loaded(&var, file);
+				FUZZ_CHECK(!strcmp(var.language, lang), "variant %s has the language %s", lang, var.language);
+				FUZZ_CHECK(var.nchecks == ph.nchecks && var.nsteps == ph.nsteps, "variant %s: %zu checks, "
+					   "%zu steps", lang, var.nchecks, var.nsteps);
+				phase_release(&var);
+			}
+		}
 	} else {
 		FUZZ_CHECK(rc == -1, "returned %d", rc);
 		FUZZ_CHECK(err.len > strlen(file) && !strncmp(err.buf, file, strlen(file)),

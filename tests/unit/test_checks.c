@@ -1148,6 +1148,100 @@ static void test_http(void **state)
 	}
 }
 
+/*
+ * A Python service whose container stops at once (recorded by
+ * tests/fixtures/engine/record-python): the check runs with phase 3's Python
+ * checklist, and names what Python's output and the image say.
+ */
+struct python_exit_case {
+	const char *name;
+	const char *inspect, *logs;   /* fixtures */
+	const char *own_package;      /* a folder of the service folder ("catalog"), or NULL */
+	const char *script, *shebang; /* a file of the image and its text, or NULL */
+	const char *cause, *message, *hint, *evidence;
+};
+
+static void run_python_exit(const struct python_exit_case *pc)
+{
+	struct kind_case c = { pc->name, "responds", NULL,
+			       { REF_ENGINE, .container_inspect = pc->inspect }, ROOTFS_DISTROLESS, 0, 0, NULL, NULL, 0,
+			       0, CHECK_FAIL, pc->message, pc->hint, pc->evidence, pc->cause, NULL, { NULL }, { NULL } };
+	struct check_env t;
+	struct fake_engine fe;
+	struct check_result res;
+	struct check_def def;
+	struct phase py;
+	struct strbuf sb = STRBUF_INIT, err = STRBUF_INIT;
+	char *file = fake_fixture(pc->logs);
+
+	if (read_file_nofollow(file, 1 << 20, &sb) < 0)
+		fail_msg("cannot read %s", file);
+	c.fe.logs = sb.buf;
+	fe = c.fe;
+	check_env_open(&t, "phases/03-containerization/phase.json", "phaselab-test-python");
+	make_service(&t, &c);
+	if (pc->own_package) {
+		char *init = xasprintf("%s/__init__.py", pc->own_package);
+		write_text(t.service, init, "", 0644);
+		free(init);
+	}
+	make_rootfs(&t, c.rootfs);
+	if (pc->script)
+		write_text(t.rootfs, pc->script, pc->shebang, 0755);
+	make_export(&t);
+	fe.export_tar = t.tar;
+	fe.rootfs_dir = t.rootfs;
+	check_env_start(&t, &fe);
+	if (phase_for_language(&t.ph, "python", &py, &err) != 0)
+		fail_msg("%s: %s", pc->name, err.buf);
+	t.ctx.phase = &py;
+	def = *phase_check(&py, "responds");
+	memset(&res, 0, sizeof(res));
+	if (ctx_need_image(&t.ctx) < 0)
+		fail_msg("%s: no image: %s", pc->name, t.ctx.build_failure);
+	ctx_need_container(&t.ctx);
+	def.kind->run(&t.ctx, &def, &res);
+	assert_result(&c, &res);
+	assert_cause_named(pc->name, &res, pc->cause);
+	/* the Python checklist has hints for the cause */
+	assert_non_null(check_def_cause(&def, pc->cause));
+	check_result_release(&res);
+	check_env_close(&t);
+	phase_release(&py);
+	strbuf_release(&sb);
+	strbuf_release(&err);
+	free(file);
+}
+
+static void test_http_python(void **state)
+{
+	static const struct python_exit_case cases[] = {
+		{ "no PYTHONPATH: an installed package is not found", "container-inspect-python-nopythonpath.json",
+		  "logs-python-nopythonpath.txt", NULL, NULL, NULL, "module-not-found",
+		  "Python stopped at once: ModuleNotFoundError, no module named 'attrs'; the container exited with code 1",
+		  "PYTHONPATH=/usr/local/lib/python3.11/site-packages", "module=\"attrs\"" },
+		{ "the service's own package not copied", "container-inspect-python-nopythonpath.json",
+		  "logs-python-nopythonpath.txt", "attrs", NULL, NULL, "own-module-missing",
+		  "ModuleNotFoundError, no module named 'attrs'", "COPY --from=builder /app .", "module=\"attrs\"" },
+		{ "a compiled extension's library is missing", "container-inspect-python-nopythonpath.json",
+		  "logs-python-nolib.txt", NULL, NULL, NULL, "library-missing",
+		  "the shared library libpq.so.5 is not in the image", "needs libpq.so.5", "library=\"libpq.so.5\"" },
+		{ "a console script whose interpreter distroless lacks", "container-inspect-python-nointerpreter.json",
+		  "logs-python-nointerpreter.txt", NULL, "usr/local/bin/product-service",
+		  "#!/usr/local/bin/python\nimport runpy\n", "interpreter-missing",
+		  "could not run /usr/local/bin/product-service: its first line asks for /usr/local/bin/python, which "
+		  "this image does not have", "CMD [\"main.py\"]", "interpreter=\"/usr/local/bin/python\"" },
+		{ "a console script not in the image's files (no export)", "container-inspect-python-nointerpreter.json",
+		  "logs-python-nointerpreter.txt", NULL, NULL, NULL, "interpreter-missing",
+		  "the file is there, but what runs it is not", "made in the builder for the builder's interpreter",
+		  "script=\"/usr/local/bin/product-service\"" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		run_python_exit(&cases[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1158,6 +1252,7 @@ int main(void)
 		cmocka_unit_test(test_multi_stage),
 		cmocka_unit_test(test_process_user),
 		cmocka_unit_test(test_healthcheck),
+		cmocka_unit_test(test_http_python),
 		cmocka_unit_test(test_no_shell),
 		cmocka_unit_test(test_layer_cache),
 		cmocka_unit_test(test_build_context),

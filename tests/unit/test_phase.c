@@ -918,6 +918,114 @@ static void test_service_language(void **state)
 	rmdir(dir);
 }
 
+/* {service_dir}: the verified folder as the learner knows it, in a hint's text. */
+static void test_hint_service_dir(void **state)
+{
+	json_t *ev = json_pack("{s:s, s:s}", "line", "COPY . .", "service_dir", "from-evidence");
+	struct strbuf out = STRBUF_INIT;
+	char *d;
+
+	(void)state;
+	hint_fill_dir(&out, "edit {service_dir}/Dockerfile at `{line}`", ev, "services/product-service");
+	assert_string_equal(out.buf, "edit services/product-service/Dockerfile at `COPY . .`");
+	/* without a folder, the key is filled as any other */
+	strbuf_reset(&out);
+	hint_fill_dir(&out, "{service_dir}/x", ev, NULL);
+	assert_string_equal(out.buf, "from-evidence/x");
+	/* plain hints: that key alone; other braces are text */
+	strbuf_reset(&out);
+	hint_fill_dir_only(&out, "mv {service_dir}/{file} {service_dir}/.dockerignore, {\"status\":\"ok\"} {{x}}",
+			   "service");
+	assert_string_equal(out.buf, "mv service/{file} service/.dockerignore, {\"status\":\"ok\"} {{x}}");
+	strbuf_reset(&out);
+	hint_fill_dir_only(&out, "{service_dir}/", NULL);
+	assert_string_equal(out.buf, "{service_dir}/");
+
+	d = hint_service_dir("/w/ws/services/product-service", "/w/ws");
+	assert_string_equal(d, "services/product-service");
+	free(d);
+	d = hint_service_dir("/w/ws/service", "/w/ws/");
+	assert_string_equal(d, "service");
+	free(d);
+	/* not inside: as given; a neighbour whose name starts the same is not inside */
+	d = hint_service_dir("/w/ws2/service", "/w/ws");
+	assert_string_equal(d, "/w/ws2/service");
+	free(d);
+	d = hint_service_dir("/w/ws", "/w/ws");
+	assert_string_equal(d, "/w/ws");
+	free(d);
+	d = hint_service_dir("/tmp/x", NULL);
+	assert_string_equal(d, "/tmp/x");
+	free(d);
+	json_decref(ev);
+	strbuf_release(&out);
+}
+
+/*
+ * Phase 3's Python checklist: the variant loads over the Node one with
+ * Python's container, base images and parameters, and no hint of either
+ * names the service folder but as {service_dir}.
+ */
+static void test_real_python_variant(void **state)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct phase node, py;
+	char *file = real_phase();
+
+	(void)state;
+	if (phase_load_file(file, &node, &err) < 0)
+		fail_msg("%s", err.buf);
+	if (phase_for_language(&node, "python", &py, &err) != 0)
+		fail_msg("%s", err.buf);
+	assert_string_equal(node.language, "node");
+	assert_string_equal(py.language, "python");
+	assert_int_equal(py.port, 8000);
+	for (size_t i = 0; i < py.nenv; i++)
+		assert_null(strstr(py.env[i], "NODE_ENV"));
+	assert_int_equal(py.nbase_images, 2);
+	assert_string_equal(py.base_images[0], "python:3.11-slim");
+	assert_string_equal(py.base_images[1], "gcr.io/distroless/python3-debian12");
+	assert_int_equal(py.nchecks, node.nchecks);
+	assert_int_equal(py.pass_mark, node.pass_mark);
+	assert_string_equal(json_string_value(json_object_get(phase_check(&py, "cache")->params, "step")), "pip install");
+	assert_string_equal(json_string_value(json_object_get(phase_check(&py, "size")->params, "runtime_image")),
+			    "gcr.io/distroless/python3-debian12");
+	assert_string_equal(json_string_value(json_object_get(phase_check(&py, "size")->params, "baseline_from")),
+			    "02-dev-images");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(phase_check(&py, "dockerignore")->params,
+									     "must_exclude"), 0)), "__pycache__");
+	/* each cause the Python traps come from has its hints */
+	assert_non_null(check_def_cause(phase_check(&py, "responds"), "module-not-found"));
+	assert_non_null(check_def_cause(phase_check(&py, "responds"), "interpreter-missing"));
+	assert_non_null(check_def_cause(phase_check(&py, "responds"), "library-missing"));
+	assert_non_null(strstr(check_def_cause(phase_check(&py, "healthy"), "shell-form-no-shell")->tiers[2],
+			       "{corrected}"));
+	assert_non_null(strstr(phase_check(&py, "healthy")->hints[2], "/usr/bin/python3"));
+	/* no Node left in Python's texts, and no folder written out */
+	for (int v = 0; v < 2; v++) {
+		const struct phase *ph = v ? &py : &node;
+		for (size_t i = 0; i < ph->nchecks; i++) {
+			const struct check_def *d = &ph->checks[i];
+			for (size_t h = 0; h < d->nhints + d->ncauses; h++) {
+				size_t nt = h < d->nhints ? 1 : d->causes[h - d->nhints].ntiers;
+				for (size_t k = 0; k < nt; k++) {
+					const char *t = h < d->nhints ? d->hints[h] : d->causes[h - d->nhints].tiers[k];
+					const char *p;
+					for (p = strstr(t, "service/"); p; p = strstr(p + 1, "service/"))
+						if (p == t || (p[-1] != '-' && p[-1] != '{' && p[-1] != '_'))
+							fail_msg("%s %s: a folder written out: %s", ph->language, d->id, t);
+					if (v && (strstr(t, "npm") || strstr(t, "nodejs") || strstr(t, "3000")))
+						fail_msg("python %s: Node's words: %s", d->id, t);
+				}
+			}
+		}
+	}
+	phase_release(&py);
+	phase_release(&node);
+	free(file);
+	strbuf_release(&err);
+}
+
 /* A step's "services": the folders it verifies instead of the phase's own. */
 static void test_step_services(void **state)
 {
@@ -1259,6 +1367,8 @@ int main(void)
 		cmocka_unit_test(test_languages),
 		cmocka_unit_test(test_step_services),
 		cmocka_unit_test(test_service_language),
+		cmocka_unit_test(test_hint_service_dir),
+		cmocka_unit_test(test_real_python_variant),
 		cmocka_unit_test(test_phase_set),
 		cmocka_unit_test(test_phase_set_broken),
 		cmocka_unit_test(test_tracks),
