@@ -9,6 +9,7 @@
 #include "lib/escape.h"
 #include "lib/fsutil.h"
 #include "report/hint.h"
+#include "report/report.h"
 #include "cmd/learn.h"
 #include "core/language.h"
 #include "learn/mdterm.h"
@@ -42,7 +43,11 @@ static void add_hint_text(struct strbuf *md, const char *text)
 	strbuf_release(&clean);
 }
 
-static int load_last(struct workspace *ws, const struct phase *ph, struct report *r)
+/*
+ * The phase's last report; a step about several services kept a suite
+ * (into s, r left empty).
+ */
+static int load_last(struct workspace *ws, const struct phase *ph, struct report *r, struct suite *s)
 {
 	struct strbuf text = STRBUF_INIT, err = STRBUF_INIT;
 	char *file = workspace_report_file(ws, ph);
@@ -50,6 +55,7 @@ static int load_last(struct workspace *ws, const struct phase *ph, struct report
 	int rc = EXIT_USAGE;
 
 	memset(r, 0, sizeof(*r));
+	memset(s, 0, sizeof(*s));
 	if (read_file_nofollow(file, 64 << 20, &text) < 0) {
 		if (errno == ENOENT)
 			cmd_fail(EXIT_USAGE, "hint: phase %d (%s) has not been verified yet: run `phaselab next` first",
@@ -59,7 +65,13 @@ static int load_last(struct workspace *ws, const struct phase *ph, struct report
 		goto out;
 	}
 	j = json_loadb(text.buf, text.len, 0, NULL);
-	if (!j || report_from_json(j, r, &err) < 0) {
+	if (j && report_json_schema(j) && !strcmp(report_json_schema(j), "phaselab.suite/v1")) {
+		if (suite_from_json(j, s, &err) < 0) {
+			cmd_fail(EXIT_USAGE, "hint: '%s' is not a report phaselab can read (%s): run `phaselab next` "
+				 "to make a new one", file, err.buf);
+			goto out;
+		}
+	} else if (!j || report_from_json(j, r, &err) < 0) {
 		cmd_fail(EXIT_USAGE, "hint: '%s' is not a report phaselab can read (%s): run `phaselab next` to make "
 			 "a new one", file, err.len ? err.buf : "not JSON");
 		goto out;
@@ -78,6 +90,9 @@ static int cmd_hint(const struct cmd_args *args)
 	const char *check = args->arg[0];
 	struct workspace ws;
 	struct report r = { 0 };
+	const struct report *from = &r; /* the report c is in: r, or a service's in su */
+	struct suite su = { 0 };
+	const char *service = NULL;
 	struct strbuf md = STRBUF_INIT, out = STRBUF_INIT;
 	const char *tiers[3];
 	const struct check_result *c = NULL;
@@ -105,8 +120,25 @@ static int cmd_hint(const struct cmd_args *args)
 		strbuf_release(&known);
 		goto out;
 	}
-	if ((rc = load_last(&ws, ph, &r)))
+	if ((rc = load_last(&ws, ph, &r, &su)))
 		goto out;
+	/* a suite: the first service with the failure asked about, named */
+	for (size_t i = 0; i < su.nservices && !c; i++) {
+		const struct report *sr = &su.services[i].report;
+
+		for (size_t j = 0; j < sr->nchecks && !c; j++)
+			if (check ? !strcmp(sr->checks[j].id, check) && sr->checks[j].status != CHECK_PASS
+				  : sr->checks[j].status == CHECK_FAIL) {
+				c = &sr->checks[j];
+				service = su.services[i].name;
+				from = sr;
+			}
+	}
+	/* CHECK passed on every service: say so, as for one service */
+	for (size_t i = 0; check && i < su.nservices && !c; i++)
+		for (size_t j = 0; j < su.services[i].report.nchecks && !c; j++)
+			if (!strcmp(su.services[i].report.checks[j].id, check))
+				c = &su.services[i].report.checks[j];
 	for (size_t i = 0; i < r.nchecks && !c; i++) {
 		if (check ? !strcmp(r.checks[i].id, check) : r.checks[i].status == CHECK_FAIL)
 			c = &r.checks[i];
@@ -118,7 +150,7 @@ static int cmd_hint(const struct cmd_args *args)
 			printf("'%s' was not verified in your last run: it belongs to a later step.\n", check);
 		else
 			printf("Nothing failed in your last verification%s.  Run `phaselab next` to verify again.\n",
-			       r.nchecks ? "" : " (it ran no check)");
+			       r.nchecks || su.nservices ? "" : " (it ran no check)");
 		goto out;
 	}
 	if (c->status != CHECK_FAIL) {
@@ -127,13 +159,16 @@ static int cmd_hint(const struct cmd_args *args)
 
 		/* the id matched one of the phase's (CHECK was validated); the message is the file's text */
 		escape_term(&shown, c->message, strlen(c->message), 0);
-		printf("'%s' did not run to a verdict: %s\n", c->id, shown.buf);
+		if (service)
+			printf("'%s' on %s did not run to a verdict: %s\n", c->id, service, shown.buf);
+		else
+			printf("'%s' did not run to a verdict: %s\n", c->id, shown.buf);
 		strbuf_release(&shown);
 		goto out;
 	}
 	/* a service in another language: its variant's hints; the folder as the learner knows it */
 	{
-		const char *lang = r.dir ? service_language(r.dir) : NULL;
+		const char *lang = from->dir ? service_language(from->dir) : NULL;
 		struct strbuf verr = STRBUF_INIT;
 
 		if (lang && strcmp(lang, ph->language) && phase_for_language(ph, lang, &variant, &verr) == 0) {
@@ -141,7 +176,7 @@ static int cmd_hint(const struct cmd_args *args)
 			have_variant = 1;
 		}
 		strbuf_release(&verr);
-		service_dir = r.dir ? hint_service_dir(r.dir, ws.root) : NULL;
+		service_dir = from->dir ? hint_service_dir(from->dir, ws.root) : NULL;
 	}
 	def = phase_check(ph, c->id);
 	cause = result_cause_of(c);
@@ -165,7 +200,12 @@ static int cmd_hint(const struct cmd_args *args)
 	if (level >= ntiers)
 		level = ntiers ? ntiers - 1 : 0;
 
-	strbuf_addf(&md, "## Hint %d of %d for `%s`: %s\n\n", ntiers ? level + 1 : 0, ntiers, c->id, c->title);
+	if (service)
+		strbuf_addf(&md, "## Hint %d of %d for `%s` on %s: %s\n\n", ntiers ? level + 1 : 0, ntiers, c->id,
+			    service, c->title);
+	else
+		strbuf_addf(&md, "## Hint %d of %d for `%s`: %s\n\n", ntiers ? level + 1 : 0, ntiers, c->id,
+			    c->title);
 	strbuf_addstr(&md, "What your last verification saw: ");
 	add_hint_text(&md, c->message);
 	if (!ntiers) {
@@ -207,6 +247,7 @@ out:
 		phase_release(&variant);
 	free(service_dir);
 	report_release(&r);
+	suite_release(&su);
 	strbuf_release(&md);
 	strbuf_release(&out);
 	workspace_close(&ws);

@@ -31,8 +31,9 @@ const struct cmd_entry cmd_next_entry = {
 	.name = "next",
 	.summary = "verify the step you are on, and open the next one when it passes",
 	.about = "Build your service and run the checks of the step you are on (and of the steps before "
-		 "it: they must keep passing).  When they pass, the next step opens; on the last step the "
-		 "whole checklist decides the phase.",
+		 "it: they must keep passing).  A step about several services verifies each of them, with "
+		 "its language's checklist, and names the ones that fail.  When they pass, the next step "
+		 "opens; on the last step the whole checklist decides the phase.",
 	.exit_status = "0 the step is done, 1 not yet, 2 no workspace or a broken file, 3 the engine is not usable, "
 		       "130 interrupted",
 	.exec = cmd_next,

@@ -4,6 +4,7 @@
  */
 #include "cmd/cmd.h"
 #include "lib/fsutil.h"
+#include "lib/strvec.h"
 #include "cmd/learn.h"
 #include "learn/mdterm.h"
 #include "lib/xalloc.h"
@@ -121,7 +122,17 @@ static int cmd_show(const struct cmd_args *args)
 	}
 	for (size_t i = 0; i < ph->steps[k].nchecks; i++)
 		strbuf_addf(&checks, "%s`%s`", i ? ", " : "", ph->checks[ph->steps[k].checks[i]].id);
-	strbuf_addf(&md, "\n\n---\n\n*This step is verified by %s.*", checks.buf);
+	strbuf_addf(&md, "\n\n---\n\n*This step is verified by %s", checks.buf);
+	if (ph->steps[k].nservices) {
+		struct strvec names = STRVEC_INIT;
+
+		learn_step_services(ph, k, &names);
+		strbuf_addstr(&md, ", on each of ");
+		for (size_t i = 0; i < names.nr; i++)
+			strbuf_addf(&md, "%s`%s`", i == 0 ? "" : i + 1 == names.nr ? " and " : ", ", names.v[i]);
+		strvec_clear(&names);
+	}
+	strbuf_addstr(&md, ".*");
 	if (st == PHASE_PASSED)
 		strbuf_addstr(&md, " *You passed this phase already.*");
 	else if (st == PHASE_LOCKED)

@@ -4,6 +4,7 @@
  */
 #include "cmd/cmd.h"
 #include "cmd/learn.h"
+#include "lib/strvec.h"
 #include "lib/xalloc.h"
 
 #include <dirent.h>
@@ -68,6 +69,17 @@ static int cmd_status(const struct cmd_args *args)
 	putchar('\n');
 	learn_say(2, "You are on phase %d, %s:", ph->number, ph->title);
 	learn_say(4, "  step %d of %zu, %s", k + 1, ph->nsteps, ph->steps[k].title);
+	if (ph->steps[k].nservices) {
+		struct strvec names = STRVEC_INIT;
+		struct strbuf line = STRBUF_INIT;
+
+		learn_step_services(ph, k, &names);
+		for (size_t i = 0; i < names.nr; i++)
+			strbuf_addf(&line, "%s%s", i ? ", " : "", names.v[i]);
+		learn_say(4, "  about the services %s", line.buf);
+		strbuf_release(&line);
+		strvec_clear(&names);
+	}
 	putchar('\n');
 	printf("  phaselab show    read the step\n"
 	       "  phaselab next    verify it, and move on when it passes\n"

@@ -10,6 +10,7 @@
 #include "lib/http.h"
 #include "lib/interrupt.h"
 #include "cmd/learn.h"
+#include "lib/strvec.h"
 #include "lib/timeutil.h"
 #include "lib/xalloc.h"
 
@@ -30,7 +31,8 @@
 static int ignored(const char *name)
 {
 	return !strcmp(name, "node_modules") || !strcmp(name, ".git") || !strcmp(name, "dist") ||
-	       !strcmp(name, ".phaselab");
+	       !strcmp(name, ".phaselab") || !strcmp(name, "__pycache__") || !strcmp(name, ".venv") ||
+	       !strcmp(name, "venv") || !strcmp(name, ".pytest_cache");
 }
 
 /* Watch dir and its folders, without following links. */
@@ -93,20 +95,22 @@ static void fingerprint(const char *dir, uint64_t *h, int depth)
 }
 
 /*
- * Wait for a change to dir and for the quiet after it.  1 changed, 0
- * interrupted.
+ * Wait for a change to one of dirs (NULL-terminated) and for the quiet
+ * after it.  1 changed, 0 interrupted.
  */
-static int wait_for_change(const char *dir, int use_inotify)
+static int wait_for_change(const char *const *dirs, int use_inotify)
 {
 	int ifd = use_inotify ? inotify_init1(IN_NONBLOCK | IN_CLOEXEC) : -1;
 	uint64_t before = 0, now;
 	long long last = 0;
 	char buf[8192];
 
-	if (ifd >= 0)
-		add_watches(ifd, dir, 0);
-	else
-		fingerprint(dir, &before, 0);
+	for (const char *const *d = dirs; *d; d++) {
+		if (ifd >= 0)
+			add_watches(ifd, *d, 0);
+		else
+			fingerprint(*d, &before, 0);
+	}
 	for (;;) {
 		struct pollfd fds[2] = { { interrupt_fd(), POLLIN, 0 }, { ifd, POLLIN, 0 } };
 		long wait = last ? QUIET_MS - (now_ms() - last) : (ifd >= 0 ? -1 : SCAN_MS);
@@ -125,7 +129,8 @@ static int wait_for_change(const char *dir, int use_inotify)
 			}
 		} else {
 			now = 0;
-			fingerprint(dir, &now, 0);
+			for (const char *const *d = dirs; *d; d++)
+				fingerprint(*d, &now, 0);
 			if (now != before) {
 				before = now;
 				last = now_ms(); /* a change, or still changing: wait for quiet (again) */
@@ -135,6 +140,27 @@ static int wait_for_change(const char *dir, int use_inotify)
 	if (ifd >= 0)
 		close(ifd);
 	return !interrupt_pending();
+}
+
+/* The folders the current step of ph is about (absolute, in dirs) and their names for the learner. */
+static void watched(const struct workspace *ws, const struct phase *ph, struct strvec *dirs, struct strbuf *what)
+{
+	struct strvec names = STRVEC_INIT;
+	int k = progress_step(&ws->pg, ph);
+
+	if (k >= 0 && learn_step_services(ph, k, &names) > 0) {
+		for (size_t i = 0; i < names.nr; i++) {
+			char *key = learn_service_key(ph, names.v[i]);
+
+			strvec_pushf(dirs, "%s/%s", ws->root, key);
+			strbuf_addf(what, "%s%s/", i == 0 ? "" : i + 1 == names.nr ? " and " : ", ", key);
+			free(key);
+		}
+	} else {
+		strvec_pushf(dirs, "%s/%s", ws->root, ph->service_dir);
+		strbuf_addf(what, "%s/", ph->service_dir);
+	}
+	strvec_clear(&names);
 }
 
 static int cmd_watch(const struct cmd_args *args)
@@ -165,7 +191,9 @@ static int cmd_watch(const struct cmd_args *args)
 	}
 	for (;;) {
 		const struct phase *ph = learn_phase(&ws, NULL, &rc);
-		char *dir;
+		struct strvec dirs = STRVEC_INIT;
+		struct strbuf what = STRBUF_INIT;
+		int changed;
 
 		if (!ph)
 			break;
@@ -183,21 +211,23 @@ static int cmd_watch(const struct cmd_args *args)
 			ph = progress_current(&ws.pg, &ws.set);
 			if (!ph)
 				break; /* the last phase: learn_verify_step said so */
-			dir = xasprintf("%s/%s", ws.root, ph->service_dir);
+		}
+		watched(&ws, ph, &dirs, &what);
+		if (step_rc == EXIT_PASSED) {
 			putchar('\n');
-			learn_say(0, "Watching %s/ for changes (Ctrl-C to stop): the new step is verified when you "
-				  "next save a file ...", ph->service_dir);
+			learn_say(0, "Watching %s for changes (Ctrl-C to stop): the new step is verified when you "
+				  "next save a file ...", what.buf);
 		} else {
-			dir = xasprintf("%s/%s", ws.root, ph->service_dir);
-			printf("\nWatching %s/ for changes (Ctrl-C to stop) ...\n", ph->service_dir);
+			printf("\nWatching %s for changes (Ctrl-C to stop) ...\n", what.buf);
 		}
 		fflush(stdout);
-		if (!wait_for_change(dir, use_inotify)) {
-			free(dir);
+		changed = wait_for_change(dirs.v, use_inotify);
+		strvec_clear(&dirs);
+		strbuf_release(&what);
+		if (!changed) {
 			rc = EXIT_INTERRUPTED;
 			break;
 		}
-		free(dir);
 		printf("\nA file changed: verifying again.\n\n");
 	}
 	if (rc == EXIT_INTERRUPTED)

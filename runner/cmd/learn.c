@@ -4,6 +4,7 @@
 #include "lib/fsutil.h"
 #include "lib/strvec.h"
 #include "lib/timeutil.h"
+#include "core/suite.h"
 #include "core/verify.h"
 #include "engine/engine.h"
 #include "lib/xalloc.h"
@@ -212,34 +213,63 @@ static int current_step(struct workspace *ws, const struct phase *ph)
 	return k;
 }
 
-/* The recorded size of the development image this phase measures itself against. */
-static void baseline_of(struct progress *pg, struct phase_set *set, const struct phase *ph,
+/*
+ * The recorded size of service's development image (service: its folder
+ * relative to the workspace) that ph measures itself against.  The words
+ * name the service when it is not the phase's own one.
+ */
+static void baseline_of(struct progress *pg, struct phase_set *set, const struct phase *ph, const char *service,
 			struct verify_opts *vo, char **what)
 {
 	for (size_t i = 0; i < ph->nchecks; i++) {
 		const struct check_def *def = &ph->checks[i];
 		const char *from = def->kind->baseline_from ? def->kind->baseline_from(def) : NULL;
 		const struct phase_progress *pp;
-		struct strbuf err = STRBUF_INIT;
+		struct strbuf err = STRBUF_INIT, words = STRBUF_INIT;
 		const struct phase *src;
+		long long bytes;
 
 		if (!from)
 			continue;
 		pp = progress_phase(pg, from, 0);
 		src = phase_set_find(set, from, &err);
 		strbuf_release(&err);
-		if (pp && pp->image_bytes > 0) {
-			vo->baseline_bytes = pp->image_bytes;
-			*what = src ? xasprintf("your phase-%d image", src->number) : xasprintf("your %s image", from);
+		bytes = progress_image_bytes(pp, service, src ? src->service_dir : ph->service_dir);
+		if (bytes > 0) {
+			vo->baseline_bytes = bytes;
+			if (src)
+				strbuf_addf(&words, "your phase-%d image", src->number);
+			else
+				strbuf_addf(&words, "your %s image", from);
+			if (service && strcmp(service, ph->service_dir)) {
+				const char *base = strrchr(service, '/');
+				strbuf_addf(&words, " of %s", base ? base + 1 : service);
+			}
+			*what = strbuf_detach(&words, NULL);
 			vo->baseline_what = *what;
 		}
+		strbuf_release(&words);
 		return;
 	}
 }
 
-static void baseline(struct workspace *ws, const struct phase *ph, struct verify_opts *vo, char **what)
+static void baseline(struct workspace *ws, const struct phase *ph, const char *service, struct verify_opts *vo,
+		     char **what)
 {
-	baseline_of(&ws->pg, &ws->set, ph, vo, what);
+	baseline_of(&ws->pg, &ws->set, ph, service, vo, what);
+}
+
+/* dir relative to root (both real paths), or NULL when it is not inside it; a new string. */
+static char *relative_to(const char *root, const char *dir)
+{
+	char real[PATH_MAX];
+	size_t n = strlen(root);
+
+	if (!realpath(dir, real))
+		return NULL;
+	if (strncmp(real, root, n) || (real[n] != '/' && !(n == 1 && root[0] == '/')) || !real[n + (n > 1)])
+		return NULL;
+	return xstrdup(real + n + (n > 1));
 }
 
 int learn_workspace_baseline(const char *dir, const struct phase *ph, struct verify_opts *vo, char **what)
@@ -247,7 +277,7 @@ int learn_workspace_baseline(const char *dir, const struct phase *ph, struct ver
 	struct strbuf err = STRBUF_INIT;
 	struct phase_set set = { 0 };
 	struct progress pg = { 0 };
-	char *root = workspace_find(dir), *file, *phases;
+	char *root = workspace_find(dir), *file, *phases, *service;
 	int found = 0;
 
 	*what = NULL;
@@ -255,18 +285,33 @@ int learn_workspace_baseline(const char *dir, const struct phase *ph, struct ver
 		return 0;
 	file = workspace_progress_file(root);
 	phases = phases_root();
+	/* the service is known by its folder in the workspace; a folder outside it is the phase's own */
+	service = relative_to(root, dir);
 	/* a workspace that cannot be read only means no baseline: `check` is not about progress */
 	if (progress_load(file, &pg, &err) == 0 && phase_set_load(phases, &set, &err) == 0) {
-		baseline_of(&pg, &set, ph, vo, what);
+		baseline_of(&pg, &set, ph, service ? service : ph->service_dir, vo, what);
 		found = *what != NULL;
 	}
 	phase_set_release(&set);
 	progress_release(&pg);
 	strbuf_release(&err);
+	free(service);
 	free(phases);
 	free(file);
 	free(root);
 	return found;
+}
+
+void learn_suite_baseline(const char *name, const char *service_dir, const struct phase *ph,
+			  struct verify_opts *vo, void *arg)
+{
+	struct strvec *keep = arg;
+	char *what = NULL;
+
+	(void)name;
+	if (learn_workspace_baseline(service_dir, ph, vo, &what))
+		vo->baseline_what = strvec_push(keep, what);
+	free(what);
 }
 
 /*
@@ -348,6 +393,165 @@ static void save_report(struct workspace *ws, const struct phase *ph, const stru
 	free(file);
 }
 
+int learn_step_services(const struct phase *ph, int k, struct strvec *names)
+{
+	const struct phase_step *st = &ph->steps[k];
+
+	for (size_t i = 0; i < st->nservices; i++)
+		strvec_push(names, st->services[i]);
+	return (int)st->nservices;
+}
+
+char *learn_services_dir(const struct workspace *ws, const struct phase *ph)
+{
+	const char *slash = strrchr(ph->service_dir, '/');
+
+	if (!slash)
+		return xstrdup(ws->root);
+	return xasprintf("%s/%.*s", ws->root, (int)(slash - ph->service_dir), ph->service_dir);
+}
+
+char *learn_service_key(const struct phase *ph, const char *name)
+{
+	const char *slash = strrchr(ph->service_dir, '/');
+
+	if (!slash)
+		return xstrdup(name);
+	return xasprintf("%.*s/%s", (int)(slash - ph->service_dir), ph->service_dir, name);
+}
+
+static void save_suite(struct workspace *ws, const struct phase *ph, const struct suite *s)
+{
+	char *file = workspace_report_file(ws, ph);
+	char *dir = xasprintf("%s/%s/reports", ws->root, WORKSPACE_STATE);
+	json_t *j = suite_to_json(s);
+	char *text = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		cmd_fail(0, "cannot make '%s': %s (the report is not kept)", dir, strerror(errno));
+	else if (!text || write_file_atomic(file, text, strlen(text)) < 0)
+		cmd_fail(0, "cannot write '%s': %s (the report is not kept)", file, strerror(errno));
+	free(text);
+	json_decref(j);
+	free(dir);
+	free(file);
+}
+
+/* A line that says what a service's verification is at, as it happens. */
+static void suite_line(const char *line, void *arg)
+{
+	(void)arg;
+	learn_say(4, "  %s", line);
+	fflush(stdout);
+}
+
+/*
+ * A step about several services (its "services"): each is verified with its
+ * language's phase, through verify_suite, and the step is done when every
+ * one passes.  The suite is kept as the phase's last report, for hint.
+ */
+static int verify_services(struct workspace *ws, const struct phase *ph, int k, const char *phase_name)
+{
+	struct suite_opts so = { 0 };
+	struct strvec names = STRVEC_INIT, keep = STRVEC_INIT;
+	struct strbuf line = STRBUF_INIT, msg = STRBUF_INIT;
+	unsigned char *only = xcalloc(ph->nchecks + 1, 1);
+	char *dir = learn_services_dir(ws, ph), now[40];
+	struct suite s = { 0 };
+	enum step_outcome out;
+	int status, failing = 0;
+
+	learn_step_services(ph, k, &names);
+	progress_step_checks(ph, k, only);
+	for (size_t i = 0; i < ph->nchecks; i++)
+		if (only[i])
+			strbuf_addf(&line, "%s%s", line.len ? ", " : "", ph->checks[i].id);
+	learn_say(2, "Verifying %s, step %d of %zu: %s", phase_name, k + 1, ph->nsteps, ph->steps[k].title);
+	strbuf_reset(&msg);
+	for (size_t i = 0; i < names.nr; i++)
+		strbuf_addf(&msg, "%s%s", i ? ", " : "", names.v[i]);
+	learn_say(4, "  services: %s", msg.buf);
+	learn_say(4, "  checks: %s", line.buf);
+	putchar('\n');
+	fflush(stdout);
+	strbuf_reset(&msg);
+
+	so.only = only;
+	so.names = names.v;
+	so.baseline = learn_suite_baseline;
+	so.baseline_arg = &keep;
+	so.progress = suite_line;
+	status = verify_suite(ph, dir, &so, &s, &msg);
+	if (msg.len) {
+		/* each line for the learner, as cmd_verify prints verify's */
+		for (const char *p = msg.buf; *p;) {
+			const char *nl = strchr(p, '\n');
+			size_t n = nl ? (size_t)(nl - p) : strlen(p);
+
+			cmd_fail(0, "%.*s", (int)n, p);
+			p += n + (nl != NULL);
+		}
+	}
+	if (status == EXIT_USAGE || status == EXIT_INTERRUPTED || !s.nservices)
+		goto out;
+	save_suite(ws, ph, &s);
+	for (size_t i = 0; i < s.nservices; i++) {
+		const struct suite_service *sv = &s.services[i];
+		char *key = learn_service_key(ph, sv->name);
+
+		putchar('\n');
+		learn_say(2, "%s (%s)", sv->name, sv->language ? sv->language : "unknown language");
+		if (sv->report.phase_id) {
+			report_write_text_checks(&sv->report, stdout, learn_color());
+			if (!progress_record_service(&ws->pg, ph, key, &sv->report))
+				failing++;
+		} else {
+			learn_say(4, "  could not be verified (see above)");
+			failing++;
+		}
+		free(key);
+	}
+	rfc3339_now(now, sizeof(now));
+	out = progress_advance(&ws->pg, ph, k, s.passed && !failing, s.score, s.max_score, now);
+	if (workspace_save(ws))
+		status = EXIT_ENVIRONMENT;
+	putchar('\n');
+	if (out == PHASE_DONE) {
+		const struct phase *next = progress_current(&ws->pg, &ws->set);
+		learn_say(0, "Phase %d passed: %d/%d points over %zu services.", ph->number, s.score, s.max_score,
+			  s.nservices);
+		fflush(stdout);
+		note_lesson_containers(ph);
+		if (next)
+			learn_say(0, "Phase %d, %s, is open: read its first step with `phaselab show`.", next->number,
+				  next->title);
+		else
+			learn_say(0, "That was the last phase: every phase has passed.");
+	} else if (out == STEP_DONE) {
+		learn_say(0, "Step %d done: %zu services pass.  Next: step %d of %zu, %s: read it with `phaselab show`.",
+			  k + 1, s.nservices, k + 2, ph->nsteps, ph->steps[k + 1].title);
+	} else if (status != EXIT_ENVIRONMENT) {
+		strbuf_reset(&line);
+		for (size_t i = 0; i < s.nservices; i++)
+			if (s.services[i].status != EXIT_PASSED)
+				strbuf_addf(&line, "%s%s", line.len ? ", " : "", s.services[i].name);
+		learn_say(0, "Step %d is not done: %s %s not pass.  Fix %s and run `phaselab next` again; "
+			  "`phaselab hint` gives a hint about the first one, more explicit each time you ask.", k + 1,
+			  line.buf, strchr(line.buf, ',') ? "do" : "does", strchr(line.buf, ',') ? "them" : "it");
+	}
+	if (status == EXIT_PASSED || status == EXIT_NOT_PASSED)
+		status = out == STEP_NOT_DONE ? EXIT_NOT_PASSED : EXIT_PASSED;
+out:
+	suite_release(&s);
+	strvec_clear(&names);
+	strvec_clear(&keep);
+	strbuf_release(&line);
+	strbuf_release(&msg);
+	free(only);
+	free(dir);
+	return status;
+}
+
 int learn_verify_step(struct workspace *ws, const struct phase *ph)
 {
 	struct verify_opts vo = { 0 };
@@ -361,13 +565,17 @@ int learn_verify_step(struct workspace *ws, const struct phase *ph)
 	enum step_outcome out;
 
 	learn_phase_name(&name, ph);
+	if (ph->steps[k].nservices) {
+		status = verify_services(ws, ph, k, name.buf);
+		goto out;
+	}
 	if (stat(dir, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
 		status = cmd_fail(EXIT_USAGE, "%s: the service folder '%s' is missing from the workspace %s",
 				  name.buf, ph->service_dir, ws->root);
 		goto out;
 	}
 	progress_step_checks(ph, k, only);
-	baseline(ws, ph, &vo, &what);
+	baseline(ws, ph, ph->service_dir, &vo, &what);
 	for (size_t i = 0; i < ph->nchecks; i++)
 		if (only[i])
 			strbuf_addf(&line, "%s%s", line.len ? ", " : "", ph->checks[i].id);

@@ -76,9 +76,32 @@ struct verify_opts;
 int learn_workspace_baseline(const char *dir, const struct phase *ph, struct verify_opts *vo, char **what);
 
 /*
+ * suite_opts' baseline callback (core/suite.h) for `check` on a system:
+ * each service is compared with its own recorded development image, as
+ * learn_workspace_baseline finds it from service_dir.  arg: a struct strvec
+ * that keeps the words (vo->baseline_what) until the caller clears it after
+ * the suite.
+ */
+void learn_suite_baseline(const char *name, const char *service_dir, const struct phase *ph,
+			  struct verify_opts *vo, void *arg);
+
+struct strvec;
+/*
+ * The services step k of ph is about (its "services"), appended to names;
+ * how many (0: the step is about the phase's own service).
+ */
+int learn_step_services(const struct phase *ph, int k, struct strvec *names);
+/* The folder that holds ph's service folder in ws (the workspace's services/), a new string. */
+char *learn_services_dir(const struct workspace *ws, const struct phase *ph);
+/* The folder of service name beside ph's own, relative to the workspace ("services/name"), a new string. */
+char *learn_service_key(const struct phase *ph, const char *name);
+
+/*
  * Verify the learner's current step of ph (the checks of the steps so far;
  * the whole checklist on the last step), print the result, record it in the
- * progress and keep the report.  Returns the exit status: 0 the step (or
+ * progress and keep the report.  A step about several services ("services")
+ * verifies each of them with its language's checklist (verify_suite), keeps
+ * the suite as the report, and is done when every one of them passes.  Returns the exit status: 0 the step (or
  * the phase) is done, 1 it is not, 3 the engine is unusable, 130
  * interrupted.
  */

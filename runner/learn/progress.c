@@ -25,6 +25,7 @@ static const struct key_spec phase_keys[] = {
 	{ "score", KEY_INT, 0, 0, 100000, "the passing run's score", NULL },
 	{ "max_score", KEY_INT, 0, 0, 100000, "the passing run's maximum", NULL },
 	{ "image_bytes", KEY_INT, 0, 0, 1e15, "the image size the size check measured", NULL },
+	{ "images", KEY_OBJECT, 0, 0, 0, "the image size the size check measured, per service folder", NULL },
 	{ "hints", KEY_OBJECT, 0, 0, 0, "hints shown per failing check: a level, or {cause, level}", NULL },
 	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };
@@ -69,6 +70,15 @@ static int load_phase(struct progress *pg, const char *id, json_t *o, struct str
 	pp->score = (int)obj_int(o, "score", 0);
 	pp->max_score = (int)obj_int(o, "max_score", 0);
 	pp->image_bytes = obj_int(o, "image_bytes", 0);
+	json_object_foreach(json_object_get(o, "images"), check, v) {
+		if (!json_is_integer(v) || json_integer_value(v) <= 0 || json_integer_value(v) > (json_int_t)1e15 ||
+		    !*check || strlen(check) > 256) {
+			strbuf_addf(err, "%s: %s.images.%s: must be a size in bytes, from 1 to 10^15", pg->file, where,
+				    check);
+			return -1;
+		}
+		progress_set_image_bytes(pp, check, json_integer_value(v));
+	}
 	json_object_foreach(json_object_get(o, "hints"), check, v) {
 		char hwhere[192];
 
@@ -152,6 +162,12 @@ int progress_save(const struct progress *pg, struct strbuf *err)
 		}
 		if (pp->image_bytes > 0)
 			json_object_set_new(o, "image_bytes", json_integer(pp->image_bytes));
+		if (pp->nsizes) {
+			json_t *sizes = json_object();
+			for (size_t z = 0; z < pp->nsizes; z++)
+				json_object_set_new(sizes, pp->sizes[z].service, json_integer(pp->sizes[z].bytes));
+			json_object_set_new(o, "images", sizes);
+		}
 		for (size_t h = 0; h < pp->nhints; h++) {
 			const struct hint_level *hl = &pp->hints[h];
 			if (hl->level <= 0)
@@ -219,6 +235,9 @@ void progress_release(struct progress *pg)
 			free(pp->hints[h].cause);
 		}
 		free(pp->hints);
+		for (size_t z = 0; z < pp->nsizes; z++)
+			free(pp->sizes[z].service);
+		free(pp->sizes);
 	}
 	free(pg->phases);
 	free(pg->file);
@@ -284,10 +303,10 @@ void progress_step_checks(const struct phase *ph, int k, unsigned char *only)
 			only[ph->steps[s].checks[c]] = 1;
 }
 
-enum step_outcome progress_record(struct progress *pg, const struct phase *ph, int k,
-				  const struct report *r, const char *now)
+/* Hint levels and the recorded size after a run of r; 1 when every check of r passed. */
+static int record_checks(struct phase_progress *pp, const struct phase *ph, const char *service,
+			 const struct report *r)
 {
-	struct phase_progress *pp = progress_phase(pg, ph->id, 1);
 	struct check_record rec = { 0 };
 	const struct check_def *def;
 	int all_pass = r->nchecks > 0;
@@ -307,22 +326,80 @@ enum step_outcome progress_record(struct progress *pg, const struct phase *ph, i
 			def->kind->record(def, c, &rec);
 	}
 	if (rec.image_bytes > 0)
-		pp->image_bytes = rec.image_bytes;
+		progress_set_image_bytes(pp, service, rec.image_bytes);
+	return all_pass;
+}
+
+enum step_outcome progress_advance(struct progress *pg, const struct phase *ph, int k, int passed, int score,
+				   int max_score, const char *now)
+{
+	struct phase_progress *pp = progress_phase(pg, ph->id, 1);
+
 	if ((size_t)k + 1 < ph->nsteps) {
-		if (!all_pass)
+		if (!passed)
 			return STEP_NOT_DONE;
 		free(pp->step);
 		pp->step = xstrdup(ph->steps[k + 1].id);
 		return STEP_DONE;
 	}
 	/* the last step ran the whole checklist: the pass mark decides the phase, as for check */
-	if (!r->passed)
+	if (!passed)
 		return STEP_NOT_DONE;
 	free(pp->passed_at);
 	pp->passed_at = xstrdup(now);
-	pp->score = r->score;
-	pp->max_score = r->max_score;
+	pp->score = score;
+	pp->max_score = max_score;
 	return PHASE_DONE;
+}
+
+enum step_outcome progress_record(struct progress *pg, const struct phase *ph, int k,
+				  const struct report *r, const char *now)
+{
+	int all_pass = record_checks(progress_phase(pg, ph->id, 1), ph, NULL, r);
+
+	if ((size_t)k + 1 < ph->nsteps)
+		return progress_advance(pg, ph, k, all_pass, 0, 0, now);
+	return progress_advance(pg, ph, k, r->passed, r->score, r->max_score, now);
+}
+
+int progress_record_service(struct progress *pg, const struct phase *ph, const char *service,
+			    const struct report *r)
+{
+	/* the phase's own service keeps the key it always had, which older files and tools read */
+	if (service && ph->service_dir && !strcmp(service, ph->service_dir))
+		service = NULL;
+	return record_checks(progress_phase(pg, ph->id, 1), ph, service, r);
+}
+
+long long progress_image_bytes(const struct phase_progress *pp, const char *service, const char *own)
+{
+	if (!pp)
+		return 0;
+	/* the phase's own service's size is image_bytes, as it was before a system had several */
+	if (!service || (own && !strcmp(service, own)))
+		return pp->image_bytes;
+	for (size_t z = 0; z < pp->nsizes; z++)
+		if (!strcmp(pp->sizes[z].service, service))
+			return pp->sizes[z].bytes;
+	return 0;
+}
+
+void progress_set_image_bytes(struct phase_progress *pp, const char *service, long long bytes)
+{
+	if (!service) {
+		pp->image_bytes = bytes;
+		return;
+	}
+	for (size_t z = 0; z < pp->nsizes; z++) {
+		if (!strcmp(pp->sizes[z].service, service)) {
+			pp->sizes[z].bytes = bytes;
+			return;
+		}
+	}
+	pp->sizes = xrealloc(pp->sizes, (pp->nsizes + 1) * sizeof(*pp->sizes));
+	pp->sizes[pp->nsizes].service = xstrdup(service);
+	pp->sizes[pp->nsizes].bytes = bytes;
+	pp->nsizes++;
 }
 
 static int same_cause(const char *a, const char *b)

@@ -29,6 +29,17 @@ struct phase_progress {
 	char *passed_at;       /* RFC 3339; NULL: not passed */
 	int score, max_score;  /* of the passing run */
 	long long image_bytes; /* the image size its last passing size check measured; 0: none */
+	/*
+	 * The same, per service of a system (phase 2 measures every service's
+	 * development image): keyed by the service folder relative to the
+	 * workspace ("services/order-service").  A file older than the system
+	 * has image_bytes alone: that is the phase's own service's.
+	 */
+	struct service_size {
+		char *service;
+		long long bytes;
+	} *sizes;
+	size_t nsizes;
 	struct hint_level *hints;
 	size_t nhints;
 };
@@ -85,6 +96,31 @@ enum step_outcome { STEP_NOT_DONE, STEP_DONE, PHASE_DONE };
  */
 enum step_outcome progress_record(struct progress *pg, const struct phase *ph, int k,
 				  const struct report *r, const char *now);
+
+/*
+ * The recorded image size of service (a folder relative to the workspace)
+ * in pp: image_bytes for the phase's own service (own: its service_dir) or
+ * a NULL service, else the service's entry.  0: none recorded.
+ */
+long long progress_image_bytes(const struct phase_progress *pp, const char *service, const char *own);
+/* Record bytes as service's image size (NULL service: image_bytes). */
+void progress_set_image_bytes(struct phase_progress *pp, const char *service, long long bytes);
+
+/*
+ * Record one service's checks (r) of a step that verifies several services:
+ * hint levels as progress_record keeps them, and a passing size check's
+ * image size under service (the phase's own service: in image_bytes, as
+ * progress_record keeps it).  Returns 1 when every check of r passed.
+ */
+int progress_record_service(struct progress *pg, const struct phase *ph, const char *service,
+			    const struct report *r);
+/*
+ * Move on from step k of ph after a verification of several services:
+ * passed says whether all of them passed (on the last step: reached the
+ * pass mark, score of max_score), as progress_record decides it.
+ */
+enum step_outcome progress_advance(struct progress *pg, const struct phase *ph, int k, int passed, int score,
+				   int max_score, const char *now);
 
 /*
  * Hints shown for check's current failure, and the next level to show.  The

@@ -299,6 +299,68 @@ static void test_round_trip(void **state)
 	free(file);
 }
 
+/* Phase 2 measures every service: each size under its folder, the phase's own one where it always was. */
+static void test_sizes_per_service(void **state)
+{
+	static const char *const all_pass[] = { "builds:pass", "size:pass", "noshell:pass" };
+	static const char *const size_fail[] = { "builds:pass", "size:fail", "noshell:pass" };
+	struct strbuf err = STRBUF_INIT;
+	struct progress pg = { 0 }, back;
+	struct phase_progress *pp;
+	struct phase ph;
+	struct report r;
+	char *file = tmpfile_("sizes.json");
+	FILE *f;
+
+	(void)state;
+	load_steps_phase(&ph);
+	assert_int_equal(progress_load(file, &pg, &err), 0);
+	make_report(&r, all_pass, 3);
+	assert_int_equal(progress_record_service(&pg, &ph, "services/order-service", &r), 1);
+	report_release(&r);
+	make_report(&r, all_pass, 3);
+	assert_int_equal(progress_record_service(&pg, &ph, ph.service_dir, &r), 1);
+	report_release(&r);
+	make_report(&r, size_fail, 3);
+	/* a failing size check records nothing, and the service did not pass */
+	assert_int_equal(progress_record_service(&pg, &ph, "services/product-service", &r), 0);
+	report_release(&r);
+	pp = progress_phase(&pg, ph.id, 0);
+	assert_int_equal(pp->image_bytes, 123000000);
+	assert_int_equal(pp->nsizes, 1);
+	assert_int_equal(progress_image_bytes(pp, "services/order-service", ph.service_dir), 123000000);
+	assert_int_equal(progress_image_bytes(pp, ph.service_dir, ph.service_dir), 123000000);
+	assert_int_equal(progress_image_bytes(pp, "services/product-service", ph.service_dir), 0);
+	progress_set_image_bytes(pp, "services/order-service", 456000000);
+	assert_int_equal(progress_image_bytes(pp, "services/order-service", ph.service_dir), 456000000);
+	/* the step moves on only when every service passed */
+	assert_int_equal(progress_advance(&pg, &ph, 0, 0, 0, 0, "t1"), STEP_NOT_DONE);
+	assert_int_equal(progress_advance(&pg, &ph, 0, 1, 0, 0, "t2"), STEP_DONE);
+	assert_int_equal(progress_advance(&pg, &ph, 1, 1, 60, 60, "2026-12-03T12:00:00Z"), PHASE_DONE);
+	assert_int_equal(progress_phase(&pg, ph.id, 0)->score, 60);
+	assert_int_equal(progress_save(&pg, &err), 0);
+	assert_int_equal(progress_load(file, &back, &err), 0);
+	assert_int_equal(progress_image_bytes(&back.phases[0], "services/order-service", ph.service_dir), 456000000);
+	assert_int_equal(progress_image_bytes(&back.phases[0], NULL, NULL), 123000000);
+	progress_release(&back);
+	progress_release(&pg);
+
+	/* a file from before several services: its size is the phase's own service's, and no other's */
+	f = fopen(file, "w");
+	fputs("{\"schema\": \"phaselab.progress/v1\", \"phases\": {\"02-dev-images\": "
+	      "{\"passed_at\": \"2026-11-23T10:00:00Z\", \"score\": 100, \"max_score\": 100, "
+	      "\"image_bytes\": 1134567890}}}", f);
+	fclose(f);
+	assert_int_equal(progress_load(file, &back, &err), 0);
+	assert_int_equal(progress_image_bytes(&back.phases[0], "services/user-service", "services/user-service"),
+			 1134567890);
+	assert_int_equal(progress_image_bytes(&back.phases[0], "services/api-gateway", "services/user-service"), 0);
+	progress_release(&back);
+	phase_release(&ph);
+	strbuf_release(&err);
+	free(file);
+}
+
 static void test_damaged(void **state)
 {
 	static const struct {
@@ -325,6 +387,10 @@ static void test_damaged(void **state)
 		  ": phases.03.hints.size.level: 12 is out of range" },
 		{ "{\"schema\": \"phaselab.progress/v1\", \"phases\": {\"03\": {\"image_bytes\": -5}}}",
 		  ": phases.03.image_bytes: -5 is out of range" },
+		{ "{\"schema\": \"phaselab.progress/v1\", \"phases\": {\"02\": {\"images\": {\"services/x\": 0}}}}",
+		  ": phases.02.images.services/x: must be a size in bytes" },
+		{ "{\"schema\": \"phaselab.progress/v1\", \"phases\": {\"02\": {\"images\": [1]}}}",
+		  ": phases.02.images: must be an object" },
 		{ "{\"schema\": \"phaselab.progress/v1\", \"schema\": \"x\", \"phases\": {}}", "not valid JSON" },
 		{ "{\"schema\": \"phaselab.progress/v1\", \"track\": 10, \"phases\": {}}", ": track: must be a string" },
 		{ "{\"schema\": \"phaselab.progress/v1\", \"track\": \"\", \"phases\": {}}", ": track: " },
@@ -417,6 +483,7 @@ int main(void)
 		cmocka_unit_test(test_steps_advance),
 		cmocka_unit_test(test_hint_level_per_cause),
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_sizes_per_service),
 		cmocka_unit_test(test_damaged),
 		cmocka_unit_test(test_track),
 	};
