@@ -30,6 +30,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <pwd.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -407,6 +408,62 @@ static long probe_timeout_ms(json_t *info)
 	return ns > 0 && ns / 1000000 < 600000 ? (long)(ns / 1000000) : 30000;
 }
 
+static char *podman_rootfs_dir(struct engine *e, json_t *container);
+
+/* Is prog (a probe's program) in the container's filesystem at root, by its path or on PATH? */
+static int program_present(json_t *info, const char *root, const char *prog)
+{
+	const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", *p;
+	json_t *env = json_object_get(json_object_get(info, "Config"), "Env"), *v;
+	struct stat st;
+	size_t i;
+	int found = 0;
+
+	if (strchr(prog, '/')) {
+		char *at = xasprintf("%s/%s", root, prog);
+		found = lstat(at, &st) == 0; /* a link counts: it is the container's, not ours to follow */
+		free(at);
+		return found;
+	}
+	json_array_foreach(env, i, v) {
+		const char *s = json_string_value(v);
+		if (s && !strncmp(s, "PATH=", 5))
+			path = s + 5;
+	}
+	for (p = path; !found && *p; p += strcspn(p, ":"), p += *p == ':') {
+		char *at = xasprintf("%s/%.*s/%s", root, (int)strcspn(p, ":"), p, prog);
+		found = lstat(at, &st) == 0;
+		free(at);
+	}
+	return found;
+}
+
+/*
+ * 4.3 records a probe whose program is not in the image as a plain failure
+ * (exit 1, no output) and drops the runtime's message, which docker keeps
+ * and the healthy check reads.  Put the message back, in the runtime's
+ * words, when the image's exec-form probe names a program that is not there.
+ */
+static void name_missing_probe(struct engine *e, json_t *info)
+{
+	json_t *test = json_object_get(json_object_get(json_object_get(info, "Config"), "Healthcheck"), "Test");
+	json_t *log = json_object_get(json_object_get(json_object_get(info, "State"), "Health"), "Log");
+	json_t *last = json_array_get(log, json_array_size(log) ? json_array_size(log) - 1 : 0);
+	const char *form = json_string_value(json_array_get(test, 0));
+	const char *prog = json_string_value(json_array_get(test, 1));
+	const char *out = json_string_value(json_object_get(last, "Output"));
+	char *root;
+
+	if (!last || !form || strcmp(form, "CMD") || !prog || !*prog || (out && *out) ||
+	    json_integer_value(json_object_get(last, "ExitCode")) == 0 || !(root = podman_rootfs_dir(e, info)))
+		return;
+	if (!program_present(info, root, prog))
+		json_object_set_new(last, "Output", json_sprintf(strchr(prog, '/') ?
+			"exec: \"%s\": stat %s: no such file or directory" :
+			"exec: \"%s\": executable file not found in $PATH", prog, prog));
+	free(root);
+}
+
 static int podman_health(struct engine *e, const char *id, json_t **state)
 {
 	struct podman_priv *pv = e->priv;
@@ -439,6 +496,7 @@ static int podman_health(struct engine *e, const char *id, json_t **state)
 		if (engine_docker.container_inspect(e, id, &info) < 0)
 			return -1;
 	}
+	name_missing_probe(e, info);
 	*state = json_object_get(info, "State");
 	if (!json_is_object(*state)) {
 		*state = NULL;
