@@ -621,22 +621,29 @@ static int podman_rm_image(struct engine *e, const char *id, int with_layers)
 
 /*
  * The image, and the intermediate images of the steps that ran (buildah
- * keeps one per step, unlabelled, as the legacy builder does): children
- * first, one call each, keeping every parent that came from the cache.
+ * keeps one per step, as the legacy builder does): in one call, children
+ * first (podman removes in the order given), --no-prune keeping every
+ * parent that came from the cache.
  */
 static int podman_rm_build(struct engine *e, const struct build_result *res)
 {
+	struct strvec words = STRVEC_INIT;
+	struct proc p = PROC_INIT;
 	int rc = 0;
 
-	if (res->image_id[0] && engine_docker.rm_image(e, res->image_id, 0) < 0)
-		rc = -1;
+	strvec_pushv(&words, (const char *const[]){ "rmi", "-f", "--no-prune", NULL });
+	if (res->image_id[0])
+		strvec_push(&words, res->image_id);
 	for (size_t i = res->log.nsteps; i-- > 0;) {
 		const struct build_step *s = &res->log.steps[i];
 
-		if (s->ran && s->image && (!res->image_id[0] || !strstr(res->image_id, s->image)) &&
-		    engine_docker.rm_image(e, s->image, 0) < 0)
-			rc = -1;
+		if (s->ran && s->image && (!res->image_id[0] || !strstr(res->image_id, s->image)))
+			strvec_push(&words, s->image);
 	}
+	if (words.nr > 3 && call(e, &p, (const char *const *)words.v, 0) != 0)
+		rc = failed(e, &p, "removing the build's images");
+	proc_release(&p);
+	strvec_clear(&words);
 	return rc;
 }
 
