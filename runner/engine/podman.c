@@ -457,10 +457,13 @@ static void name_missing_probe(struct engine *e, json_t *info)
 	if (!last || !form || strcmp(form, "CMD") || !prog || !*prog || (out && *out) ||
 	    json_integer_value(json_object_get(last, "ExitCode")) == 0 || !(root = podman_rootfs_dir(e, info)))
 		return;
-	if (!program_present(info, root, prog))
-		json_object_set_new(last, "Output", json_sprintf(strchr(prog, '/') ?
-			"exec: \"%s\": stat %s: no such file or directory" :
-			"exec: \"%s\": executable file not found in $PATH", prog, prog));
+	if (program_present(info, root, prog))
+		; /* the probe ran and failed: its own verdict stands */
+	else if (strchr(prog, '/'))
+		json_object_set_new(last, "Output",
+				    json_sprintf("exec: \"%s\": stat %s: no such file or directory", prog, prog));
+	else
+		json_object_set_new(last, "Output", json_sprintf("exec: \"%s\": executable file not found in $PATH", prog));
 	free(root);
 }
 
