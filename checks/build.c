@@ -297,7 +297,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	if (context_too_large(ctx, def, res))
 		return;
 	ctx_need_image(ctx);
-	result_evidence(res, "builder", json_string(ctx->engine->builder == BUILDER_BUILDKIT ? "buildkit" : "legacy"));
+	result_evidence(res, "builder", json_string(builder_name(ctx->engine->builder)));
 	result_evidence(res, "build_ms", json_integer(ctx->build_ms));
 	result_evidence(res, "steps", json_integer((json_int_t)ctx->build_log.nsteps));
 	switch (ctx->build) {

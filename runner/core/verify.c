@@ -314,7 +314,7 @@ int verify_phase(const struct phase *ph, const char *dir, const struct verify_op
 	}
 	r->engine_client = xstrdup(engine.client_version);
 	r->engine_server = xstrdup(engine.server_version);
-	r->builder = xstrdup(engine.builder == BUILDER_BUILDKIT ? "buildkit" : "legacy");
+	r->builder = xstrdup(builder_name(engine.builder));
 	r->pass_mark = ph->pass_mark;
 	report_tally(r);
 	r->duration_ms = (long)(now_ms() - t0);

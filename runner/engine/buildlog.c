@@ -4,8 +4,8 @@
  * Every line is first cleaned (clean_line): what a terminal would show after
  * the last carriage return, colour codes and other control bytes removed,
  * invalid UTF-8 replaced, cut at BUILDLOG_LINE_MAX between characters.  The
- * cleaned line then goes to one of two small state machines, chosen once by
- * buildlog_detect().
+ * cleaned line then goes to one of three small state machines, chosen once
+ * by buildlog_detect().
  */
 #include "engine/buildlog.h"
 #include "lib/escape.h"
@@ -39,7 +39,7 @@ struct parser {
 	struct strbuf *out;  /* output of each step while parsing */
 	struct strbuf line;  /* the current cleaned line */
 
-	/* legacy */
+	/* legacy (and buildah, which reads much like it) */
 	long cur;            /* step whose output is being printed, or -1 */
 	int cur_done;        /* its " ---> <id>" line was printed */
 	int in_notice;       /* inside the DEPRECATED notice */
@@ -49,6 +49,11 @@ struct parser {
 	int have_other;      /* a non-structure line came after the last structure line */
 	struct strbuf other; /* the last such non-empty line */
 	long other_step;     /* the unfinished step it was printed in, or -1 */
+
+	/* buildah */
+	int have_error;      /* an "Error: " line was printed */
+	struct strbuf error; /* the last one, without "Error: " */
+	long error_step;     /* the unfinished step it was printed in, or -1 */
 
 	/* BuildKit */
 	struct vertex *vtx;  /* indexed by vertex number */
@@ -693,7 +698,138 @@ static void buildkit_finish(struct parser *p)
 		log->steps[step].failed = 1;
 }
 
+/* --- buildah (podman build) ------------------------------------------- */
+
+/* At least min hex digits and nothing else: buildah prints 11 after a step, 64 on a cache hit. */
+static int is_hex_id(const char *s, size_t min)
+{
+	size_t n = strspn(s, "0123456789abcdef");
+
+	return n >= min && !s[n];
+}
+
+/* "[1/2] " before a multi-stage build's lines: the stage and how many; the rest in *rest. */
+static int parse_buildah_stage(const char *l, int *stage, int *stages, const char **rest)
+{
+	const char *p = l;
+
+	if (*p++ != '[' || !parse_num(&p, stage) || *p++ != '/' || !parse_num(&p, stages) ||
+	    *p++ != ']' || *p++ != ' ')
+		return 0;
+	*rest = p;
+	return 1;
+}
+
+/* "STEP 4/6: RUN npm ci" */
+static int parse_buildah_step(const char *l, int *index, int *total, const char **instr)
+{
+	const char *p = skip_prefix(l, "STEP ");
+
+	if (!p || !parse_num(&p, index) || *p++ != '/' || !parse_num(&p, total) || *p++ != ':')
+		return 0;
+	*instr = *p == ' ' ? p + 1 : p;
+	return 1;
+}
+
+static void buildah_line(struct parser *p, const char *l, size_t n)
+{
+	const char *r, *instr;
+	int stage = 0, stages = 0, index, total, in_step;
+
+	if (parse_buildah_stage(l, &stage, &stages, &r)) {
+		p->log->stages = stages;
+		n -= (size_t)(r - l);
+		l = r;
+	}
+	if (parse_buildah_step(l, &index, &total, &instr)) {
+		if (!p->log->stages)
+			p->log->stages = 1;
+		if (is_from(instr)) {
+			p->stage_no = stage ? stage : p->stage_no + 1;
+			free(p->stage_name);
+			p->stage_name = from_stage_name(instr);
+		}
+		p->cur = add_step(p, p->stage_name, p->stage_name ? strlen(p->stage_name) : 0,
+				  p->stage_no, index, total, instr);
+		p->cur_done = 0;
+		p->have_other = 0;
+		return;
+	}
+	if (!strcmp(l, "COMMIT") || skip_prefix(l, "COMMIT ")) {
+		p->have_other = 0;
+		return;
+	}
+	if ((r = skip_prefix(l, "--> "))) {
+		const char *id = skip_prefix(r, "Using cache ");
+
+		if ((id && is_hex_id(id, 12)) || is_hex_id(r, 11)) {
+			if (p->cur >= 0) {
+				if (id)
+					p->log->steps[p->cur].cached = 1;
+				else
+					p->cur_done = 1;
+				if (!p->log->steps[p->cur].image)
+					p->log->steps[p->cur].image = xstrndup(id ? id : r, 64);
+			}
+			p->have_other = 0;
+			return;
+		}
+	}
+	/* the image id alone, the build's last line */
+	if (n == 64 && is_hex_id(l, 64)) {
+		p->success = 1;
+		p->cur = -1;
+		p->have_other = 0;
+		return;
+	}
+	in_step = p->cur >= 0 && !p->cur_done;
+	if ((r = skip_prefix(l, "Error: "))) {
+		strbuf_reset(&p->error);
+		strbuf_add(&p->error, r, n - 7);
+		p->error_step = in_step ? p->cur : -1;
+		p->have_error = 1;
+		return;
+	}
+	if (in_step)
+		add_output(p, p->cur, l, n);
+	if (n) {
+		strbuf_reset(&p->other);
+		strbuf_add(&p->other, l, n);
+		p->other_step = in_step ? p->cur : -1;
+		p->have_other = 1;
+	}
+}
+
+static void buildah_finish(struct parser *p)
+{
+	struct build_log *log = p->log;
+	long step;
+
+	if (p->success || (!p->have_error && !p->have_other))
+		return;
+	log->failed = 1;
+	if (p->have_error) {
+		log->error = xstrndup(p->error.buf, p->error.len);
+		step = p->error_step;
+	} else {
+		log->error = xstrndup(p->other.buf, p->other.len);
+		step = p->other_step;
+	}
+	log->exit_code = find_exit_code(log->error, "exit status ");
+	/* a Dockerfile buildah cannot read fails at the step it names, but no step of it ran */
+	if (step >= 0 && !is_from(log->steps[step].instruction) && !strstr(log->error, "Unknown instruction: ") &&
+	    !strstr(log->error, "Build error: ")) {
+		log->failed_step = step;
+		log->steps[step].failed = 1;
+	}
+}
+
 /* --- public ---------------------------------------------------------- */
+
+const char *builder_name(enum builder_kind kind)
+{
+	return kind == BUILDER_BUILDKIT ? "buildkit" : kind == BUILDER_BUILDAH ? "buildah" : "legacy";
+}
 
 void buildlog_init(struct build_log *log)
 {
@@ -726,6 +862,8 @@ static enum builder_kind detect_line(const char *l)
 	if (parse_legacy_step(l, &a, &b, &instr) || skip_prefix(l, LEGACY_CONTEXT) ||
 	    skip_prefix(l, LEGACY_NOTICE))
 		return BUILDER_LEGACY;
+	if (parse_buildah_step(parse_buildah_stage(l, &a, &b, &rest) ? rest : l, &a, &b, &instr))
+		return BUILDER_BUILDAH;
 	if (parse_vertex(l, &a, &rest) &&
 	    ((*rest == '[' && strchr(rest, ']')) || !strcmp(rest, "CACHED") ||
 	     skip_prefix(rest, "DONE ") || skip_prefix(rest, "ERROR") ||
@@ -759,9 +897,10 @@ int buildlog_parse(struct build_log *log, const char *text, size_t len)
 
 	memset(&p, 0, sizeof(p));
 	p.log = log;
-	p.cur = p.other_step = p.err_step = p.block_step = -1;
+	p.cur = p.other_step = p.err_step = p.block_step = p.error_step = -1;
 	strbuf_init(&p.line, 0);
 	strbuf_init(&p.other, 0);
+	strbuf_init(&p.error, 0);
 	strbuf_init(&p.vertex_error, 0);
 	strbuf_init(&p.final_error, 0);
 	log->builder = kind;
@@ -769,11 +908,15 @@ int buildlog_parse(struct build_log *log, const char *text, size_t len)
 	while (next_line(text, len, &pos, &p.line)) {
 		if (kind == BUILDER_LEGACY)
 			legacy_line(&p, p.line.buf, p.line.len);
+		else if (kind == BUILDER_BUILDAH)
+			buildah_line(&p, p.line.buf, p.line.len);
 		else
 			buildkit_line(&p, p.line.buf, p.line.len);
 	}
 	if (kind == BUILDER_LEGACY)
 		legacy_finish(&p);
+	else if (kind == BUILDER_BUILDAH)
+		buildah_finish(&p);
 	else
 		buildkit_finish(&p);
 
@@ -798,6 +941,7 @@ int buildlog_parse(struct build_log *log, const char *text, size_t len)
 	free(p.stage_name);
 	strbuf_release(&p.line);
 	strbuf_release(&p.other);
+	strbuf_release(&p.error);
 	strbuf_release(&p.vertex_error);
 	strbuf_release(&p.final_error);
 	return 0;
@@ -807,23 +951,31 @@ void buildlog_drop_label_step(struct build_log *log, const char *label_key)
 {
 	struct build_step *last;
 	const char *rest;
+	int quoted, last_stage;
 	size_t i;
 
-	if (log->builder != BUILDER_LEGACY || !log->nsteps || !label_key)
+	if ((log->builder != BUILDER_LEGACY && log->builder != BUILDER_BUILDAH) || !log->nsteps || !label_key)
 		return;
 	last = &log->steps[log->nsteps - 1];
+	last_stage = last->stage_no;
 	rest = skip_prefix(last->instruction, "LABEL ");
-	if (rest && (rest = skip_prefix(rest, label_key)) && *rest == '=' && last->index == last->total &&
-	    !last->failed) {
+	/* buildah quotes the key: LABEL "org.phaselab.run"="..." */
+	quoted = rest && *rest == '"';
+	if (rest && (rest = skip_prefix(rest + quoted, label_key)) && (!quoted || *rest++ == '"') && *rest == '=' &&
+	    last->index == last->total && !last->failed) {
 		free(last->stage);
 		free(last->instruction);
 		free(last->output);
 		free(last->image);
 		log->nsteps--;
 	}
-	for (i = 0; i < log->nsteps; i++)
+	for (i = 0; i < log->nsteps; i++) {
+		/* buildah counted the label in the last stage's totals alone */
+		if (log->builder == BUILDER_BUILDAH && log->steps[i].stage_no != (log->stages ? log->stages : last_stage))
+			continue;
 		if (log->steps[i].total > log->steps[i].index)
 			log->steps[i].total--;
+	}
 }
 
 long buildlog_find_step(const struct build_log *log, const char *needle)
@@ -1018,6 +1170,11 @@ static char *copy_source(const char *text)
 {
 	const char *p;
 
+	/* buildah: copier: stat: "/yarn.lock": no such file or directory */
+	if ((p = strstr(text, "stat: \"/"))) {
+		p += 8;
+		return xstrndup(p, strcspn(p, "\""));
+	}
 	if ((p = strstr(text, "stat "))) {
 		p += 5;
 		return xstrndup(p, strcspn(p, ": \n"));
@@ -1071,6 +1228,21 @@ void buildlog_diagnose(const struct build_log *log, const char *df, size_t dflen
 		}
 		goto out;
 	}
+	/* buildah: 'Build error: Unknown instruction: "EXPOES"' at the step it could not read */
+	if ((p = strstr(err, "Unknown instruction: \""))) {
+		const char *near;
+		p += strlen("Unknown instruction: \"");
+		d->cause = "unknown-instruction";
+		d->word = xstrndup(p, strcspn(p, "\"\n"));
+		if (log->nsteps) {
+			d->line_number = find_instruction_line(df, dflen, log->steps[log->nsteps - 1].instruction);
+			d->line = d->line_number ? text_line(df, dflen, d->line_number) : NULL;
+		}
+		near = dockerfile_nearest_instruction(d->word);
+		if (near && d->line && !strncasecmp(d->line, d->word, strlen(d->word)))
+			d->corrected = xasprintf("%s%s", near, d->line + strlen(d->word));
+		goto out;
+	}
 	if (failed) {
 		d->line_number = find_instruction_line(df, dflen, failed->instruction);
 		d->line = d->line_number ? text_line(df, dflen, d->line_number) : xstrdup(failed->instruction);
@@ -1095,6 +1267,7 @@ void buildlog_diagnose(const struct build_log *log, const char *df, size_t dflen
 		p += strlen("Missing script: \"");
 		d->word = xstrndup(p, strcspn(p, "\"\n"));
 	} else if (strstr(all.buf, "COPY failed") || strstr(all.buf, "failed to compute cache key") ||
+		   strstr(all.buf, "checking on sources under") ||
 		   strstr(all.buf, "excluded by .dockerignore")) {
 		d->cause = "copy-source-missing";
 		d->word = copy_source(all.buf);

@@ -10,6 +10,11 @@
  *   BuildKit  with --progress=plain: "#7 [builder 4/6] RUN npm ci", "#7 0.512
  *             <output>", "#7 CACHED", "#7 ERROR: ...", "------" blocks and
  *             the final error line
+ *   buildah   `podman build` (4.3, buildah 1.28), both streams in one:
+ *             "[1/2] STEP 4/6: RUN npm ci" (the "[i/k]" stage prefix only in
+ *             multi-stage builds; numbering per stage), "--> Using cache
+ *             <id>", "--> <short id>", "[2/2] COMMIT", the image id last, and
+ *             "Error: building at STEP \"...\": ... exit status 127"
  *
  * The parser takes the builder's stdout and stderr either merged or
  * concatenated (stdout first): only the order of each stream's own lines
@@ -37,7 +42,9 @@
 #define BUILDLOG_LINE_MAX (16 * 1024)
 #define BUILDLOG_STEPS_MAX 512
 
-enum builder_kind { BUILDER_UNKNOWN, BUILDER_LEGACY, BUILDER_BUILDKIT };
+enum builder_kind { BUILDER_UNKNOWN, BUILDER_LEGACY, BUILDER_BUILDKIT, BUILDER_BUILDAH };
+/* "legacy", "buildkit" or "buildah" (the report's word; "legacy" for unknown, as before buildah) */
+const char *builder_name(enum builder_kind kind);
 
 struct build_step {
 	/*
@@ -112,6 +119,11 @@ struct build_log {
 	char *error;
 	/* Exit code of the failing command when printed, else -1. */
 	int exit_code;
+	/*
+	 * buildah: the stages the build has (k of "[i/k]"; 1 without the
+	 * prefix), whether or not it reached them all; 0 for the other builders.
+	 */
+	int stages;
 };
 
 /* Prepare an empty log; buildlog_release() may be called on it at once. */
@@ -141,7 +153,9 @@ enum builder_kind buildlog_detect(const char *text, size_t len);
  * step is removed when it was printed, and every total is one less (it
  * counted the label even when the build failed before reaching it).
  * BuildKit applies labels without a step and numbers per stage, as the
- * learner sees it: nothing changes.  Call it at most once per parse.
+ * learner sees it: nothing changes.  buildah also runs the label as a step,
+ * `LABEL "KEY"="VALUE"`, the last of the last stage, and counts it in that
+ * stage's totals only.  Call it at most once per parse.
  */
 void buildlog_drop_label_step(struct build_log *log, const char *label_key);
 
@@ -206,7 +220,8 @@ const char *dockerfile_nearest_instruction(const char *word);
 /*
  * The step as the builder numbers it in its own output, for messages:
  * "step 4/15" (legacy: "Step 4/15"), "step [builder 4/6]" (BuildKit counts
- * per stage: "#7 [builder 4/6]"; an unnamed stage is "stage-N", from 0).
+ * per stage: "#7 [builder 4/6]"; an unnamed stage is "stage-N", from 0),
+ * "step 4/6" (buildah: "[1/2] STEP 4/6", per stage).
  */
 void buildlog_step_ref(const struct build_log *log, const struct build_step *s, struct strbuf *sb);
 

@@ -23,6 +23,7 @@
 
 static const struct engine_ops *const engine_impls[] = {
 	&engine_docker,
+	&engine_podman,
 	NULL,
 };
 
@@ -37,22 +38,48 @@ int engine_fail(struct engine *e, const char *fmt, ...)
 	return -1;
 }
 
-int engine_open(struct engine *e, const char *run_id)
+static void engine_reset(struct engine *e, const char *run_id)
 {
-	const char *want = getenv("PHASELAB_ENGINE");
-
 	memset(e, 0, sizeof(*e));
 	strbuf_init(&e->err, 0);
 	e->call_timeout_ms = 30000;
 	snprintf(e->run_id, sizeof(e->run_id), "%s", run_id);
-	for (const struct engine_ops *const *o = engine_impls; *o; o++)
-		if (!want || !*want || !strcmp(want, (*o)->name)) {
-			e->ops = *o;
-			break;
-		}
-	if (!e->ops)
-		return engine_fail(e, "unknown engine '%s' in PHASELAB_ENGINE: phaselab knows 'docker'", want);
-	return e->ops->open(e);
+}
+
+static int engine_open_with(struct engine *e, const struct engine_ops *ops)
+{
+	e->ops = ops;
+	e->kind = ops->name;
+	return ops->open(e);
+}
+
+int engine_open(struct engine *e, const char *run_id)
+{
+	const char *want = getenv("PHASELAB_ENGINE");
+	struct strbuf docker_err = STRBUF_INIT;
+
+	engine_reset(e, run_id);
+	if (want && *want) {
+		for (const struct engine_ops *const *o = engine_impls; *o; o++)
+			if (!strcmp(want, (*o)->name))
+				return engine_open_with(e, *o);
+		return engine_fail(e, "unknown engine '%s' in PHASELAB_ENGINE: phaselab knows 'docker' and 'podman'", want);
+	}
+	if (engine_open_with(e, &engine_docker) == 0 || e->interrupted)
+		return e->interrupted ? -1 : 0;
+	/* no Docker engine answers: podman, when it is there; else docker's reason, which names the fix */
+	strbuf_add(&docker_err, e->err.buf, e->err.len);
+	engine_close(e);
+	engine_reset(e, run_id);
+	if (engine_open_with(e, &engine_podman) == 0) {
+		strbuf_release(&docker_err);
+		return 0;
+	}
+	engine_close(e);
+	engine_reset(e, run_id);
+	engine_fail(e, "%s", docker_err.buf);
+	strbuf_release(&docker_err);
+	return -1;
 }
 
 void engine_close(struct engine *e)
@@ -274,7 +301,8 @@ void engine_journal_read(const char *scratch, struct strbuf *ids)
 
 	if (read_file_nofollow(path, 1u << 20, &sb) == 0)
 		for (line = strtok_r(sb.buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-			if (!strncmp(line, "image ", 6) && strspn(line + 6, "0123456789abcdef") >= 12)
+			/* buildah prints 11 digits of a step's image (docker 12) */
+			if (!strncmp(line, "image ", 6) && strspn(line + 6, "0123456789abcdef") >= 11)
 				strbuf_addf(ids, "%.64s\n", line + 6);
 	free(path);
 	strbuf_release(&sb);

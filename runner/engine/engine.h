@@ -4,9 +4,10 @@
  * One type, struct engine, holds a table of operations (struct engine_ops):
  * the checks and the run lifecycle call the engine_* functions below, which
  * dispatch through the table, and never build an engine command themselves.
- * The implementation today is the docker CLI (engine/docker.c): each call is
- * one process (proc.h) with a deadline, its argv built in a growable vector
- * (strvec.h) so nothing is ever dropped; a JSON answer is parsed with jansson.
+ * Two implementations: the docker CLI (engine/docker.c) and the podman CLI
+ * (engine/podman.c, rootful podman 4.3).  Each call is one process (proc.h)
+ * with a deadline, its argv built in a growable vector (strvec.h) so nothing
+ * is ever dropped; a JSON answer is parsed with jansson.
  *
  * Adding an engine (Podman, a remote engine over its API):
  *  1. a file runner/engine/<name>.c defining one `const struct engine_ops`
@@ -40,7 +41,8 @@ struct engine_ops;
 
 struct engine {
 	const struct engine_ops *ops; /* the implementation (engine_open chooses) */
-	const char *cli;             /* borrowed: "docker" or $PHASELAB_DOCKER (CLI engines) */
+	const char *kind;            /* static: its name, "docker" or "podman" (for the report) */
+	const char *cli;             /* borrowed: "docker", "podman", $PHASELAB_DOCKER or $PHASELAB_PODMAN */
 	enum builder_kind builder;   /* how this engine builds (decided by engine_open) */
 	char *client_version;
 	char *server_version;
@@ -213,12 +215,16 @@ struct engine_ops {
 
 /* The docker CLI (engine/docker.c). */
 extern const struct engine_ops engine_docker;
+/* The podman CLI, rootful (engine/podman.c); it reuses engine_docker's calls where the CLIs agree. */
+extern const struct engine_ops engine_podman;
 
 /*
- * Find the engine ($PHASELAB_ENGINE chooses the implementation, "docker" by
- * default), check that a server answers and decide the builder.  The
- * caller may then set e->scratch (the run's folder, borrowed).  Returns 0,
- * or -1 with the reason and the fix in e->err (exit status 3).
+ * Find the engine, check that it answers and decide the builder.
+ * $PHASELAB_ENGINE chooses the implementation ("docker" or "podman");
+ * unset, docker when a Docker engine answers, else podman when it does
+ * (else docker's reason).  The caller may then set e->scratch (the run's
+ * folder, borrowed).  Returns 0, or -1 with the reason and the fix in
+ * e->err (exit status 3).
  */
 int engine_open(struct engine *e, const char *run_id);
 void engine_close(struct engine *e);

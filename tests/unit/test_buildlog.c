@@ -229,6 +229,21 @@ static const struct fixture_case fixtures[] = {
 	  NULL, NULL, LINT, 1, 3,
 	  "executor failed running [/bin/sh -c " LINT_CMD "]: exit code: 3",
 	  "lint: 2 problems" },
+
+	/* buildah (podman build 4.3.1, both streams in one file, as engine/podman.c reads them) */
+	{ "buildah-cached.txt", BUILDER_BUILDAH, 16, "npm ci", 1, NULL,
+	  "npm run build", NULL, NULL, 0, -1, NULL, "" },
+	{ "buildah-srcchange.txt", BUILDER_BUILDAH, 16, "npm ci", 1, NULL,
+	  "npm run build", "COPY . .", NULL, 0, -1, NULL, "" },
+	{ "buildah-copyfirst.txt", BUILDER_BUILDAH, 16, "npm ci", 0, "COPY . .",
+	  NULL, NULL, NULL, 0, -1, NULL, "npm notice" },
+	{ "buildah-cmdnotfound.txt", BUILDER_BUILDAH, 4, NULL, 0, NULL, NULL, NULL,
+	  "RUN pnpm install --frozen-lockfile", 1, 127,
+	  "building at STEP \"RUN pnpm install --frozen-lockfile\": while running runtime: exit status 127",
+	  "/bin/sh: pnpm: not found" },
+	{ "buildah-nobase.txt", BUILDER_BUILDAH, 1, NULL, 0, NULL, NULL, NULL, NULL, 1, -1,
+	  "creating build container: short-name \"phaselab-test/busybox:buildlog\" did not resolve to an alias and no"
+	  " unqualified-search registries are defined in \"/etc/containers/registries.conf\"", NULL },
 };
 
 static void check_fixture(const struct fixture_case *fc, const char *text, size_t len)
@@ -1013,6 +1028,36 @@ static void test_label_step_numbers(void **state)
 		free(text);
 	}
 	/* a LABEL with another key is the learner's own step: kept */
+	/*
+	 * buildah: the label is the last stage's last step, quoted, and counted
+	 * in that stage alone ("[2/2] STEP 10/10: LABEL ..."; the builder
+	 * stage's "6/6" stays).
+	 */
+	text = read_fixture("buildah-srcchange.txt", &len);
+	assert_int_equal(buildlog_parse(&log, text, len), 0);
+	assert_int_equal(log.nsteps, 16);
+	assert_int_equal(log.stages, 2);
+	buildlog_drop_label_step(&log, "org.phaselab.record");
+	check_invariants(&log);
+	assert_int_equal(log.nsteps, 15);
+	for (j = 0; j < log.nsteps; j++) {
+		assert_int_equal(log.steps[j].stage_no, j < 6 ? 1 : 2);
+		assert_int_equal(log.steps[j].total, j < 6 ? 6 : 9);
+		assert_string_equal(log.steps[j].stage ? log.steps[j].stage : "", j < 6 ? "builder" : "");
+	}
+	assert_string_equal(log.steps[14].instruction, "CMD [\"dist/server.js\"]");
+	/* the steps that ran carry buildah's short image id, those from the cache the full one */
+	assert_string_equal(log.steps[1].image, "df43bb3e36f7aacac1fd481457686dace8e29fd518216388865055ab78361da2");
+	assert_true(log.steps[4].ran && log.steps[4].image && strlen(log.steps[4].image) == 11);
+	free(text);
+	/* a failure in the builder stage: its totals never counted the label */
+	text = read_fixture("buildah-cmdnotfound.txt", &len);
+	assert_int_equal(buildlog_parse(&log, text, len), 0);
+	buildlog_drop_label_step(&log, "org.phaselab.record");
+	assert_int_equal(log.nsteps, 4);
+	assert_int_equal(log.steps[3].total, 4);
+	free(text);
+
 	text = read_fixture("legacy-labelled.txt", &len);
 	assert_int_equal(buildlog_parse(&log, text, len), 0);
 	buildlog_drop_label_step(&log, "org.example.other");
@@ -1111,6 +1156,12 @@ static const struct diag_row diag_rows[] = {
 	  "COPY package.json package-lock.json yarn.lock ./", NULL, "yarn.lock", NULL },
 	{ "buildkit-copymissing.txt", "copymissing", "copy-source-missing", 3,
 	  "COPY package.json package-lock.json yarn.lock ./", NULL, "yarn.lock", NULL },
+	/* buildah: its own words for the same causes */
+	{ "buildah-typo.txt", "typo", "unknown-instruction", 8, "EXPOES 3000", "EXPOSE 3000", "EXPOES", NULL },
+	{ "buildah-cmdnotfound.txt", "cmdnotfound", "command-not-found", 4, "RUN pnpm install --frozen-lockfile", NULL,
+	  "pnpm", NULL },
+	{ "buildah-locknone.txt", "locknone", "lockfile-missing", 4, "RUN npm ci --omit=dev", NULL, NULL, NULL },
+	{ "buildah-nobase.txt", NULL, NULL, 0, NULL, NULL, NULL, NULL },
 	/* not the build's own: no cause (the caller asks the engine about base images) */
 	{ "legacy-nobase.txt", NULL, NULL, 0, NULL, NULL, NULL, NULL },
 	{ "buildkit-nobase.txt", NULL, NULL, 0, NULL, NULL, NULL, NULL },

@@ -1,0 +1,717 @@
+/*
+ * podman: the engine as the podman CLI (or $PHASELAB_PODMAN), rootful,
+ * as Debian 12 ships it (4.3.1, buildah 1.28).
+ *
+ * Where podman's CLI takes the same words and answers in the same shape as
+ * docker's (inspect, exec, logs, export, save, rm, rmi, the label
+ * listings), the call is docker.c's own through engine_docker's table: both
+ * build `<e->cli> words...`.  What differs is here (the facts are in
+ * spec/engines.md):
+ *  - builds in docker format (podman's default, OCI, drops HEALTHCHECK),
+ *    both streams into one file so a RUN's stderr stays in its step;
+ *  - health: 4.3 runs periodic probes from systemd timers, which a CI box
+ *    or a container does not have, and ignores --health-interval without
+ *    --health-cmd; so each engine_health call runs the image's probe once
+ *    (`podman healthcheck run`, which applies the image's timeout, start
+ *    period and retries) when the interval the run asked for has passed,
+ *    then reads the state podman recorded;
+ *  - the process user from `podman top ... user huser pid args`, which needs
+ *    no `ps` in the container (a ps-style argument would run one inside);
+ *  - history answers one JSON array, sizes as numbers;
+ *  - names carry no leading '/', and the storage driver is "overlay".
+ */
+#include "engine/engine-impl.h"
+#include "engine/rootfs.h"
+#include "lib/fsutil.h"
+#include "lib/strvec.h"
+#include "lib/timeutil.h"
+#include "lib/xalloc.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The implementation's state: when each container's probe last ran. */
+#define PROBES_MAX 16
+struct podman_priv {
+	long interval_ms;        /* what the last run asked for (0: the run's default below) */
+	struct {
+		char id[65];
+		long long last_ms;
+	} probes[PROBES_MAX];
+};
+
+/* The interval a run gets when it asked for none (docker's shortest the lesson uses). */
+#define PROBE_DEFAULT_MS 250
+
+static void podman_words(const struct proc *p, struct strbuf *sb)
+{
+	const struct strbuf *src = p->err.len ? &p->err : &p->out;
+	struct strbuf tmp = STRBUF_INIT;
+
+	strbuf_add_tail_lines(&tmp, src->buf, src->len, 1);
+	strbuf_rtrim(&tmp);
+	strbuf_add(sb, tmp.buf, tmp.len > 400 ? 400 : tmp.len);
+	strbuf_release(&tmp);
+}
+
+static int failed(struct engine *e, struct proc *p, const char *what)
+{
+	struct strbuf words = STRBUF_INIT;
+
+	if (p->interrupted) {
+		e->interrupted = 1;
+		engine_fail(e, "%s: interrupted", what);
+	} else if (p->timed_out) {
+		engine_fail(e, "%s: podman did not answer within %ld s", what, p->elapsed_ms / 1000);
+	} else if (p->status == PROC_NOT_FOUND && p->exec_errno) {
+		engine_fail(e, "%s: cannot run '%s': %s", what, e->cli, strerror(p->exec_errno));
+	} else {
+		podman_words(p, &words);
+		engine_fail(e, "%s: %s", what, words.len ? words.buf : "podman failed without a message");
+	}
+	strbuf_release(&words);
+	return -1;
+}
+
+/* `<cli> words...` with a deadline (0: call_timeout_ms).  Returns p->status, or -1 (e->err). */
+static int call(struct engine *e, struct proc *p, const char *const *words, long timeout_ms)
+{
+	struct strvec args = STRVEC_INIT;
+	int rc;
+
+	strvec_push(&args, e->cli);
+	strvec_pushv(&args, words);
+	p->argv = args.v;
+	p->timeout_ms = timeout_ms ? timeout_ms : e->call_timeout_ms;
+	p->uninterruptible = p->uninterruptible || e->cleaning;
+	e->calls++;
+	rc = proc_run(p);
+	p->argv = NULL;
+	strvec_clear(&args);
+	if (rc < 0)
+		return failed(e, p, "starting podman");
+	if (p->interrupted)
+		e->interrupted = 1;
+	return p->status;
+}
+
+static json_t *call_json(struct engine *e, const char *const *words, const char *what)
+{
+	struct proc p = PROC_INIT;
+	json_t *j = NULL;
+	json_error_t jerr;
+
+	if (call(e, &p, words, 0) != 0)
+		failed(e, &p, what);
+	else if (!(j = json_loadb(p.out.buf, p.out.len, 0, &jerr)))
+		engine_fail(e, "%s: podman's answer is not JSON: %s", what, jerr.text);
+	proc_release(&p);
+	return j;
+}
+
+static int podman_ping(struct engine *e)
+{
+	static const char *const words[] = { "info", "--format", "{{.Store.GraphDriverName}}", NULL };
+	struct proc p = PROC_INIT;
+	int up = call(e, &p, words, 10000) == 0 && p.out.len > 0;
+
+	proc_release(&p);
+	return up;
+}
+
+static int podman_open(struct engine *e)
+{
+	static const char *const words[] = { "version", "--format", "{{json .}}", NULL };
+	struct proc p = PROC_INIT;
+	json_t *j = NULL, *client, *server;
+	int rc = -1;
+
+	e->cli = getenv("PHASELAB_PODMAN");
+	if (!e->cli || !*e->cli)
+		e->cli = "podman";
+	e->priv = xcalloc(1, sizeof(struct podman_priv));
+	call(e, &p, words, 20000);
+	if (p.status == PROC_NOT_FOUND && p.exec_errno) {
+		engine_fail(e, "no podman: '%s' is not on PATH; install it (labs/setup --packages, or apt-get "
+			    "install podman) or point PHASELAB_PODMAN at the podman CLI", e->cli);
+		goto out;
+	}
+	if (p.interrupted) {
+		engine_fail(e, "interrupted while asking podman for its version");
+		goto out;
+	}
+	j = json_loadb(p.out.buf, p.out.len, 0, NULL);
+	client = json_object_get(j, "Client");
+	/* a local podman has no server of its own: a remote connection's is "Server" */
+	server = json_object_get(j, "Server");
+	if (p.status != 0 || !json_is_object(client)) {
+		struct strbuf words_sb = STRBUF_INIT;
+		podman_words(&p, &words_sb);
+		engine_fail(e, "podman does not answer (%s): check `%s info` as root", words_sb.len ? words_sb.buf : "no answer",
+			    e->cli);
+		strbuf_release(&words_sb);
+		goto out;
+	}
+	e->client_version = xstrdup(json_string_value(json_object_get(client, "Version")) ?: "unknown");
+	e->server_version = xstrdup(json_string_value(json_object_get(json_is_object(server) ? server : client,
+								      "Version")) ?: "unknown");
+	e->builder = BUILDER_BUILDAH;
+	rc = 0;
+out:
+	json_decref(j);
+	proc_release(&p);
+	return rc;
+}
+
+static void podman_close(struct engine *e)
+{
+	free(e->priv);
+	e->priv = NULL;
+}
+
+/* --- builds ------------------------------------------------------------ */
+
+static int podman_build_start(struct engine *e, const struct build_request *req, struct engine_job *job)
+{
+	static unsigned builds;
+	struct strvec args = STRVEC_INIT;
+
+	strvec_pushv(&args, (const char *const[]){ e->cli, "build", "--format", "docker", "--layers", "--force-rm",
+						   "--iidfile", req->iidfile, "--label", NULL });
+	strvec_pushf(&args, "%s=%s", ENGINE_LABEL, e->run_id);
+	for (const char *const *a = req->build_args; a && *a; a++)
+		strvec_pushv(&args, (const char *const[]){ "--build-arg", *a, NULL });
+	if (req->tag)
+		strvec_pushv(&args, (const char *const[]){ "-t", req->tag, NULL });
+	strvec_pushv(&args, (const char *const[]){ "--", req->context, NULL });
+
+	job->iidfile = xstrdup(req->iidfile);
+	/* always one file: a RUN's stderr belongs to its step, which only the merged order shows */
+	job->log_path = e->scratch ? xasprintf("%s/build-%u.log", e->scratch, ++builds)
+				   : xasprintf("%s.log", req->iidfile);
+	unlink(req->iidfile);
+	if (req->max_output)
+		job->proc.max_capture = req->max_output;
+	job->proc.argv = args.v;
+	job->proc.timeout_ms = req->timeout_ms ? req->timeout_ms : e->call_timeout_ms;
+	job->proc.out_path = job->log_path;
+	job->proc.uninterruptible = e->cleaning;
+	e->calls++;
+	if (proc_start(&job->proc) < 0) {
+		engine_fail(e, "cannot start '%s build': %s", e->cli, strerror(errno));
+		job->proc.pid = 0;
+		free(job->iidfile);
+		free(job->log_path);
+		job->iidfile = job->log_path = NULL;
+		job->proc.argv = NULL;
+		strvec_clear(&args);
+		return -1;
+	}
+	job->proc.argv = NULL;
+	job->started = 1;
+	strvec_clear(&args);
+	return 0;
+}
+
+static int podman_build_finish(struct engine *e, struct engine_job *job, struct build_result *res)
+{
+	struct proc *p = &job->proc;
+	struct strbuf id = STRBUF_INIT;
+	int rc;
+
+	if (!job->started)
+		return engine_fail(e, "no build was started");
+	proc_finish(p);
+	job->started = 0;
+	strbuf_add(&res->output, p->out.buf, p->out.len);
+	if (p->err.len) {
+		strbuf_addch(&res->output, '\n');
+		strbuf_add(&res->output, p->err.buf, p->err.len);
+	}
+	buildlog_parse(&res->log, res->output.buf, res->output.len);
+	/* as the learner's own `podman build` numbers them: without our --label's step */
+	buildlog_drop_label_step(&res->log, ENGINE_LABEL);
+	res->elapsed_ms = p->elapsed_ms;
+	res->timed_out = p->timed_out;
+	res->interrupted = p->interrupted;
+	engine_journal_images(e, &res->log);
+
+	if (p->interrupted) {
+		e->interrupted = 1;
+		rc = engine_fail(e, "the build was interrupted");
+	} else if (p->timed_out) {
+		rc = 1;
+	} else if (p->status == PROC_NOT_FOUND && p->exec_errno) {
+		rc = failed(e, p, "building the image");
+	} else if (p->status == 0) {
+		rc = 0;
+		if (read_file_nofollow(job->iidfile, sizeof(res->image_id) - 1, &id) < 0 ||
+		    (strbuf_rtrim(&id), !id.len))
+			rc = engine_fail(e, "the build succeeded but wrote no image id to '%s'", job->iidfile);
+		else
+			memcpy(res->image_id, id.buf, id.len + 1);
+	} else {
+		rc = 1;
+	}
+	strbuf_release(&id);
+	proc_release(p);
+	*p = (struct proc)PROC_INIT;
+	free(job->iidfile);
+	free(job->log_path);
+	job->iidfile = job->log_path = NULL;
+	return rc;
+}
+
+/* --- images ------------------------------------------------------------ */
+
+/*
+ * Docker's shape: podman keeps an image's HEALTHCHECK at the top level
+ * ("Healthcheck"), docker in Config; the checks read Config.
+ */
+static int podman_image_inspect(struct engine *e, const char *ref, json_t **out)
+{
+	json_t *config, *hc;
+
+	if (engine_docker.image_inspect(e, ref, out) < 0)
+		return -1;
+	config = json_object_get(*out, "Config");
+	hc = json_object_get(*out, "Healthcheck");
+	if (json_is_object(config) && json_is_object(hc) && !json_object_get(config, "Healthcheck"))
+		json_object_set(config, "Healthcheck", hc);
+	return 0;
+}
+
+/* `history --format {{json .}}` is one array here, with "size" a number. */
+static int podman_history(struct engine *e, const char *image, struct history_row **rows, size_t *n)
+{
+	const char *const words[] = { "history", "--no-trunc", "--format", "{{json .}}", "--", image, NULL };
+	json_t *arr = call_json(e, words, "reading the image's history"), *row;
+	size_t i, cap = 0;
+
+	if (!arr)
+		return -1;
+	json_array_foreach(arr, i, row) {
+		const char *created_by = json_string_value(json_object_get(row, "CreatedBy"));
+		json_t *size = json_object_get(row, "size");
+
+		if (!created_by)
+			continue;
+		if (*n == cap)
+			*rows = xrealloc(*rows, (cap = cap ? cap * 2 : 16) * sizeof(**rows));
+		(*rows)[*n].size = json_is_integer(size) && json_integer_value(size) > 0 ? json_integer_value(size) : 0;
+		(*rows)[*n].created_by = xstrdup(created_by);
+		(*n)++;
+	}
+	json_decref(arr);
+	return 0;
+}
+
+static int podman_image_layers(struct engine *e, json_t *image, int in_place, struct layer_walk *w)
+{
+	/* podman's storage is not overlay2's layout: layers_in_place declines, and `podman save` is docker's archive */
+	return engine_docker.image_layers(e, image, in_place, w);
+}
+
+/* --- containers -------------------------------------------------------- */
+
+static int podman_run(struct engine *e, const struct run_request *req, char *id, size_t id_size)
+{
+	struct podman_priv *pv = e->priv;
+	struct strvec args = STRVEC_INIT;
+	struct proc p = PROC_INIT;
+	int rc = -1;
+
+	strvec_push(&args, e->cli);
+	if (req->create_only)
+		strvec_push(&args, "create");
+	else
+		strvec_pushv(&args, (const char *const[]){ "run", "-d", NULL });
+	strvec_push(&args, "--label");
+	strvec_pushf(&args, "%s=%s", ENGINE_LABEL, e->run_id);
+	for (const char *const *l = req->labels; l && *l; l++)
+		strvec_pushv(&args, (const char *const[]){ "--label", *l, NULL });
+	if (!req->create_only)
+		strvec_pushv(&args, (const char *const[]){ "--security-opt", "no-new-privileges", NULL });
+	if (req->memory_mb) {
+		strvec_push(&args, "--memory");
+		strvec_pushf(&args, "%ldm", req->memory_mb);
+	}
+	if (req->pids) {
+		strvec_push(&args, "--pids-limit");
+		strvec_pushf(&args, "%ld", req->pids);
+	}
+	if (req->cpus > 0) {
+		strvec_push(&args, "--cpus");
+		strvec_pushf(&args, "%.2f", req->cpus);
+	}
+	if (req->port) {
+		strvec_push(&args, "-p");
+		strvec_pushf(&args, "127.0.0.1::%d", req->port);
+	}
+	/* no --health-interval: 4.3 ignores it; podman_health runs the probe at this pace */
+	pv->interval_ms = req->health_interval_ms;
+	for (const char *const *env = req->env; env && *env; env++)
+		strvec_pushv(&args, (const char *const[]){ "-e", *env, NULL });
+	strvec_pushv(&args, (const char *const[]){ "--", req->image, NULL });
+
+	/* as docker's: let the call end, so the container it made is known and swept */
+	p.uninterruptible = 1;
+	if (call(e, &p, (const char *const *)args.v + 1, 60000) != 0) {
+		failed(e, &p, req->create_only ? "creating a container" : "starting a container");
+		strbuf_rtrim(&p.out);
+		snprintf(id, id_size, "%s", p.out.len == 64 ? p.out.buf : "");
+	} else {
+		strbuf_rtrim(&p.out);
+		/* podman's systemd complaints go to stderr; the id is stdout's last line */
+		const char *last = strrchr(p.out.buf, '\n');
+		snprintf(id, id_size, "%s", last ? last + 1 : p.out.buf);
+		rc = 0;
+	}
+	strvec_clear(&args);
+	proc_release(&p);
+	return rc;
+}
+
+static int podman_container_inspect(struct engine *e, const char *id, json_t **out)
+{
+	return engine_docker.container_inspect(e, id, out);
+}
+
+/* The probe's record for id: when it last ran (a slot reused oldest first). */
+static long long *probe_slot(struct podman_priv *pv, const char *id)
+{
+	size_t oldest = 0;
+
+	for (size_t i = 0; i < PROBES_MAX; i++) {
+		if (!strncmp(pv->probes[i].id, id, sizeof(pv->probes[i].id) - 1))
+			return &pv->probes[i].last_ms;
+		if (pv->probes[i].last_ms < pv->probes[oldest].last_ms)
+			oldest = i;
+	}
+	snprintf(pv->probes[oldest].id, sizeof(pv->probes[oldest].id), "%s", id);
+	pv->probes[oldest].last_ms = 0;
+	return &pv->probes[oldest].last_ms;
+}
+
+/* The image's probe timeout in ms from a container's inspect object (30 s when it says none). */
+static long probe_timeout_ms(json_t *info)
+{
+	json_int_t ns = json_integer_value(json_object_get(
+		json_object_get(json_object_get(info, "Config"), "Healthcheck"), "Timeout"));
+
+	return ns > 0 && ns / 1000000 < 600000 ? (long)(ns / 1000000) : 30000;
+}
+
+static char *podman_rootfs_dir(struct engine *e, json_t *container);
+
+/* Is prog (a probe's program) in the container's filesystem at root, by its path or on PATH? */
+static int program_present(json_t *info, const char *root, const char *prog)
+{
+	const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", *p;
+	json_t *env = json_object_get(json_object_get(info, "Config"), "Env"), *v;
+	struct stat st;
+	size_t i;
+	int found = 0;
+
+	if (strchr(prog, '/')) {
+		char *at = xasprintf("%s/%s", root, prog);
+		found = lstat(at, &st) == 0; /* a link counts: it is the container's, not ours to follow */
+		free(at);
+		return found;
+	}
+	json_array_foreach(env, i, v) {
+		const char *s = json_string_value(v);
+		if (s && !strncmp(s, "PATH=", 5))
+			path = s + 5;
+	}
+	for (p = path; !found && *p; p += strcspn(p, ":"), p += *p == ':') {
+		char *at = xasprintf("%s/%.*s/%s", root, (int)strcspn(p, ":"), p, prog);
+		found = lstat(at, &st) == 0;
+		free(at);
+	}
+	return found;
+}
+
+/*
+ * 4.3 records a probe whose program is not in the image as a plain failure
+ * (exit 1, no output) and drops the runtime's message, which docker keeps
+ * and the healthy check reads.  Put the message back, in the runtime's
+ * words, when the image's exec-form probe names a program that is not there.
+ */
+static void name_missing_probe(struct engine *e, json_t *info)
+{
+	json_t *test = json_object_get(json_object_get(json_object_get(info, "Config"), "Healthcheck"), "Test");
+	json_t *log = json_object_get(json_object_get(json_object_get(info, "State"), "Health"), "Log");
+	json_t *last = json_array_get(log, json_array_size(log) ? json_array_size(log) - 1 : 0);
+	const char *form = json_string_value(json_array_get(test, 0));
+	const char *prog = json_string_value(json_array_get(test, 1));
+	const char *out = json_string_value(json_object_get(last, "Output"));
+	char *root;
+
+	if (!last || !form || strcmp(form, "CMD") || !prog || !*prog || (out && *out) ||
+	    json_integer_value(json_object_get(last, "ExitCode")) == 0 || !(root = podman_rootfs_dir(e, info)))
+		return;
+	if (program_present(info, root, prog))
+		; /* the probe ran and failed: its own verdict stands */
+	else if (strchr(prog, '/'))
+		json_object_set_new(last, "Output",
+				    json_sprintf("exec: \"%s\": stat %s: no such file or directory", prog, prog));
+	else
+		json_object_set_new(last, "Output", json_sprintf("exec: \"%s\": executable file not found in $PATH", prog));
+	free(root);
+}
+
+static int podman_health(struct engine *e, const char *id, json_t **state)
+{
+	struct podman_priv *pv = e->priv;
+	long interval = pv->interval_ms > 0 ? pv->interval_ms : PROBE_DEFAULT_MS;
+	long long *last = probe_slot(pv, id);
+	json_t *info;
+
+	*state = NULL;
+	if (engine_docker.container_inspect(e, id, &info) < 0)
+		return -1;
+	/* a probe when one is due, and the container runs and has one (status "starting") */
+	if (now_ms() - *last >= interval &&
+	    json_is_true(json_object_get(json_object_get(info, "State"), "Running")) &&
+	    json_is_object(json_object_get(json_object_get(info, "State"), "Health"))) {
+		const char *const words[] = { "healthcheck", "run", id, NULL };
+		struct proc p = PROC_INIT;
+		long timeout = probe_timeout_ms(info);
+
+		*last = now_ms();
+		/* 0 healthy, 1 unhealthy (both recorded in the state); 125 podman's error */
+		if (call(e, &p, words, timeout + 30000) < 0 || p.interrupted || p.timed_out ||
+		    (p.status != 0 && p.status != 1 && !strstr(p.err.buf, "not running"))) {
+			failed(e, &p, "running the container's health probe");
+			proc_release(&p);
+			json_decref(info);
+			return -1;
+		}
+		proc_release(&p);
+		json_decref(info);
+		if (engine_docker.container_inspect(e, id, &info) < 0)
+			return -1;
+	}
+	name_missing_probe(e, info);
+	*state = json_object_get(info, "State");
+	if (!json_is_object(*state)) {
+		*state = NULL;
+		json_decref(info);
+		return engine_fail(e, "inspecting container '%.40s': no state", id);
+	}
+	json_incref(*state);
+	json_decref(info);
+	return 0;
+}
+
+/* A host user's uid: a number, or a name this machine knows; -1 otherwise. */
+static long host_uid(const char *s)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+	struct passwd *pw;
+
+	if (end != s && !*end && v >= 0)
+		return v;
+	pw = getpwnam(s);
+	return pw ? (long)pw->pw_uid : -1;
+}
+
+static int podman_top(struct engine *e, const char *id, struct top_row **rows, size_t *n)
+{
+	/* AIX descriptors, read by podman itself: no ps in the container (4.3 has no "uid") */
+	const char *const words[] = { "top", id, "user", "huser", "pid", "args", NULL };
+	struct proc p = PROC_INIT;
+	char *line, *save = NULL;
+	size_t cap = 8;
+	int first = 1;
+
+	if (call(e, &p, words, 0) != 0) {
+		failed(e, &p, "listing the container's processes");
+		proc_release(&p);
+		return -1;
+	}
+	*rows = xcalloc(cap, sizeof(**rows));
+	for (line = strtok_r(p.out.buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char user[64], huser[64];
+		struct top_row r = { 0 };
+		const char *cmd, *base;
+		size_t len;
+		int used = 0;
+
+		if (first) { /* USER HUSER PID COMMAND */
+			first = 0;
+			continue;
+		}
+		if (sscanf(line, "%63s %63s %ld %n", user, huser, &r.pid, &used) < 3)
+			continue;
+		/* rootful: the host's user is the container's; rootless maps it, and the host's is the truth */
+		r.uid = host_uid(huser);
+		if (r.uid < 0)
+			r.uid = host_uid(user);
+		/* ps's comm: the program's name, at most 15 characters */
+		cmd = line + used;
+		len = strcspn(cmd, " ");
+		for (base = cmd + len; base > cmd && base[-1] != '/'; base--)
+			;
+		snprintf(r.comm, sizeof(r.comm), "%.*s", (int)((cmd + len - base) > 15 ? 15 : (cmd + len - base)), base);
+		if (*n == cap)
+			*rows = xrealloc(*rows, (cap *= 2) * sizeof(**rows));
+		(*rows)[(*n)++] = r;
+	}
+	proc_release(&p);
+	return 0;
+}
+
+static int podman_exec(struct engine *e, const char *id, const char *const *argv, long timeout_ms,
+		       struct strbuf *out)
+{
+	int rc = engine_docker.exec(e, id, argv, timeout_ms, out);
+
+	/* 125 is podman's own failure (126/127: the command could not run, as docker's) */
+	if (rc == 125)
+		return engine_fail(e, "running a command in the container: podman failed (exit status 125)");
+	return rc;
+}
+
+static int podman_logs(struct engine *e, const char *id, int tail, struct strbuf *sb)
+{
+	return engine_docker.logs(e, id, tail, sb);
+}
+
+/* The container's root as podman mounts it here ("overlay"'s merged folder), or NULL. */
+static char *podman_rootfs_dir(struct engine *e, json_t *container)
+{
+	json_t *gd = json_object_get(container, "GraphDriver");
+	const char *driver = json_string_value(json_object_get(gd, "Name"));
+	const char *merged = json_string_value(json_object_get(json_object_get(gd, "Data"), "MergedDir"));
+
+	(void)e;
+	if (!driver || strcmp(driver, "overlay") || !merged || !rootfs_usable(merged))
+		return NULL;
+	return xstrdup(merged);
+}
+
+static int podman_export_start(struct engine *e, const char *id, const char *path, long timeout_ms,
+			       struct engine_job *job)
+{
+	return engine_docker.export_start(e, id, path, timeout_ms, job);
+}
+
+static int podman_export_finish(struct engine *e, struct engine_job *job)
+{
+	return engine_docker.export_finish(e, job);
+}
+
+/* --- removal ----------------------------------------------------------- */
+
+static int podman_rm_container(struct engine *e, const char *id)
+{
+	return engine_docker.rm_container(e, id);
+}
+
+static int podman_rm_image(struct engine *e, const char *id, int with_layers)
+{
+	return engine_docker.rm_image(e, id, with_layers);
+}
+
+/*
+ * The image, and the intermediate images of the steps that ran (buildah
+ * keeps one per step, as the legacy builder does): in one call, children
+ * first (podman removes in the order given), --no-prune keeping every
+ * parent that came from the cache.
+ */
+static int podman_rm_build(struct engine *e, const struct build_result *res)
+{
+	struct strvec words = STRVEC_INIT;
+	struct proc p = PROC_INIT;
+	int rc = 0;
+
+	strvec_pushv(&words, (const char *const[]){ "rmi", "-f", "--no-prune", NULL });
+	if (res->image_id[0])
+		strvec_push(&words, res->image_id);
+	for (size_t i = res->log.nsteps; i-- > 0;) {
+		const struct build_step *s = &res->log.steps[i];
+
+		if (s->ran && s->image && (!res->image_id[0] || !strstr(res->image_id, s->image)))
+			strvec_push(&words, s->image);
+	}
+	if (words.nr > 3 && call(e, &p, (const char *const *)words.v, 0) != 0)
+		rc = failed(e, &p, "removing the build's images");
+	proc_release(&p);
+	strvec_clear(&words);
+	return rc;
+}
+
+static int podman_remove_labelled(struct engine *e, const char *run_id)
+{
+	return engine_docker.remove_labelled(e, run_id);
+}
+
+static int podman_reap(struct engine *e, const char *run_id, const char *scratch)
+{
+	/* the labelled sweep, then the step images the journal and the build logs name */
+	return engine_docker.reap(e, run_id, scratch);
+}
+
+static int podman_container_by_name(struct engine *e, const char *name, int *running)
+{
+	char filter[300];
+	const char *const words[] = { "ps", "-a", "--format", "{{.Names}} {{.State}}", "--filter", filter, NULL };
+	struct proc p = PROC_INIT;
+	int rc;
+
+	/* names have no leading '/' here; the filter is a pattern, so only an exact line counts */
+	snprintf(filter, sizeof(filter), "name=^%.256s$", name);
+	if (call(e, &p, words, 0) != 0) {
+		rc = failed(e, &p, "listing containers");
+	} else {
+		size_t n = strlen(name);
+		const char *line = p.out.buf;
+
+		rc = 0;
+		for (; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+			if (!strncmp(line, name, n) && line[n] == ' ') {
+				rc = 1;
+				*running = !strncmp(line + n + 1, "running", 7);
+				break;
+			}
+		}
+	}
+	proc_release(&p);
+	return rc;
+}
+
+const struct engine_ops engine_podman = {
+	.name = "podman",
+	.open = podman_open,
+	.close = podman_close,
+	.ping = podman_ping,
+	.build_start = podman_build_start,
+	.build_finish = podman_build_finish,
+	.image_inspect = podman_image_inspect,
+	.history = podman_history,
+	.run = podman_run,
+	.container_inspect = podman_container_inspect,
+	.health = podman_health,
+	.top = podman_top,
+	.exec = podman_exec,
+	.logs = podman_logs,
+	.rootfs_dir = podman_rootfs_dir,
+	.export_start = podman_export_start,
+	.export_finish = podman_export_finish,
+	.rm_container = podman_rm_container,
+	.rm_image = podman_rm_image,
+	.rm_build = podman_rm_build,
+	.remove_labelled = podman_remove_labelled,
+	.reap = podman_reap,
+	.container_by_name = podman_container_by_name,
+	.image_layers = podman_image_layers,
+};

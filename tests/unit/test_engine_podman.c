@@ -1,0 +1,204 @@
+/*
+ * The engine table and its choice, and engine/podman.c's readings of
+ * podman's answers, without podman: PHASELAB_PODMAN points at
+ * tests/fixtures/engine/podman/fake-podman, which answers from real podman
+ * 4.3.1 recordings (the reference solution's image and container).
+ *
+ *  - every entry of both tables is set, and an unknown PHASELAB_ENGINE is
+ *    refused naming both;
+ *  - without PHASELAB_ENGINE: docker when it answers, else podman, else
+ *    docker's reason (which names the fix);
+ *  - the report's engine: kind "podman", builder buildah, the versions;
+ *  - docker's shape: the image's top-level Healthcheck in Config;
+ *  - history rows with their sizes (podman gives numbers, in one array);
+ *  - top: the user from HUSER, the program's name;
+ *  - health: a probe (`healthcheck run`) when one is due, not on every read.
+ *
+ * The fixtures are found from the repository root, or from $PHASELAB_FIXTURES.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/engine.h"
+#include "lib/fsutil.h"
+#include "lib/strbuf.h"
+#include "lib/xalloc.h"
+
+static char calls[64];
+
+static char *fake_path(void)
+{
+	const char *dir = getenv("PHASELAB_FIXTURES");
+	char *rel = xasprintf("%s/engine/podman/fake-podman", dir && *dir ? dir : "tests/fixtures");
+	char *abs = realpath(rel, NULL);
+
+	if (!abs)
+		fail_msg("no fake podman at '%s' (run from the repository root)", rel);
+	free(rel);
+	return abs;
+}
+
+/* How many of the recorded calls contain word. */
+static int count_calls(const char *word)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int n = 0;
+
+	if (read_file_nofollow(calls, 1 << 20, &sb) == 0)
+		for (const char *p = sb.buf; (p = strstr(p, word)); p++)
+			n++;
+	strbuf_release(&sb);
+	return n;
+}
+
+static int setup(void **state)
+{
+	int fd;
+
+	(void)state;
+	snprintf(calls, sizeof(calls), "/tmp/phaselab-fake-podman-XXXXXX");
+	if ((fd = mkstemp(calls)) < 0)
+		return -1;
+	close(fd);
+	setenv("FAKE_PODMAN_CALLS", calls, 1);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char probed[80];
+
+	(void)state;
+	snprintf(probed, sizeof(probed), "%s.probed", calls);
+	unlink(probed);
+	unlink(calls);
+	return 0;
+}
+
+#define ALL_SET(o)                                                                                        \
+	((o).name && (o).open && (o).close && (o).ping && (o).build_start && (o).build_finish &&          \
+	 (o).image_inspect && (o).history && (o).run && (o).container_inspect && (o).health && (o).top && \
+	 (o).exec && (o).logs && (o).rootfs_dir && (o).export_start && (o).export_finish &&               \
+	 (o).rm_container && (o).rm_image && (o).rm_build && (o).remove_labelled && (o).reap &&          \
+	 (o).container_by_name && (o).image_layers)
+
+static void test_tables(void **state)
+{
+	struct engine e;
+
+	(void)state;
+	assert_true(ALL_SET(engine_docker));
+	assert_true(ALL_SET(engine_podman));
+	assert_string_equal(engine_podman.name, "podman");
+
+	setenv("PHASELAB_ENGINE", "nosuch", 1);
+	assert_int_equal(engine_open(&e, "t"), -1);
+	assert_non_null(strstr(e.err.buf, "'nosuch'"));
+	assert_non_null(strstr(e.err.buf, "'docker' and 'podman'"));
+	engine_close(&e);
+	unsetenv("PHASELAB_ENGINE");
+}
+
+static void test_choice(void **state)
+{
+	char *fake = fake_path();
+	struct engine e;
+
+	(void)state;
+	unsetenv("PHASELAB_ENGINE");
+	/* no docker: podman answers */
+	setenv("PHASELAB_DOCKER", "/nonexistent/docker", 1);
+	setenv("PHASELAB_PODMAN", fake, 1);
+	assert_int_equal(engine_open(&e, "t"), 0);
+	assert_string_equal(e.kind, "podman");
+	engine_close(&e);
+	/* neither: docker's reason, with its fix */
+	setenv("PHASELAB_PODMAN", "/nonexistent/podman", 1);
+	assert_int_equal(engine_open(&e, "t"), -1);
+	assert_non_null(strstr(e.err.buf, "no container engine: '/nonexistent/docker' is not on PATH"));
+	engine_close(&e);
+	/* asked for by name: podman's own reason */
+	setenv("PHASELAB_ENGINE", "podman", 1);
+	assert_int_equal(engine_open(&e, "t"), -1);
+	assert_non_null(strstr(e.err.buf, "no podman: '/nonexistent/podman' is not on PATH"));
+	engine_close(&e);
+	unsetenv("PHASELAB_ENGINE");
+	unsetenv("PHASELAB_DOCKER");
+	unsetenv("PHASELAB_PODMAN");
+	free(fake);
+}
+
+static void test_readings(void **state)
+{
+	char *fake = fake_path();
+	struct engine e;
+	json_t *img = NULL, *st = NULL;
+	struct history_row *rows;
+	struct top_row *top;
+	size_t n;
+
+	(void)state;
+	setenv("PHASELAB_ENGINE", "podman", 1);
+	setenv("PHASELAB_PODMAN", fake, 1);
+	assert_int_equal(engine_open(&e, "t"), 0);
+	assert_string_equal(e.kind, "podman");
+	assert_int_equal(e.builder, BUILDER_BUILDAH);
+	assert_string_equal(builder_name(e.builder), "buildah");
+	assert_string_equal(e.client_version, "4.3.1");
+	assert_string_equal(e.server_version, "4.3.1");
+
+	/* podman keeps HEALTHCHECK at the top; the checks read docker's Config.Healthcheck */
+	assert_int_equal(engine_image_inspect(&e, "sha256:x", &img), 0);
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_object_get(json_object_get(img, "Config"), "Healthcheck"), "Timeout")),
+			 3000000000LL);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(
+				 json_object_get(img, "Config"), "Healthcheck"), "Retries")), 3);
+	json_decref(img);
+
+	assert_int_equal(engine_history(&e, "sha256:x", &rows, &n), 0);
+	assert_int_equal(n, 13);
+	assert_non_null(strstr(rows[0].created_by, "LABEL \"org.phaselab.run\""));
+	assert_int_equal(rows[6].size, 13312);
+	assert_int_equal(rows[12].size, 104570368);
+	engine_history_free(rows, n);
+
+	assert_int_equal(engine_top(&e, "c", &top, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(top[0].pid, 1);
+	assert_int_equal(top[0].uid, 65532);
+	assert_string_equal(top[0].comm, "node");
+	free(top);
+
+	/* the first read probes; a read within the interval does not */
+	assert_int_equal(engine_health(&e, "c0ffee", &st), 0);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(st, "Health"), "Status")), "healthy");
+	json_decref(st);
+	assert_int_equal(count_calls("healthcheck run c0ffee"), 1);
+	assert_int_equal(engine_health(&e, "c0ffee", &st), 0);
+	json_decref(st);
+	assert_int_equal(count_calls("healthcheck run c0ffee"), 1);
+
+	engine_close(&e);
+	unsetenv("PHASELAB_ENGINE");
+	unsetenv("PHASELAB_PODMAN");
+	free(fake);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tables),
+		cmocka_unit_test(test_choice),
+		cmocka_unit_test(test_readings),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
