@@ -39,6 +39,22 @@ static void fill_one(struct strbuf *out, const char *key, size_t n, json_t *evid
 }
 
 #define SERVICE_DIR_KEY "service_dir"
+#define SERVICE_KEY "service"
+
+/* The service's name, for an image or container name in a hint: the folder's last component. */
+static void add_service_name(struct strbuf *out, const char *service_dir)
+{
+	size_t end = strlen(service_dir), start;
+
+	while (end > 1 && service_dir[end - 1] == '/')
+		end--;
+	for (start = end; start > 0 && service_dir[start - 1] != '/'; start--)
+		;
+	if (start < end)
+		strbuf_add(out, service_dir + start, end - start);
+	else
+		strbuf_addstr(out, "service");
+}
 
 static void fill(struct strbuf *out, const char *tmpl, json_t *evidence, const char *service_dir, int dir_only)
 {
@@ -57,6 +73,10 @@ static void fill(struct strbuf *out, const char *tmpl, json_t *evidence, const c
 		if (n && b[1 + n] == '}' && service_dir && n == strlen(SERVICE_DIR_KEY) &&
 		    !strncmp(b + 1, SERVICE_DIR_KEY, n)) {
 			strbuf_addstr(out, service_dir);
+			p = b + 2 + n;
+		} else if (n && b[1 + n] == '}' && service_dir && n == strlen(SERVICE_KEY) &&
+			   !strncmp(b + 1, SERVICE_KEY, n)) {
+			add_service_name(out, service_dir);
 			p = b + 2 + n;
 		} else if (n && b[1 + n] == '}' && !dir_only) {
 			fill_one(out, b + 1, n, evidence);

@@ -37,9 +37,11 @@ void hint_fill(struct strbuf *out, const char *tmpl, json_t *evidence);
 /*
  * The phase's hints name the service folder as {service_dir}: the folder
  * the verification read, as the learner knows it ("services/product-service").
- * hint_fill_dir is hint_fill with that one key taken from service_dir (NULL:
- * from the evidence, like any other key); hint_fill_dir_only fills that key
- * alone, for the phase's plain hints, whose other braces are text.
+ * and {service} its name, the folder's last component, which the lessons give
+ * the service's image and container ("product-service:latest").
+ * hint_fill_dir is hint_fill with those two keys taken from service_dir
+ * (NULL: from the evidence, like any other key); hint_fill_dir_only fills
+ * them alone, for the phase's plain hints, whose other braces are text.
  */
 void hint_fill_dir(struct strbuf *out, const char *tmpl, json_t *evidence, const char *service_dir);
 void hint_fill_dir_only(struct strbuf *out, const char *tmpl, const char *service_dir);

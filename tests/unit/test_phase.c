@@ -940,6 +940,13 @@ static void test_hint_service_dir(void **state)
 	strbuf_reset(&out);
 	hint_fill_dir_only(&out, "{service_dir}/", NULL);
 	assert_string_equal(out.buf, "{service_dir}/");
+	/* {service}: the folder's last name, for the image and container names of a hint */
+	strbuf_reset(&out);
+	hint_fill_dir_only(&out, "docker logs {service} ({service}:latest, {service_dir})", "services/order-service/");
+	assert_string_equal(out.buf, "docker logs order-service (order-service:latest, services/order-service/)");
+	strbuf_reset(&out);
+	hint_fill_dir(&out, "{service}-dev from {line}", ev, "/tmp/x/api-gateway");
+	assert_string_equal(out.buf, "api-gateway-dev from COPY . .");
 
 	d = hint_service_dir("/w/ws/services/product-service", "/w/ws");
 	assert_string_equal(d, "services/product-service");
