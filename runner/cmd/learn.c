@@ -518,8 +518,9 @@ static int verify_services(struct workspace *ws, const struct phase *ph, int k, 
 	putchar('\n');
 	if (out == PHASE_DONE) {
 		const struct phase *next = progress_current(&ws->pg, &ws->set);
-		learn_say(0, "Phase %d passed: %d/%d points over %zu services.", ph->number, s.score, s.max_score,
-			  s.nservices);
+		/* the score is this step's services'; the steps before it passed on their own */
+		learn_say(0, "Phase %d passed: %d/%d points over this step's %zu services, and every step before it "
+			  "passed.", ph->number, s.score, s.max_score, s.nservices);
 		fflush(stdout);
 		note_lesson_containers(ph);
 		if (next)
