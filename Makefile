@@ -127,13 +127,13 @@ integration: bin/phaselab $(TOOL_BIN)
 podman-check: bin/phaselab
 	$(Q)tests/tools/timed podman tests/integration/podman
 
-# The main job on the bundled lab: the reference solution of phase 3,
-# assembled from labs/services/user-service and its overlay, checked for
-# real; then the backend track's, built, pushed to the local registry under
+# The main job on the bundled lab: the reference solution of phase 3, the
+# whole system (labs/services, each service with its overlay from
+# labs/solutions/03-containerization), checked for real; then the backend track's, built, pushed to the local registry under
 # its commit's tag and checked through phases 10 to 12 (labs/demo-backend).
 demo: bin/phaselab
 	$(Q)rm -rf $(B)/lab/03-containerization
-	$(Q)labs/assemble --solution 3 $(B)/lab/03-containerization >/dev/null
+	$(Q)labs/assemble --system --solution 3 $(B)/lab/03-containerization >/dev/null
 	$(Q)bin/phaselab check --phase 3 --dir $(B)/lab/03-containerization
 	$(Q)labs/demo-backend $(B)/lab/backend
 
