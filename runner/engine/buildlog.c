@@ -364,6 +364,7 @@ static long add_step(struct parser *p, const char *stage, size_t stage_len,
 	memset(st, 0, sizeof(*st));
 	st->stage = stage ? xstrndup(stage, stage_len) : NULL;
 	st->stage_no = stage_no;
+	st->unnamed_no = -1;
 	st->index = index;
 	st->total = total;
 	st->instruction = xstrdup(instr);
@@ -538,8 +539,17 @@ static long buildkit_step(struct parser *p, const struct label *lb, int create)
 			return (long)i;
 	if (!create)
 		return -1;
-	if (is_unnamed_label(s, n))
-		n = 0;
+	if (is_unnamed_label(s, n)) {
+		long k = add_step(p, NULL, 0, stage_no, lb->index, lb->total, lb->instr);
+		int no = 0;
+
+		/* the label's digits (is_unnamed_label checked them), kept only when they are a plausible index */
+		for (i = 6; i < n && no < BUILDLOG_STEPS_MAX; i++)
+			no = no * 10 + (s[i] - '0');
+		if (k >= 0 && no < BUILDLOG_STEPS_MAX)
+			p->log->steps[k].unnamed_no = no;
+		return k;
+	}
 	return add_step(p, n ? s : NULL, n, stage_no, lb->index, lb->total,
 			lb->instr);
 }
@@ -1303,6 +1313,8 @@ void buildlog_step_ref(const struct build_log *log, const struct build_step *s, 
 		strbuf_addf(sb, "step %d/%d", s->index, s->total);
 	else if (s->stage)
 		strbuf_addf(sb, "step [%s %d/%d]", s->stage, s->index, s->total);
+	else if (s->unnamed_no >= 0)
+		strbuf_addf(sb, "step [stage-%d %d/%d]", s->unnamed_no, s->index, s->total);
 	else
 		strbuf_addf(sb, "step [stage-%d %d/%d]", s->stage_no > 0 ? s->stage_no - 1 : 0, s->index, s->total);
 }

@@ -58,6 +58,12 @@ struct build_step {
 	 * legacy instructions before the first FROM (global ARG) get 0.
 	 */
 	int stage_no;
+	/*
+	 * BuildKit's N of an unnamed stage's label "stage-N" (the FROM's index
+	 * in the Dockerfile), -1 otherwise: stage_no follows the order of the
+	 * output, which BuildKit's parallel stages do not keep.
+	 */
+	int unnamed_no;
 	/* 3 and 9 for "Step 3/9" or "[builder 3/6]"; BuildKit counts per stage. */
 	int index, total;
 	/* "RUN npm ci --omit=dev" as the builder printed it; never NULL. */

@@ -376,6 +376,20 @@ static void test_fixture_details(void **state)
 	assert_int_equal(log.steps[0].total, 3);
 	assert_int_equal(log.steps[1].index, 2);
 	assert_int_equal(log.steps[2].index, 3);
+	/*
+	 * the unnamed stage is the Dockerfile's second FROM and printed first:
+	 * its steps are named by BuildKit's label, not by the order of the output
+	 */
+	{
+		struct strbuf ref = STRBUF_INIT;
+
+		buildlog_step_ref(&log, &log.steps[1], &ref);
+		assert_string_equal(ref.buf, "step [stage-1 2/3]");
+		strbuf_reset(&ref);
+		buildlog_step_ref(&log, &log.steps[3], &ref);
+		assert_string_equal(ref.buf, "step [builder 2/6]");
+		strbuf_release(&ref);
+	}
 	for (i = 3; i < 8; i++) {
 		assert_string_equal(log.steps[i].stage, "builder");
 		assert_int_equal(log.steps[i].index, i - 1);
