@@ -53,6 +53,24 @@ static int engine_open_with(struct engine *e, const struct engine_ops *ops)
 	return ops->open(e);
 }
 
+/*
+ * Did the user point at a Docker engine (its CLI, a host or a context)?  Then
+ * that engine's failure is the answer: quietly checking on podman instead
+ * would grade somewhere the user did not ask for.
+ */
+static int docker_named(void)
+{
+	static const char *const vars[] = { "PHASELAB_DOCKER", "DOCKER_HOST", "DOCKER_CONTEXT", NULL };
+
+	for (const char *const *v = vars; *v; v++) {
+		const char *val = getenv(*v);
+
+		if (val && *val)
+			return 1;
+	}
+	return 0;
+}
+
 int engine_open(struct engine *e, const char *run_id)
 {
 	const char *want = getenv("PHASELAB_ENGINE");
@@ -65,8 +83,10 @@ int engine_open(struct engine *e, const char *run_id)
 				return engine_open_with(e, *o);
 		return engine_fail(e, "unknown engine '%s' in PHASELAB_ENGINE: phaselab knows 'docker' and 'podman'", want);
 	}
-	if (engine_open_with(e, &engine_docker) == 0 || e->interrupted)
-		return e->interrupted ? -1 : 0;
+	if (engine_open_with(e, &engine_docker) == 0)
+		return 0;
+	if (e->interrupted || docker_named())
+		return -1;
 	/* no Docker engine answers: podman, when it is there; else docker's reason, which names the fix */
 	strbuf_add(&docker_err, e->err.buf, e->err.len);
 	engine_close(e);

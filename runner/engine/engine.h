@@ -222,7 +222,8 @@ extern const struct engine_ops engine_podman;
  * Find the engine, check that it answers and decide the builder.
  * $PHASELAB_ENGINE chooses the implementation ("docker" or "podman");
  * unset, docker when a Docker engine answers, else podman when it does
- * (else docker's reason).  The caller may then set e->scratch (the run's
+ * (else docker's reason); never podman when PHASELAB_DOCKER, DOCKER_HOST or
+ * DOCKER_CONTEXT names a Docker engine that does not answer.  The caller may then set e->scratch (the run's
  * folder, borrowed).  Returns 0, or -1 with the reason and the fix in
  * e->err (exit status 3).
  */
