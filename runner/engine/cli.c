@@ -155,6 +155,37 @@ void cli_run_args(struct engine *e, const struct run_request *req, int health_in
 	strvec_pushv(args, (const char *const[]){ "--", req->image, NULL });
 }
 
+int cli_build_start(struct engine *e, const struct build_request *req, struct engine_job *job, struct strvec *args,
+		    unsigned *log_count)
+{
+	int rc;
+
+	strvec_pushv(args, (const char *const[]){ "--iidfile", req->iidfile, "--label", NULL });
+	strvec_pushf(args, "%s=%s", ENGINE_LABEL, e->run_id);
+	for (const char *const *a = req->build_args; a && *a; a++)
+		strvec_pushv(args, (const char *const[]){ "--build-arg", *a, NULL });
+	if (req->tag)
+		strvec_pushv(args, (const char *const[]){ "-t", req->tag, NULL });
+	strvec_pushv(args, (const char *const[]){ "--", req->context, NULL });
+
+	job->iidfile = xstrdup(req->iidfile);
+	if (log_count)
+		job->log_path = e->scratch ? xasprintf("%s/build-%u.log", e->scratch, ++*log_count)
+					   : xasprintf("%s.log", req->iidfile);
+	unlink(req->iidfile);
+	if (req->max_output)
+		job->proc.max_capture = req->max_output;
+	rc = cli_start(e, &job->proc, args, req->timeout_ms, job->log_path);
+	job->started = rc == 0;
+	strvec_clear(args);
+	if (rc < 0) {
+		free(job->iidfile);
+		free(job->log_path);
+		job->iidfile = job->log_path = NULL;
+	}
+	return rc;
+}
+
 /* The image id the builder wrote (--iidfile): 0, or -1 when there is none. */
 static int read_image_id(const char *path, char *buf, size_t size)
 {

@@ -52,7 +52,17 @@ json_t *cli_json(struct engine *e, const struct cli_voice *v, const char *const 
 void cli_run_args(struct engine *e, const struct run_request *req, int health_interval, struct strvec *args);
 
 /*
- * The end of a build started with cli_start on job->proc: the output
+ * Start `<cli> build`: args holds the CLI, "build" and the engine's own
+ * options; the request's (iidfile, label, build args, tag, context) follow.
+ * log_count: NULL, the output in pipes; else it goes to a numbered file in
+ * the scratch folder (the counter is the caller's).  args is cleared.  0,
+ * or -1 (e->err, job left empty).
+ */
+int cli_build_start(struct engine *e, const struct build_request *req, struct engine_job *job, struct strvec *args,
+		    unsigned *log_count);
+
+/*
+ * The end of a build started with cli_build_start on job->proc: the output
  * (stdout, then stderr) parsed into res, the step images journalled, the
  * job released.  0 built, 1 the learner's build failed or timed out, -1 (e->err).
  */

@@ -166,7 +166,6 @@ static int docker_build_start(struct engine *e, const struct build_request *req,
 	static const char *const env_buildkit[] = { "DOCKER_BUILDKIT=1", "BUILDKIT_PROGRESS=plain", NULL };
 	static unsigned background_builds;
 	struct strvec args;
-	int rc;
 
 	cli_args(e, &args);
 	strvec_push(&args, "build");
@@ -174,31 +173,8 @@ static int docker_build_start(struct engine *e, const struct build_request *req,
 		strvec_push(&args, "--progress=plain");
 	else
 		strvec_push(&args, "--force-rm"); /* a failed RUN's container would stay behind, unlabelled */
-	strvec_pushv(&args, (const char *const[]){ "--iidfile", req->iidfile, "--label", NULL });
-	strvec_pushf(&args, "%s=%s", ENGINE_LABEL, e->run_id);
-	for (const char *const *a = req->build_args; a && *a; a++)
-		strvec_pushv(&args, (const char *const[]){ "--build-arg", *a, NULL });
-	if (req->tag)
-		strvec_pushv(&args, (const char *const[]){ "-t", req->tag, NULL });
-	strvec_pushv(&args, (const char *const[]){ "--", req->context, NULL });
-
-	job->iidfile = xstrdup(req->iidfile);
-	if (req->background)
-		job->log_path = e->scratch ? xasprintf("%s/build-%u.log", e->scratch, ++background_builds)
-					   : xasprintf("%s.log", req->iidfile);
-	unlink(req->iidfile);
-	if (req->max_output)
-		job->proc.max_capture = req->max_output;
 	job->proc.env = e->builder == BUILDER_BUILDKIT ? env_buildkit : env_legacy;
-	rc = cli_start(e, &job->proc, &args, req->timeout_ms, job->log_path);
-	job->started = rc == 0;
-	strvec_clear(&args);
-	if (rc < 0) {
-		free(job->iidfile);
-		free(job->log_path);
-		job->iidfile = job->log_path = NULL;
-	}
-	return rc;
+	return cli_build_start(e, req, job, &args, req->background ? &background_builds : NULL);
 }
 
 static int docker_build_finish(struct engine *e, struct engine_job *job, struct build_result *res)

@@ -130,33 +130,10 @@ static int podman_build_start(struct engine *e, const struct build_request *req,
 {
 	static unsigned builds;
 	struct strvec args = STRVEC_INIT;
-	int rc;
 
-	strvec_pushv(&args, (const char *const[]){ e->cli, "build", "--format", "docker", "--layers", "--force-rm",
-						   "--iidfile", req->iidfile, "--label", NULL });
-	strvec_pushf(&args, "%s=%s", ENGINE_LABEL, e->run_id);
-	for (const char *const *a = req->build_args; a && *a; a++)
-		strvec_pushv(&args, (const char *const[]){ "--build-arg", *a, NULL });
-	if (req->tag)
-		strvec_pushv(&args, (const char *const[]){ "-t", req->tag, NULL });
-	strvec_pushv(&args, (const char *const[]){ "--", req->context, NULL });
-
-	job->iidfile = xstrdup(req->iidfile);
+	strvec_pushv(&args, (const char *const[]){ e->cli, "build", "--format", "docker", "--layers", "--force-rm", NULL });
 	/* always one file: a RUN's stderr belongs to its step, which only the merged order shows */
-	job->log_path = e->scratch ? xasprintf("%s/build-%u.log", e->scratch, ++builds)
-				   : xasprintf("%s.log", req->iidfile);
-	unlink(req->iidfile);
-	if (req->max_output)
-		job->proc.max_capture = req->max_output;
-	rc = cli_start(e, &job->proc, &args, req->timeout_ms, job->log_path);
-	job->started = rc == 0;
-	strvec_clear(&args);
-	if (rc < 0) {
-		free(job->iidfile);
-		free(job->log_path);
-		job->iidfile = job->log_path = NULL;
-	}
-	return rc;
+	return cli_build_start(e, req, job, &args, &builds);
 }
 
 static int podman_build_finish(struct engine *e, struct engine_job *job, struct build_result *res)
