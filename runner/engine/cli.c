@@ -262,6 +262,37 @@ int cli_build_finish(struct engine *e, const struct cli_voice *v, struct engine_
 	return rc;
 }
 
+int cli_top(struct engine *e, const struct cli_voice *v, const char *const *words,
+	    int (*row)(const char *line, struct top_row *r), struct top_row **rows, size_t *n)
+{
+	struct proc p = PROC_INIT;
+	char *line, *save = NULL;
+	size_t cap = 8;
+	int first = 1;
+
+	if (cli_call_words(e, v, &p, 0, words) != 0) {
+		cli_failed(e, v, &p, "listing the container's processes");
+		proc_release(&p);
+		return -1;
+	}
+	*rows = xcalloc(cap, sizeof(**rows));
+	for (line = strtok_r(p.out.buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		struct top_row r = { 0 };
+
+		if (first) { /* the header */
+			first = 0;
+			continue;
+		}
+		if (!row(line, &r))
+			continue;
+		if (*n == cap)
+			*rows = xrealloc(*rows, (cap *= 2) * sizeof(**rows));
+		(*rows)[(*n)++] = r;
+	}
+	proc_release(&p);
+	return 0;
+}
+
 int cli_state(struct engine *e, json_t *info, const char *id, json_t **state)
 {
 	*state = json_object_get(info, "State");

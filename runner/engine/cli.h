@@ -69,6 +69,14 @@ int cli_build_start(struct engine *e, const struct build_request *req, struct en
 int cli_build_finish(struct engine *e, const struct cli_voice *v, struct engine_job *job,
 		     struct build_result *res);
 
+/*
+ * `<cli> words...` answering a process table (a header line, then a row a
+ * line), each row read by row (0: not a row, skipped).  0 with *rows (new)
+ * and *n set, or -1 (e->err).
+ */
+int cli_top(struct engine *e, const struct cli_voice *v, const char *const *words,
+	    int (*row)(const char *line, struct top_row *r), struct top_row **rows, size_t *n);
+
 /* A container's State from its inspect object info (taken): 0, or -1 (e->err). */
 int cli_state(struct engine *e, json_t *info, const char *id, json_t **state);
 

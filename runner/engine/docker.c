@@ -338,37 +338,22 @@ static int docker_health(struct engine *e, const char *id, json_t **state)
 	return cli_state(e, info, id, state);
 }
 
+/* A row of `top -o pid,uid,comm` (the header: PID UID COMMAND). */
+static int read_top_row(const char *line, struct top_row *r)
+{
+	int used = 0;
+
+	if (sscanf(line, "%ld %ld %n", &r->pid, &r->uid, &used) < 2)
+		return 0;
+	snprintf(r->comm, sizeof(r->comm), "%s", line + used);
+	return 1;
+}
+
 static int docker_top(struct engine *e, const char *id, struct top_row **rows, size_t *n)
 {
 	const char *const words[] = { "top", id, "-o", "pid,uid,comm", NULL };
-	struct proc p = PROC_INIT;
-	char *line, *save = NULL;
-	size_t cap = 8;
-	int first = 1;
 
-	if (call_words(e, &p, 0, words) != 0) {
-		call_failed(e, &p, "listing the container's processes");
-		proc_release(&p);
-		return -1;
-	}
-	*rows = xcalloc(cap, sizeof(**rows));
-	for (line = strtok_r(p.out.buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		struct top_row r = { 0 };
-		int used = 0;
-
-		if (first) { /* the header: PID UID COMMAND */
-			first = 0;
-			continue;
-		}
-		if (sscanf(line, "%ld %ld %n", &r.pid, &r.uid, &used) < 2)
-			continue;
-		snprintf(r.comm, sizeof(r.comm), "%s", line + used);
-		if (*n == cap)
-			*rows = xrealloc(*rows, (cap *= 2) * sizeof(**rows));
-		(*rows)[(*n)++] = r;
-	}
-	proc_release(&p);
-	return 0;
+	return cli_top(e, &voice, words, read_top_row, rows, n);
 }
 
 static int docker_exec(struct engine *e, const char *id, const char *const *argv, long timeout_ms,

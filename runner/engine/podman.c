@@ -360,50 +360,35 @@ static long host_uid(const char *s)
 	return pw ? (long)pw->pw_uid : -1;
 }
 
+/* A row of `top ... user huser pid args` (the header: USER HUSER PID COMMAND). */
+static int read_top_row(const char *line, struct top_row *r)
+{
+	char user[64], huser[64];
+	const char *cmd, *base;
+	size_t len;
+	int used = 0;
+
+	if (sscanf(line, "%63s %63s %ld %n", user, huser, &r->pid, &used) < 3)
+		return 0;
+	/* rootful: the host's user is the container's; rootless maps it, and the host's is the truth */
+	r->uid = host_uid(huser);
+	if (r->uid < 0)
+		r->uid = host_uid(user);
+	/* ps's comm: the program's name, at most 15 characters */
+	cmd = line + used;
+	len = strcspn(cmd, " ");
+	for (base = cmd + len; base > cmd && base[-1] != '/'; base--)
+		;
+	snprintf(r->comm, sizeof(r->comm), "%.*s", (int)((cmd + len - base) > 15 ? 15 : (cmd + len - base)), base);
+	return 1;
+}
+
 static int podman_top(struct engine *e, const char *id, struct top_row **rows, size_t *n)
 {
 	/* AIX descriptors, read by podman itself: no ps in the container (4.3 has no "uid") */
 	const char *const words[] = { "top", id, "user", "huser", "pid", "args", NULL };
-	struct proc p = PROC_INIT;
-	char *line, *save = NULL;
-	size_t cap = 8;
-	int first = 1;
 
-	if (call(e, &p, words, 0) != 0) {
-		failed(e, &p, "listing the container's processes");
-		proc_release(&p);
-		return -1;
-	}
-	*rows = xcalloc(cap, sizeof(**rows));
-	for (line = strtok_r(p.out.buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char user[64], huser[64];
-		struct top_row r = { 0 };
-		const char *cmd, *base;
-		size_t len;
-		int used = 0;
-
-		if (first) { /* USER HUSER PID COMMAND */
-			first = 0;
-			continue;
-		}
-		if (sscanf(line, "%63s %63s %ld %n", user, huser, &r.pid, &used) < 3)
-			continue;
-		/* rootful: the host's user is the container's; rootless maps it, and the host's is the truth */
-		r.uid = host_uid(huser);
-		if (r.uid < 0)
-			r.uid = host_uid(user);
-		/* ps's comm: the program's name, at most 15 characters */
-		cmd = line + used;
-		len = strcspn(cmd, " ");
-		for (base = cmd + len; base > cmd && base[-1] != '/'; base--)
-			;
-		snprintf(r.comm, sizeof(r.comm), "%.*s", (int)((cmd + len - base) > 15 ? 15 : (cmd + len - base)), base);
-		if (*n == cap)
-			*rows = xrealloc(*rows, (cap *= 2) * sizeof(**rows));
-		(*rows)[(*n)++] = r;
-	}
-	proc_release(&p);
-	return 0;
+	return cli_top(e, &voice, words, read_top_row, rows, n);
 }
 
 static int podman_exec(struct engine *e, const char *id, const char *const *argv, long timeout_ms,
