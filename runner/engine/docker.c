@@ -1,7 +1,8 @@
 /*
  * docker: the engine as the docker CLI (or $PHASELAB_DOCKER): each
  * operation is one CLI process with a deadline, its argv built in a strvec
- * (nothing is ever dropped, however many env entries or build args).
+ * (nothing is ever dropped, however many env entries or build args).  The
+ * plumbing it shares with podman.c is engine/cli.c's.
  */
 #include "engine/cli.h"
 #include "lib/fsutil.h"

@@ -5,8 +5,10 @@
  * Where podman's CLI takes the same words and answers in the same shape as
  * docker's (inspect, exec, logs, export, save, rm, rmi, the label
  * listings), the call is docker.c's own through engine_docker's table: both
- * build `<e->cli> words...`.  What differs is here (the facts are in
- * spec/engines.md):
+ * build `<e->cli> words...`; the plumbing both CLI engines share (calls,
+ * failures, JSON, run and build arguments) is engine/cli.c's, in podman's
+ * own words where docker's say "the engine".  What differs is here (the
+ * facts are in spec/engines.md):
  *  - builds in docker format (podman's default, OCI, drops HEALTHCHECK),
  *    both streams into one file so a RUN's stderr stays in its step;
  *  - health: 4.3 runs periodic probes from systemd timers, which a CI box
@@ -24,8 +26,6 @@
 #include "lib/timeutil.h"
 #include "lib/xalloc.h"
 
-#include <ctype.h>
-#include <errno.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <stdio.h>
