@@ -1,10 +1,10 @@
 /*
  * docker: the engine as the docker CLI (or $PHASELAB_DOCKER): each
  * operation is one CLI process with a deadline, its argv built in a strvec
- * (nothing is ever dropped, however many env entries or build args).
+ * (nothing is ever dropped, however many env entries or build args).  The
+ * plumbing it shares with podman.c is engine/cli.c's.
  */
-#include "engine/engine-impl.h"
-#include "engine/rootfs.h"
+#include "engine/cli.h"
 #include "lib/fsutil.h"
 #include "lib/strvec.h"
 #include "lib/xalloc.h"
@@ -17,107 +17,26 @@
 #include <strings.h>
 #include <unistd.h>
 
-/* The engine's own complaint: the last non-empty line of stderr, trimmed. */
-static void engine_words(const struct proc *p, struct strbuf *sb)
-{
-	const struct strbuf *src = p->err.len ? &p->err : &p->out;
-	struct strbuf tmp = STRBUF_INIT;
-
-	strbuf_add_tail_lines(&tmp, src->buf, src->len, 1);
-	strbuf_rtrim(&tmp);
-	strbuf_add(sb, tmp.buf, tmp.len > 400 ? 400 : tmp.len);
-	strbuf_release(&tmp);
-}
+/* docker's voice: it speaks of "the engine" (dockerd, or what DOCKER_HOST names). */
+static const struct cli_voice voice = {
+	.name = "the engine",
+	.starting = "starting the engine command",
+	.lost = (const char *const[]){ "Cannot connect to the Docker daemon", "error during connect", NULL },
+};
 
 static int call_failed(struct engine *e, struct proc *p, const char *what)
 {
-	struct strbuf words = STRBUF_INIT;
-
-	if (p->interrupted) {
-		e->interrupted = 1;
-		engine_fail(e, "%s: interrupted", what);
-	} else if (p->timed_out) {
-		engine_fail(e, "%s: the engine did not answer within %ld s", what, p->elapsed_ms / 1000);
-	} else if (p->status == PROC_NOT_FOUND && p->exec_errno) {
-		engine_fail(e, "%s: cannot run '%s': %s", what, e->cli, strerror(p->exec_errno));
-	} else {
-		engine_words(p, &words);
-		engine_fail(e, "%s: %s", what, words.len ? words.buf : "the engine failed without a message");
-	}
-	strbuf_release(&words);
-	return -1;
+	return cli_failed(e, &voice, p, what);
 }
 
-/* A new argv: the CLI, then the call's own arguments. */
-static void cli_args(struct engine *e, struct strvec *args)
-{
-	strvec_init(args);
-	strvec_push(args, e->cli);
-}
-
-/* Run `<cli> args...` (args->v[0] is the CLI) with a deadline (0: call_timeout_ms).  Returns p->status or -1. */
 static int call(struct engine *e, struct proc *p, const struct strvec *args, long timeout_ms)
 {
-	int rc;
-
-	p->argv = args->v;
-	p->timeout_ms = timeout_ms ? timeout_ms : e->call_timeout_ms;
-	p->uninterruptible = p->uninterruptible || e->cleaning; /* a caller's (docker_run) stays */
-	e->calls++;
-	rc = proc_run(p);
-	p->argv = NULL; /* args belong to the caller */
-	if (rc < 0)
-		return call_failed(e, p, "starting the engine command");
-	if (p->interrupted)
-		e->interrupted = 1;
-	return p->status;
+	return cli_call(e, &voice, p, args, timeout_ms);
 }
 
-/* The same, in the background; out_path: where its output goes (NULL: pipes). */
-static int start(struct engine *e, struct proc *p, const struct strvec *args, long timeout_ms,
-		 const char *out_path)
-{
-	p->argv = args->v;
-	p->timeout_ms = timeout_ms ? timeout_ms : e->call_timeout_ms;
-	p->out_path = out_path;
-	p->uninterruptible = e->cleaning;
-	e->calls++;
-	if (proc_start(p) < 0) {
-		engine_fail(e, "cannot start '%s %s': %s", e->cli, args->v[1], strerror(errno));
-		p->argv = NULL;
-		p->pid = 0;
-		return -1;
-	}
-	p->argv = NULL; /* the child has its own copy once started */
-	return 0;
-}
-
-/* A fixed call: `<cli> words...` (NULL-terminated). */
 static int call_words(struct engine *e, struct proc *p, long timeout_ms, const char *const *words)
 {
-	struct strvec args;
-	int rc;
-
-	cli_args(e, &args);
-	strvec_pushv(&args, words);
-	rc = call(e, p, &args, timeout_ms);
-	strvec_clear(&args);
-	return rc;
-}
-
-/* Run a call and parse its stdout as JSON.  Returns a new reference or NULL (e->err). */
-static json_t *call_json(struct engine *e, const char *const *words, const char *what)
-{
-	struct proc p = PROC_INIT;
-	json_t *j = NULL;
-	json_error_t jerr;
-
-	if (call_words(e, &p, 0, words) != 0)
-		call_failed(e, &p, what);
-	else if (!(j = json_loadb(p.out.buf, p.out.len, 0, &jerr)))
-		engine_fail(e, "%s: the engine's answer is not JSON: %s", what, jerr.text);
-	proc_release(&p);
-	return j;
+	return cli_call_words(e, &voice, p, timeout_ms, words);
 }
 
 static int major_version(const char *v)
@@ -157,7 +76,7 @@ static int bx_start(struct engine *e, struct proc *bx, struct strvec *args)
 
 	cli_args(e, args);
 	strvec_pushv(args, words);
-	if (start(e, bx, args, 10000, NULL) < 0) {
+	if (cli_start(e, bx, args, 10000, NULL) < 0) {
 		strbuf_reset(&e->err); /* no buildx is an answer, not a failure */
 		return -1;
 	}
@@ -205,7 +124,7 @@ static int docker_open(struct engine *e)
 	server = json_object_get(j, "Server");
 	if (!json_is_object(server)) {
 		struct strbuf words_sb = STRBUF_INIT;
-		engine_words(&p, &words_sb);
+		cli_words(&p, &words_sb);
 		engine_fail(e, "no container engine answers (%s): start one (as root: dockerd >/var/log/dockerd.log 2>&1 &, "
 			    "or systemctl start docker), or set DOCKER_HOST", words_sb.len ? words_sb.buf : "no answer");
 		strbuf_release(&words_sb);
@@ -248,7 +167,6 @@ static int docker_build_start(struct engine *e, const struct build_request *req,
 	static const char *const env_buildkit[] = { "DOCKER_BUILDKIT=1", "BUILDKIT_PROGRESS=plain", NULL };
 	static unsigned background_builds;
 	struct strvec args;
-	int rc;
 
 	cli_args(e, &args);
 	strvec_push(&args, "build");
@@ -256,105 +174,13 @@ static int docker_build_start(struct engine *e, const struct build_request *req,
 		strvec_push(&args, "--progress=plain");
 	else
 		strvec_push(&args, "--force-rm"); /* a failed RUN's container would stay behind, unlabelled */
-	strvec_pushv(&args, (const char *const[]){ "--iidfile", req->iidfile, "--label", NULL });
-	strvec_pushf(&args, "%s=%s", ENGINE_LABEL, e->run_id);
-	for (const char *const *a = req->build_args; a && *a; a++)
-		strvec_pushv(&args, (const char *const[]){ "--build-arg", *a, NULL });
-	if (req->tag)
-		strvec_pushv(&args, (const char *const[]){ "-t", req->tag, NULL });
-	strvec_pushv(&args, (const char *const[]){ "--", req->context, NULL });
-
-	job->iidfile = xstrdup(req->iidfile);
-	if (req->background)
-		job->log_path = e->scratch ? xasprintf("%s/build-%u.log", e->scratch, ++background_builds)
-					   : xasprintf("%s.log", req->iidfile);
-	unlink(req->iidfile);
-	if (req->max_output)
-		job->proc.max_capture = req->max_output;
 	job->proc.env = e->builder == BUILDER_BUILDKIT ? env_buildkit : env_legacy;
-	rc = start(e, &job->proc, &args, req->timeout_ms, job->log_path);
-	job->started = rc == 0;
-	strvec_clear(&args);
-	if (rc < 0) {
-		free(job->iidfile);
-		free(job->log_path);
-		job->iidfile = job->log_path = NULL;
-	}
-	return rc;
-}
-
-/* The image id the builder wrote (--iidfile): 0, or -1 when there is none. */
-static int read_image_id(const char *path, char *buf, size_t size)
-{
-	struct strbuf sb = STRBUF_INIT;
-	int rc = -1;
-
-	if (read_file_nofollow(path, size - 1, &sb) == 0) {
-		strbuf_rtrim(&sb);
-		if (sb.len) {
-			memcpy(buf, sb.buf, sb.len + 1);
-			rc = 0;
-		}
-	}
-	strbuf_release(&sb);
-	return rc;
-}
-
-static int build_outcome(struct engine *e, struct engine_job *job, struct build_result *res)
-{
-	struct proc *p = &job->proc;
-
-	if (p->interrupted) {
-		e->interrupted = 1;
-		return engine_fail(e, "the build was interrupted");
-	}
-	if (p->timed_out)
-		return 1; /* the learner's build never finished: the caller says so */
-	if (p->status == PROC_NOT_FOUND && p->exec_errno)
-		return call_failed(e, p, "building the image");
-	if (p->status == 0) {
-		if (read_image_id(job->iidfile, res->image_id, sizeof(res->image_id)) < 0)
-			return engine_fail(e, "the build succeeded but wrote no image id to '%s'", job->iidfile);
-		return 0;
-	}
-	if (strstr(res->output.buf, "Cannot connect to the Docker daemon") ||
-	    strstr(res->output.buf, "error during connect"))
-		return engine_fail(e, "the engine stopped answering during the build");
-	return 1;
+	return cli_build_start(e, req, job, &args, req->background ? &background_builds : NULL);
 }
 
 static int docker_build_finish(struct engine *e, struct engine_job *job, struct build_result *res)
 {
-	struct proc *p = &job->proc;
-	int rc;
-
-	if (!job->started)
-		return engine_fail(e, "no build was started");
-	proc_finish(p);
-	job->started = 0;
-
-	/* the builders interleave the two streams; stdout then stderr keeps each one's order */
-	strbuf_add(&res->output, p->out.buf, p->out.len);
-	if (p->err.len) {
-		strbuf_addch(&res->output, '\n');
-		strbuf_add(&res->output, p->err.buf, p->err.len);
-	}
-	buildlog_parse(&res->log, res->output.buf, res->output.len);
-	/* number the steps as the learner's own `docker build` does: without our --label's step */
-	buildlog_drop_label_step(&res->log, ENGINE_LABEL);
-	res->elapsed_ms = p->elapsed_ms;
-	res->timed_out = p->timed_out;
-	res->interrupted = p->interrupted;
-	/* what a later run must find if this one dies before removing it */
-	engine_journal_images(e, &res->log);
-
-	rc = build_outcome(e, job, res);
-	proc_release(p);
-	*p = (struct proc)PROC_INIT;
-	free(job->iidfile);
-	free(job->log_path);
-	job->iidfile = job->log_path = NULL;
-	return rc;
+	return cli_build_finish(e, &voice, job, res);
 }
 
 /* --- images -------------------------------------------------------------- */
@@ -366,7 +192,7 @@ static json_t *inspect_one(struct engine *e, const char *kind, const char *ref)
 	json_t *arr, *obj;
 
 	snprintf(what, sizeof(what), "inspecting %s '%.40s'", kind, ref);
-	arr = call_json(e, words, what);
+	arr = cli_json(e, &voice, words, what);
 	if (!arr)
 		return NULL;
 	obj = json_array_get(arr, 0);
@@ -472,43 +298,7 @@ static int docker_run(struct engine *e, const struct run_request *req, char *id,
 	struct proc p = PROC_INIT;
 	int rc = -1;
 
-	cli_args(e, &args);
-	if (req->create_only)
-		strvec_push(&args, "create");
-	else
-		strvec_pushv(&args, (const char *const[]){ "run", "-d", NULL });
-	strvec_push(&args, "--label");
-	strvec_pushf(&args, "%s=%s", ENGINE_LABEL, e->run_id);
-	for (const char *const *l = req->labels; l && *l; l++)
-		strvec_pushv(&args, (const char *const[]){ "--label", *l, NULL });
-	if (!req->create_only) {
-		/* containment: learner code never gains privileges or exhausts the host */
-		strvec_pushv(&args, (const char *const[]){ "--security-opt", "no-new-privileges", NULL });
-	}
-	if (req->memory_mb) {
-		strvec_push(&args, "--memory");
-		strvec_pushf(&args, "%ldm", req->memory_mb);
-	}
-	if (req->pids) {
-		strvec_push(&args, "--pids-limit");
-		strvec_pushf(&args, "%ld", req->pids);
-	}
-	if (req->cpus > 0) {
-		strvec_push(&args, "--cpus");
-		strvec_pushf(&args, "%.2f", req->cpus);
-	}
-	if (req->port) {
-		/* loopback only, and the engine picks the host port: parallel runs never collide */
-		strvec_push(&args, "-p");
-		strvec_pushf(&args, "127.0.0.1::%d", req->port);
-	}
-	if (req->health_interval_ms) {
-		strvec_push(&args, "--health-interval");
-		strvec_pushf(&args, "%ldms", req->health_interval_ms);
-	}
-	for (const char *const *env = req->env; env && *env; env++)
-		strvec_pushv(&args, (const char *const[]){ "-e", *env, NULL });
-	strvec_pushv(&args, (const char *const[]){ "--", req->image, NULL });
+	cli_run_args(e, req, 1, &args);
 
 	/*
 	 * Not cut short by an interrupt: the daemon goes on creating (and
@@ -546,48 +336,25 @@ static int docker_health(struct engine *e, const char *id, json_t **state)
 	*state = NULL;
 	if (!info)
 		return -1;
-	*state = json_object_get(info, "State");
-	if (!json_is_object(*state)) {
-		*state = NULL;
-		json_decref(info);
-		return engine_fail(e, "inspecting container '%.40s': no state", id);
-	}
-	json_incref(*state);
-	json_decref(info);
-	return 0;
+	return cli_state(e, info, id, state);
+}
+
+/* A row of `top -o pid,uid,comm` (the header: PID UID COMMAND). */
+static int read_top_row(const char *line, struct top_row *r)
+{
+	int used = 0;
+
+	if (sscanf(line, "%ld %ld %n", &r->pid, &r->uid, &used) < 2)
+		return 0;
+	snprintf(r->comm, sizeof(r->comm), "%s", line + used);
+	return 1;
 }
 
 static int docker_top(struct engine *e, const char *id, struct top_row **rows, size_t *n)
 {
 	const char *const words[] = { "top", id, "-o", "pid,uid,comm", NULL };
-	struct proc p = PROC_INIT;
-	char *line, *save = NULL;
-	size_t cap = 8;
-	int first = 1;
 
-	if (call_words(e, &p, 0, words) != 0) {
-		call_failed(e, &p, "listing the container's processes");
-		proc_release(&p);
-		return -1;
-	}
-	*rows = xcalloc(cap, sizeof(**rows));
-	for (line = strtok_r(p.out.buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		struct top_row r = { 0 };
-		int used = 0;
-
-		if (first) { /* the header: PID UID COMMAND */
-			first = 0;
-			continue;
-		}
-		if (sscanf(line, "%ld %ld %n", &r.pid, &r.uid, &used) < 2)
-			continue;
-		snprintf(r.comm, sizeof(r.comm), "%s", line + used);
-		if (*n == cap)
-			*rows = xrealloc(*rows, (cap *= 2) * sizeof(**rows));
-		(*rows)[(*n)++] = r;
-	}
-	proc_release(&p);
-	return 0;
+	return cli_top(e, &voice, words, read_top_row, rows, n);
 }
 
 static int docker_exec(struct engine *e, const char *id, const char *const *argv, long timeout_ms,
@@ -631,14 +398,8 @@ static int docker_logs(struct engine *e, const char *id, int tail, struct strbuf
  */
 static char *docker_rootfs_dir(struct engine *e, json_t *container)
 {
-	json_t *gd = json_object_get(container, "GraphDriver");
-	const char *driver = json_string_value(json_object_get(gd, "Name"));
-	const char *merged = json_string_value(json_object_get(json_object_get(gd, "Data"), "MergedDir"));
-
 	(void)e;
-	if (!driver || strcmp(driver, "overlay2") || !merged || !rootfs_usable(merged))
-		return NULL;
-	return xstrdup(merged);
+	return cli_rootfs_dir(container, "overlay2");
 }
 
 static int docker_export_start(struct engine *e, const char *id, const char *path, long timeout_ms,
@@ -651,7 +412,7 @@ static int docker_export_start(struct engine *e, const char *id, const char *pat
 	cli_args(e, &args);
 	strvec_pushv(&args, words);
 	/* the CLI's own messages; the archive itself goes to path */
-	rc = start(e, &job->proc, &args, timeout_ms, NULL);
+	rc = cli_start(e, &job->proc, &args, timeout_ms, NULL);
 	job->started = rc == 0;
 	strvec_clear(&args);
 	return rc;
@@ -853,32 +614,11 @@ static int sweep_labelled(struct engine *e, const char *run_id, int *seen)
 
 static int docker_container_by_name(struct engine *e, const char *name, int *running)
 {
-	struct strvec args;
-	struct proc p = PROC_INIT;
-	int rc;
-
-	cli_args(e, &args);
 	/* the filter is a pattern matched anywhere in the name: anchor it (names start with '/') */
-	strvec_pushv(&args, (const char *const[]){ "ps", "-a", "--format", "{{.Names}} {{.State}}", "--filter", NULL });
-	strvec_pushf(&args, "name=^/%s$", name);
-	if (call(e, &p, &args, 0) != 0) {
-		rc = call_failed(e, &p, "listing containers");
-	} else {
-		size_t n = strlen(name);
-		const char *line = p.out.buf;
+	char *filter = xasprintf("name=^/%s$", name);
+	int rc = cli_container_by_name(e, &voice, filter, name, running);
 
-		rc = 0;
-		/* only the exact name counts, whatever the filter let through */
-		for (; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
-			if (!strncmp(line, name, n) && line[n] == ' ') {
-				rc = 1;
-				*running = !strncmp(line + n + 1, "running", 7);
-				break;
-			}
-		}
-	}
-	strvec_clear(&args);
-	proc_release(&p);
+	free(filter);
 	return rc;
 }
 

@@ -5,8 +5,10 @@
  * Where podman's CLI takes the same words and answers in the same shape as
  * docker's (inspect, exec, logs, export, save, rm, rmi, the label
  * listings), the call is docker.c's own through engine_docker's table: both
- * build `<e->cli> words...`.  What differs is here (the facts are in
- * spec/engines.md):
+ * build `<e->cli> words...`; the plumbing both CLI engines share (calls,
+ * failures, JSON, run and build arguments) is engine/cli.c's, in podman's
+ * own words where docker's say "the engine".  What differs is here (the
+ * facts are in spec/engines.md):
  *  - builds in docker format (podman's default, OCI, drops HEALTHCHECK),
  *    both streams into one file so a RUN's stderr stays in its step;
  *  - health: 4.3 runs periodic probes from systemd timers, which a CI box
@@ -20,15 +22,10 @@
  *  - history answers one JSON array, sizes as numbers;
  *  - names carry no leading '/', and the storage driver is "overlay".
  */
-#include "engine/engine-impl.h"
-#include "engine/rootfs.h"
-#include "lib/fsutil.h"
-#include "lib/strvec.h"
+#include "engine/cli.h"
 #include "lib/timeutil.h"
 #include "lib/xalloc.h"
 
-#include <ctype.h>
-#include <errno.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <stdio.h>
@@ -49,70 +46,22 @@ struct podman_priv {
 /* The interval a run gets when it asked for none (docker's shortest the lesson uses). */
 #define PROBE_DEFAULT_MS 250
 
-static void podman_words(const struct proc *p, struct strbuf *sb)
-{
-	const struct strbuf *src = p->err.len ? &p->err : &p->out;
-	struct strbuf tmp = STRBUF_INIT;
-
-	strbuf_add_tail_lines(&tmp, src->buf, src->len, 1);
-	strbuf_rtrim(&tmp);
-	strbuf_add(sb, tmp.buf, tmp.len > 400 ? 400 : tmp.len);
-	strbuf_release(&tmp);
-}
+/* podman names itself in its messages; docker.c speaks of "the engine". */
+static const struct cli_voice voice = {
+	.name = "podman",
+	.starting = "starting podman",
+	.lost = NULL,
+};
 
 static int failed(struct engine *e, struct proc *p, const char *what)
 {
-	struct strbuf words = STRBUF_INIT;
-
-	if (p->interrupted) {
-		e->interrupted = 1;
-		engine_fail(e, "%s: interrupted", what);
-	} else if (p->timed_out) {
-		engine_fail(e, "%s: podman did not answer within %ld s", what, p->elapsed_ms / 1000);
-	} else if (p->status == PROC_NOT_FOUND && p->exec_errno) {
-		engine_fail(e, "%s: cannot run '%s': %s", what, e->cli, strerror(p->exec_errno));
-	} else {
-		podman_words(p, &words);
-		engine_fail(e, "%s: %s", what, words.len ? words.buf : "podman failed without a message");
-	}
-	strbuf_release(&words);
-	return -1;
+	return cli_failed(e, &voice, p, what);
 }
 
 /* `<cli> words...` with a deadline (0: call_timeout_ms).  Returns p->status, or -1 (e->err). */
 static int call(struct engine *e, struct proc *p, const char *const *words, long timeout_ms)
 {
-	struct strvec args = STRVEC_INIT;
-	int rc;
-
-	strvec_push(&args, e->cli);
-	strvec_pushv(&args, words);
-	p->argv = args.v;
-	p->timeout_ms = timeout_ms ? timeout_ms : e->call_timeout_ms;
-	p->uninterruptible = p->uninterruptible || e->cleaning;
-	e->calls++;
-	rc = proc_run(p);
-	p->argv = NULL;
-	strvec_clear(&args);
-	if (rc < 0)
-		return failed(e, p, "starting podman");
-	if (p->interrupted)
-		e->interrupted = 1;
-	return p->status;
-}
-
-static json_t *call_json(struct engine *e, const char *const *words, const char *what)
-{
-	struct proc p = PROC_INIT;
-	json_t *j = NULL;
-	json_error_t jerr;
-
-	if (call(e, &p, words, 0) != 0)
-		failed(e, &p, what);
-	else if (!(j = json_loadb(p.out.buf, p.out.len, 0, &jerr)))
-		engine_fail(e, "%s: podman's answer is not JSON: %s", what, jerr.text);
-	proc_release(&p);
-	return j;
+	return cli_call_words(e, &voice, p, timeout_ms, words);
 }
 
 static int podman_ping(struct engine *e)
@@ -152,7 +101,7 @@ static int podman_open(struct engine *e)
 	server = json_object_get(j, "Server");
 	if (p.status != 0 || !json_is_object(client)) {
 		struct strbuf words_sb = STRBUF_INIT;
-		podman_words(&p, &words_sb);
+		cli_words(&p, &words_sb);
 		engine_fail(e, "podman does not answer (%s): check `%s info` as root", words_sb.len ? words_sb.buf : "no answer",
 			    e->cli);
 		strbuf_release(&words_sb);
@@ -182,90 +131,14 @@ static int podman_build_start(struct engine *e, const struct build_request *req,
 	static unsigned builds;
 	struct strvec args = STRVEC_INIT;
 
-	strvec_pushv(&args, (const char *const[]){ e->cli, "build", "--format", "docker", "--layers", "--force-rm",
-						   "--iidfile", req->iidfile, "--label", NULL });
-	strvec_pushf(&args, "%s=%s", ENGINE_LABEL, e->run_id);
-	for (const char *const *a = req->build_args; a && *a; a++)
-		strvec_pushv(&args, (const char *const[]){ "--build-arg", *a, NULL });
-	if (req->tag)
-		strvec_pushv(&args, (const char *const[]){ "-t", req->tag, NULL });
-	strvec_pushv(&args, (const char *const[]){ "--", req->context, NULL });
-
-	job->iidfile = xstrdup(req->iidfile);
+	strvec_pushv(&args, (const char *const[]){ e->cli, "build", "--format", "docker", "--layers", "--force-rm", NULL });
 	/* always one file: a RUN's stderr belongs to its step, which only the merged order shows */
-	job->log_path = e->scratch ? xasprintf("%s/build-%u.log", e->scratch, ++builds)
-				   : xasprintf("%s.log", req->iidfile);
-	unlink(req->iidfile);
-	if (req->max_output)
-		job->proc.max_capture = req->max_output;
-	job->proc.argv = args.v;
-	job->proc.timeout_ms = req->timeout_ms ? req->timeout_ms : e->call_timeout_ms;
-	job->proc.out_path = job->log_path;
-	job->proc.uninterruptible = e->cleaning;
-	e->calls++;
-	if (proc_start(&job->proc) < 0) {
-		engine_fail(e, "cannot start '%s build': %s", e->cli, strerror(errno));
-		job->proc.pid = 0;
-		free(job->iidfile);
-		free(job->log_path);
-		job->iidfile = job->log_path = NULL;
-		job->proc.argv = NULL;
-		strvec_clear(&args);
-		return -1;
-	}
-	job->proc.argv = NULL;
-	job->started = 1;
-	strvec_clear(&args);
-	return 0;
+	return cli_build_start(e, req, job, &args, &builds);
 }
 
 static int podman_build_finish(struct engine *e, struct engine_job *job, struct build_result *res)
 {
-	struct proc *p = &job->proc;
-	struct strbuf id = STRBUF_INIT;
-	int rc;
-
-	if (!job->started)
-		return engine_fail(e, "no build was started");
-	proc_finish(p);
-	job->started = 0;
-	strbuf_add(&res->output, p->out.buf, p->out.len);
-	if (p->err.len) {
-		strbuf_addch(&res->output, '\n');
-		strbuf_add(&res->output, p->err.buf, p->err.len);
-	}
-	buildlog_parse(&res->log, res->output.buf, res->output.len);
-	/* as the learner's own `podman build` numbers them: without our --label's step */
-	buildlog_drop_label_step(&res->log, ENGINE_LABEL);
-	res->elapsed_ms = p->elapsed_ms;
-	res->timed_out = p->timed_out;
-	res->interrupted = p->interrupted;
-	engine_journal_images(e, &res->log);
-
-	if (p->interrupted) {
-		e->interrupted = 1;
-		rc = engine_fail(e, "the build was interrupted");
-	} else if (p->timed_out) {
-		rc = 1;
-	} else if (p->status == PROC_NOT_FOUND && p->exec_errno) {
-		rc = failed(e, p, "building the image");
-	} else if (p->status == 0) {
-		rc = 0;
-		if (read_file_nofollow(job->iidfile, sizeof(res->image_id) - 1, &id) < 0 ||
-		    (strbuf_rtrim(&id), !id.len))
-			rc = engine_fail(e, "the build succeeded but wrote no image id to '%s'", job->iidfile);
-		else
-			memcpy(res->image_id, id.buf, id.len + 1);
-	} else {
-		rc = 1;
-	}
-	strbuf_release(&id);
-	proc_release(p);
-	*p = (struct proc)PROC_INIT;
-	free(job->iidfile);
-	free(job->log_path);
-	job->iidfile = job->log_path = NULL;
-	return rc;
+	return cli_build_finish(e, &voice, job, res);
 }
 
 /* --- images ------------------------------------------------------------ */
@@ -291,7 +164,7 @@ static int podman_image_inspect(struct engine *e, const char *ref, json_t **out)
 static int podman_history(struct engine *e, const char *image, struct history_row **rows, size_t *n)
 {
 	const char *const words[] = { "history", "--no-trunc", "--format", "{{json .}}", "--", image, NULL };
-	json_t *arr = call_json(e, words, "reading the image's history"), *row;
+	json_t *arr = cli_json(e, &voice, words, "reading the image's history"), *row;
 	size_t i, cap = 0;
 
 	if (!arr)
@@ -323,46 +196,17 @@ static int podman_image_layers(struct engine *e, json_t *image, int in_place, st
 static int podman_run(struct engine *e, const struct run_request *req, char *id, size_t id_size)
 {
 	struct podman_priv *pv = e->priv;
-	struct strvec args = STRVEC_INIT;
+	struct strvec args;
 	struct proc p = PROC_INIT;
 	int rc = -1;
 
-	strvec_push(&args, e->cli);
-	if (req->create_only)
-		strvec_push(&args, "create");
-	else
-		strvec_pushv(&args, (const char *const[]){ "run", "-d", NULL });
-	strvec_push(&args, "--label");
-	strvec_pushf(&args, "%s=%s", ENGINE_LABEL, e->run_id);
-	for (const char *const *l = req->labels; l && *l; l++)
-		strvec_pushv(&args, (const char *const[]){ "--label", *l, NULL });
-	if (!req->create_only)
-		strvec_pushv(&args, (const char *const[]){ "--security-opt", "no-new-privileges", NULL });
-	if (req->memory_mb) {
-		strvec_push(&args, "--memory");
-		strvec_pushf(&args, "%ldm", req->memory_mb);
-	}
-	if (req->pids) {
-		strvec_push(&args, "--pids-limit");
-		strvec_pushf(&args, "%ld", req->pids);
-	}
-	if (req->cpus > 0) {
-		strvec_push(&args, "--cpus");
-		strvec_pushf(&args, "%.2f", req->cpus);
-	}
-	if (req->port) {
-		strvec_push(&args, "-p");
-		strvec_pushf(&args, "127.0.0.1::%d", req->port);
-	}
 	/* no --health-interval: 4.3 ignores it; podman_health runs the probe at this pace */
+	cli_run_args(e, req, 0, &args);
 	pv->interval_ms = req->health_interval_ms;
-	for (const char *const *env = req->env; env && *env; env++)
-		strvec_pushv(&args, (const char *const[]){ "-e", *env, NULL });
-	strvec_pushv(&args, (const char *const[]){ "--", req->image, NULL });
 
 	/* as docker's: let the call end, so the container it made is known and swept */
 	p.uninterruptible = 1;
-	if (call(e, &p, (const char *const *)args.v + 1, 60000) != 0) {
+	if (cli_call(e, &voice, &p, &args, 60000) != 0) {
 		failed(e, &p, req->create_only ? "creating a container" : "starting a container");
 		strbuf_rtrim(&p.out);
 		snprintf(id, id_size, "%s", p.out.len == 64 ? p.out.buf : "");
@@ -500,15 +344,7 @@ static int podman_health(struct engine *e, const char *id, json_t **state)
 			return -1;
 	}
 	name_missing_probe(e, info);
-	*state = json_object_get(info, "State");
-	if (!json_is_object(*state)) {
-		*state = NULL;
-		json_decref(info);
-		return engine_fail(e, "inspecting container '%.40s': no state", id);
-	}
-	json_incref(*state);
-	json_decref(info);
-	return 0;
+	return cli_state(e, info, id, state);
 }
 
 /* A host user's uid: a number, or a name this machine knows; -1 otherwise. */
@@ -524,50 +360,35 @@ static long host_uid(const char *s)
 	return pw ? (long)pw->pw_uid : -1;
 }
 
+/* A row of `top ... user huser pid args` (the header: USER HUSER PID COMMAND). */
+static int read_top_row(const char *line, struct top_row *r)
+{
+	char user[64], huser[64];
+	const char *cmd, *base;
+	size_t len;
+	int used = 0;
+
+	if (sscanf(line, "%63s %63s %ld %n", user, huser, &r->pid, &used) < 3)
+		return 0;
+	/* rootful: the host's user is the container's; rootless maps it, and the host's is the truth */
+	r->uid = host_uid(huser);
+	if (r->uid < 0)
+		r->uid = host_uid(user);
+	/* ps's comm: the program's name, at most 15 characters */
+	cmd = line + used;
+	len = strcspn(cmd, " ");
+	for (base = cmd + len; base > cmd && base[-1] != '/'; base--)
+		;
+	snprintf(r->comm, sizeof(r->comm), "%.*s", (int)((cmd + len - base) > 15 ? 15 : (cmd + len - base)), base);
+	return 1;
+}
+
 static int podman_top(struct engine *e, const char *id, struct top_row **rows, size_t *n)
 {
 	/* AIX descriptors, read by podman itself: no ps in the container (4.3 has no "uid") */
 	const char *const words[] = { "top", id, "user", "huser", "pid", "args", NULL };
-	struct proc p = PROC_INIT;
-	char *line, *save = NULL;
-	size_t cap = 8;
-	int first = 1;
 
-	if (call(e, &p, words, 0) != 0) {
-		failed(e, &p, "listing the container's processes");
-		proc_release(&p);
-		return -1;
-	}
-	*rows = xcalloc(cap, sizeof(**rows));
-	for (line = strtok_r(p.out.buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char user[64], huser[64];
-		struct top_row r = { 0 };
-		const char *cmd, *base;
-		size_t len;
-		int used = 0;
-
-		if (first) { /* USER HUSER PID COMMAND */
-			first = 0;
-			continue;
-		}
-		if (sscanf(line, "%63s %63s %ld %n", user, huser, &r.pid, &used) < 3)
-			continue;
-		/* rootful: the host's user is the container's; rootless maps it, and the host's is the truth */
-		r.uid = host_uid(huser);
-		if (r.uid < 0)
-			r.uid = host_uid(user);
-		/* ps's comm: the program's name, at most 15 characters */
-		cmd = line + used;
-		len = strcspn(cmd, " ");
-		for (base = cmd + len; base > cmd && base[-1] != '/'; base--)
-			;
-		snprintf(r.comm, sizeof(r.comm), "%.*s", (int)((cmd + len - base) > 15 ? 15 : (cmd + len - base)), base);
-		if (*n == cap)
-			*rows = xrealloc(*rows, (cap *= 2) * sizeof(**rows));
-		(*rows)[(*n)++] = r;
-	}
-	proc_release(&p);
-	return 0;
+	return cli_top(e, &voice, words, read_top_row, rows, n);
 }
 
 static int podman_exec(struct engine *e, const char *id, const char *const *argv, long timeout_ms,
@@ -589,14 +410,8 @@ static int podman_logs(struct engine *e, const char *id, int tail, struct strbuf
 /* The container's root as podman mounts it here ("overlay"'s merged folder), or NULL. */
 static char *podman_rootfs_dir(struct engine *e, json_t *container)
 {
-	json_t *gd = json_object_get(container, "GraphDriver");
-	const char *driver = json_string_value(json_object_get(gd, "Name"));
-	const char *merged = json_string_value(json_object_get(json_object_get(gd, "Data"), "MergedDir"));
-
 	(void)e;
-	if (!driver || strcmp(driver, "overlay") || !merged || !rootfs_usable(merged))
-		return NULL;
-	return xstrdup(merged);
+	return cli_rootfs_dir(container, "overlay");
 }
 
 static int podman_export_start(struct engine *e, const char *id, const char *path, long timeout_ms,
@@ -664,29 +479,10 @@ static int podman_reap(struct engine *e, const char *run_id, const char *scratch
 static int podman_container_by_name(struct engine *e, const char *name, int *running)
 {
 	char filter[300];
-	const char *const words[] = { "ps", "-a", "--format", "{{.Names}} {{.State}}", "--filter", filter, NULL };
-	struct proc p = PROC_INIT;
-	int rc;
 
 	/* names have no leading '/' here; the filter is a pattern, so only an exact line counts */
 	snprintf(filter, sizeof(filter), "name=^%.256s$", name);
-	if (call(e, &p, words, 0) != 0) {
-		rc = failed(e, &p, "listing containers");
-	} else {
-		size_t n = strlen(name);
-		const char *line = p.out.buf;
-
-		rc = 0;
-		for (; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
-			if (!strncmp(line, name, n) && line[n] == ' ') {
-				rc = 1;
-				*running = !strncmp(line + n + 1, "running", 7);
-				break;
-			}
-		}
-	}
-	proc_release(&p);
-	return rc;
+	return cli_container_by_name(e, &voice, filter, name, running);
 }
 
 const struct engine_ops engine_podman = {
