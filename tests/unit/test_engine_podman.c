@@ -22,6 +22,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,32 +109,111 @@ static void test_tables(void **state)
 	unsetenv("PHASELAB_ENGINE");
 }
 
+/*
+ * A PATH on which every program of /usr/bin and /bin is found but docker: a
+ * machine without Docker's CLI (fake-podman, a shell script, still runs).
+ * The folder's name, to remove with remove_tree_links; NULL when it cannot be made.
+ */
+static char *path_without_docker(void)
+{
+	char tmpl[] = "/tmp/phaselab-nodocker.XXXXXX";
+	const char *dirs[] = { "/usr/bin", "/bin", NULL };
+	char *dir = mkdtemp(tmpl) ? strdup(tmpl) : NULL;
+
+	for (const char **d = dirs; dir && *d; d++) {
+		DIR *dh = opendir(*d);
+		struct dirent *de;
+
+		while (dh && (de = readdir(dh))) {
+			char *from, *to;
+
+			if (de->d_name[0] == '.' || !strcmp(de->d_name, "docker"))
+				continue;
+			from = xasprintf("%s/%s", *d, de->d_name);
+			to = xasprintf("%s/%s", dir, de->d_name);
+			if (symlink(from, to) < 0 && errno != EEXIST)
+				fail_msg("symlink %s: %s", to, strerror(errno));
+			free(from);
+			free(to);
+		}
+		if (dh)
+			closedir(dh);
+	}
+	return dir;
+}
+
+static void remove_tree_links(char *dir)
+{
+	DIR *dh = opendir(dir);
+	struct dirent *de;
+
+	while (dh && (de = readdir(dh))) {
+		char *p;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		p = xasprintf("%s/%s", dir, de->d_name);
+		unlink(p);
+		free(p);
+	}
+	if (dh)
+		closedir(dh);
+	rmdir(dir);
+	free(dir);
+}
+
 static void test_choice(void **state)
 {
-	char *fake = fake_path();
+	char *fake = fake_path(), *path = strdup(getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+	char *nodocker = path_without_docker(), kind[16] = "", neither[300] = "";
+	int rc_fallback, rc_neither;
 	struct engine e;
 
 	(void)state;
+	assert_non_null(nodocker);
 	unsetenv("PHASELAB_ENGINE");
-	/* no docker: podman answers */
-	setenv("PHASELAB_DOCKER", "/nonexistent/docker", 1);
+	unsetenv("PHASELAB_DOCKER");
+	unsetenv("DOCKER_HOST");
+	unsetenv("DOCKER_CONTEXT");
+	/* no docker on PATH, and no Docker engine named: podman answers */
+	setenv("PATH", nodocker, 1);
 	setenv("PHASELAB_PODMAN", fake, 1);
-	assert_int_equal(engine_open(&e, "t"), 0);
-	assert_string_equal(e.kind, "podman");
+	rc_fallback = engine_open(&e, "t");
+	snprintf(kind, sizeof(kind), "%s", e.kind ? e.kind : "");
 	engine_close(&e);
 	/* neither: docker's reason, with its fix */
 	setenv("PHASELAB_PODMAN", "/nonexistent/podman", 1);
+	rc_neither = engine_open(&e, "t");
+	snprintf(neither, sizeof(neither), "%s", e.err.buf ? e.err.buf : "");
+	engine_close(&e);
+	setenv("PATH", path, 1);
+	remove_tree_links(nodocker);
+	assert_int_equal(rc_fallback, 0);
+	assert_string_equal(kind, "podman");
+	assert_int_equal(rc_neither, -1);
+	assert_non_null(strstr(neither, "no container engine: 'docker' is not on PATH"));
+
+	/* a Docker engine named that does not answer: its reason, never podman in its place */
+	setenv("PHASELAB_PODMAN", fake, 1);
+	setenv("PHASELAB_DOCKER", "/nonexistent/docker", 1);
 	assert_int_equal(engine_open(&e, "t"), -1);
 	assert_non_null(strstr(e.err.buf, "no container engine: '/nonexistent/docker' is not on PATH"));
 	engine_close(&e);
+	unsetenv("PHASELAB_DOCKER");
+	setenv("DOCKER_HOST", "unix:///nonexistent.sock", 1);
+	assert_int_equal(engine_open(&e, "t"), -1);
+	assert_null(strstr(e.err.buf, "podman"));
+	engine_close(&e);
+	unsetenv("DOCKER_HOST");
 	/* asked for by name: podman's own reason */
+	setenv("PHASELAB_PODMAN", "/nonexistent/podman", 1);
 	setenv("PHASELAB_ENGINE", "podman", 1);
 	assert_int_equal(engine_open(&e, "t"), -1);
 	assert_non_null(strstr(e.err.buf, "no podman: '/nonexistent/podman' is not on PATH"));
 	engine_close(&e);
 	unsetenv("PHASELAB_ENGINE");
-	unsetenv("PHASELAB_DOCKER");
 	unsetenv("PHASELAB_PODMAN");
+	free(path);
 	free(fake);
 }
 
