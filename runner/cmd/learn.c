@@ -376,11 +376,11 @@ static void note_lesson_containers(const struct phase *ph)
 	strvec_clear(&names);
 }
 
-static void save_report(struct workspace *ws, const struct phase *ph, const struct report *r)
+/* Keep j (a report's or a suite's JSON; NULL: out of memory) as ph's report in the workspace. */
+static void save_json(struct workspace *ws, const struct phase *ph, json_t *j)
 {
 	char *file = workspace_report_file(ws, ph);
 	char *dir = xasprintf("%s/%s/reports", ws->root, WORKSPACE_STATE);
-	json_t *j = report_to_json(r);
 	char *text = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
 
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
@@ -391,6 +391,11 @@ static void save_report(struct workspace *ws, const struct phase *ph, const stru
 	json_decref(j);
 	free(dir);
 	free(file);
+}
+
+static void save_report(struct workspace *ws, const struct phase *ph, const struct report *r)
+{
+	save_json(ws, ph, report_to_json(r));
 }
 
 int learn_step_services(const struct phase *ph, int k, struct strvec *names)
@@ -422,19 +427,7 @@ char *learn_service_key(const struct phase *ph, const char *name)
 
 static void save_suite(struct workspace *ws, const struct phase *ph, const struct suite *s)
 {
-	char *file = workspace_report_file(ws, ph);
-	char *dir = xasprintf("%s/%s/reports", ws->root, WORKSPACE_STATE);
-	json_t *j = suite_to_json(s);
-	char *text = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
-
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		cmd_fail(0, "cannot make '%s': %s (the report is not kept)", dir, strerror(errno));
-	else if (!text || write_file_atomic(file, text, strlen(text)) < 0)
-		cmd_fail(0, "cannot write '%s': %s (the report is not kept)", file, strerror(errno));
-	free(text);
-	json_decref(j);
-	free(dir);
-	free(file);
+	save_json(ws, ph, suite_to_json(s));
 }
 
 /* A line that says what a service's verification is at, as it happens. */
