@@ -14,7 +14,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define SUITE_SCHEMA "phaselab.suite/v1"
 /* As report.c's JSON_MAX_STRING: a name or a folder is never near it. */
@@ -322,35 +321,25 @@ suite_writer_fn suite_writer_find(const char *format)
 	return NULL;
 }
 
+struct suite_job {
+	suite_writer_fn write;
+	const struct suite *s;
+};
+
+static int write_job(const void *arg, FILE *out, int color)
+{
+	const struct suite_job *job = arg;
+
+	return job->write(job->s, out, color);
+}
+
 int suite_write_to(const struct suite *s, const char *format, const char *path)
 {
-	suite_writer_fn write = suite_writer_find(format);
-	char *tmp;
-	FILE *f;
-	int rc;
+	struct suite_job job = { suite_writer_find(format), s };
 
-	if (!write) {
+	if (!job.write) {
 		errno = EINVAL;
 		return -1;
 	}
-	if (!path)
-		return write(s, stdout, isatty(1) && !getenv("NO_COLOR"));
-	/* replaced whole or not at all, as a report is */
-	tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	f = fopen(tmp, "we");
-	if (!f) {
-		free(tmp);
-		return -1;
-	}
-	rc = write(s, f, 0);
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
-		rc = -1;
-	if (fclose(f) != 0)
-		rc = -1;
-	if (rc == 0 && rename(tmp, path) < 0)
-		rc = -1;
-	if (rc < 0)
-		unlink(tmp);
-	free(tmp);
-	return rc;
+	return report_write_stream_to(write_job, &job, path);
 }
