@@ -147,6 +147,21 @@ struct strbuf;
  * marker as text.)
  */
 int report_from_json(json_t *root, struct report *r, struct strbuf *err);
+/*
+ * For the suite's reader, which shares the report's top: the head alone
+ * (phase, target, engine, started_at, duration_ms, score, max_score,
+ * pass_mark, passed) of root, already validated against the caller's own
+ * table of top-level keys, read as report_from_json reads it; r has no
+ * checks.  0, or -1 with "KEY: what is wrong" in err and r empty.
+ */
+int report_head_from_json(json_t *root, struct report *r, struct strbuf *err);
+/*
+ * validate_object() on obj at path where, with messages "KEY: problem" (no
+ * file name); keys in nullable (or NULL) must be present but may be null.
+ */
+struct key_spec;
+int report_validate_json(json_t *obj, const struct key_spec *spec, const char *const *nullable,
+			 const char *where, struct strbuf *err);
 
 /*
  * The report formats: this one table (report-formats.c) is what the writers'
