@@ -352,28 +352,28 @@ static int read_report(struct reader *rd, json_t *root, struct report *r)
 	return ret;
 }
 
-int report_from_json(json_t *root, struct report *r, struct strbuf *err)
+/* read (the whole report, or its head) into r, zeroed first and released on failure. */
+static int read_into(int (*read)(struct reader *, json_t *, struct report *), json_t *root,
+		     struct report *r, struct strbuf *err)
 {
 	struct reader rd = { err, RESTORE_BUDGET };
 
 	memset(r, 0, sizeof(*r));
-	if (read_report(&rd, root, r)) {
+	if (read(&rd, root, r)) {
 		report_release(r);
 		return -1;
 	}
 	return 0;
 }
 
+int report_from_json(json_t *root, struct report *r, struct strbuf *err)
+{
+	return read_into(read_report, root, r, err);
+}
+
 int report_head_from_json(json_t *root, struct report *r, struct strbuf *err)
 {
-	struct reader rd = { err, RESTORE_BUDGET };
-
-	memset(r, 0, sizeof(*r));
-	if (read_head(&rd, root, r)) {
-		report_release(r);
-		return -1;
-	}
-	return 0;
+	return read_into(read_head, root, r, err);
 }
 
 int report_validate_json(json_t *obj, const struct key_spec *spec, const char *const *nullable,
