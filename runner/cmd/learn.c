@@ -376,11 +376,25 @@ static void note_lesson_containers(const struct phase *ph)
 	strvec_clear(&names);
 }
 
-static void save_report(struct workspace *ws, const struct phase *ph, const struct report *r)
+/* After ph's pass line: the lesson's containers left over, then the phase now open, if any. */
+static void say_next_phase(const struct workspace *ws, const struct phase *ph)
+{
+	const struct phase *next = progress_current(&ws->pg, &ws->set);
+
+	fflush(stdout);
+	note_lesson_containers(ph);
+	if (next)
+		learn_say(0, "Phase %d, %s, is open: read its first step with `phaselab show`.", next->number,
+			  next->title);
+	else
+		learn_say(0, "That was the last phase: every phase has passed.");
+}
+
+/* Keep j (a report's or a suite's JSON; NULL: out of memory) as ph's report in the workspace. */
+static void save_json(struct workspace *ws, const struct phase *ph, json_t *j)
 {
 	char *file = workspace_report_file(ws, ph);
 	char *dir = xasprintf("%s/%s/reports", ws->root, WORKSPACE_STATE);
-	json_t *j = report_to_json(r);
 	char *text = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
 
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
@@ -391,6 +405,11 @@ static void save_report(struct workspace *ws, const struct phase *ph, const stru
 	json_decref(j);
 	free(dir);
 	free(file);
+}
+
+static void save_report(struct workspace *ws, const struct phase *ph, const struct report *r)
+{
+	save_json(ws, ph, report_to_json(r));
 }
 
 int learn_step_services(const struct phase *ph, int k, struct strvec *names)
@@ -422,19 +441,7 @@ char *learn_service_key(const struct phase *ph, const char *name)
 
 static void save_suite(struct workspace *ws, const struct phase *ph, const struct suite *s)
 {
-	char *file = workspace_report_file(ws, ph);
-	char *dir = xasprintf("%s/%s/reports", ws->root, WORKSPACE_STATE);
-	json_t *j = suite_to_json(s);
-	char *text = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
-
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		cmd_fail(0, "cannot make '%s': %s (the report is not kept)", dir, strerror(errno));
-	else if (!text || write_file_atomic(file, text, strlen(text)) < 0)
-		cmd_fail(0, "cannot write '%s': %s (the report is not kept)", file, strerror(errno));
-	free(text);
-	json_decref(j);
-	free(dir);
-	free(file);
+	save_json(ws, ph, suite_to_json(s));
 }
 
 /* A line that says what a service's verification is at, as it happens. */
@@ -517,17 +524,10 @@ static int verify_services(struct workspace *ws, const struct phase *ph, int k, 
 		status = EXIT_ENVIRONMENT;
 	putchar('\n');
 	if (out == PHASE_DONE) {
-		const struct phase *next = progress_current(&ws->pg, &ws->set);
 		/* the score is this step's services'; the steps before it passed on their own */
 		learn_say(0, "Phase %d passed: %d/%d points over this step's %zu services, and every step before it "
 			  "passed.", ph->number, s.score, s.max_score, s.nservices);
-		fflush(stdout);
-		note_lesson_containers(ph);
-		if (next)
-			learn_say(0, "Phase %d, %s, is open: read its first step with `phaselab show`.", next->number,
-				  next->title);
-		else
-			learn_say(0, "That was the last phase: every phase has passed.");
+		say_next_phase(ws, ph);
 	} else if (out == STEP_DONE) {
 		learn_say(0, "Step %d done: %zu services pass.  Next: step %d of %zu, %s: read it with `phaselab show`.",
 			  k + 1, s.nservices, k + 2, ph->nsteps, ph->steps[k + 1].title);
@@ -599,16 +599,9 @@ int learn_verify_step(struct workspace *ws, const struct phase *ph)
 		failing += r.checks[i].status != CHECK_PASS;
 	putchar('\n');
 	if (out == PHASE_DONE) {
-		const struct phase *next = progress_current(&ws->pg, &ws->set);
 		learn_say(0, "Phase %d passed: %d/%d points (pass mark %d).", ph->number, r.score, r.max_score,
 			  ph->pass_mark);
-		fflush(stdout);
-		note_lesson_containers(ph);
-		if (next)
-			learn_say(0, "Phase %d, %s, is open: read its first step with `phaselab show`.", next->number,
-				  next->title);
-		else
-			learn_say(0, "That was the last phase: every phase has passed.");
+		say_next_phase(ws, ph);
 	} else if (out == STEP_DONE) {
 		learn_say(0, "Step %d done.  Next: step %d of %zu, %s: read it with `phaselab show`.", k + 1, k + 2,
 			  ph->nsteps, ph->steps[k + 1].title);

@@ -5,6 +5,7 @@
  * once.
  */
 #include "report/report.h"
+#include "lib/strbuf.h"
 #include "lib/xalloc.h"
 
 #include <errno.h>
@@ -42,20 +43,23 @@ const struct report_format *report_format_find(const char *name)
 	return NULL;
 }
 
-int report_write_to(const struct report *r, const char *format, const char *path)
+int report_write_buf(struct strbuf *sb, FILE *out, int ret)
 {
-	const struct report_format *fmt = report_format_find(format);
-	report_writer_fn write = fmt ? fmt->write : NULL;
+	/* one write: a report is not printed halfway on an early error */
+	if (!ret && (fwrite(sb->buf, 1, sb->len, out) != sb->len || fflush(out) || ferror(out)))
+		ret = -1;
+	strbuf_release(sb);
+	return ret;
+}
+
+int report_write_stream_to(report_stream_fn write, const void *arg, const char *path)
+{
 	char *tmp;
 	FILE *f;
 	int rc;
 
-	if (!write) {
-		errno = EINVAL;
-		return -1;
-	}
 	if (!path)
-		return write(r, stdout, isatty(1) && !getenv("NO_COLOR"));
+		return write(arg, stdout, isatty(1) && !getenv("NO_COLOR"));
 	/* a report is replaced whole or not at all */
 	tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
 	f = fopen(tmp, "we");
@@ -63,7 +67,7 @@ int report_write_to(const struct report *r, const char *format, const char *path
 		free(tmp);
 		return -1;
 	}
-	rc = write(r, f, 0);
+	rc = write(arg, f, 0);
 	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
 		rc = -1;
 	if (fclose(f) != 0)
@@ -74,4 +78,28 @@ int report_write_to(const struct report *r, const char *format, const char *path
 		unlink(tmp);
 	free(tmp);
 	return rc;
+}
+
+struct report_job {
+	report_writer_fn write;
+	const struct report *r;
+};
+
+static int write_job(const void *arg, FILE *out, int color)
+{
+	const struct report_job *job = arg;
+
+	return job->write(job->r, out, color);
+}
+
+int report_write_to(const struct report *r, const char *format, const char *path)
+{
+	const struct report_format *fmt = report_format_find(format);
+	struct report_job job = { fmt ? fmt->write : NULL, r };
+
+	if (!job.write) {
+		errno = EINVAL;
+		return -1;
+	}
+	return report_write_stream_to(write_job, &job, path);
 }

@@ -175,13 +175,45 @@ static json_t *extra_to_json(const struct report *r, int *err)
 	return x;
 }
 
+/* Every results document says its texts are plain text. */
+static void set_formats(json_t *root, int *err)
+{
+	set(root, "output_format", json_string("text"), err);
+	set(root, "test_output_format", json_string("text"), err);
+	set(root, "test_name_format", json_string("text"), err);
+}
+
+/* r's items appended to tests, numbered on from *number; service names them in a suite. */
+static void add_tests(json_t *tests, const struct report *r, size_t *number, const char *service,
+		      int *err)
+{
+	for (size_t k = 0; k < r->nchecks; k++) {
+		json_t *t = test_to_json(&r->checks[k], ++*number, service, err);
+
+		if (!t || json_array_append_new(tests, t))
+			*err = 1;
+	}
+}
+
+/* The document's last key (tests, stolen); root, or NULL when anything ran out of memory. */
+static json_t *finish(json_t *root, json_t *tests, struct strbuf *sb, int err)
+{
+	set(root, "tests", tests, &err);
+	strbuf_release(sb);
+	if (err) {
+		json_decref(root);
+		return NULL;
+	}
+	return root;
+}
+
 /* New reference, keys in the order of Gradescope's documentation; NULL when out of memory. */
 static json_t *results_to_json(const struct report *r)
 {
 	struct strbuf sb = STRBUF_INIT;
 	json_t *root = json_object(), *tests;
 	int err = 0;
-	size_t i;
+	size_t number = 0;
 
 	if (!root)
 		return NULL;
@@ -191,25 +223,11 @@ static json_t *results_to_json(const struct report *r)
 	    &err);
 	add_summary(&sb, r);
 	set(root, "output", take(&sb), &err);
-	set(root, "output_format", json_string("text"), &err);
-	set(root, "test_output_format", json_string("text"), &err);
-	set(root, "test_name_format", json_string("text"), &err);
+	set_formats(root, &err);
 	set(root, "extra_data", extra_to_json(r, &err), &err);
-	if ((tests = json_array())) {
-		for (i = 0; i < r->nchecks; i++) {
-			json_t *t = test_to_json(&r->checks[i], i + 1, NULL, &err);
-
-			if (!t || json_array_append_new(tests, t))
-				err = 1;
-		}
-	}
-	set(root, "tests", tests, &err);
-	strbuf_release(&sb);
-	if (err) {
-		json_decref(root);
-		return NULL;
-	}
-	return root;
+	if ((tests = json_array()))
+		add_tests(tests, r, &number, NULL, &err);
+	return finish(root, tests, &sb, err);
 }
 
 int report_write_gradescope(const struct report *r, FILE *out)
@@ -255,9 +273,7 @@ static json_t *suite_results_to_json(const struct suite *s)
 		if (sb.buf[i] == '\n')
 			sb.buf[i] = ' ';
 	set(root, "output", take(&sb), &err);
-	set(root, "output_format", json_string("text"), &err);
-	set(root, "test_output_format", json_string("text"), &err);
-	set(root, "test_name_format", json_string("text"), &err);
+	set_formats(root, &err);
 	if ((x = json_object())) {
 		add_text(&sb, s->phase_id, GS_MAX_SHORT);
 		set(x, "phase", take(&sb), &err);
@@ -282,25 +298,10 @@ static json_t *suite_results_to_json(const struct suite *s)
 		set(x, "services", list, &err);
 	}
 	set(root, "extra_data", x, &err);
-	if ((tests = json_array())) {
-		for (i = 0; i < s->nservices; i++) {
-			const struct report *r = &s->services[i].report;
-
-			for (size_t k = 0; k < r->nchecks; k++) {
-				json_t *t = test_to_json(&r->checks[k], ++number, s->services[i].name, &err);
-
-				if (!t || json_array_append_new(tests, t))
-					err = 1;
-			}
-		}
-	}
-	set(root, "tests", tests, &err);
-	strbuf_release(&sb);
-	if (err) {
-		json_decref(root);
-		return NULL;
-	}
-	return root;
+	if ((tests = json_array()))
+		for (i = 0; i < s->nservices; i++)
+			add_tests(tests, &s->services[i].report, &number, s->services[i].name, &err);
+	return finish(root, tests, &sb, err);
 }
 
 int suite_write_gradescope(const struct suite *s, FILE *out)

@@ -326,15 +326,6 @@ static int add_cards(struct strbuf *sb, const struct report *r, size_t *index)
 	return ret;
 }
 
-static int write_out(struct strbuf *sb, FILE *out, int ret)
-{
-	/* one write: a report is not printed halfway on an early error */
-	if (!ret && (fwrite(sb->buf, 1, sb->len, out) != sb->len || fflush(out) || ferror(out)))
-		ret = -1;
-	strbuf_release(sb);
-	return ret;
-}
-
 int report_write_html(const struct report *r, FILE *out)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -350,7 +341,7 @@ int report_write_html(const struct report *r, FILE *out)
 	ret = add_cards(&sb, r, &index);
 	strbuf_addstr(&sb, "</main>\n<footer>phaselab report \xc2\xb7 schema phaselab.report/v1"
 			   "</footer>\n</div>\n</body>\n</html>\n");
-	return write_out(&sb, out, ret);
+	return report_write_buf(&sb, out, ret);
 }
 
 /*
@@ -401,5 +392,5 @@ int suite_write_html(const struct suite *s, FILE *out)
 	}
 	strbuf_addstr(&sb, "</main>\n<footer>phaselab report \xc2\xb7 schema phaselab.suite/v1"
 			   "</footer>\n</div>\n</body>\n</html>\n");
-	return write_out(&sb, out, ret);
+	return report_write_buf(&sb, out, ret);
 }

@@ -24,7 +24,6 @@ int report_dump_json(json_t *root, size_t flags, FILE *out)
 {
 	struct strbuf sb = STRBUF_INIT;
 	char *text;
-	int ret = 0;
 
 	if (!root) {
 		errno = ENOMEM;
@@ -41,8 +40,5 @@ int report_dump_json(json_t *root, size_t flags, FILE *out)
 	escape_json_text(&sb, text, strlen(text));
 	free(text);
 	strbuf_addch(&sb, '\n');
-	if (fwrite(sb.buf, 1, sb.len, out) != sb.len || fflush(out) || ferror(out))
-		ret = -1;
-	strbuf_release(&sb);
-	return ret;
+	return report_write_buf(&sb, out, 0);
 }

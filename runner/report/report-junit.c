@@ -198,15 +198,6 @@ static int add_testsuite(struct strbuf *sb, const struct report *r, const char *
 	return ret;
 }
 
-static int write_out(struct strbuf *sb, FILE *out, int ret)
-{
-	/* one write: a report is not printed halfway on an early error */
-	if (!ret && (fwrite(sb->buf, 1, sb->len, out) != sb->len || fflush(out) || ferror(out)))
-		ret = -1;
-	strbuf_release(sb);
-	return ret;
-}
-
 int report_write_junit(const struct report *r, FILE *out)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -217,9 +208,9 @@ int report_write_junit(const struct report *r, FILE *out)
 	add_counts(&sb, r, &n);
 	strbuf_addstr(&sb, ">\n");
 	if (add_testsuite(&sb, r, NULL))
-		return write_out(&sb, out, -1);
+		return report_write_buf(&sb, out, -1);
 	strbuf_addstr(&sb, "</testsuites>\n");
-	return write_out(&sb, out, 0);
+	return report_write_buf(&sb, out, 0);
 }
 
 /* A suite: one <testsuite> per service, in the suite's order; the totals on <testsuites>. */
@@ -242,5 +233,5 @@ int suite_write_junit(const struct suite *s, FILE *out)
 	for (i = 0; i < s->nservices && !ret; i++)
 		ret = add_testsuite(&sb, &s->services[i].report, s->services[i].name);
 	strbuf_addstr(&sb, "</testsuites>\n");
-	return write_out(&sb, out, ret);
+	return report_write_buf(&sb, out, ret);
 }

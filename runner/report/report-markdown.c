@@ -289,23 +289,12 @@ static void md_render(struct strbuf *sb, const struct report *r, size_t limit, c
 	strbuf_release(&part);
 }
 
-static int write_out(struct strbuf *sb, FILE *out)
-{
-	int ret = 0;
-
-	/* one write: a report is not printed halfway on an early error */
-	if (fwrite(sb->buf, 1, sb->len, out) != sb->len || fflush(out) || ferror(out))
-		ret = -1;
-	strbuf_release(sb);
-	return ret;
-}
-
 int report_write_markdown(const struct report *r, FILE *out)
 {
 	struct strbuf sb = STRBUF_INIT;
 
 	md_render(&sb, r, MD_LIMIT, NULL, NULL);
-	return write_out(&sb, out);
+	return report_write_buf(&sb, out, 0);
 }
 
 /*
@@ -353,5 +342,5 @@ int suite_write_markdown(const struct suite *s, FILE *out)
 			    "the table, %zu service%s. The text, JSON and HTML reports have everything.\n",
 			    rows_out, rows_out == 1 ? "" : "s", sections_out, sections_out == 1 ? "" : "s");
 	strbuf_release(&part);
-	return write_out(&sb, out);
+	return report_write_buf(&sb, out, 0);
 }

@@ -272,23 +272,13 @@ static int read_check(struct reader *rd, json_t *o, const char *where, struct ch
 	return 0;
 }
 
-static int read_report(struct reader *rd, json_t *root, struct report *r)
+/*
+ * What a report and a suite both hold at the top (root validated against
+ * their own table): phase, target, engine, time and score, into r.
+ */
+static int read_head(struct reader *rd, json_t *root, struct report *r)
 {
-	struct strbuf where = STRBUF_INIT;
-	json_t *o, *git, *checks;
-	const char *schema;
-	size_t i;
-	int ret = 0;
-
-	if (validate(root, top_keys, NULL, "", rd->err))
-		return -1;
-	schema = json_string_value(json_object_get(root, "schema"));
-	if (strcmp(schema, "phaselab.report/v1")) {
-		strbuf_addstr(rd->err, "schema: '");
-		add_value(rd->err, schema);
-		strbuf_addstr(rd->err, "' is not a schema this version reads (phaselab.report/v1)");
-		return -1;
-	}
+	json_t *o, *git;
 
 	o = json_object_get(root, "phase");
 	if (validate(o, phase_keys, NULL, "phase", rd->err))
@@ -323,6 +313,29 @@ static int read_report(struct reader *rd, json_t *root, struct report *r)
 	r->pass_mark = (int)json_integer_value(json_object_get(root, "pass_mark"));
 	/* as written, not recomputed: the reader renders, it does not grade */
 	r->passed = json_is_true(json_object_get(root, "passed"));
+	return 0;
+}
+
+static int read_report(struct reader *rd, json_t *root, struct report *r)
+{
+	struct strbuf where = STRBUF_INIT;
+	json_t *o, *checks;
+	const char *schema;
+	size_t i;
+	int ret = 0;
+
+	if (validate(root, top_keys, NULL, "", rd->err))
+		return -1;
+	schema = json_string_value(json_object_get(root, "schema"));
+	if (strcmp(schema, "phaselab.report/v1")) {
+		strbuf_addstr(rd->err, "schema: '");
+		add_value(rd->err, schema);
+		strbuf_addstr(rd->err, "' is not a schema this version reads (phaselab.report/v1)");
+		return -1;
+	}
+
+	if (read_head(rd, root, r))
+		return -1;
 
 	checks = json_object_get(root, "checks");
 	r->checks = xcalloc(json_array_size(checks) ? json_array_size(checks) : 1,
@@ -339,14 +352,32 @@ static int read_report(struct reader *rd, json_t *root, struct report *r)
 	return ret;
 }
 
-int report_from_json(json_t *root, struct report *r, struct strbuf *err)
+/* read (the whole report, or its head) into r, zeroed first and released on failure. */
+static int read_into(int (*read)(struct reader *, json_t *, struct report *), json_t *root,
+		     struct report *r, struct strbuf *err)
 {
 	struct reader rd = { err, RESTORE_BUDGET };
 
 	memset(r, 0, sizeof(*r));
-	if (read_report(&rd, root, r)) {
+	if (read(&rd, root, r)) {
 		report_release(r);
 		return -1;
 	}
 	return 0;
+}
+
+int report_from_json(json_t *root, struct report *r, struct strbuf *err)
+{
+	return read_into(read_report, root, r, err);
+}
+
+int report_head_from_json(json_t *root, struct report *r, struct strbuf *err)
+{
+	return read_into(read_head, root, r, err);
+}
+
+int report_validate_json(json_t *obj, const struct key_spec *spec, const char *const *nullable,
+			 const char *where, struct strbuf *err)
+{
+	return validate(obj, spec, nullable, where, err);
 }

@@ -14,7 +14,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define SUITE_SCHEMA "phaselab.suite/v1"
 /* As report.c's JSON_MAX_STRING: a name or a folder is never near it. */
@@ -135,31 +134,6 @@ static const struct key_spec top_keys[] = {
 	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };
 
-static const struct key_spec phase_keys[] = {
-	{ "id", KEY_STRING, 1, 0, 0, "03-containerization", NULL },
-	{ "title", KEY_STRING, 1, 0, 0, "for people", NULL },
-	{ NULL, 0, 0, 0, 0, NULL, NULL },
-};
-
-static const struct key_spec target_keys[] = {
-	{ "dir", KEY_STRING, 1, 0, 0, "the system's folder", NULL },
-	{ "git", KEY_OBJECT, 0, 0, 0, "commit and dirty, or null", NULL },
-	{ NULL, 0, 0, 0, 0, NULL, NULL },
-};
-
-static const struct key_spec git_keys[] = {
-	{ "commit", KEY_STRING, 1, 0, 40, "the commit's full hash", NULL },
-	{ "dirty", KEY_BOOL, 1, 0, 0, "uncommitted changes", NULL },
-	{ NULL, 0, 0, 0, 0, NULL, NULL },
-};
-
-static const struct key_spec engine_keys[] = {
-	{ "client", KEY_STRING, 1, 0, 0, "the CLI's version", NULL },
-	{ "server", KEY_STRING, 1, 0, 0, "the engine's version", NULL },
-	{ "builder", KEY_STRING, 1, 0, 0, "\"legacy\" or \"buildkit\"", NULL },
-	{ NULL, 0, 0, 0, 0, NULL, NULL },
-};
-
 static const struct key_spec service_keys[] = {
 	{ "name", KEY_STRING, 1, 0, 0, "the service's folder name", NULL },
 	{ "dir", KEY_STRING, 1, 0, 0, "its folder", NULL },
@@ -168,93 +142,53 @@ static const struct key_spec service_keys[] = {
 	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };
 
-/* validate_object() with the messages as "KEY: problem" (its "FILE: " is empty here). */
-static int validate(json_t *obj, const struct key_spec *spec, const char *where, struct strbuf *err)
-{
-	struct strbuf msg = STRBUF_INIT;
-	int ret = validate_object(obj, spec, "", where, &msg);
-
-	if (ret) {
-		const char *m = msg.buf;
-
-		if (!strncmp(m, ": ", 2))
-			m += 2;
-		strbuf_addstr(err, m);
-	}
-	strbuf_release(&msg);
-	return ret;
-}
-
 static char *dup_key(json_t *o, const char *key)
 {
 	return xstrdup(json_string_value(json_object_get(o, key)));
 }
 
-static void copy_field(json_t *o, const char *key, char *buf, size_t size)
+/* The suite takes over what head holds (report_head_from_json). */
+static void take_head(struct suite *s, struct report *head)
 {
-	const char *v = json_string_value(json_object_get(o, key));
-
-	snprintf(buf, size, "%s", v ? v : "");
+	s->phase_id = head->phase_id;
+	s->phase_title = head->phase_title;
+	s->dir = head->dir;
+	s->has_git = head->has_git;
+	memcpy(s->commit, head->commit, sizeof(s->commit));
+	s->dirty = head->dirty;
+	s->engine_client = head->engine_client;
+	s->engine_server = head->engine_server;
+	s->builder = head->builder;
+	memcpy(s->started_at, head->started_at, sizeof(s->started_at));
+	s->duration_ms = head->duration_ms;
+	s->score = head->score;
+	s->max_score = head->max_score;
+	s->pass_mark = head->pass_mark;
+	s->passed = head->passed;
 }
 
 static int read_suite(json_t *root, struct suite *s, struct strbuf *err)
 {
 	const char *schema;
-	json_t *o, *git, *services;
+	json_t *o, *services;
+	struct report head;
 	size_t i;
 
 	if (!json_is_object(root)) {
 		strbuf_addstr(err, "the document is not a JSON object");
 		return -1;
 	}
-	if (validate(root, top_keys, "", err))
+	if (report_validate_json(root, top_keys, NULL, "", err))
 		return -1;
 	schema = json_string_value(json_object_get(root, "schema"));
 	if (strcmp(schema, SUITE_SCHEMA)) {
 		strbuf_addstr(err, "schema: not \"" SUITE_SCHEMA "\"");
 		return -1;
 	}
-	o = json_object_get(root, "phase");
-	if (validate(o, phase_keys, "phase", err))
+	/* the head is a report's: read as report_from_json reads it */
+	if (report_head_from_json(root, &head, err))
 		return -1;
-	s->phase_id = dup_key(o, "id");
-	s->phase_title = dup_key(o, "title");
-	o = json_object_get(root, "target");
-	git = json_object_get(o, "git");
-	if (!git) {
-		strbuf_addstr(err, "target.git: missing (an object or null, required)");
-		return -1;
-	}
-	if (json_is_null(git)) {
-		json_t *copy = json_copy(o);
-		int bad;
-
-		json_object_del(copy, "git");
-		bad = validate(copy, target_keys, "target", err);
-		json_decref(copy);
-		if (bad)
-			return -1;
-	} else {
-		if (validate(o, target_keys, "target", err) || validate(git, git_keys, "target.git", err))
-			return -1;
-		s->has_git = 1;
-		copy_field(git, "commit", s->commit, sizeof(s->commit));
-		s->dirty = json_is_true(json_object_get(git, "dirty"));
-	}
-	s->dir = dup_key(o, "dir");
-	o = json_object_get(root, "engine");
-	if (validate(o, engine_keys, "engine", err))
-		return -1;
-	s->engine_client = dup_key(o, "client");
-	s->engine_server = dup_key(o, "server");
-	s->builder = dup_key(o, "builder");
-	copy_field(root, "started_at", s->started_at, sizeof(s->started_at));
-	s->duration_ms = (long)json_integer_value(json_object_get(root, "duration_ms"));
-	s->score = (int)json_integer_value(json_object_get(root, "score"));
-	s->max_score = (int)json_integer_value(json_object_get(root, "max_score"));
-	s->pass_mark = (int)json_integer_value(json_object_get(root, "pass_mark"));
-	/* as written: the reader renders, it does not grade */
-	s->passed = json_is_true(json_object_get(root, "passed"));
+	take_head(s, &head);
 
 	services = json_object_get(root, "services");
 	s->services = xcalloc(json_array_size(services) ? json_array_size(services) : 1, sizeof(*s->services));
@@ -264,7 +198,7 @@ static int read_suite(json_t *root, struct suite *s, struct strbuf *err)
 		int bad;
 
 		strbuf_addf(&where, "services[%zu]", i);
-		bad = validate(o, service_keys, where.buf, err);
+		bad = report_validate_json(o, service_keys, NULL, where.buf, err);
 		if (!bad) {
 			/* counted first: suite_release() frees what a half-read service holds */
 			s->nservices++;
@@ -322,35 +256,25 @@ suite_writer_fn suite_writer_find(const char *format)
 	return NULL;
 }
 
+struct suite_job {
+	suite_writer_fn write;
+	const struct suite *s;
+};
+
+static int write_job(const void *arg, FILE *out, int color)
+{
+	const struct suite_job *job = arg;
+
+	return job->write(job->s, out, color);
+}
+
 int suite_write_to(const struct suite *s, const char *format, const char *path)
 {
-	suite_writer_fn write = suite_writer_find(format);
-	char *tmp;
-	FILE *f;
-	int rc;
+	struct suite_job job = { suite_writer_find(format), s };
 
-	if (!write) {
+	if (!job.write) {
 		errno = EINVAL;
 		return -1;
 	}
-	if (!path)
-		return write(s, stdout, isatty(1) && !getenv("NO_COLOR"));
-	/* replaced whole or not at all, as a report is */
-	tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	f = fopen(tmp, "we");
-	if (!f) {
-		free(tmp);
-		return -1;
-	}
-	rc = write(s, f, 0);
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
-		rc = -1;
-	if (fclose(f) != 0)
-		rc = -1;
-	if (rc == 0 && rename(tmp, path) < 0)
-		rc = -1;
-	if (rc < 0)
-		unlink(tmp);
-	free(tmp);
-	return rc;
+	return report_write_stream_to(write_job, &job, path);
 }

@@ -105,6 +105,11 @@ int report_write_json(const struct report *r, FILE *out);
  * so the file is safe to cat.  0, or -1 with errno set.
  */
 int report_dump_json(json_t *root, size_t flags, FILE *out);
+/*
+ * A writer's last step: sb (released) to out in one write, unless ret
+ * already says the writer failed.  ret, or -1 when writing failed.
+ */
+int report_write_buf(struct strbuf *sb, FILE *out, int ret);
 
 /* The JSON report as a new jansson object (used by the json writer and tests). */
 json_t *report_to_json(const struct report *r);
@@ -142,6 +147,21 @@ struct strbuf;
  * marker as text.)
  */
 int report_from_json(json_t *root, struct report *r, struct strbuf *err);
+/*
+ * For the suite's reader, which shares the report's top: the head alone
+ * (phase, target, engine, started_at, duration_ms, score, max_score,
+ * pass_mark, passed) of root, already validated against the caller's own
+ * table of top-level keys, read as report_from_json reads it; r has no
+ * checks.  0, or -1 with "KEY: what is wrong" in err and r empty.
+ */
+int report_head_from_json(json_t *root, struct report *r, struct strbuf *err);
+/*
+ * validate_object() on obj at path where, with messages "KEY: problem" (no
+ * file name); keys in nullable (or NULL) must be present but may be null.
+ */
+struct key_spec;
+int report_validate_json(json_t *obj, const struct key_spec *spec, const char *const *nullable,
+			 const char *where, struct strbuf *err);
 
 /*
  * The report formats: this one table (report-formats.c) is what the writers'
@@ -167,6 +187,13 @@ const struct report_format *report_format_find(const char *name);
  * with errno set.
  */
 int report_write_to(const struct report *r, const char *format, const char *path);
+/*
+ * What report_write_to and suite_write_to share: write(arg, stream, color)
+ * to stdout when path is NULL (colour as report_write_to decides), else to
+ * path, replaced whole or not at all.  0, or -1 with errno set.
+ */
+typedef int (*report_stream_fn)(const void *arg, FILE *out, int color);
+int report_write_stream_to(report_stream_fn write, const void *arg, const char *path);
 
 /*
  * A suite: one `phaselab check` of a system, every service of it verified
