@@ -120,10 +120,12 @@ integration: bin/phaselab $(TOOL_BIN)
 	$(Q)tests/tools/timed images tests/integration/images
 	$(Q)tests/tools/timed publish tests/integration/publish
 	$(Q)tests/tools/timed install tests/integration/install
+	$(Q)tests/tools/timed podman tests/integration/podman
 
 # Phase 3 on rootful podman (PHASELAB_ENGINE=podman): the reference and a
-# few fixtures against their docker verdicts.  Not in `check` yet: it needs
-# podman (labs/setup --packages) and its images (make images).
+# few fixtures against their docker verdicts; the last suite of
+# `integration`, skipped where podman is not installed (labs/setup
+# --packages installs it; make images loads the base images into it).
 podman-check: bin/phaselab
 	$(Q)tests/tools/timed podman tests/integration/podman
 
