@@ -23,25 +23,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The words for each service's baseline, kept until the suite has run. */
-struct baselines {
-	struct strvec whats;
-};
-
-/* Each service against its own development image, as phase 2 recorded it in the workspace. */
-static void service_baseline(const char *name, const char *service_dir, const struct phase *ph,
-			     struct verify_opts *vo, void *arg)
-{
-	struct baselines *b = arg;
-	char *what = NULL;
-
-	(void)name;
-	if (learn_workspace_baseline(service_dir, ph, vo, &what) == 1 && what) {
-		vo->baseline_what = strvec_push(&b->whats, what);
-		free(what);
-	}
-}
-
 /* The suite's progress: a line per service started and finished, when standard error is a terminal. */
 static void suite_progress(const char *line, void *arg)
 {
@@ -68,8 +49,7 @@ static void split_names(const char *list, struct strvec *names)
 static int check_suite(const struct phase *ph, const char *dir, const char *format, const char *output,
 		       const char *jobs, const char *service)
 {
-	struct baselines b = { STRVEC_INIT };
-	struct strvec names = STRVEC_INIT;
+	struct strvec whats = STRVEC_INIT, names = STRVEC_INIT;
 	struct suite_opts so = { 0 };
 	struct strbuf msg = STRBUF_INIT;
 	struct suite s;
@@ -87,12 +67,12 @@ static int check_suite(const struct phase *ph, const char *dir, const char *form
 		split_names(service, &names);
 		so.names = names.v;
 	}
-	so.baseline = service_baseline;
-	so.baseline_arg = &b;
+	/* each service against its own development image, as phase 2 recorded it */
+	so.baseline = learn_suite_baseline;
+	so.baseline_arg = &whats;
 	so.progress = suite_progress;
 	status = verify_suite(ph, dir, &so, &s, &msg);
-	for (char *line = msg.buf, *nl; (nl = strchr(line, '\n')); line = nl + 1)
-		cmd_fail(0, "%.*s", (int)(nl - line), line);
+	cmd_fail_lines(msg.buf);
 	if (s.phase_id && suite_write_to(&s, format, output) < 0) {
 		cmd_fail(EXIT_USAGE, "cannot write the report to '%s': %s", output ? output : "standard output",
 			 strerror(errno));
@@ -101,7 +81,7 @@ static int check_suite(const struct phase *ph, const char *dir, const char *form
 	suite_release(&s);
 	strbuf_release(&msg);
 	strvec_clear(&names);
-	strvec_clear(&b.whats);
+	strvec_clear(&whats);
 	return status;
 }
 
@@ -118,9 +98,8 @@ static int cmd_check(const struct cmd_args *args)
 	char dir[PATH_MAX];
 	char *default_dir = NULL, *baseline_what = NULL;
 	struct strvec services = STRVEC_INIT;
-	const char *lang;
 	struct stat sb;
-	int status, is_suite = 0, have_variant = 0;
+	int status, is_suite = 0;
 
 	if (phase_load_for_command(o.phase, &ph))
 		return EXIT_USAGE;
@@ -166,12 +145,10 @@ static int cmd_check(const struct cmd_args *args)
 	}
 
 	/* a folder in another language than the phase's own: that language's checklist */
-	lang = service_language(dir);
-	if (lang && strcmp(lang, ph.language ? ph.language : LANGUAGE_NODE)) {
+	{
 		struct strbuf err = STRBUF_INIT;
-		int rc = phase_for_language(&ph, lang, &variant, &err);
 
-		if (rc != 0) {
+		if (phase_for_dir(&ph, dir, &variant, &use, &err) != 0) {
 			cmd_fail(EXIT_USAGE, "check: %s", err.buf);
 			strbuf_release(&err);
 			phase_release(&ph);
@@ -179,8 +156,6 @@ static int cmd_check(const struct cmd_args *args)
 			return EXIT_USAGE;
 		}
 		strbuf_release(&err);
-		use = &variant;
-		have_variant = 1;
 	}
 	/* inside a workspace, measure against the size phase 2 recorded, as `phaselab next` does */
 	learn_workspace_baseline(dir, use, &vo, &baseline_what);
@@ -192,7 +167,7 @@ static int cmd_check(const struct cmd_args *args)
 	}
 	report_release(&r);
 	free(baseline_what);
-	if (have_variant)
+	if (use == &variant)
 		phase_release(&variant);
 	phase_release(&ph);
 	http_global_cleanup();

@@ -168,10 +168,11 @@ static int cmd_hint(const struct cmd_args *args)
 	}
 	/* a service in another language: its variant's hints; the folder as the learner knows it */
 	{
-		const char *lang = from->dir ? service_language(from->dir) : NULL;
 		struct strbuf verr = STRBUF_INIT;
+		const struct phase *use = ph;
 
-		if (lang && strcmp(lang, ph->language) && phase_for_language(ph, lang, &variant, &verr) == 0) {
+		/* (a variant that cannot be had leaves the phase's own hints) */
+		if (from->dir && phase_for_dir(ph, from->dir, &variant, &use, &verr) == 0 && use == &variant) {
 			ph = &variant;
 			have_variant = 1;
 		}

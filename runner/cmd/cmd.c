@@ -1,5 +1,4 @@
 #include "cmd/cmd.h"
-#include "core/language.h"
 #include "core/phase.h"
 #include "core/verify.h"
 #include "report/report.h"
@@ -113,36 +112,27 @@ void cmd_progress_detail(const char *detail, void *arg)
 	status_draw(detail);
 }
 
+void cmd_fail_lines(const char *text)
+{
+	for (const char *p = text; p && *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+
+		cmd_fail(0, "%.*s", (int)n, p);
+		p += n + (nl != NULL);
+	}
+}
+
 int cmd_verify(const struct phase *ph, const char *dir, struct verify_opts *vo, struct report *r)
 {
 	struct strbuf msg = STRBUF_INIT;
-	const char *lang = service_language(dir);
-	struct phase variant;
-	int status, have_variant = 0;
+	int status;
 
-	/* the checklist for the folder's language: a Python service gets the phase's Python variant */
-	if (lang && strcmp(lang, ph->language)) {
-		int rc = phase_for_language(ph, lang, &variant, &msg);
-		if (rc != 0) {
-			memset(r, 0, sizeof(*r));
-			if (rc > 0)
-				strbuf_addf(&msg, " (the folder '%s' holds a %s service)", dir, lang);
-			cmd_fail(0, "%s", msg.buf);
-			strbuf_release(&msg);
-			return EXIT_USAGE;
-		}
-		ph = &variant;
-		have_variant = 1;
-	}
 	vo->progress = cmd_progress;
 	vo->detail = cmd_progress_detail;
 	status = verify_phase(ph, dir, vo, r, &msg);
-	/* verify_phase ends every line with '\n' */
-	for (char *line = msg.buf, *nl; (nl = strchr(line, '\n')); line = nl + 1)
-		cmd_fail(0, "%.*s", (int)(nl - line), line);
+	cmd_fail_lines(msg.buf);
 	strbuf_release(&msg);
-	if (have_variant)
-		phase_release(&variant);
 	return status;
 }
 

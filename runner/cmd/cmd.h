@@ -123,7 +123,13 @@ struct report;
 void cmd_progress(const char *title, void *arg);
 /* ... and what that check waits for, after its title, at most every 250 ms */
 void cmd_progress_detail(const char *detail, void *arg);
-/* verify_phase with the status line, then what it had to say printed as "phaselab: ..." lines */
+/* Each line of text (lines end in '\n', the last may not) printed as "phaselab: ..." */
+void cmd_fail_lines(const char *text);
+/*
+ * verify_phase with the status line, then what it had to say printed as
+ * "phaselab: ..." lines.  ph is the folder's checklist already
+ * (core/language.h, phase_for_dir).
+ */
 int cmd_verify(const struct phase *ph, const char *dir, struct verify_opts *vo, struct report *r);
 
 #endif

@@ -4,6 +4,7 @@
 #include "lib/fsutil.h"
 #include "lib/strvec.h"
 #include "lib/timeutil.h"
+#include "core/language.h"
 #include "core/suite.h"
 #include "core/verify.h"
 #include "engine/engine.h"
@@ -489,16 +490,7 @@ static int verify_services(struct workspace *ws, const struct phase *ph, int k, 
 	so.baseline_arg = &keep;
 	so.progress = suite_line;
 	status = verify_suite(ph, dir, &so, &s, &msg);
-	if (msg.len) {
-		/* each line for the learner, as cmd_verify prints verify's */
-		for (const char *p = msg.buf; *p;) {
-			const char *nl = strchr(p, '\n');
-			size_t n = nl ? (size_t)(nl - p) : strlen(p);
-
-			cmd_fail(0, "%.*s", (int)n, p);
-			p += n + (nl != NULL);
-		}
-	}
+	cmd_fail_lines(msg.buf);
 	if (status == EXIT_USAGE || status == EXIT_INTERRUPTED || !s.nservices)
 		goto out;
 	save_suite(ws, ph, &s);
@@ -556,6 +548,8 @@ out:
 int learn_verify_step(struct workspace *ws, const struct phase *ph)
 {
 	struct verify_opts vo = { 0 };
+	struct phase variant;
+	const struct phase *use = ph;
 	struct strbuf name = STRBUF_INIT, line = STRBUF_INIT;
 	unsigned char *only = xcalloc(ph->nchecks + 1, 1);
 	char *dir = xasprintf("%s/%s", ws->root, ph->service_dir);
@@ -575,8 +569,19 @@ int learn_verify_step(struct workspace *ws, const struct phase *ph)
 				  name.buf, ph->service_dir, ws->root);
 		goto out;
 	}
+	/* the folder's checklist: its language's, when that is not the phase's own */
+	{
+		struct strbuf err = STRBUF_INIT;
+
+		if (phase_for_dir(ph, dir, &variant, &use, &err) != 0) {
+			status = cmd_fail(EXIT_USAGE, "%s", err.buf);
+			strbuf_release(&err);
+			goto out;
+		}
+		strbuf_release(&err);
+	}
 	progress_step_checks(ph, k, only);
-	baseline(ws, ph, ph->service_dir, &vo, &what);
+	baseline(ws, use, ph->service_dir, &vo, &what);
 	for (size_t i = 0; i < ph->nchecks; i++)
 		if (only[i])
 			strbuf_addf(&line, "%s%s", line.len ? ", " : "", ph->checks[i].id);
@@ -586,7 +591,7 @@ int learn_verify_step(struct workspace *ws, const struct phase *ph)
 	fflush(stdout);
 
 	vo.only = only;
-	status = cmd_verify(ph, dir, &vo, &r);
+	status = cmd_verify(use, dir, &vo, &r);
 	if (!r.phase_id)
 		goto out;
 	save_report(ws, ph, &r);
@@ -620,6 +625,8 @@ int learn_verify_step(struct workspace *ws, const struct phase *ph)
 		status = out == STEP_NOT_DONE ? EXIT_NOT_PASSED : EXIT_PASSED;
 	report_release(&r);
 out:
+	if (use == &variant)
+		phase_release(&variant);
 	free(what);
 	free(only);
 	free(dir);

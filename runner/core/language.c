@@ -2,6 +2,7 @@
 #include "lib/xalloc.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 /* What marks a Python service: its manifests, or the entry point the material uses. */
@@ -30,4 +31,21 @@ const char *service_language(const char *dir)
 		if (has_file(dir, *f))
 			return LANGUAGE_PYTHON;
 	return NULL;
+}
+
+int phase_for_dir(const struct phase *ph, const char *dir, struct phase *variant, const struct phase **use,
+		  struct strbuf *err)
+{
+	const char *lang = service_language(dir);
+	int rc;
+
+	*use = ph;
+	if (!lang || !strcmp(lang, ph->language))
+		return 0;
+	rc = phase_for_language(ph, lang, variant, err);
+	if (rc == 0)
+		*use = variant;
+	else if (rc > 0)
+		strbuf_addf(err, " (the folder '%s' holds a %s service)", dir, lang);
+	return rc;
 }

@@ -862,6 +862,55 @@ static void test_languages(void **state)
 	strbuf_release(&err);
 }
 
+/* A folder's checklist: the phase itself for its own language or none, else the variant. */
+static void test_phase_for_dir(void **state)
+{
+	char tmpl[] = "/tmp/phaselab-fordir-XXXXXX";
+	char *dir = mkdtemp(tmpl), *file = fixture("good-languages"), *manifest;
+	struct strbuf err = STRBUF_INIT;
+	struct phase base, variant;
+	const struct phase *use = NULL;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(dir);
+	if (phase_load_file(file, &base, &err) < 0)
+		fail_msg("%s", err.buf);
+	/* no manifest: undecided, the phase's own */
+	assert_int_equal(phase_for_dir(&base, dir, &variant, &use, &err), 0);
+	assert_ptr_equal(use, &base);
+	/* a Python folder: the variant */
+	manifest = xasprintf("%s/requirements.txt", dir);
+	f = fopen(manifest, "w");
+	assert_non_null(f);
+	fclose(f);
+	assert_int_equal(phase_for_dir(&base, dir, &variant, &use, &err), 0);
+	assert_ptr_equal(use, &variant);
+	assert_string_equal(use->language, "python");
+	assert_int_equal(use->port, 8000);
+	phase_release(&variant);
+	/* a phase with no checklist for it: 1, naming the folder and its language */
+	free(base.language);
+	base.language = xstrdup("python");
+	json_object_del(base.root, "languages");
+	unlink(manifest);
+	free(manifest);
+	manifest = xasprintf("%s/package.json", dir);
+	f = fopen(manifest, "w");
+	fclose(f);
+	strbuf_reset(&err);
+	assert_int_equal(phase_for_dir(&base, dir, &variant, &use, &err), 1);
+	assert_ptr_equal(use, &base);
+	assert_non_null(strstr(err.buf, "has no checklist for node"));
+	assert_non_null(strstr(err.buf, "holds a node service"));
+	unlink(manifest);
+	free(manifest);
+	rmdir(dir);
+	phase_release(&base);
+	free(file);
+	strbuf_release(&err);
+}
+
 /* A service's language, from its manifests: package.json wins; links are not followed. */
 static void test_service_language(void **state)
 {
@@ -1372,6 +1421,7 @@ int main(void)
 		cmocka_unit_test(test_broken),
 		cmocka_unit_test(test_steps),
 		cmocka_unit_test(test_languages),
+		cmocka_unit_test(test_phase_for_dir),
 		cmocka_unit_test(test_step_services),
 		cmocka_unit_test(test_service_language),
 		cmocka_unit_test(test_hint_service_dir),
