@@ -245,6 +245,12 @@ static size_t status_index(const char *st)
 	return !strcmp(st, "pass") ? 0 : !strcmp(st, "fail") ? 1 : !strcmp(st, "skip") ? 2 : 3;
 }
 
+/* Is r a row of service name (not a learner's TOTAL)? */
+static int row_of_service(const struct summary_row *r, const char *name)
+{
+	return !learner_row(r) && !strcmp(r->service, name);
+}
+
 /*
  * A class of systems: services x items, each cell "passed/graded" over the
  * learners that have the service, in the order the services first appear.
@@ -267,11 +273,11 @@ static void services_table(struct strbuf *sb, const struct phase *ph, const stru
 		if (learner_row(&rows[i]))
 			continue;
 		for (size_t j = 0; j < i && !seen; j++)
-			seen = !learner_row(&rows[j]) && !strcmp(rows[j].service, name);
+			seen = row_of_service(&rows[j], name);
 		if (seen)
 			continue;
 		for (size_t j = i; j < n; j++)
-			if (!learner_row(&rows[j]) && rows[j].graded && !strcmp(rows[j].service, name)) {
+			if (rows[j].graded && row_of_service(&rows[j], name)) {
 				graded++;
 				passed += rows[j].passed;
 			}
@@ -284,7 +290,7 @@ static void services_table(struct strbuf *sb, const struct phase *ph, const stru
 			if (!ph->checks[k].graded)
 				continue;
 			for (size_t j = i; j < n; j++)
-				if (!learner_row(&rows[j]) && rows[j].graded && !strcmp(rows[j].service, name))
+				if (rows[j].graded && row_of_service(&rows[j], name))
 					ok += !strcmp(rows[j].statuses[k], "pass");
 			strbuf_addf(sb, "<td>%zu/%zu</td>", ok, graded);
 		}
