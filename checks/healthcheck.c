@@ -21,6 +21,7 @@
  * with the probe's own program).
  */
 #include "core/check.h"
+#include "core/language.h"
 #include "lib/dfstages.h"
 #include "lib/escape.h"
 #include "lib/interrupt.h"
@@ -286,12 +287,6 @@ static void probe_command(json_t *test, struct strbuf *sb)
 	}
 }
 
-/* The phase's checklist is for a Python service: its probe is Python's own. */
-static int is_python(const struct check_ctx *ctx)
-{
-	return ctx->phase->language && !strcmp(ctx->phase->language, "python");
-}
-
 /* The last part of a path ("node" of "/nodejs/bin/node"). */
 static const char *base_name(const char *p)
 {
@@ -490,7 +485,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 				    "--start-period=%llds --retries=%lld CMD %s", obj_int(def->params, "interval_s", 30),
 				    obj_int(def->params, "timeout_s", 30), obj_int(def->params, "start_period_s", 0),
 				    obj_int(def->params, "retries", 3), obj_str(def->params, "probe", ""));
-		else if (is_python(ctx))
+		else if (phase_is_python(ctx->phase))
 			result_hint(res, "add to the runtime stage: HEALTHCHECK --interval=30s --timeout=3s --start-period=10s "
 				    "--retries=3 CMD [\"/usr/bin/python3\", \"-c\", \"...\"] (exec form, absolute path: "
 				    "the distroless image has no shell, no curl and no wget; Python's urllib asks the service)");
@@ -535,7 +530,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 			result_evidence(res, "probe_command", json_string("(none: a shell-form probe needs /bin/sh, "
 									  "which this image does not have)"));
 			/* the exec form of the lesson's probe, on the port the learner's asks */
-			if (is_python(ctx)) {
+			if (phase_is_python(ctx->phase)) {
 				/* urlopen raises on a refused connection and on any status but 2xx: exit 1 */
 				strbuf_addf(&fixed, "HEALTHCHECK CMD [\"/usr/bin/python3\", \"-c\", \"import sys, "
 					    "urllib.request; sys.exit(0 if urllib.request.urlopen('http://localhost:%d/health', "

@@ -12,6 +12,7 @@
  * hands that failure to this kind, since it declares those causes.
  */
 #include "core/check.h"
+#include "core/language.h"
 #include "lib/http.h"
 #include "lib/interrupt.h"
 #include "lib/timeutil.h"
@@ -112,11 +113,6 @@ static int listening_port(const char *logs)
 		}
 	}
 	return -1;
-}
-
-static int is_python(const struct check_ctx *ctx)
-{
-	return ctx->phase->language && !strcmp(ctx->phase->language, "python");
 }
 
 /* The quoted name after mark in text ("No module named 'attrs'"): a new string, or NULL. */
@@ -304,7 +300,7 @@ static void container_failed(struct check_ctx *ctx, struct check_result *res)
 		char *cmd = end ? xstrndup(missing + 7, (size_t)(end - missing - 7)) : xstrdup("?");
 		result_cause(res, "cmd-not-in-image");
 		result_evidence(res, "command", json_string(cmd));
-		if (is_python(ctx))
+		if (phase_is_python(ctx->phase))
 			result_hint(res, "the engine could not start the image's command: `%s` is not in the image. "
 				    "In the distroless image only Python is there, as the entrypoint: CMD names the "
 				    "script (CMD [\"main.py\"])", cmd);
@@ -395,7 +391,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	result_evidence(res, "tries", json_integer(tries));
 	result_evidence(res, "waited_ms", json_integer(now_ms() - ctx->container_started_ms));
 	if (answered) {
-		judge(def, &a, is_python(ctx), ctx->phase->port, res);
+		judge(def, &a, phase_is_python(ctx->phase), ctx->phase->port, res);
 	} else if (interrupt_pending()) {
 		result_set(res, CHECK_ERROR, "interrupted");
 	} else if (ctx->container == STAGE_ERROR) {
@@ -414,7 +410,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 		result_set(res, CHECK_FAIL, "the port accepts connections but GET %s got no answer within %.0f s",
 			   path, wait_ms / 1000.0);
 		result_cause(res, "no-answer");
-		if (is_python(ctx))
+		if (phase_is_python(ctx->phase))
 			result_hint(res, "the service accepts connections and never answers: does the /health handler "
 				    "send its response and return?");
 		else
@@ -438,7 +434,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 		if (lport > 0 && lport != ctx->phase->port)
 			result_hint(res, "the service says it listens on port %d; it must listen on %d (PORT), on all "
 				    "interfaces", lport, ctx->phase->port);
-		else if (is_python(ctx))
+		else if (phase_is_python(ctx->phase))
 			result_hint(res, "the service must listen on port %d on all interfaces (0.0.0.0), not on "
 				    "localhost only nor on another port: check PORT and the address the server binds",
 				    ctx->phase->port);

@@ -6,6 +6,7 @@
  * MB here are the engine's: 10^6 bytes, the unit `docker images` prints.
  */
 #include "core/check.h"
+#include "core/language.h"
 #include "lib/dfstages.h"
 #include "lib/escape.h"
 #include "lib/xalloc.h"
@@ -277,7 +278,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 
 		result_cause(res, cause ? cause : "big-layer");
 	}
-	if (ctx->phase->language && !strcmp(ctx->phase->language, "python"))
+	if (phase_is_python(ctx->phase))
 		result_hint(res, "%sonly the last stage ends up in the image: install in a builder stage and copy "
 			    "just the installed packages (site-packages) and the service's own files into a distroless "
 			    "runtime; `docker history %.19s` shows which step adds the bytes", largest.buf, ctx->image_id);

@@ -10,6 +10,7 @@
  * by name, so one exec is all the search leaves to decide.
  */
 #include "core/check.h"
+#include "core/language.h"
 #include "lib/dfstages.h"
 #include "lib/tar.h"
 #include "lib/xalloc.h"
@@ -208,7 +209,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 				    "disarm it: remove the COPY or RUN that puts it in the runtime stage, which needs only "
 				    "node and your app; for debugging, use an ephemeral debug container",
 				    json_string_value(json_object_get(json_array_get(scan.disguised, 0), "path")));
-		else if (ctx->phase->language && !strcmp(ctx->phase->language, "python"))
+		else if (phase_is_python(ctx->phase))
 			result_hint(res, "base the runtime stage on the distroless Python image (FROM %s), which has no "
 				    "shell or package manager, and copy only the installed packages and the app into it; for "
 				    "debugging, use an ephemeral debug container instead of a shell in the image",

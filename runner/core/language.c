@@ -33,6 +33,11 @@ const char *service_language(const char *dir)
 	return NULL;
 }
 
+int phase_is_python(const struct phase *ph)
+{
+	return ph->language && !strcmp(ph->language, LANGUAGE_PYTHON);
+}
+
 int phase_for_dir(const struct phase *ph, const char *dir, struct phase *variant, const struct phase **use,
 		  struct strbuf *err)
 {

@@ -20,6 +20,9 @@
  */
 const char *service_language(const char *dir);
 
+/* Is ph's checklist the one for a Python service (its "language", or its variant's)? */
+int phase_is_python(const struct phase *ph);
+
 /*
  * The checklist for the service in dir: *use is ph itself when the folder's
  * language is the phase's own or undecided, else ph's variant for it, loaded
