@@ -42,6 +42,14 @@ struct engine_ops;
 struct engine {
 	const struct engine_ops *ops; /* the implementation (engine_open chooses) */
 	const char *kind;            /* static: its name, "docker" or "podman" (for the report) */
+	/*
+	 * 1: the engine's server is on another machine as far as we know (a
+	 * DOCKER_HOST or context that is not a local socket): its published
+	 * ports and its storage are on its side, so the health request is made
+	 * from a helper container there and filesystems are exported.
+	 */
+	int remote;
+	int rootless;                /* 1: a rootless podman (root in the container is our user) */
 	const char *cli;             /* borrowed: "docker", "podman", $PHASELAB_DOCKER or $PHASELAB_PODMAN */
 	enum builder_kind builder;   /* how this engine builds (decided by engine_open) */
 	char *client_version;

@@ -54,6 +54,8 @@ struct report {
 	char *engine_client;
 	char *engine_server;
 	char *builder;    /* "legacy" or "buildkit" */
+	char *engine_kind;   /* "docker" or "podman" */
+	int engine_remote;   /* the engine's server is not on this machine */
 	char started_at[40]; /* RFC 3339, UTC */
 	long duration_ms;
 	int score;
@@ -219,6 +221,8 @@ struct suite {
 	char *engine_client;
 	char *engine_server;
 	char *builder;        /* "legacy" or "buildkit" */
+	char *engine_kind;    /* "docker" or "podman" */
+	int engine_remote;
 	char started_at[40];  /* RFC 3339, UTC */
 	long duration_ms;
 	int score;            /* suite_tally: the services' sums */
