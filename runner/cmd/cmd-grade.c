@@ -11,6 +11,13 @@
  * A learner's repository that holds services/ (a workshop system) is checked
  * as a whole: the child writes a suite (phaselab.suite/v1), and the gradebook
  * has one row per learner and service, then the learner's TOTAL.
+ *
+ * With --engine (repeatable) the class is spread over several engines
+ * (grade/engines.h decides who goes where): each is probed first and left out
+ * when it does not answer or lacks the phase's base images; a learner's check
+ * runs whole on one engine, chosen by the child's environment; --jobs is per
+ * engine.  An engine that stops answering mid-class hands its learners to the
+ * others.
  */
 #include "cmd/cmd.h"
 #include "engine/engine.h"
@@ -19,6 +26,7 @@
 #include "lib/interrupt.h"
 #include "core/phase.h"
 #include "report/report.h"
+#include "grade/engines.h"
 #include "grade/roster.h"
 #include "core/rundir.h"
 #include "grade/summary.h"
@@ -30,6 +38,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -39,6 +48,17 @@ struct grade_opts {
 	int has_deadline;
 	int late, force, jobs;
 	long timeout_ms;
+	struct engine_spec specs[CMD_MAX_REPEAT]; /* --engine, in the order given */
+	size_t nspecs;
+};
+
+/* An engine of the class, probed before the class starts. */
+struct class_engine {
+	const struct engine_spec *spec;
+	struct engine engine;     /* open while usable: the parent pings it */
+	int opened;
+	char *left_out;           /* why it was left out, or NULL */
+	char *lost;               /* why it was marked lost mid-class, or NULL */
 };
 
 struct learner {
@@ -53,12 +73,15 @@ struct learner {
 	struct suite suite;   /* when is_suite: the child checked a system */
 	int is_suite;
 	int has_report;       /* report, or suite when is_suite, holds the grading */
+	char *engine_name;    /* with --engine: the engine that graded it (an earlier run's, when reused), or NULL */
 };
 
 /* The options' values, checked; 0, or the exit status of a usage error (printed). */
 static int grade_opts_of(const struct cmd_args *args, struct grade_opts *o)
 {
 	const char *jobs = cmd_value(args, "jobs"), *timeout = cmd_value(args, "timeout");
+	const char *given[CMD_MAX_REPEAT];
+	size_t ngiven = cmd_values(args, "engine", given, CMD_MAX_REPEAT);
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	char *end;
 
@@ -84,6 +107,24 @@ static int grade_opts_of(const struct cmd_args *args, struct grade_opts *o)
 	o->timeout_ms = strtol(timeout, &end, 10) * 60 * 1000L;
 	if (!*timeout || *end || o->timeout_ms < 60000 || o->timeout_ms > 24 * 3600 * 1000L)
 		return cmd_fail(EXIT_USAGE, "grade: --timeout '%s' is not a number of minutes (1 to 1440)", timeout);
+	for (size_t i = 0; i < ngiven; i++) {
+		struct strbuf err = STRBUF_INIT;
+		int rc = 0;
+
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(given[j], given[i]))
+				rc = cmd_fail(EXIT_USAGE, "grade: --engine '%s' is given twice", given[i]);
+		if (!rc && engine_spec_parse(given[i], &o->specs[o->nspecs], &err) < 0)
+			rc = cmd_fail(EXIT_USAGE, "grade: --engine: %s", err.buf);
+		strbuf_release(&err);
+		if (rc) {
+			for (size_t j = 0; j < o->nspecs; j++)
+				engine_spec_release(&o->specs[j]);
+			o->nspecs = 0;
+			return rc;
+		}
+		o->nspecs++;
+	}
 	return 0;
 }
 
@@ -171,7 +212,8 @@ static int is_dir(const char *path)
 	return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
 }
 
-static void start_child(struct learner *l, const struct grade_opts *o, const struct phase *ph, const char *self)
+static void start_child(struct learner *l, const struct grade_opts *o, const struct phase *ph, const char *self,
+			const struct engine_spec *spec)
 {
 	char *services = xasprintf("%s/services", l->repo);
 	char *target = NULL;
@@ -205,9 +247,12 @@ static void start_child(struct learner *l, const struct grade_opts *o, const str
 	*l->child = (struct proc)PROC_INIT;
 	l->child->argv = argv;
 	/* the learner's id, for a phase whose registry repository carries it ({learner}) */
+	/* then the engine's choice, borrowed from spec (--engine) */
 	{
-		char **env = xcalloc(2, sizeof(*env));
+		char **env = xcalloc(2 + ENGINE_SPEC_NENV, sizeof(*env));
 		env[0] = xasprintf("PHASELAB_LEARNER=%s", l->entry->learner);
+		for (size_t i = 0; spec && i < ENGINE_SPEC_NENV && spec->env[i]; i++)
+			env[1 + i] = spec->env[i];
 		l->child->env = (const char *const *)env;
 	}
 	l->child->timeout_ms = o->timeout_ms;
@@ -216,6 +261,8 @@ static void start_child(struct learner *l, const struct grade_opts *o, const str
 	if (proc_start(l->child) < 0)
 		l->problem = xasprintf("cannot start the check: %s", strerror(errno));
 }
+
+static void free_child(struct learner *l);
 
 static void finish_child(struct learner *l)
 {
@@ -237,6 +284,14 @@ static void finish_child(struct learner *l)
 		l->has_report = 1;
 	}
 	free(report_path);
+	free_child(l);
+}
+
+/* Free the child's process and what start_child made for it. */
+static void free_child(struct learner *l)
+{
+	struct proc *p = l->child;
+
 	free((char *)p->argv[5]);
 	free((char *)p->argv[9]);
 	free((void *)p->argv);
@@ -286,6 +341,14 @@ static const char *status_of(const struct learner *l, const struct check_def *de
 	return "error";
 }
 
+/* The gradebook's engine column: NULL (no column) without --engine, else the engine or "" (none). */
+static const char *engine_column(const struct grade_opts *o, const struct learner *l)
+{
+	if (!o->nspecs)
+		return NULL;
+	return l->has_report && l->engine_name ? l->engine_name : "";
+}
+
 /*
  * A class of systems (some learner's check is a suite): one row per learner
  * and service, then the learner's total.  A learner not graded gets the
@@ -319,7 +382,8 @@ static struct summary_row *system_rows(const struct phase *ph, const struct grad
 	*nrows = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct learner *l = &ls[i];
-		struct summary_row base = { .learner = l->entry->learner, .problem = l->problem };
+		struct summary_row base = { .learner = l->entry->learner, .problem = l->problem,
+					    .engine = engine_column(o, l) };
 
 		summary_row_pick(&base, &l->pick, o->has_deadline, o->deadline);
 		if (l->is_suite && l->has_report)
@@ -335,8 +399,12 @@ static struct summary_row *system_rows(const struct phase *ph, const struct grad
 
 /* The gradebook and the class summary, from one row per learner (and service, in a class of systems). */
 static int write_gradebook(const char *out, const struct phase *ph, const struct grade_opts *o,
-			   struct learner *ls, size_t n)
+			   struct learner *ls, size_t n, const struct class_engine *engines, size_t nengines,
+			   const struct grade_pool *pool)
 {
+	struct summary_engine *se = xcalloc(nengines ? nengines : 1, sizeof(*se));
+	char **details = xcalloc(nengines ? nengines : 1, sizeof(*details));
+
 	struct summary_row *rows = NULL;
 	struct strbuf csv = STRBUF_INIT;
 	char *path = xasprintf("%s/gradebook.csv", out), when[40];
@@ -358,6 +426,7 @@ static int write_gradebook(const char *out, const struct phase *ph, const struct
 		rows[i].max_score = l->has_report ? l->report.max_score : summary_max_points(ph);
 		rows[i].passed = l->has_report && l->report.passed;
 		rows[i].problem = l->problem;
+		rows[i].engine = engine_column(o, l);
 		rows[i].statuses = xcalloc(ph->nchecks ? ph->nchecks : 1, sizeof(char *));
 		for (size_t k = 0; k < ph->nchecks; k++)
 			rows[i].statuses[k] = status_of(l, &ph->checks[k]);
@@ -366,13 +435,190 @@ static int write_gradebook(const char *out, const struct phase *ph, const struct
 	rc = write_file_atomic(path, csv.buf, csv.len);
 	if (o->has_deadline)
 		format_time_utc(o->deadline, when, sizeof(when));
+	/* which engine graded whom: the rows say; the page also lists those left out or lost */
+	for (size_t e = 0; o->nspecs && e < nengines; e++) {
+		const struct class_engine *ce = &engines[e];
+
+		se[e].name = ce->spec->name;
+		if (ce->opened || ce->lost)
+			details[e] = xasprintf("%s %s%s%s", ce->engine.kind, ce->engine.server_version ? ce->engine.server_version : "",
+					       ce->engine.remote ? ", remote" : "", ce->engine.rootless ? ", rootless" : "");
+		se[e].kind = details[e] ? details[e] : engine_spec_kind_name(ce->spec);
+		se[e].state = ce->left_out ? "left out" : ce->lost ? "lost mid-class" : "used";
+		se[e].reason = ce->left_out ? ce->left_out : ce->lost;
+		se[e].checks_started = pool ? pool->engines[e].started : 0;
+	}
 	if (rc == 0)
-		rc = summary_write(out, ph, o->has_deadline ? when : NULL, rows, nrows);
+		rc = summary_write_engines(out, ph, o->has_deadline ? when : NULL, rows, nrows, se,
+					   o->nspecs ? nengines : 0);
+	for (size_t e = 0; e < nengines; e++)
+		free(details[e]);
+	free(details);
+	free(se);
 	summary_rows_release(rows, nrows);
 	free(rows);
 	free(path);
 	strbuf_release(&csv);
 	return rc;
+}
+
+static void free_specs(struct grade_opts *o)
+{
+	for (size_t e = 0; e < o->nspecs; e++)
+		engine_spec_release(&o->specs[e]);
+	o->nspecs = 0;
+}
+
+/*
+ * Each --engine, opened under its own environment (as its children will
+ * see it) and asked for the phase's base images, which `check` would
+ * otherwise find missing only at the build (exit 3).  One that fails is left
+ * out, its reason printed.  Returns how many are usable.
+ */
+static size_t probe_engines(struct class_engine *engines, size_t n, const struct phase *ph)
+{
+	size_t usable = 0;
+
+	for (size_t i = 0; i < n && !interrupt_pending(); i++) {
+		struct class_engine *ce = &engines[i];
+		char *saved[ENGINE_SPEC_NENV];
+
+		engine_spec_apply(ce->spec, saved);
+		if (engine_open(&ce->engine, "grade") < 0) {
+			ce->left_out = xasprintf("%s", ce->engine.err.buf);
+			engine_close(&ce->engine);
+		} else {
+			ce->opened = 1;
+			for (size_t k = 0; k < ph->nbase_images && !ce->left_out; k++) {
+				json_t *img = NULL;
+
+				if (engine_image_inspect(&ce->engine, ph->base_images[k], &img) < 0)
+					ce->left_out = xasprintf("the base image '%s' is not on it (prepare it there with "
+								 "`make images`): %s", ph->base_images[k], ce->engine.err.buf);
+				json_decref(img);
+			}
+		}
+		engine_spec_restore(ce->spec, saved);
+		if (ce->left_out) {
+			if (ce->opened)
+				engine_close(&ce->engine);
+			ce->opened = 0;
+			cmd_fail(0, "engine %s left out: %s", ce->spec->name, ce->left_out);
+			continue;
+		}
+		usable++;
+		fprintf(stderr, "phaselab: engine %s: %s %s%s%s, ready\n", ce->spec->name, ce->engine.kind,
+			ce->engine.server_version ? ce->engine.server_version : "",
+			ce->engine.remote ? ", remote" : "", ce->engine.rootless ? ", rootless" : "");
+	}
+	return usable;
+}
+
+/* 1 when the engine answers, under its own environment. */
+static int ping_engine(struct class_engine *ce)
+{
+	char *saved[ENGINE_SPEC_NENV];
+	int up;
+
+	engine_spec_apply(ce->spec, saved);
+	up = engine_ping(&ce->engine);
+	engine_spec_restore(ce->spec, saved);
+	return up;
+}
+
+/*
+ * The learner's check has ended: its grading kept, its own problem kept, or,
+ * when its engine stopped answering, handed to the other engines.
+ */
+static void end_check(struct learner *l, size_t i, struct grade_pool *pool, struct class_engine *engines,
+		      const struct grade_opts *o)
+{
+	int st = l->child->status, e = pool->engine_of[i], gone = 0;
+	struct class_engine *ce = &engines[e];
+
+	finish_child(l);
+	/* one engine (no --engine) keeps today's rule: the check's problem is the learner's row */
+	if (o->nspecs && !l->has_report && pool_status_suspect(st) && !ce->lost && !interrupt_pending())
+		gone = !ping_engine(ce);
+	switch (pool_finish(pool, i, l->has_report, gone)) {
+	case POOL_KEEP:
+		break;
+	case POOL_HAND_OVER:
+		cmd_fail(0, "%s: its check on %s ended without a grading (%s): handed over to another engine",
+			 l->entry->learner, ce->spec->name, l->problem ? l->problem : "no report");
+		free(l->problem);
+		l->problem = NULL;
+		break;
+	case POOL_UNGRADED: {
+		char *why = xasprintf("not graded: its engine %s stopped answering and no engine is left (%s)",
+				      ce->spec->name, l->problem ? l->problem : "no report");
+		free(l->problem);
+		l->problem = why;
+		break;
+	}
+	}
+	if (gone) {
+		ce->lost = xasprintf("stopped answering mid-class: %s",
+				     ce->engine.err.len ? ce->engine.err.buf : "its ping failed");
+		cmd_fail(0, "engine %s %s; its learners go to the %zu engine%s left", ce->spec->name, ce->lost,
+			 pool_usable(pool), pool_usable(pool) == 1 ? "" : "s");
+	}
+}
+
+/* DIR/<learner>/engine: the engine that graded it, for a later run that reuses its grading. */
+static char *read_engine_name(const struct learner *l)
+{
+	char *path = xasprintf("%s/engine", l->dir);
+	struct strbuf sb = STRBUF_INIT;
+	char *name = NULL;
+
+	if (read_file_nofollow(path, 4096, &sb) == 0) {
+		strbuf_rtrim(&sb);
+		name = xstrdup(sb.buf);
+	}
+	strbuf_release(&sb);
+	free(path);
+	return name;
+}
+
+static void write_engine_name(const struct learner *l)
+{
+	char *path = xasprintf("%s/engine", l->dir), *text = xasprintf("%s\n", l->engine_name);
+
+	if (write_file_atomic(path, text, strlen(text)) < 0)
+		cmd_fail(0, "grade: cannot write '%s': %s", path, strerror(errno));
+	free(text);
+	free(path);
+}
+
+static long cpu_ms(const struct rusage *ru)
+{
+	return (ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) * 1000L +
+	       (ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) / 1000L;
+}
+
+/*
+ * $PHASELAB_GRADE_STATS: grade's own CPU, for the benchmark (bench/class):
+ * before the class (start-up, probes), fetching the repositories, and the
+ * dispatch (the pool, the gradebook, the reports), and the checks' CPU.
+ */
+static void write_grade_stats(const struct rusage *ru0, const struct rusage *ru1, size_t learners, long long wall_ms)
+{
+	const char *path = getenv("PHASELAB_GRADE_STATS");
+	struct rusage self, kids;
+	FILE *f;
+
+	if (!path || !*path)
+		return;
+	getrusage(RUSAGE_SELF, &self);
+	getrusage(RUSAGE_CHILDREN, &kids);
+	f = fopen(path, "we");
+	if (!f)
+		return;
+	fprintf(f, "{\"learners\": %zu, \"wall_ms\": %lld, \"probe_cpu_ms\": %ld, \"fetch_cpu_ms\": %ld, "
+		"\"dispatch_cpu_ms\": %ld, \"children_cpu_ms\": %ld}\n", learners, wall_ms, cpu_ms(ru0),
+		cpu_ms(ru1) - cpu_ms(ru0), cpu_ms(&self) - cpu_ms(ru1), cpu_ms(&kids));
+	fclose(f);
 }
 
 static int cmd_grade(const struct cmd_args *args)
@@ -383,18 +629,24 @@ static int cmd_grade(const struct cmd_args *args)
 	struct strbuf err = STRBUF_INIT, text = STRBUF_INIT;
 	struct engine engine;
 	struct learner *ls = NULL;
+	struct class_engine *engines = NULL;
+	struct grade_pool pool = { 0 };
+	struct rusage ru0, ru1;
 	char self[PATH_MAX], out[PATH_MAX], *repos;
-	size_t next = 0, running = 0, done = 0, failed = 0;
+	size_t failed = 0, nengines = 0;
 	long long t0 = now_ms();
 	ssize_t len;
-	int rc, bad, status = EXIT_PASSED;
+	int rc, bad, given_up = 0, status = EXIT_PASSED;
 
 	rc = grade_opts_of(args, &o);
 	if (rc)
 		return rc;
-	if (phase_load_for_command(o.phase, &ph))
+	if (phase_load_for_command(o.phase, &ph)) {
+		free_specs(&o);
 		return EXIT_USAGE;
+	}
 	if (read_file_nofollow(o.roster, 16 << 20, &text) < 0) {
+		free_specs(&o);
 		phase_release(&ph);
 		return cmd_fail(EXIT_USAGE, "grade: cannot read the roster '%s': %s", o.roster, strerror(errno));
 	}
@@ -404,12 +656,14 @@ static int cmd_grade(const struct cmd_args *args)
 		fputs(err.buf, stderr);
 	strbuf_reset(&err);
 	if (bad < 0) {
+		free_specs(&o);
 		phase_release(&ph);
 		return EXIT_USAGE;
 	}
 	if (bad > 0)
 		status = EXIT_NOT_PASSED;
 	if ((mkdir(o.out, 0755) < 0 && errno != EEXIST) || !realpath(o.out, out)) {
+		free_specs(&o);
 		roster_release(&roster);
 		phase_release(&ph);
 		return cmd_fail(EXIT_USAGE, "grade: cannot use the output folder '%s': %s", o.out, strerror(errno));
@@ -422,49 +676,71 @@ static int cmd_grade(const struct cmd_args *args)
 
 	/* no engine is a reason to stop before cloning a whole class */
 	interrupt_install();
-	if (engine_open(&engine, "grade") < 0) {
-		cmd_fail(EXIT_ENVIRONMENT, "%s", engine.err.buf);
+	nengines = o.nspecs ? o.nspecs : 1;
+	engines = xcalloc(nengines, sizeof(*engines));
+	for (size_t e = 0; e < o.nspecs; e++)
+		engines[e].spec = &o.specs[e];
+	if (!o.nspecs) {
+		if (engine_open(&engine, "grade") < 0) {
+			cmd_fail(EXIT_ENVIRONMENT, "%s", engine.err.buf);
+			engine_close(&engine);
+			status = EXIT_ENVIRONMENT;
+			goto out;
+		}
 		engine_close(&engine);
-		roster_release(&roster);
-		phase_release(&ph);
-		return EXIT_ENVIRONMENT;
+	} else if (probe_engines(engines, nengines, &ph) == 0) {
+		status = interrupt_pending() ? EXIT_INTERRUPTED :
+			 cmd_fail(EXIT_ENVIRONMENT, "grade: no engine given with --engine is usable (each one's reason is above)");
+		goto out;
 	}
-	engine_close(&engine);
+	getrusage(RUSAGE_SELF, &ru0);
 
 	ls = xcalloc(roster.n ? roster.n : 1, sizeof(*ls));
+	pool_init(&pool, nengines, o.jobs, roster.n);
+	for (size_t e = 0; e < nengines; e++)
+		if (engines[e].left_out)
+			pool_leave_out(&pool, e);
 	for (size_t i = 0; i < roster.n && !interrupt_pending(); i++) {
 		ls[i].entry = &roster.entries[i];
 		prepare(&ls[i], &o, out);
+		if (ls[i].reused && o.nspecs)
+			ls[i].engine_name = read_engine_name(&ls[i]);
 	}
+	getrusage(RUSAGE_SELF, &ru1);
+	for (size_t i = 0; i < roster.n; i++)
+		if (!ls[i].entry || ls[i].problem || ls[i].reused)
+			pool_skip(&pool, i);
 
-	/* the pool: up to --jobs checks at once, each learner on its own */
-	while (done < roster.n && !interrupt_pending()) {
-		while (running < (size_t)o.jobs && next < roster.n) {
-			struct learner *l = &ls[next++];
-			if (l->problem || l->reused) {
-				done++;
-				continue;
-			}
-			start_child(l, &o, &ph, self);
+	/* the pool: up to --jobs checks at once on each engine, each learner on its own */
+	while (!pool_over(&pool) && !interrupt_pending()) {
+		long next;
+		int e;
+
+		while ((e = pool_pick_engine(&pool)) >= 0 && (next = pool_next_learner(&pool)) >= 0) {
+			struct learner *l = &ls[next];
+
+			pool_start(&pool, (size_t)next, e);
+			start_child(l, &o, &ph, self, engines[e].spec);
 			if (l->child && !l->problem) {
-				running++;
-				fprintf(stderr, "phaselab: grading %s (%.12s)\n", l->entry->learner, l->pick.commit);
+				fprintf(stderr, "phaselab: grading %s (%.12s)%s%s%s%s%s\n", l->entry->learner, l->pick.commit,
+					o.nspecs ? " on " : "", o.nspecs ? engines[e].spec->name : "",
+					pool.handed_from[next] >= 0 ? " (handed over from " : "",
+					pool.handed_from[next] >= 0 ? engines[pool.handed_from[next]].spec->name : "",
+					pool.handed_from[next] >= 0 ? ")" : "");
 			} else {
-				done++;
+				if (l->child)
+					free_child(l);
+				pool_finish(&pool, (size_t)next, 0, 0);
 			}
 		}
-		for (size_t i = 0; i < next; i++) {
-			if (ls[i].child && proc_poll(ls[i].child)) {
-				finish_child(&ls[i]);
-				running--;
-				done++;
-			}
-		}
-		if (running)
+		for (size_t i = 0; i < roster.n; i++)
+			if (ls[i].child && proc_poll(ls[i].child))
+				end_check(&ls[i], i, &pool, engines, &o);
+		if (pool_running(&pool))
 			interrupt_sleep_ms(100);
 	}
 	/* an interrupt: each child cleans up after itself on the signal we pass on */
-	for (size_t i = 0; i < next; i++) {
+	for (size_t i = 0; i < roster.n; i++) {
 		if (ls[i].child) {
 			kill(-ls[i].child->pid, SIGINT);
 			ls[i].child->uninterruptible = 1;
@@ -472,6 +748,18 @@ static int cmd_grade(const struct cmd_args *args)
 			finish_child(&ls[i]);
 		}
 	}
+	/* every engine lost: who was still waiting is reported, not graded */
+	if (!interrupt_pending() && pool_give_up(&pool)) {
+		for (size_t i = 0; i < roster.n; i++)
+			if (ls[i].entry && !ls[i].has_report && !ls[i].problem && !ls[i].reused) {
+				ls[i].problem = xstrdup("not graded: every engine stopped answering before its turn");
+				ls[i].engine_name = NULL;
+			}
+		given_up = 1;
+	}
+	for (size_t i = 0; i < roster.n; i++)
+		if (o.nspecs && !ls[i].reused && pool.engine_of[i] >= 0 && ls[i].has_report)
+			ls[i].engine_name = xstrdup(engines[pool.engine_of[i]].spec->name);
 
 	for (size_t i = 0; i < roster.n; i++) {
 		if (ls[i].problem) {
@@ -481,23 +769,51 @@ static int cmd_grade(const struct cmd_args *args)
 			write_learner_reports(&ls[i]);
 		}
 	}
-	if (write_gradebook(out, &ph, &o, ls, roster.n) < 0)
+	for (size_t i = 0; i < roster.n; i++)
+		if (ls[i].engine_name && !ls[i].reused)
+			write_engine_name(&ls[i]);
+	if (write_gradebook(out, &ph, &o, ls, roster.n, engines, nengines, &pool) < 0)
 		cmd_fail(0, "grade: cannot write the gradebook in '%s': %s", out, strerror(errno));
-	fprintf(stderr, "phaselab: graded %zu of %zu learners in %.1f s (%d jobs); gradebook: %s/gradebook.csv\n",
-		roster.n - failed, roster.n, (now_ms() - t0) / 1000.0, o.jobs, out);
+	if (o.nspecs) {
+		size_t usable = 0;
+
+		for (size_t e = 0; e < nengines; e++)
+			usable += !engines[e].left_out;
+		fprintf(stderr, "phaselab: graded %zu of %zu learners in %.1f s (%d jobs on each of %zu engines; "
+			"%zu handed over); gradebook: %s/gradebook.csv\n", roster.n - failed, roster.n,
+			(now_ms() - t0) / 1000.0, o.jobs, usable, pool.handed_over, out);
+	} else {
+		fprintf(stderr, "phaselab: graded %zu of %zu learners in %.1f s (%d jobs); gradebook: %s/gradebook.csv\n",
+			roster.n - failed, roster.n, (now_ms() - t0) / 1000.0, o.jobs, out);
+	}
+	write_grade_stats(&ru0, &ru1, roster.n, now_ms() - t0);
 
 	if (interrupt_pending())
 		status = EXIT_INTERRUPTED;
+	else if (given_up)
+		status = EXIT_ENVIRONMENT;
 	else if (failed)
 		status = EXIT_NOT_PASSED;
 	for (size_t i = 0; i < roster.n; i++) {
 		free(ls[i].dir);
 		free(ls[i].repo);
 		free(ls[i].problem);
+		free(ls[i].engine_name);
 		if (ls[i].has_report)
 			release_report(&ls[i]);
 	}
 	free(ls);
+	pool_release(&pool);
+out:
+	for (size_t e = 0; engines && e < nengines; e++) {
+		if (engines[e].opened)
+			engine_close(&engines[e].engine);
+		free(engines[e].left_out);
+		free(engines[e].lost);
+	}
+	free(engines);
+	for (size_t e = 0; e < o.nspecs; e++)
+		engine_spec_release(&o.specs[e]);
 	roster_release(&roster);
 	phase_release(&ph);
 	strbuf_release(&err);
@@ -520,6 +836,9 @@ static const struct cmd_option options[] = {
 	{ .name = "timeout", .short_name = 't', .arg = "MINUTES", .fallback = "15",
 	  .doc = "time limit per learner, 1 to 1440" },
 	{ .name = "force", .short_name = 'f', .doc = "grade again learners whose commit was already graded" },
+	{ .name = "engine", .short_name = 'e', .arg = "ENGINE", .repeat = 1,
+	  .doc = "spread the class over this engine too (repeatable): a docker context, a DOCKER_HOST URL "
+		 "(unix://, tcp://, ssh://) or podman; --jobs is then per engine" },
 	{ 0 },
 };
 
@@ -532,9 +851,15 @@ const struct cmd_entry cmd_grade_entry = {
 		 "learner with it).  A repository holding services/ (a workshop system) is checked "
 		 "whole: the gradebook then has one row per learner and service, then the learner's "
 		 "TOTAL (scores summed, passed when every service passed).  A second run grades only "
-		 "the learners whose commit changed.",
+		 "the learners whose commit changed.  With --engine (repeatable) the class is spread over "
+		 "those engines: each is probed first and left out, with its reason, when it does not answer "
+		 "or lacks the phase's base images; each learner's check runs whole on one engine; one that "
+		 "stops answering mid-class hands its learners to the others (a learner whose check finished "
+		 "keeps its grading).  The gradebook then ends with an engine column, and the summary lists "
+		 "the engines, whom each graded, and those left out or lost.",
 	.options = options,
 	.exit_status = "0 every learner was graded, 1 some could not be (see the gradebook), 2 bad usage, "
-		       "roster or phase file, 3 environment not usable, 130 interrupted",
+		       "roster or phase file, 3 environment not usable (no engine answers; with --engine: none "
+		       "is usable, or every one was lost mid-class and learners were left ungraded), 130 interrupted",
 	.exec = cmd_grade,
 };

@@ -251,8 +251,8 @@ static void add_synopsis(struct strbuf *sb, size_t col, const struct cmd_entry *
 		const struct cmd_option *o = &e->options[i];
 
 		strbuf_reset(&tok);
-		strbuf_addf(&tok, "%s--%s%s%s%s", o->required ? "" : "[", o->name, o->arg ? " " : "",
-			    o->arg ? o->arg : "", o->required ? "" : "]");
+		strbuf_addf(&tok, "%s--%s%s%s%s%s", o->required ? "" : "[", o->name, o->arg ? " " : "",
+			    o->arg ? o->arg : "", o->required ? "" : "]", o->repeat ? "..." : "");
 		add_token(sb, &col, tok.buf, tok.len, indent);
 	}
 	/* the positional arguments: each word of args is a token ("[PHASE] [STEP]") */
@@ -298,7 +298,7 @@ static void add_choices(struct strbuf *sb, const struct cmd_option *o, int with_
 
 void cmd_help(struct strbuf *sb, const struct cmd_entry *e)
 {
-	static const struct cmd_option help = { "help", 'h', NULL, 0, "print this help", NULL, NULL };
+	static const struct cmd_option help = { "help", 'h', NULL, 0, "print this help", NULL, NULL, 0 };
 	struct strbuf label = STRBUF_INIT, doc = STRBUF_INIT;
 	size_t n = noptions(e), width = 0, col;
 
@@ -416,6 +416,23 @@ static int print_help(const struct cmd_entry *e)
 	return CMD_HELP;
 }
 
+/*
+ * An option's value into a: the last one given wins, and a repeatable
+ * option's values are also kept in order (cmd_values).  0, or EXIT_USAGE
+ * when a repeatable option is given too often.
+ */
+static int take_value(const struct cmd_entry *e, struct cmd_args *a, size_t k, const char *v)
+{
+	a->value[k] = v;
+	if (!e->options[k].repeat)
+		return 0;
+	if (a->nrepeated == CMD_MAX_REPEAT)
+		return usage_error(e, "option '--%s' is given too often (16 values at most)", e->options[k].name);
+	a->repeated_opt[a->nrepeated] = (unsigned char)k;
+	a->repeated[a->nrepeated++] = v;
+	return 0;
+}
+
 int cmd_parse(const struct cmd_entry *e, int argc, char **argv, struct cmd_args *a)
 {
 	size_t n = noptions(e);
@@ -464,9 +481,11 @@ int cmd_parse(const struct cmd_entry *e, int argc, char **argv, struct cmd_args 
 				}
 				a->value[k] = "";
 			} else if (eq) {
-				a->value[k] = eq + 1;
+				if ((rc = take_value(e, a, (size_t)k, eq + 1)))
+					goto out;
 			} else if (i + 1 < argc) {
-				a->value[k] = argv[++i];
+				if ((rc = take_value(e, a, (size_t)k, argv[++i])))
+					goto out;
 			} else {
 				rc = usage_error(e, "option '%s' needs a value", shown.buf);
 				goto out;
@@ -493,13 +512,15 @@ int cmd_parse(const struct cmd_entry *e, int argc, char **argv, struct cmd_args 
 					continue;
 				}
 				if (c[1])
-					a->value[k] = c + 1;
+					rc = take_value(e, a, k, c + 1);
 				else if (i + 1 < argc)
-					a->value[k] = argv[++i];
+					rc = take_value(e, a, k, argv[++i]);
 				else {
 					rc = usage_error(e, "option '%s' needs a value", shown.buf);
 					goto out;
 				}
+				if (rc)
+					goto out;
 				break;
 			}
 		}
@@ -570,4 +591,14 @@ const char *cmd_value(const struct cmd_args *a, const char *name)
 int cmd_flag(const struct cmd_args *a, const char *name)
 {
 	return a->value[option_index(a, name)] != NULL;
+}
+
+size_t cmd_values(const struct cmd_args *a, const char *name, const char **out, size_t max)
+{
+	size_t k = option_index(a, name), n = 0;
+
+	for (size_t i = 0; i < a->nrepeated; i++)
+		if (a->repeated_opt[i] == k && n < max)
+			out[n++] = a->repeated[i];
+	return n;
 }

@@ -37,10 +37,12 @@ struct cmd_option {
 	 * refused as "unknown NAME 'VALUE' (the list)".
 	 */
 	const char *(*choice)(size_t i, const char **about);
+	int repeat;           /* 1: may be given several times (cmd_values reads them all) */
 };
 
 #define CMD_MAX_OPTIONS 16
 #define CMD_MAX_ARGS 4
+#define CMD_MAX_REPEAT 16     /* values of repeatable options, all of them together */
 
 struct cmd_entry {
 	const char *name;
@@ -59,6 +61,9 @@ struct cmd_args {
 	const char *value[CMD_MAX_OPTIONS]; /* by option index: its value, "" for a flag given, NULL */
 	const char *arg[CMD_MAX_ARGS];      /* the positional arguments, NULL past nargs */
 	size_t nargs;
+	const char *repeated[CMD_MAX_REPEAT];      /* a repeatable option's values, in order given */
+	unsigned char repeated_opt[CMD_MAX_REPEAT]; /* ... and the option index of each */
+	size_t nrepeated;
 };
 
 extern const struct cmd_entry cmd_init_entry;
@@ -94,6 +99,8 @@ int cmd_parse(const struct cmd_entry *e, int argc, char **argv, struct cmd_args 
 int cmd_run(const struct cmd_entry *e, int argc, char **argv);
 /* The value of the option called name (its fallback when not given), or NULL. */
 const char *cmd_value(const struct cmd_args *a, const char *name);
+/* A repeatable option's values, in the order given, into out[0..max): how many (0: not given). */
+size_t cmd_values(const struct cmd_args *a, const char *name, const char **out, size_t max);
 /* 1 if the flag called name was given. */
 int cmd_flag(const struct cmd_args *a, const char *name);
 

@@ -43,6 +43,7 @@ static void row_from(struct summary_row *row, const struct summary_row *base, co
 	row->late = base->late;
 	row->commits_after_deadline = base->commits_after_deadline;
 	row->problem = base->problem;
+	row->engine = base->engine;
 	row->language = "";
 	row->statuses = xcalloc(ph->nchecks ? ph->nchecks : 1, sizeof(char *));
 }
@@ -177,15 +178,27 @@ static int has_services(const struct summary_row *rows, size_t n)
 	return 0;
 }
 
+/* 1 when some row has an engine: a class over several engines, with an engine column. */
+static int has_engines(const struct summary_row *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (rows[i].engine)
+			return 1;
+	return 0;
+}
+
 void summary_gradebook_csv(struct strbuf *sb, const struct phase *ph, const struct summary_row *rows, size_t n)
 {
-	int systems = has_services(rows, n);
+	int systems = has_services(rows, n), engines = has_engines(rows, n);
 
 	strbuf_addstr(sb, systems ? "learner,service,language" : "learner");
 	strbuf_addstr(sb, ",commit,committed_at,late,commits_after_deadline,score,max_score,passed");
 	for (size_t k = 0; k < ph->nchecks; k++)
 		if (ph->checks[k].graded) /* a step's gate is not a column of the gradebook */
 			strbuf_addf(sb, ",%s", ph->checks[k].id);
+	/* last, so that the columns before it stay where a single-engine gradebook has them */
+	if (engines)
+		strbuf_addstr(sb, ",engine");
 	strbuf_addch(sb, '\n');
 	for (size_t i = 0; i < n; i++) {
 		const struct summary_row *r = &rows[i];
@@ -205,6 +218,10 @@ void summary_gradebook_csv(struct strbuf *sb, const struct phase *ph, const stru
 		for (size_t k = 0; k < ph->nchecks; k++)
 			if (ph->checks[k].graded)
 				strbuf_addf(sb, ",%s", r->statuses[k]);
+		if (engines) {
+			strbuf_addch(sb, ',');
+			csv_field(sb, r->engine ? r->engine : "");
+		}
 		strbuf_addch(sb, '\n');
 	}
 }
@@ -322,8 +339,54 @@ static void what_failed(struct strbuf *sb, const struct phase *ph, const struct 
 	}
 }
 
+/* Engines: each with its state and whom it graded (the learners' rows that name it). */
+static void engines_table(struct strbuf *sb, const struct summary_row *rows, size_t n,
+			  const struct summary_engine *engines, size_t nengines)
+{
+	strbuf_addstr(sb, "<h2>Engines</h2>\n<table><tr><th>engine</th><th>kind</th><th>state</th>"
+		      "<th>graded</th><th>learners</th></tr>\n");
+	for (size_t e = 0; e < nengines; e++) {
+		const struct summary_engine *se = &engines[e];
+		size_t graded = 0;
+
+		strbuf_addstr(sb, "<tr><td><code>");
+		html(sb, se->name);
+		strbuf_addstr(sb, "</code></td><td>");
+		html(sb, se->kind ? se->kind : "");
+		strbuf_addf(sb, "</td><td><span class=\"st %s\">", !strcmp(se->state, "used") ? "pass" :
+			    !strcmp(se->state, "left out") ? "skip" : "error");
+		html(sb, se->state);
+		strbuf_addstr(sb, "</span>");
+		if (se->reason) {
+			strbuf_addstr(sb, " ");
+			html(sb, se->reason);
+		}
+		strbuf_addstr(sb, "</td><td>");
+		for (size_t i = 0; i < n; i++)
+			graded += learner_row(&rows[i]) && rows[i].graded && rows[i].engine && !strcmp(rows[i].engine, se->name);
+		strbuf_addf(sb, "%zu</td><td>", graded);
+		for (size_t i = 0, first = 1; i < n; i++) {
+			if (!learner_row(&rows[i]) || !rows[i].engine || strcmp(rows[i].engine, se->name))
+				continue;
+			if (!first)
+				strbuf_addstr(sb, ", ");
+			html(sb, rows[i].learner);
+			first = 0;
+		}
+		strbuf_addstr(sb, "</td></tr>\n");
+	}
+	strbuf_addstr(sb, "</table>\n");
+}
+
 void summary_html(struct strbuf *sb, const struct phase *ph, const char *deadline, const char *now,
 		  const struct summary_row *rows, size_t n)
+{
+	summary_html_engines(sb, ph, deadline, now, rows, n, NULL, 0);
+}
+
+void summary_html_engines(struct strbuf *sb, const struct phase *ph, const char *deadline, const char *now,
+			  const struct summary_row *rows, size_t n, const struct summary_engine *engines,
+			  size_t nengines)
 {
 	size_t learners = 0, graded = 0, passed = 0, late = 0, hist[10] = { 0 }, hist_max = 1;
 	size_t item_graded = 0; /* the rows the items table counts: learners, or a system's services */
@@ -397,6 +460,8 @@ void summary_html(struct strbuf *sb, const struct phase *ph, const char *deadlin
 	strbuf_addstr(sb, "</table>\n");
 	if (systems)
 		services_table(sb, ph, rows, n);
+	if (nengines)
+		engines_table(sb, rows, n, engines, nengines);
 	strbuf_addstr(sb, "<h2>Score distribution</h2>\n<div class=\"hist\">");
 	for (size_t b = 0; b < 10; b++)
 		strbuf_addf(sb, "<div><i style=\"height:%zupx\"></i>%zu<br>%zu&ndash;%zu%%</div>",
@@ -435,13 +500,20 @@ void summary_html(struct strbuf *sb, const struct phase *ph, const char *deadlin
 int summary_write(const char *out_dir, const struct phase *ph, const char *deadline,
 		  const struct summary_row *rows, size_t n)
 {
+	return summary_write_engines(out_dir, ph, deadline, rows, n, NULL, 0);
+}
+
+int summary_write_engines(const char *out_dir, const struct phase *ph, const char *deadline,
+			  const struct summary_row *rows, size_t n, const struct summary_engine *engines,
+			  size_t nengines)
+{
 	struct strbuf sb = STRBUF_INIT;
 	char now[40];
 	char *path;
 	int rc;
 
 	rfc3339_now(now, sizeof(now));
-	summary_html(&sb, ph, deadline, now, rows, n);
+	summary_html_engines(&sb, ph, deadline, now, rows, n, engines, nengines);
 	path = xasprintf("%s/summary.html", out_dir);
 	rc = write_file_atomic(path, sb.buf, sb.len);
 	free(path);

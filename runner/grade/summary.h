@@ -32,6 +32,11 @@ struct summary_row {
 	int late;                 /* the graded commit is after the deadline (only with --late) */
 	int commits_after_deadline; /* commits after the deadline that were not graded */
 	const char *problem;      /* why it could not be graded, or NULL */
+	/*
+	 * The engine that graded it (grade --engine), "" for none; NULL: a class
+	 * on one engine, no engine column (the gradebook as it always was).
+	 */
+	const char *engine;
 	const char **statuses;    /* per phase check, in order: "pass", "fail", "skip", "error" */
 };
 
@@ -105,5 +110,25 @@ void summary_html(struct strbuf *sb, const struct phase *ph, const char *deadlin
 /* Write out_dir/summary.html atomically.  0, or -1 (errno). */
 int summary_write(const char *out_dir, const struct phase *ph, const char *deadline,
 		  const struct summary_row *rows, size_t n);
+
+/* An engine of a class spread over several (grade --engine), for the page. */
+struct summary_engine {
+	const char *name;         /* as given to --engine */
+	const char *kind;         /* "docker 20.10.24", "podman 4.3.1", or the kind of name when never opened */
+	const char *state;        /* "used", "left out", "lost mid-class" */
+	const char *reason;       /* why left out or lost, or NULL */
+	size_t checks_started;    /* checks started on it, handed-over ones included */
+};
+/*
+ * summary_html and summary_write with an Engines section (engines[0..nengines),
+ * whom each graded, read from the rows' engine): with nengines 0 the page is
+ * summary_html's.
+ */
+void summary_html_engines(struct strbuf *sb, const struct phase *ph, const char *deadline, const char *now,
+			  const struct summary_row *rows, size_t n, const struct summary_engine *engines,
+			  size_t nengines);
+int summary_write_engines(const char *out_dir, const struct phase *ph, const char *deadline,
+			  const struct summary_row *rows, size_t n, const struct summary_engine *engines,
+			  size_t nengines);
 
 #endif
