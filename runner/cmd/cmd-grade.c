@@ -544,8 +544,8 @@ static void end_check(struct learner *l, size_t i, struct grade_pool *pool, stru
 	case POOL_KEEP:
 		break;
 	case POOL_HAND_OVER:
-		cmd_fail(0, "%s: its check on %s ended without a grading (%s): handed over to another engine",
-			 l->entry->learner, ce->spec->name, l->problem ? l->problem : "no report");
+		cmd_fail(0, "%s: its check on %s ended without a grading (exit %d): handed over to another engine",
+			 l->entry->learner, ce->spec->name, st);
 		free(l->problem);
 		l->problem = NULL;
 		break;
