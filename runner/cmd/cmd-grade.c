@@ -42,6 +42,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* How often the pool looks for a finished check (ms). */
+#define GRADE_POLL_MS 20
+
 struct grade_opts {
 	const char *phase, *roster, *out, *deadline_text;
 	long long deadline;   /* valid when has_deadline */
@@ -600,9 +603,12 @@ static long cpu_ms(const struct rusage *ru)
 /*
  * $PHASELAB_GRADE_STATS: grade's own CPU, for the benchmark (bench/class):
  * before the class (start-up, probes), fetching the repositories, and the
- * dispatch (the pool, the gradebook, the reports), and the checks' CPU.
+ * dispatch (the pool, the gradebook, the reports), and the checks' CPU;
+ * dispatch_busy_ms is the pool loop's wall time outside its sleeps (starting,
+ * polling, reading reports, pinging).
  */
-static void write_grade_stats(const struct rusage *ru0, const struct rusage *ru1, size_t learners, long long wall_ms)
+static void write_grade_stats(const struct rusage *ru0, const struct rusage *ru1, size_t learners, long long wall_ms,
+			      long long busy_ms)
 {
 	const char *path = getenv("PHASELAB_GRADE_STATS");
 	struct rusage self, kids;
@@ -616,8 +622,9 @@ static void write_grade_stats(const struct rusage *ru0, const struct rusage *ru1
 	if (!f)
 		return;
 	fprintf(f, "{\"learners\": %zu, \"wall_ms\": %lld, \"probe_cpu_ms\": %ld, \"fetch_cpu_ms\": %ld, "
-		"\"dispatch_cpu_ms\": %ld, \"children_cpu_ms\": %ld}\n", learners, wall_ms, cpu_ms(ru0),
-		cpu_ms(ru1) - cpu_ms(ru0), cpu_ms(&self) - cpu_ms(ru1), cpu_ms(&kids));
+		"\"dispatch_cpu_ms\": %ld, \"dispatch_busy_ms\": %lld, \"poll_ms\": %d, \"children_cpu_ms\": %ld}\n",
+		learners, wall_ms, cpu_ms(ru0), cpu_ms(ru1) - cpu_ms(ru0), cpu_ms(&self) - cpu_ms(ru1), busy_ms,
+		GRADE_POLL_MS, cpu_ms(&kids));
 	fclose(f);
 }
 
@@ -634,7 +641,7 @@ static int cmd_grade(const struct cmd_args *args)
 	struct rusage ru0, ru1;
 	char self[PATH_MAX], out[PATH_MAX], *repos;
 	size_t failed = 0, nengines = 0;
-	long long t0 = now_ms();
+	long long t0 = now_ms(), loop_t0 = 0, loop_ms = 0, slept_ms = 0;
 	ssize_t len;
 	int rc, bad, given_up = 0, status = EXIT_PASSED;
 
@@ -712,6 +719,7 @@ static int cmd_grade(const struct cmd_args *args)
 			pool_skip(&pool, i);
 
 	/* the pool: up to --jobs checks at once on each engine, each learner on its own */
+	loop_t0 = now_ms();
 	while (!pool_over(&pool) && !interrupt_pending()) {
 		long next;
 		int e;
@@ -736,9 +744,14 @@ static int cmd_grade(const struct cmd_args *args)
 		for (size_t i = 0; i < roster.n; i++)
 			if (ls[i].child && proc_poll(ls[i].child))
 				end_check(&ls[i], i, &pool, engines, &o);
-		if (pool_running(&pool))
-			interrupt_sleep_ms(100);
+		/* a slot freed is seen within GRADE_POLL_MS: the dispatch's wait, a few ms of a check's seconds */
+		if (pool_running(&pool)) {
+			long long s0 = now_ms();
+			interrupt_sleep_ms(GRADE_POLL_MS);
+			slept_ms += now_ms() - s0;
+		}
 	}
+	loop_ms = now_ms() - loop_t0;
 	/* an interrupt: each child cleans up after itself on the signal we pass on */
 	for (size_t i = 0; i < roster.n; i++) {
 		if (ls[i].child) {
@@ -786,7 +799,7 @@ static int cmd_grade(const struct cmd_args *args)
 		fprintf(stderr, "phaselab: graded %zu of %zu learners in %.1f s (%d jobs); gradebook: %s/gradebook.csv\n",
 			roster.n - failed, roster.n, (now_ms() - t0) / 1000.0, o.jobs, out);
 	}
-	write_grade_stats(&ru0, &ru1, roster.n, now_ms() - t0);
+	write_grade_stats(&ru0, &ru1, roster.n, now_ms() - t0, loop_ms - slept_ms);
 
 	if (interrupt_pending())
 		status = EXIT_INTERRUPTED;
