@@ -334,7 +334,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	long long deadline;
 	long long last_state_check = 0;
 	long backoff = 50;
-	int tries = 0, answered = 0;
+	int tries = 0, answered = 0, engine_failed = 0;
 	struct http_answer a = { 0 };
 	char *url;
 
@@ -363,14 +363,24 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	}
 	url = xasprintf("http://127.0.0.1:%d%s", ctx->host_port, path);
 	result_evidence(res, "url", json_string(url));
+	if (ctx->engine->remote)
+		/* the published port is on the engine's host: asked from there (engine_http_get) */
+		result_evidence(res, "via", json_string("helper container"));
 	for (;;) {
 		long long now = now_ms();
 		long left = (long)(deadline - now);
+		int got;
 
 		http_answer_release(&a);
 		tries++;
-		if (http_get(url, left < 2000 ? (left > 200 ? left : 200) : 2000, &a) == 0) {
+		got = engine_http_get(ctx->engine, ctx->container_id, ctx->phase->port, ctx->host_port, path,
+				      left < 2000 ? (left > 200 ? left : 200) : 2000, &a);
+		if (got == 0) {
 			answered = 1;
+			break;
+		}
+		if (got < 0) {
+			engine_failed = 1;
 			break;
 		}
 		now = now_ms();
@@ -394,6 +404,9 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 		judge(def, &a, phase_is_python(ctx->phase), ctx->phase->port, res);
 	} else if (interrupt_pending()) {
 		result_set(res, CHECK_ERROR, "interrupted");
+	} else if (engine_failed) {
+		/* the harness's helper, not the service: never the learner's fail */
+		result_set(res, CHECK_ERROR, "%s", ctx->engine->err.buf);
 	} else if (ctx->container == STAGE_ERROR) {
 		/* the engine, not the service, stopped answering */
 		result_set(res, CHECK_ERROR, "nothing answered, and the engine could not say why: %s",

@@ -5,12 +5,15 @@
 #include "engine/cli.h"
 #include "engine/rootfs.h"
 #include "lib/fsutil.h"
+#include "lib/http.h"
+#include "lib/timeutil.h"
 #include "lib/xalloc.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 void cli_words(const struct proc *p, struct strbuf *sb)
@@ -343,6 +346,106 @@ int cli_container_by_name(struct engine *e, const struct cli_voice *v, const cha
 			}
 		}
 	}
+	strvec_clear(&args);
+	proc_release(&p);
+	return rc;
+}
+
+/* --- the health request from the engine's side -------------------------- */
+
+int cli_probe_answer(const char *out, size_t len, struct http_answer *ans)
+{
+	const char *end = out + len, *line = out, *eol, *body = NULL;
+	long status = 0;
+
+	if (len < 12 || strncmp(out, "HTTP/", 5) || sscanf(out + 5, "%*[0-9.] %3ld", &status) != 1 ||
+	    status < 100 || status > 999)
+		return -1;
+	ans->status = status;
+	/* the headers, for Content-Type; the body after the blank line */
+	while (line < end) {
+		size_t n;
+
+		eol = memchr(line, '\n', (size_t)(end - line));
+		n = (size_t)((eol ? eol : end) - line);
+		if (n && line[n - 1] == '\r')
+			n--;
+		if (line != out && n == 0) {
+			body = eol ? eol + 1 : end;
+			break;
+		}
+		if (n > 13 && !strncasecmp(line, "content-type:", 13)) {
+			const char *v = line + 13;
+			size_t vn = n - 13;
+
+			while (vn && (*v == ' ' || *v == '\t'))
+				v++, vn--;
+			snprintf(ans->content_type, sizeof(ans->content_type), "%.*s", (int)vn, v);
+		}
+		if (!eol)
+			break;
+		line = eol + 1;
+	}
+	if (body && body < end) {
+		size_t n = (size_t)(end - body);
+
+		strbuf_add(&ans->body, body, n < HTTP_BODY_MAX ? n : HTTP_BODY_MAX);
+	}
+	return 0;
+}
+
+int cli_http_get(struct engine *e, const char *id, int port, const char *path, long timeout_ms,
+		 struct http_answer *ans)
+{
+	static const struct cli_voice voice = { .name = "the engine", .starting = "starting the engine command" };
+	struct strvec args;
+	struct proc p = PROC_INIT;
+	struct strbuf words = STRBUF_INIT;
+	long long t0 = now_ms();
+	int rc = 1, status;
+
+	memset(ans, 0, sizeof(*ans));
+	strbuf_init(&ans->body, 0);
+	cli_args(e, &args);
+	strvec_pushv(&args, (const char *const[]){ "run", "--rm", "--pull=never", NULL });
+	strvec_pushf(&args, "--network=container:%s", id);
+	strvec_pushf(&args, "--label=%s=%s", ENGINE_LABEL, e->run_id);
+	strvec_push(&args, "--label=org.phaselab.role=http-probe");
+	strvec_push(&args, ENGINE_PROBE_IMAGE);
+	strvec_pushf(&args, "%d", port);
+	strvec_push(&args, path);
+	strvec_pushf(&args, "%ld", timeout_ms);
+	/*
+	 * Let it end (its own deadline is timeout_ms): a CLI killed mid-run
+	 * leaves the daemon creating the helper after the label sweep looked.
+	 */
+	p.uninterruptible = 1;
+	p.max_capture = HTTP_BODY_MAX + (32 << 10);
+	status = cli_call(e, &voice, &p, &args, timeout_ms + 30000);
+	ans->elapsed_ms = (long)(now_ms() - t0);
+	cli_words(&p, &words);
+	if (status == 0) {
+		if (cli_probe_answer(p.out.buf, p.out.len, ans) < 0) {
+			ans->curl_code = 8; /* curl's "weird server reply" */
+			snprintf(ans->error, sizeof(ans->error), "the answer is not HTTP");
+		} else {
+			rc = 0;
+		}
+	} else if (status == 7 || status == 28 || status == 52 || status == 55 || status == 56) {
+		/* the helper's numbers are curl's (labs/images/probe/probe.c) */
+		ans->curl_code = status;
+		snprintf(ans->error, sizeof(ans->error), "%s (from the engine's side)", words.len ? words.buf : "no answer");
+	} else if (status > 0 && words.len && strstr(words.buf, "non running container")) {
+		/* the service stopped: nothing answers, which the caller tells apart itself */
+		ans->curl_code = 7;
+		snprintf(ans->error, sizeof(ans->error), "the container is not running");
+	} else {
+		if (status >= 0)
+			cli_failed(e, &voice, &p, "asking the health endpoint from a helper container (" ENGINE_PROBE_IMAGE
+				   "; 'make images' builds it, 'labs/remote-engine load NAME' copies it to an engine)");
+		rc = -1;
+	}
+	strbuf_release(&words);
 	strvec_clear(&args);
 	proc_release(&p);
 	return rc;

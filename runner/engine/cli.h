@@ -80,6 +80,19 @@ int cli_top(struct engine *e, const struct cli_voice *v, const char *const *word
 /* A container's State from its inspect object info (taken): 0, or -1 (e->err). */
 int cli_state(struct engine *e, json_t *info, const char *id, json_t **state);
 
+/*
+ * engine_http_get for a remote engine: `<cli> run --rm --network
+ * container:<id> --pull=never` of ENGINE_PROBE_IMAGE, labelled with the
+ * run's label, whose output cli_probe_answer reads.  As engine_http_get.
+ * cli_probe_answer: the helper's output (an HTTP answer as it came: status
+ * line, headers, body) into ans (http_answer, its body bounded as
+ * http_get bounds it); 0, or -1 when it is not an HTTP answer.
+ */
+struct http_answer;
+int cli_http_get(struct engine *e, const char *id, int port, const char *path, long timeout_ms,
+		 struct http_answer *ans);
+int cli_probe_answer(const char *out, size_t len, struct http_answer *ans);
+
 /* The container's root where the engine mounts it here (driver's merged folder, readable), or NULL. */
 char *cli_rootfs_dir(json_t *container, const char *driver);
 

@@ -91,6 +91,36 @@ static int bx_finish(struct proc *bx, int started)
 	return ok;
 }
 
+/*
+ * Is the engine's server elsewhere (e->remote)?  DOCKER_HOST decides when
+ * set, else DOCKER_CONTEXT or the CLI's current context; only a context
+ * other than "default" costs a call (`context inspect`, the CLI's own
+ * store: not the engine), so the common local case costs none.
+ */
+static int docker_remote(struct engine *e)
+{
+	const char *host = getenv("DOCKER_HOST"), *context = getenv("DOCKER_CONTEXT"), *ask;
+	char current[256] = "";
+	struct proc p = PROC_INIT;
+	int r;
+
+	if (!(host && *host) && !(context && *context))
+		engine_current_context(current, sizeof(current));
+	r = engine_remote_from_env(NULL, host, context, current, &ask);
+	if (r != 2)
+		return r;
+	if (call_words(e, &p, 10000, (const char *const[]){ "context", "inspect", "--format",
+							    "{{.Endpoints.docker.Host}}", ask, NULL }) == 0) {
+		strbuf_rtrim(&p.out);
+		r = engine_endpoint_remote(p.out.buf);
+	} else {
+		r = 0; /* `version` answered through it: the context exists; say local, as before */
+		strbuf_reset(&e->err);
+	}
+	proc_release(&p);
+	return r;
+}
+
 static int docker_open(struct engine *e)
 {
 	static const char *const words[] = { "version", "--format", "{{json .}}", NULL };
@@ -147,6 +177,7 @@ static int docker_open(struct engine *e)
 		goto out;
 	}
 	e->builder = want_buildkit ? BUILDER_BUILDKIT : BUILDER_LEGACY;
+	e->remote = docker_remote(e);
 	rc = 0;
 out:
 	json_decref(j);

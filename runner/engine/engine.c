@@ -8,8 +8,9 @@
  * is the docker CLI and nothing else, so another engine is one more file
  * beside it and one line in engine_impls[].
  */
-#include "engine/engine-impl.h"
+#include "engine/cli.h"
 #include "lib/fsutil.h"
+#include "lib/http.h"
 #include "lib/xalloc.h"
 
 #include <dirent.h>
@@ -48,9 +49,64 @@ static void engine_reset(struct engine *e, const char *run_id)
 
 static int engine_open_with(struct engine *e, const struct engine_ops *ops)
 {
+	const char *force = getenv("PHASELAB_REMOTE");
+	int rc;
+
 	e->ops = ops;
 	e->kind = ops->name;
-	return ops->open(e);
+	rc = ops->open(e);
+	/* for tests: a local engine driven as a remote one (or the reverse) */
+	if (rc == 0 && force && (!strcmp(force, "1") || !strcmp(force, "0")))
+		e->remote = force[0] == '1';
+	return rc;
+}
+
+int engine_endpoint_remote(const char *endpoint)
+{
+	if (!endpoint || !*endpoint || *endpoint == '/')
+		return 0;
+	return strncmp(endpoint, "unix://", 7) != 0;
+}
+
+int engine_remote_from_env(const char *force, const char *host, const char *context, const char *current,
+			   const char **ask)
+{
+	const char *name;
+
+	*ask = NULL;
+	if (force && (!strcmp(force, "1") || !strcmp(force, "0")))
+		return force[0] == '1';
+	/* the docker CLI's order: DOCKER_HOST wins over any context */
+	if (host && *host)
+		return engine_endpoint_remote(host);
+	name = context && *context ? context : current;
+	if (!name || !*name || !strcmp(name, "default"))
+		return 0;
+	*ask = name;
+	return 2;
+}
+
+void engine_current_context(char *buf, size_t size)
+{
+	const char *dir = getenv("DOCKER_CONFIG"), *home = getenv("HOME");
+	char *path = NULL;
+	json_t *conf;
+	const char *cur;
+
+	if (size)
+		buf[0] = '\0';
+	if (dir && *dir)
+		path = xasprintf("%s/config.json", dir);
+	else if (home && *home)
+		path = xasprintf("%s/.docker/config.json", home);
+	if (!path)
+		return;
+	conf = json_load_file(path, 0, NULL);
+	cur = json_string_value(json_object_get(conf, "currentContext"));
+	if (cur && size)
+		snprintf(buf, size, "%s", cur);
+	json_decref(conf);
+	free(path);
 }
 
 /*
@@ -194,6 +250,20 @@ int engine_host_port(json_t *container, int port)
 	return -1;
 }
 
+int engine_http_get(struct engine *e, const char *id, int port, int host_port, const char *path,
+		    long timeout_ms, struct http_answer *ans)
+{
+	char *url;
+	int rc;
+
+	if (e->remote)
+		return cli_http_get(e, id, port, path, timeout_ms, ans);
+	url = xasprintf("http://127.0.0.1:%d%s", host_port, path);
+	rc = http_get(url, timeout_ms, ans) == 0 ? 0 : 1;
+	free(url);
+	return rc;
+}
+
 int engine_top(struct engine *e, const char *id, struct top_row **rows, size_t *n)
 {
 	*rows = NULL;
@@ -216,7 +286,8 @@ char *engine_rootfs_dir(struct engine *e, json_t *container)
 {
 	const char *how = getenv("PHASELAB_ROOTFS");
 
-	if (how && !strcmp(how, "export"))
+	/* a remote engine's storage is not ours to read, even when it is on this disk */
+	if ((how && !strcmp(how, "export")) || e->remote)
 		return NULL;
 	return e->ops->rootfs_dir(e, container);
 }
@@ -264,7 +335,7 @@ int engine_image_layers(struct engine *e, json_t *image, struct layer_walk *w)
 	w->layers = NULL;
 	w->nlayers = 0;
 	w->how = NULL;
-	return e->ops->image_layers(e, image, !(how && !strcmp(how, "export")), w);
+	return e->ops->image_layers(e, image, !(how && !strcmp(how, "export")) && !e->remote, w);
 }
 
 void engine_layers_release(struct layer_walk *w)

@@ -294,6 +294,45 @@ int engine_host_port(json_t *container, int port);
 int engine_image_layers(struct engine *e, json_t *image, struct layer_walk *w);
 void engine_layers_release(struct layer_walk *w);
 
+/*
+ * One GET of path (it starts with '/') on the container's port, as a
+ * client on the engine's host sees it, within timeout_ms.  A local engine:
+ * libcurl to host_port (the port published on 127.0.0.1).  A remote one
+ * (e->remote), whose published ports are on its own host: the helper image
+ * phaselab/probe run in the container's network namespace (`--network
+ * container:<id>`), labelled with the run's label and removed after; it
+ * asks the container's own address, as the published port reaches it.
+ * Returns 0 when an HTTP answer came (ans, any status), 1 when nothing
+ * answered (ans->error, ans->curl_code in curl's numbers: 7 refused, 28
+ * timed out, 52 empty reply), -1 when the engine could not be asked
+ * (e->err: the helper image is missing, the engine is gone).  ans is
+ * filled as http_get fills it (lib/http.h); http_answer_release it.
+ */
+struct http_answer;
+int engine_http_get(struct engine *e, const char *id, int port, int host_port, const char *path,
+		    long timeout_ms, struct http_answer *ans);
+#define ENGINE_PROBE_IMAGE "phaselab/probe"
+
+/*
+ * Remote detection (engine_open sets e->remote with it, for the docker
+ * CLI).  engine_endpoint_remote: is an engine endpoint (a DOCKER_HOST value,
+ * a context's Host) on another machine, i.e. not a unix socket: 1 for
+ * tcp://, ssh://, npipe://, http(s)://; 0 for unix:// or a path, NULL or "".
+ * engine_remote_from_env decides from the environment as the docker CLI
+ * picks its endpoint (DOCKER_HOST, then DOCKER_CONTEXT, then the CLI's
+ * current context): force is PHASELAB_REMOTE ("1"/"0" decide), host
+ * DOCKER_HOST, context DOCKER_CONTEXT, current the config's currentContext
+ * (any may be NULL).  Returns 0 local, 1 remote, or 2 when it is the named
+ * context's endpoint that decides (*ask: borrowed from context or
+ * current); "default" is the local socket.  engine_current_context: the
+ * docker CLI's currentContext ($DOCKER_CONFIG/config.json, else
+ * ~/.docker/config.json) into buf, "" when none; no engine call.
+ */
+int engine_endpoint_remote(const char *endpoint);
+int engine_remote_from_env(const char *force, const char *host, const char *context, const char *current,
+			   const char **ask);
+void engine_current_context(char *buf, size_t size);
+
 /* The processes in the container.  *rows is malloc'ed; *n rows. */
 int engine_top(struct engine *e, const char *id, struct top_row **rows, size_t *n);
 /*
