@@ -103,6 +103,7 @@ void suite_release(struct suite *s)
 	free(s->engine_client);
 	free(s->engine_server);
 	free(s->builder);
+	free(s->engine_kind);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -149,6 +150,7 @@ static void error_report(struct suite_service *sv, const struct phase *ph, const
 	r->engine_client = xstrdup("");
 	r->engine_server = xstrdup("");
 	r->builder = xstrdup("");
+	r->engine_kind = xstrdup("");
 	rfc3339_now(r->started_at, sizeof(r->started_at));
 	r->pass_mark = ph->pass_mark;
 	/* the points at stake are the checklist's, so that the suite's maximum does not shrink */
@@ -275,6 +277,8 @@ static void fill_head(struct suite *s, const struct phase *ph, const char *dir)
 			s->engine_client = xstrdup(r->engine_client);
 			s->engine_server = xstrdup(r->engine_server);
 			s->builder = xstrdup(r->builder);
+			s->engine_kind = xstrdup(r->engine_kind ? r->engine_kind : "");
+			s->engine_remote = r->engine_remote;
 			break;
 		}
 	}
@@ -282,6 +286,7 @@ static void fill_head(struct suite *s, const struct phase *ph, const char *dir)
 		s->engine_client = xstrdup("");
 		s->engine_server = xstrdup("");
 		s->builder = xstrdup("");
+		s->engine_kind = xstrdup("");
 	}
 }
 

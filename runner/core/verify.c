@@ -315,6 +315,8 @@ int verify_phase(const struct phase *ph, const char *dir, const struct verify_op
 	r->engine_client = xstrdup(engine.client_version);
 	r->engine_server = xstrdup(engine.server_version);
 	r->builder = xstrdup(builder_name(engine.builder));
+	r->engine_kind = xstrdup(engine.kind ? engine.kind : "docker");
+	r->engine_remote = engine.remote;
 	r->pass_mark = ph->pass_mark;
 	report_tally(r);
 	r->duration_ms = (long)(now_ms() - t0);

@@ -96,6 +96,8 @@ static void add_summary(struct strbuf *sb, const struct report *r)
 	}
 	if (r->engine_server && *r->engine_server) {
 		strbuf_addstr(sb, " Engine ");
+		add_text(sb, r->engine_kind && *r->engine_kind ? r->engine_kind : "docker", GS_MAX_SHORT);
+		strbuf_addstr(sb, r->engine_remote ? " (remote) " : " ");
 		add_text(sb, r->engine_server, GS_MAX_SHORT);
 		if (r->builder && *r->builder) {
 			strbuf_addstr(sb, ", ");

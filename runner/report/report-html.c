@@ -217,7 +217,9 @@ static void add_header(struct strbuf *sb, const struct report *r)
 			strbuf_addstr(sb, " with uncommitted changes");
 		strbuf_addstr(sb, "</dd>\n");
 	}
-	strbuf_addstr(sb, "<dt>Engine</dt><dd>client ");
+	strbuf_addstr(sb, "<dt>Engine</dt><dd>");
+	add_html(sb, r->engine_kind && *r->engine_kind ? r->engine_kind : "docker", HTML_MAX_SHORT);
+	strbuf_addstr(sb, r->engine_remote ? " (remote) \xc2\xb7 client " : " \xc2\xb7 client ");
 	add_html(sb, r->engine_client, HTML_MAX_SHORT);
 	strbuf_addstr(sb, " \xc2\xb7 server ");
 	add_html(sb, r->engine_server, HTML_MAX_SHORT);

@@ -96,6 +96,8 @@ static void add_properties(struct strbuf *sb, const struct report *r)
 	add_property(sb, "engine.client", r->engine_client);
 	add_property(sb, "engine.server", r->engine_server);
 	add_property(sb, "engine.builder", r->builder);
+	add_property(sb, "engine.kind", r->engine_kind && *r->engine_kind ? r->engine_kind : "docker");
+	add_property(sb, "engine.remote", r->engine_remote ? "true" : "false");
 	snprintf(num, sizeof(num), "%d", r->score);
 	add_property(sb, "score", num);
 	snprintf(num, sizeof(num), "%d", r->max_score);

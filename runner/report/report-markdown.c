@@ -200,7 +200,9 @@ static void add_footer(struct strbuf *sb, const struct report *r)
 		strbuf_addstr(sb, "\n- **Commit:** ");
 		add_commit(sb, r);
 	}
-	strbuf_addstr(sb, "\n- **Engine:** client ");
+	strbuf_addstr(sb, "\n- **Engine:** ");
+	add_md(sb, r->engine_kind && *r->engine_kind ? r->engine_kind : "docker", MD_MAX_SHORT, 0);
+	strbuf_addstr(sb, r->engine_remote ? " (remote), client " : ", client ");
 	add_md(sb, r->engine_client, MD_MAX_SHORT, 0);
 	strbuf_addstr(sb, ", server ");
 	add_md(sb, r->engine_server, MD_MAX_SHORT, 0);

@@ -65,6 +65,9 @@ static const struct key_spec engine_keys[] = {
 	{ "client", KEY_STRING, 1, 0, 0, "the CLI's version", NULL },
 	{ "server", KEY_STRING, 1, 0, 0, "the engine's version", NULL },
 	{ "builder", KEY_STRING, 1, 0, 0, "\"legacy\" or \"buildkit\"", NULL },
+	/* optional: reports written before there was a second engine have neither */
+	{ "kind", KEY_STRING, 0, 0, 0, "\"docker\" or \"podman\"", NULL },
+	{ "remote", KEY_BOOL, 0, 0, 0, "the engine's server is on another machine", NULL },
 	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };
 
@@ -305,6 +308,11 @@ static int read_head(struct reader *rd, json_t *root, struct report *r)
 	STRING(r->engine_client, o, "client", "engine");
 	STRING(r->engine_server, o, "server", "engine");
 	STRING(r->builder, o, "builder", "engine");
+	if (json_is_string(json_object_get(o, "kind")))
+		STRING(r->engine_kind, o, "kind", "engine");
+	else
+		r->engine_kind = xstrdup("docker");
+	r->engine_remote = json_is_true(json_object_get(o, "remote"));
 
 	get_field(root, "started_at", r->started_at, sizeof(r->started_at));
 	r->duration_ms = (long)json_integer_value(json_object_get(root, "duration_ms"));

@@ -72,6 +72,8 @@ json_t *suite_to_json(const struct suite *s)
 		set(o, "client", str(s->engine_client, SIZE_MAX), &err);
 		set(o, "server", str(s->engine_server, SIZE_MAX), &err);
 		set(o, "builder", str(s->builder, SIZE_MAX), &err);
+		set(o, "kind", str(s->engine_kind && *s->engine_kind ? s->engine_kind : "docker", SIZE_MAX), &err);
+		set(o, "remote", json_boolean(s->engine_remote), &err);
 	}
 	set(root, "engine", o, &err);
 	set(root, "started_at", str(s->started_at, sizeof(s->started_at)), &err);
@@ -159,6 +161,8 @@ static void take_head(struct suite *s, struct report *head)
 	s->engine_client = head->engine_client;
 	s->engine_server = head->engine_server;
 	s->builder = head->builder;
+	s->engine_kind = head->engine_kind;
+	s->engine_remote = head->engine_remote;
 	memcpy(s->started_at, head->started_at, sizeof(s->started_at));
 	s->duration_ms = head->duration_ms;
 	s->score = head->score;

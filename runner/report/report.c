@@ -57,6 +57,7 @@ void report_release(struct report *r)
 	free(r->engine_client);
 	free(r->engine_server);
 	free(r->builder);
+	free(r->engine_kind);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -196,6 +197,8 @@ json_t *report_to_json(const struct report *r)
 		set(o, "client", json_text(r->engine_client), &err);
 		set(o, "server", json_text(r->engine_server), &err);
 		set(o, "builder", json_text(r->builder), &err);
+		set(o, "kind", json_text(r->engine_kind && *r->engine_kind ? r->engine_kind : "docker"), &err);
+		set(o, "remote", json_boolean(r->engine_remote), &err);
 	}
 	set(root, "engine", o, &err);
 

@@ -106,6 +106,7 @@ static void make_report(struct report *r)
 	r->engine_client = xstrdup("28.1.1");
 	r->engine_server = xstrdup("20.10.24+dfsg1");
 	r->builder = xstrdup("legacy");
+	r->engine_kind = xstrdup("docker");
 	strcpy(r->started_at, "2025-01-15T09:30:00Z");
 	r->duration_ms = 12345;
 	r->pass_mark = 70;

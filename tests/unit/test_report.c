@@ -419,7 +419,7 @@ static void test_json_contract(void **state)
 	static const char *const phase[] = { "id", "title" };
 	static const char *const target[] = { "dir", "git" };
 	static const char *const git[] = { "commit", "dirty" };
-	static const char *const engine[] = { "client", "server", "builder" };
+	static const char *const engine[] = { "client", "server", "builder", "kind", "remote" };
 	static const char *const check[] = { "id", "title", "kind", "status", "points",
 		"max_points", "message", "hint", "evidence", "duration_ms" };
 	struct report r;

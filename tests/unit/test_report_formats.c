@@ -873,6 +873,8 @@ static void test_read_errors(void **state)
 		{ "target.git.commit", "\"1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b0\"",
 		  "target.git.commit: length 41 is out of range (0 to 40)" },
 		{ "engine.builder", "null", "engine.builder: must be a string" },
+		{ "engine.kind", "3", "engine.kind: must be a string" },
+		{ "engine.remote", "\"yes\"", "engine.remote: must be true or false" },
 		{ "started_at", "\"2025-01-15T09:30:00.000000000000000000000Z\"",
 		  "started_at: length 42 is out of range (0 to 39)" },
 		{ "checks", "{}", "checks: must be an array" },
@@ -931,7 +933,26 @@ static void test_read_errors(void **state)
 	assert_int_equal(report_from_json(base, &back, &err), 0);
 	assert_int_equal(back.nchecks, 2);
 	assert_string_equal(back.checks[1].hint, "fix it");
+	assert_string_equal(back.engine_kind, "docker");
+	assert_false(back.engine_remote);
 	report_release(&back);
+
+	/* a remote podman reads back as one; a report from before engines had a kind reads as docker */
+	doc = json_deep_copy(base);
+	patch(doc, "engine.kind", "\"podman\"");
+	patch(doc, "engine.remote", "true");
+	strbuf_reset(&err);
+	assert_int_equal(report_from_json(doc, &back, &err), 0);
+	assert_string_equal(back.engine_kind, "podman");
+	assert_true(back.engine_remote);
+	report_release(&back);
+	patch(doc, "engine.kind", NULL);
+	patch(doc, "engine.remote", NULL);
+	assert_int_equal(report_from_json(doc, &back, &err), 0);
+	assert_string_equal(back.engine_kind, "docker");
+	assert_false(back.engine_remote);
+	report_release(&back);
+	json_decref(doc);
 
 	json_decref(base);
 	report_release(&r);

@@ -41,6 +41,7 @@ static void make_python_report(struct report *r)
 	r->engine_client = xstrdup("28.1.1");
 	r->engine_server = xstrdup("20.10.24+dfsg1");
 	r->builder = xstrdup("legacy");
+	r->engine_kind = xstrdup("docker");
 	strcpy(r->started_at, "2025-01-15T09:30:01Z");
 	r->duration_ms = 5400;
 	r->pass_mark = 40;
@@ -68,6 +69,7 @@ static void make_suite(struct suite *s)
 	s->engine_client = xstrdup("28.1.1");
 	s->engine_server = xstrdup("20.10.24+dfsg1");
 	s->builder = xstrdup("legacy");
+	s->engine_kind = xstrdup("docker");
 	strcpy(s->started_at, "2025-01-15T09:29:59Z");
 	s->duration_ms = 13020;
 	s->services = xcalloc(2, sizeof(*s->services));
