@@ -561,8 +561,11 @@ static void end_check(struct learner *l, size_t i, struct grade_pool *pool, stru
 	}
 	}
 	if (gone) {
-		ce->lost = xasprintf("stopped answering mid-class: %s",
-				     ce->engine.err.len ? ce->engine.err.buf : "its ping failed");
+		if (ce->engine.err.len)
+			ce->lost = xasprintf("stopped answering mid-class: %s", ce->engine.err.buf);
+		else
+			ce->lost = xasprintf("stopped answering mid-class: `%s version` got no answer from its server",
+					     ce->engine.cli ? ce->engine.cli : ce->engine.kind);
 		cmd_fail(0, "engine %s %s; its learners go to the %zu engine%s left", ce->spec->name, ce->lost,
 			 pool_usable(pool), pool_usable(pool) == 1 ? "" : "s");
 	}
