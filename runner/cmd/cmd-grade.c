@@ -764,7 +764,8 @@ static int cmd_grade(const struct cmd_args *args)
 			finish_child(&ls[i]);
 		}
 	}
-	/* every engine lost: who was still waiting is reported, not graded */
+	/* every engine lost: who was still waiting is reported, not graded, and so is the class (exit 3) */
+	given_up = pool.ungraded > 0;
 	if (!interrupt_pending() && pool_give_up(&pool)) {
 		for (size_t i = 0; i < roster.n; i++)
 			if (ls[i].entry && !ls[i].has_report && !ls[i].problem && !ls[i].reused) {

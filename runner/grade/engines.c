@@ -282,6 +282,7 @@ enum pool_verdict pool_finish(struct grade_pool *p, size_t learner, int graded, 
 	p->handed_from[learner] = e;
 	if (!pool_usable(p)) {
 		p->state[learner] = POOL_DONE;
+		p->ungraded++;
 		return POOL_UNGRADED;
 	}
 	p->state[learner] = POOL_WAITING;

@@ -80,6 +80,7 @@ struct grade_pool {
 	int *handed_from;     /* per learner: the engine it was taken from, -1 none */
 	size_t nlearners;
 	size_t handed_over;   /* hand-overs so far */
+	size_t ungraded;      /* learners whose engine was lost with no engine left (POOL_UNGRADED) */
 };
 
 /* All learners waiting, every engine usable (mark the left-out ones with pool_leave_out). */

@@ -289,6 +289,7 @@ static void test_pool_lost_with_several(void **state)
 	assert_int_equal(pool_finish(&p, 1, 0, 1), POOL_UNGRADED);
 	assert_int_equal(pool_finish(&p, 0, 0, 0), POOL_UNGRADED);  /* already lost: no ping needed */
 	assert_true(pool_over(&p));
+	assert_int_equal(p.ungraded, 2);
 	assert_int_equal(pool_give_up(&p), 2);                       /* learners 4 and 5 never ran */
 	for (int i = 0; i < 6; i++)
 		assert_int_equal(p.state[i], POOL_DONE);
