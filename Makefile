@@ -223,8 +223,9 @@ check-sanitizers: asan fuzz
 # phaselab against the naive way (the lesson's steps, waiting at the image's
 # own timings) and the floor (only the unavoidable engine work): medians of
 # warm runs, a cold run apart, ratios, engine calls, phaselab's peak memory.
-bench: bin/phaselab
+bench: bin/phaselab $(TOOL_BIN)
 	$(Q)bench/run
+	$(Q)bench/class --runs 2
 
 # The same for the backend track's image phase (phases/10-orchestrator-image).
 bench-backend: bin/phaselab
@@ -234,6 +235,12 @@ bench-backend: bin/phaselab
 # bench/floor-system, the ratio and phaselab's peak memory.
 bench-system: bin/phaselab
 	$(Q)bench/run-system
+
+# What one learner costs on each engine kind (phaselab's CPU and the engine's),
+# the predicted time of a class on E engines of C cores, and grade's own cost
+# per learner (BENCH_CLASS_ARGS, e.g. --learners 200 --engines 3 --cores 2).
+bench-class: bin/phaselab $(TOOL_BIN)
+	$(Q)bench/class $(BENCH_CLASS_ARGS)
 
 # What the program reads at run time: the program, the phases (lessons and
 # checklists), and from labs/ what `phaselab init` copies into a workspace
@@ -272,7 +279,7 @@ clean:
 
 FORCE:
 
-.PHONY: all test unit integration podman-check demo check images asan fuzz fuzz-build check-sanitizers bench bench-backend bench-system install uninstall clean FORCE
+.PHONY: all test unit integration podman-check demo check images asan fuzz fuzz-build check-sanitizers bench bench-backend bench-system bench-class install uninstall clean FORCE
 .SECONDARY:
 
 -include $(shell find $(B) $(FB) -name '*.d' 2>/dev/null)
