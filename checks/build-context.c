@@ -30,7 +30,6 @@
 #include "lib/xalloc.h"
 
 #include <dirent.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -309,25 +308,6 @@ static int exists(const char *dir, const char *name)
 	return yes;
 }
 
-/*
- * The engine's matcher: podman 4.3's (buildah's) and the Docker CLI's
- * before 23 are the older fileutils, the Docker CLI's from 23 on is
- * moby/patternmatcher (ignore.h names the difference).  The CLI reads the
- * file, under both builders, so the client's version decides on docker.
- */
-static enum ignore_flavour flavour_of(const struct engine *e)
-{
-	int major = 0;
-
-	if (!e)
-		return IGNORE_PATTERNMATCHER;
-	if (e->kind && !strcmp(e->kind, "podman"))
-		return IGNORE_FILEUTILS;
-	if (e->client_version && sscanf(e->client_version, "%d", &major) == 1 && major > 0 && major < 23)
-		return IGNORE_FILEUTILS;
-	return IGNORE_PATTERNMATCHER;
-}
-
 static const char *cause_of(const struct item *it)
 {
 	if (it->pattern && it->pattern[0] == '!')
@@ -351,7 +331,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	size_t i, nsent = 0;
 	int podman = ctx->engine && ctx->engine->kind && !strcmp(ctx->engine->kind, "podman");
 	/* podman: .containerignore wins when it exists (even when it cannot be read: podman tries it) */
-	const char *file = podman && exists(ctx->dir, ".containerignore") ? ".containerignore" : ".dockerignore";
+	const char *file = ignore_engine_file(ctx->dir, ctx->engine ? ctx->engine->kind : NULL);
 	/* a file that is there and that this engine does not read */
 	const char *unread = podman ? (!strcmp(file, ".containerignore") && exists(ctx->dir, ".dockerignore") ?
 				       ".dockerignore" : NULL) :
@@ -359,7 +339,8 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	/* what the message says of the file that is not read */
 	const char *note = !unread ? "" : podman ? "; podman reads it, not .dockerignore" :
 				 "; docker ignores .containerignore";
-	enum ignore_flavour fl = flavour_of(ctx->engine);
+	enum ignore_flavour fl = ctx->engine ? ignore_engine_flavour(ctx->engine->kind, ctx->engine->client_version) :
+					       IGNORE_PATTERNMATCHER;
 	int rc = ignore_load_file(ctx->dir, file, fl, &rules, &err);
 
 	result_evidence(res, "engine", json_string(podman ? "podman" : "docker"));

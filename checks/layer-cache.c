@@ -56,7 +56,8 @@ struct copy_ctx {
 
 /*
  * Leave out what the engine would leave out, but never the Dockerfile or
- * .dockerignore.  An excluded folder that a '!' pattern may reach into is
+ * an ignore file (podman reads .containerignore, docker .dockerignore; the
+ * rules are those of the file the engine reads, in its matcher).  An excluded folder that a '!' pattern may reach into is
  * copied and its contents judged one by one; the engine applies the same
  * rules to the copy, so its extra empty folders never reach the build.
  */
@@ -64,7 +65,7 @@ static int context_filter(void *vctx, const char *rel, int is_dir)
 {
 	struct copy_ctx *c = vctx;
 
-	if (!strcmp(rel, "Dockerfile") || !strcmp(rel, ".dockerignore"))
+	if (!strcmp(rel, "Dockerfile") || !strcmp(rel, ".dockerignore") || !strcmp(rel, ".containerignore"))
 		return 0;
 	if (!c->rules)
 		return 0;
@@ -185,8 +186,9 @@ static int start(struct check_ctx *ctx, const struct check_def *def)
 	snprintf(st->context, sizeof(st->context), "%s/cache-context", ctx->run->path);
 	snprintf(st->iidfile, sizeof(st->iidfile), "%s/cache.iid", ctx->run->path);
 
-	if (ignore_load_dir(ctx->dir, &cc.rules, &err) < 0)
-		strbuf_reset(&err); /* unreadable .dockerignore: copy everything, the build-context check reports it */
+	if (ignore_load_file(ctx->dir, ignore_engine_file(ctx->dir, ctx->engine->kind),
+			     ignore_engine_flavour(ctx->engine->kind, ctx->engine->client_version), &cc.rules, &err) < 0)
+		strbuf_reset(&err); /* unreadable ignore file: copy everything, the build-context check reports it */
 	if (copy_tree(ctx->dir, st->context, context_filter, &cc, CONTEXT_MAX_BYTES, &err) < 0) {
 		snprintf(st->failure, sizeof(st->failure), "cannot make the scratch copy: %s", err.buf);
 		goto out;

@@ -25,6 +25,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -1054,4 +1055,30 @@ out:
 int ignore_load_dir(const char *dir, struct ignore_rules **out, struct strbuf *err)
 {
 	return ignore_load_file(dir, ".dockerignore", IGNORE_PATTERNMATCHER, out, err);
+}
+
+const char *ignore_engine_file(const char *dir, const char *kind)
+{
+	struct stat st;
+	char *path;
+	int there;
+
+	if (!kind || strcmp(kind, "podman"))
+		return ".dockerignore";
+	path = xasprintf("%s/.containerignore", dir);
+	there = lstat(path, &st) == 0;
+	free(path);
+	return there ? ".containerignore" : ".dockerignore";
+}
+
+enum ignore_flavour ignore_engine_flavour(const char *kind, const char *client_version)
+{
+	int major = 0;
+
+	if (kind && !strcmp(kind, "podman"))
+		return IGNORE_FILEUTILS;
+	/* "20.10.24+dfsg1": the CLI reads the file, so the client's version decides */
+	if (client_version && sscanf(client_version, "%d", &major) == 1 && major > 0 && major < 23)
+		return IGNORE_FILEUTILS;
+	return IGNORE_PATTERNMATCHER;
 }

@@ -83,6 +83,20 @@ int ignore_load_file(const char *dir, const char *name, enum ignore_flavour fl, 
 		     struct strbuf *err);
 
 /*
+ * The ignore file an engine reads in dir (static): podman (kind "podman")
+ * reads .containerignore when it exists (whatever it is), else
+ * .dockerignore; docker (any other kind, or NULL) only .dockerignore.
+ */
+const char *ignore_engine_file(const char *dir, const char *kind);
+
+/*
+ * The matcher of an engine: IGNORE_FILEUTILS for podman and for a docker
+ * client (client_version, as the CLI reports it; NULL: unknown) before 23,
+ * which reads the file under both builders; else IGNORE_PATTERNMATCHER.
+ */
+enum ignore_flavour ignore_engine_flavour(const char *kind, const char *client_version);
+
+/*
  * Load DIR/.dockerignore (IGNORE_PATTERNMATCHER).  The file is opened without following a symbolic
  * link (Docker's builder would not follow it either) and read up to
  * IGNORE_MAX_FILE bytes.  Returns 1 and sets *out (the caller's, free with
