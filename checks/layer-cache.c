@@ -823,7 +823,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	struct judge j;
 	struct df_instrs df;
 	struct stages stages = { 0 };
-	const struct df_instr *in = NULL;
+	const struct df_instr *in = NULL, *picked = NULL;
 	struct install_cmd cmd = { 0 };
 	struct install_words iw = { 0 };
 	struct build_result build;
@@ -858,6 +858,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 		in = pick_in_dockerfile(&j, &df, &stages, &cmd);
 	iw.name = in ? cmd.name : j.step;
 	iw.lessons = !in || is_lessons(&j, &cmd);
+	picked = in; /* the layers' witness looks for it even when the log does not show it */
 
 	if (build.timed_out) {
 		/* the first build finished; a rebuild that re-runs a step forever is the Dockerfile's doing */
@@ -895,12 +896,12 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 		}
 	}
 	/* the second witness, for the Dockerfile's install (else the step the log shows) */
-	instr = in ? in->text : step >= 0 ? log->steps[step].instruction : NULL;
+	instr = in ? in->text : step >= 0 ? log->steps[step].instruction : picked ? picked->text : NULL;
 	if (instr)
 		witness(ctx, log, rebuilt, instr, step, &lw);
 	witness_evidence(res, step >= 0 ? log->steps[step].cached != 0 : -1, &lw);
-	if (step < 0 && in && lw.verdict >= 0) {
-		layers_alone(res, st, &df, in, &cmd, &j, &lw);
+	if (step < 0 && picked && lw.verdict >= 0) {
+		layers_alone(res, st, &df, picked, &cmd, &j, &lw);
 		goto out;
 	}
 	if (step < 0) {
