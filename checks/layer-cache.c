@@ -662,9 +662,16 @@ static void witness(struct check_ctx *ctx, const struct build_log *later, json_t
 	struct layer_walk w = { .under = nothing, .fn = stop_walk };
 	const struct build_step *b = step >= 0 ? &later->steps[step] : NULL;
 
+	struct image_layer *own = NULL;
+	size_t nown = 0;
+
 	layer_witness_init(lw, "image");
 	if (!rebuilt || !ctx->image) {
 		snprintf(lw->why, sizeof(lw->why), "the engine did not describe the rebuilt image");
+	} else if (layer_witness_layers_of(ctx->image, &own, &nown) == 0) {
+		/* podman's inspect carries the history: no engine call (a save of the image, there) */
+		layer_witness_image(own, nown, rebuilt, instruction, lw);
+		free(own);
 	} else if (engine_image_layers(ctx->engine, ctx->image, &w) < 0) {
 		snprintf(lw->why, sizeof(lw->why), "the image's layers could not be read: %.150s", ctx->engine->err.buf);
 		strbuf_reset(&ctx->engine->err);

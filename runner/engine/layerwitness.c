@@ -3,6 +3,7 @@
  */
 #include "engine/layerwitness.h"
 #include "lib/strbuf.h"
+#include "lib/xalloc.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -147,3 +148,36 @@ void layer_witness_steps(json_t *first, const char *first_id, json_t *rebuilt, c
 	lw->verdict = na == nb && !strcmp(lw->first, lw->rebuilt);
 }
 
+
+int layer_witness_layers_of(json_t *image, struct image_layer **layers, size_t *n)
+{
+	json_t *history = json_object_get(image, "History");
+	json_t *ids = json_object_get(json_object_get(image, "RootFS"), "Layers");
+	size_t i, k = 0, want = json_array_size(ids);
+	json_t *row;
+
+	*layers = NULL;
+	*n = 0;
+	if (!json_is_array(history) || !json_array_size(history) || !want)
+		return -1;
+	*layers = xcalloc(want, sizeof(**layers));
+	json_array_foreach(history, i, row) {
+		const char *by = json_string_value(json_object_get(row, "created_by"));
+
+		if (json_is_true(json_object_get(row, "empty_layer")))
+			continue;
+		if (k == want || !json_is_string(json_array_get(ids, k)))
+			goto mismatch;
+		(*layers)[k].diff_id = (char *)json_string_value(json_array_get(ids, k));
+		(*layers)[k].created_by = (char *)(by ? by : "");
+		k++;
+	}
+	if (k != want)
+		goto mismatch;
+	*n = k;
+	return 0;
+mismatch:
+	free(*layers);
+	*layers = NULL;
+	return -1;
+}

@@ -39,6 +39,16 @@ void layer_witness_image(const struct image_layer *layers, size_t n, json_t *reb
 			 struct layer_witness *lw);
 
 /*
+ * The layers of an inspect object that carries its history (podman's
+ * does; docker's does not, engine_image_layers reads it there), paired as
+ * the configuration pairs them: each History row not marked empty_layer
+ * takes the next of RootFS.Layers.  0 with *layers (malloc'ed: free(); its
+ * strings borrowed from image) and *n; -1 when there is no history or the
+ * rows and layers do not pair up.
+ */
+int layer_witness_layers_of(json_t *image, struct image_layer **layers, size_t *n);
+
+/*
  * The witness of the step's own images (the legacy builder's and buildah's
  * step images, for a step of an earlier stage): the top layers of the first
  * build's and the rebuild's image of that step (inspect objects), each

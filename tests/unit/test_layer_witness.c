@@ -137,11 +137,52 @@ static void test_steps(void **state)
 	}
 }
 
+/* podman's inspect carries History: the layers paired with their rows */
+static void test_layers_of(void **state)
+{
+	static const char podman[] = "{\"RootFS\": {\"Layers\": [\"" L("a") "\", \"" L("d") "\"]}, \"History\": ["
+		"{\"created_by\": \"/bin/sh -c #(nop) ADD file:1 in / \"},"
+		"{\"created_by\": \"/bin/sh -c #(nop)  ENV A=1\", \"empty_layer\": true},"
+		"{\"created_by\": \"/bin/sh -c npm ci\", \"empty_layer\": false}]}";
+	static const char *const bad[] = {
+		"{\"RootFS\": {\"Layers\": [\"" L("a") "\"]}}", /* docker's: no History */
+		"{\"RootFS\": {\"Layers\": [\"" L("a") "\", \"" L("d") "\"]}, \"History\": [{\"created_by\": \"x\"}]}",
+		"{\"RootFS\": {\"Layers\": [\"" L("a") "\"]}, \"History\": [{\"created_by\": \"x\"}, {\"created_by\": \"y\"}]}",
+		"{\"History\": [{\"created_by\": \"x\"}]}",
+	};
+	json_t *image = json_loads(podman, 0, NULL), *rebuilt;
+	struct image_layer *layers;
+	struct layer_witness lw;
+	size_t n;
+
+	(void)state;
+	assert_non_null(image);
+	assert_int_equal(layer_witness_layers_of(image, &layers, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(layers[1].diff_id, L("d"));
+	assert_string_equal(layers[1].created_by, "/bin/sh -c npm ci");
+	rebuilt = json_loads("{\"RootFS\": {\"Layers\": [\"" L("a") "\", \"" L("d") "\"]}}", 0, NULL);
+	layer_witness_image(layers, n, rebuilt, "RUN npm ci", &lw);
+	assert_int_equal(lw.verdict, 1);
+	assert_int_equal(lw.index, 1);
+	free(layers);
+	json_decref(rebuilt);
+	json_decref(image);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		image = json_loads(bad[i], 0, NULL);
+		assert_non_null(image);
+		if (layer_witness_layers_of(image, &layers, &n) != -1 || layers || n)
+			fail_msg("bad row %zu paired", i);
+		json_decref(image);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_image),
 		cmocka_unit_test(test_steps),
+		cmocka_unit_test(test_layers_of),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
