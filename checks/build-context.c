@@ -1,10 +1,12 @@
 /*
- * build-context: .dockerignore keeps out of the build context what must
+ * build-context: the ignore file keeps out of the build context what must
  * stay out, judged on what the service folder actually holds.  The file is
- * read with the engine's own matching rules (ignore.h) and each path is
- * decided the way the engine would decide it: not a search for lines.  A
- * .dockerignore that is a symbolic link is not followed (the engine does not
- * follow it either).
+ * the one the engine in use reads: podman reads .containerignore when there
+ * is one, else .dockerignore; docker reads only .dockerignore.  It is read
+ * with the engine's own matching rules (ignore.h, in the flavour of the
+ * engine's matcher) and each path is decided the way the engine's walk
+ * decides it: not a search for lines.  An ignore file that is a symbolic
+ * link is not followed (the engine does not follow it either).
  *
  * What must stay out, when it is there (a learner is never judged on a
  * folder they do not have):
@@ -218,6 +220,21 @@ static char *first_sent(const struct ignore_rules *rules, const char *root, cons
 	return found;
 }
 
+/* Does the engine's walk skip a folder above path (so that nothing of it is sent)? */
+static int parent_skipped(const struct ignore_rules *rules, const char *path)
+{
+	char *p = xstrdup(path), *slash;
+	int skipped = 0;
+
+	for (slash = strchr(p, '/'); slash && !skipped; slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		skipped = ignore_excludes_all_under(rules, p);
+		*slash = '/';
+	}
+	free(p);
+	return skipped;
+}
+
 /* Decide each item: sent or left out, and the pattern that decided it. */
 static void judge(struct found *f, const struct ignore_rules *rules, const char *root)
 {
@@ -225,10 +242,22 @@ static void judge(struct found *f, const struct ignore_rules *rules, const char 
 		struct item *it = &f->v[i];
 
 		it->pattern = ignore_deciding_pattern(rules, it->path, &it->line);
-		if (it->is_dir) {
+		if (parent_skipped(rules, it->path)) {
+			it->sent = 0;
+		} else if (it->is_dir) {
 			/* a folder is sent when a file under it is */
 			it->first_sent = first_sent(rules, root, it->path, &f->walked);
 			it->sent = it->first_sent != NULL;
+			/* a folder left out whose file a `!` line brings back: that line is why it is sent */
+			if (it->sent) {
+				int line;
+				const char *why = ignore_deciding_pattern(rules, it->first_sent, &line);
+
+				if (why && why[0] == '!') {
+					it->pattern = why;
+					it->line = line;
+				}
+			}
 		} else {
 			it->sent = !ignore_excluded(rules, it->path);
 		}
@@ -253,7 +282,7 @@ static char *line_for(const struct item *it)
 	return xstrdup(it->path);
 }
 
-/* A file that looks like a misnamed .dockerignore, for the hint. */
+/* A file that looks like a misnamed ignore file, for the hint. */
 static char *near_miss(const char *dir)
 {
 	DIR *d = opendir(dir);
@@ -261,11 +290,22 @@ static char *near_miss(const char *dir)
 	char *found = NULL;
 
 	while (d && (de = readdir(d)) && !found)
-		if (strcmp(de->d_name, ".dockerignore") && strcasestr(de->d_name, "dockerignore"))
+		if (strcmp(de->d_name, ".dockerignore") && strcmp(de->d_name, ".containerignore") &&
+		    (strcasestr(de->d_name, "dockerignore") || strcasestr(de->d_name, "containerignore")))
 			found = xstrdup(de->d_name);
 	if (d)
 		closedir(d);
 	return found;
+}
+
+static int exists(const char *dir, const char *name)
+{
+	char *full = xasprintf("%s/%s", dir, name);
+	struct stat sb;
+	int yes = lstat(full, &sb) == 0;
+
+	free(full);
+	return yes;
 }
 
 static const char *cause_of(const struct item *it)
@@ -289,14 +329,33 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	struct found f = { 0 };
 	const struct item *worst = NULL;
 	size_t i, nsent = 0;
-	int rc = ignore_load_dir(ctx->dir, &rules, &err);
+	int podman = ctx->engine && ctx->engine->kind && !strcmp(ctx->engine->kind, "podman");
+	/* podman: .containerignore wins when it exists (even when it cannot be read: podman tries it) */
+	const char *file = ignore_engine_file(ctx->dir, ctx->engine ? ctx->engine->kind : NULL);
+	/* a file that is there and that this engine does not read */
+	const char *unread = podman ? (!strcmp(file, ".containerignore") && exists(ctx->dir, ".dockerignore") ?
+				       ".dockerignore" : NULL) :
+				      (exists(ctx->dir, ".containerignore") ? ".containerignore" : NULL);
+	/* what the message says of the file that is not read */
+	const char *note = !unread ? "" : podman ? "; podman reads it, not .dockerignore" :
+				 "; docker ignores .containerignore";
+	enum ignore_flavour fl = ctx->engine ? ignore_engine_flavour(ctx->engine->kind, ctx->engine->client_version) :
+					       IGNORE_PATTERNMATCHER;
+	int rc = ignore_load_file(ctx->dir, file, fl, &rules, &err);
 
+	result_evidence(res, "engine", json_string(podman ? "podman" : "docker"));
+	result_evidence(res, "matcher", json_string(fl == IGNORE_FILEUTILS ? "fileutils" : "patternmatcher"));
+	if (unread)
+		result_evidence(res, "not_read", json_string(unread));
 	if (rc < 0) {
 		result_cause(res, "unreadable");
+		result_evidence(res, "file", json_string(file));
 		result_set(res, CHECK_FAIL, "%s", err.buf);
-		result_hint(res, "make .dockerignore a regular file in the service folder, beside the Dockerfile");
+		result_hint(res, "make %s a regular file in the service folder, beside the Dockerfile", file);
 		goto out;
 	}
+	if (rc > 0)
+		result_evidence(res, "file", json_string(file));
 
 	/* what is there to keep out: the literal list first (its order), then what the folder holds */
 	json_array_foreach(must, i, v) {
@@ -359,15 +418,26 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	result_evidence(res, "not_in_folder", json_incref(absent));
 
 	if (rc == 0) {
-		char *miss = near_miss(ctx->dir);
+		/* on docker, a lone .containerignore is podman's name: the near miss that matters most */
+		char *miss = unread ? xstrdup(unread) : near_miss(ctx->dir);
 
 		if (!nsent) {
-			result_set(res, CHECK_PASS, "no .dockerignore, but the folder holds nothing that must stay out "
-				   "(no tests, node_modules or .git)");
+			if (unread)
+				result_set(res, CHECK_PASS, "no .dockerignore (docker ignores .containerignore, which only "
+					   "podman reads), but the folder holds nothing that must stay out (no tests, "
+					   "node_modules or .git)");
+			else
+				result_set(res, CHECK_PASS, "no %s, but the folder holds nothing that must stay out "
+					   "(no tests, node_modules or .git)", file);
 			free(miss);
 			goto out;
 		}
-		if (miss) {
+		if (unread) {
+			result_cause(res, "misnamed");
+			result_evidence(res, "file", json_string(unread));
+			result_hint(res, "docker reads only `.dockerignore`; `.containerignore` is podman's name, which "
+				    "docker ignores: rename it to `.dockerignore` (podman reads that one too)");
+		} else if (miss) {
 			result_cause(res, "misnamed");
 			result_evidence(res, "file", json_string(miss));
 			result_hint(res, "there is a file named '%s': the engine reads only `.dockerignore`, with the dot, "
@@ -379,8 +449,12 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 		}
 		result_evidence(res, "path", json_string(worst->path));
 		result_evidence(res, "corrected", json_string(lines.buf));
-		result_set(res, CHECK_FAIL, "no .dockerignore in the service folder: every build sends all of it, "
-			   "including %s", sent.buf);
+		if (unread)
+			result_set(res, CHECK_FAIL, "no .dockerignore in the service folder, and docker ignores "
+				   ".containerignore: every build sends all of it, including %s", sent.buf);
+		else
+			result_set(res, CHECK_FAIL, "no .dockerignore in the service folder: every build sends all of it, "
+				   "including %s", sent.buf);
 		free(miss);
 		goto out;
 	}
@@ -392,8 +466,9 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 			result_evidence(res, "line", json_string(worst->pattern));
 			result_evidence(res, "line_number", json_integer(worst->line));
 		}
-		result_set(res, CHECK_FAIL, ".dockerignore (%zu patterns) still sends %s to the engine%s%s",
-			   ignore_count(rules), sent.buf, out.len ? "; it leaves out " : "", out.buf);
+		result_set(res, CHECK_FAIL, "%s (%zu patterns%s) still sends %s to the engine%s%s", file,
+			   ignore_count(rules), note, sent.buf,
+			   out.len ? "; it leaves out " : "", out.buf);
 		if (worst->pattern && worst->pattern[0] == '!')
 			result_hint(res, "line %d, '%s', brings back what an earlier line left out: a later `!` line "
 				    "wins", worst->line, worst->pattern);
@@ -405,12 +480,14 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 
 		json_array_foreach(absent, i, v)
 			strbuf_addf(&not_there, "%s%s", i ? ", " : "", json_string_value(v));
-		result_set(res, CHECK_PASS, ".dockerignore (%zu patterns) leaves out %s%s%s%s", ignore_count(rules),
-			   out.buf, not_there.len ? "; not in the folder, so not judged: " : "", not_there.buf, "");
+		result_set(res, CHECK_PASS, "%s (%zu patterns%s) leaves out %s%s%s", file, ignore_count(rules),
+			   note, out.buf,
+			   not_there.len ? "; not in the folder, so not judged: " : "", not_there.buf);
 		strbuf_release(&not_there);
 	} else {
-		result_set(res, CHECK_PASS, ".dockerignore (%zu patterns); the folder holds no tests, node_modules or "
-			   ".git to leave out", ignore_count(rules));
+		result_set(res, CHECK_PASS, "%s (%zu patterns%s); the folder holds no tests, node_modules or "
+			   ".git to leave out", file, ignore_count(rules),
+			   note);
 	}
 out:
 	result_evidence(res, "decisions", decided);
@@ -429,7 +506,7 @@ out:
 
 static const char *const causes[] = {
 	"no-dockerignore", /* path (the first sent), corrected (the lines to add) */
-	"misnamed",        /* file: the near miss's name */
+	"misnamed",        /* file: the near miss's name (on docker, a lone .containerignore) */
 	"unreadable",      /* a link, not a regular file, or a pattern the engine refuses */
 	"re-included",     /* line, line_number: the `!` line; path */
 	"dependencies-sent",
@@ -441,7 +518,7 @@ static const char *const causes[] = {
 
 const struct check_kind check_build_context = {
 	.name = "build-context",
-	.summary = ".dockerignore excludes what must not reach the engine",
+	.summary = "the ignore file the engine reads excludes what must not reach it",
 	.needs = NEED_NOTHING,
 	.params = params,
 	.causes = causes,

@@ -11,8 +11,14 @@
  * (lib/installer.h: `npm ci`, `npm install`, `yarn`, `pnpm install`, `pip
  * install`, `poetry install`, `uv sync`...), read from its words, whatever
  * the lesson's own `step` is; a pass says so when it is not the lesson's.
+ *
+ * Two witnesses say whether it was reused: the rebuild's log, and the
+ * images' layers (layer-witness.h), which measure: when they disagree the
+ * layers decide and the message says so; when the log does not show the
+ * step, the layers alone decide.  Both go in the evidence.
  */
 #include "core/check.h"
+#include "engine/layerwitness.h"
 #include "lib/dfstages.h"
 #include "lib/fsutil.h"
 #include "lib/ignore.h"
@@ -56,7 +62,8 @@ struct copy_ctx {
 
 /*
  * Leave out what the engine would leave out, but never the Dockerfile or
- * .dockerignore.  An excluded folder that a '!' pattern may reach into is
+ * an ignore file (podman reads .containerignore, docker .dockerignore; the
+ * rules are those of the file the engine reads, in its matcher).  An excluded folder that a '!' pattern may reach into is
  * copied and its contents judged one by one; the engine applies the same
  * rules to the copy, so its extra empty folders never reach the build.
  */
@@ -64,7 +71,7 @@ static int context_filter(void *vctx, const char *rel, int is_dir)
 {
 	struct copy_ctx *c = vctx;
 
-	if (!strcmp(rel, "Dockerfile") || !strcmp(rel, ".dockerignore"))
+	if (!strcmp(rel, "Dockerfile") || !strcmp(rel, ".dockerignore") || !strcmp(rel, ".containerignore"))
 		return 0;
 	if (!c->rules)
 		return 0;
@@ -185,8 +192,9 @@ static int start(struct check_ctx *ctx, const struct check_def *def)
 	snprintf(st->context, sizeof(st->context), "%s/cache-context", ctx->run->path);
 	snprintf(st->iidfile, sizeof(st->iidfile), "%s/cache.iid", ctx->run->path);
 
-	if (ignore_load_dir(ctx->dir, &cc.rules, &err) < 0)
-		strbuf_reset(&err); /* unreadable .dockerignore: copy everything, the build-context check reports it */
+	if (ignore_load_file(ctx->dir, ignore_engine_file(ctx->dir, ctx->engine->kind),
+			     ignore_engine_flavour(ctx->engine->kind, ctx->engine->client_version), &cc.rules, &err) < 0)
+		strbuf_reset(&err); /* unreadable ignore file: copy everything, the build-context check reports it */
 	if (copy_tree(ctx->dir, st->context, context_filter, &cc, CONTEXT_MAX_BYTES, &err) < 0) {
 		snprintf(st->failure, sizeof(st->failure), "cannot make the scratch copy: %s", err.buf);
 		goto out;
@@ -631,6 +639,84 @@ static long rebuilt_in_parents(const struct build_log *log, const struct stages 
 	return -1;
 }
 
+/* --- the second witness: the layers ------------------------------------------ */
+
+static int stop_walk(void *arg, size_t layer, const struct layer_entry *e)
+{
+	(void)arg;
+	(void)layer;
+	(void)e;
+	return 1; /* the layers' list is all we want, not their files */
+}
+
+/*
+ * The layers' witness for the instruction: the final image's layer for it,
+ * else (a step of an earlier stage) the step's own images, which the legacy
+ * builder and buildah keep and the log names (step: the rebuild's; -1:
+ * none).  rebuilt: the rebuilt image's inspect object, or NULL.
+ */
+static void witness(struct check_ctx *ctx, const struct build_log *later, json_t *rebuilt, const char *instruction,
+		    long step, struct layer_witness *lw)
+{
+	static const char *const nothing[] = { ".phaselab-layers-only", NULL };
+	struct layer_walk w = { .under = nothing, .fn = stop_walk };
+	const struct build_step *b = step >= 0 ? &later->steps[step] : NULL;
+
+	struct image_layer *own = NULL;
+	size_t nown = 0;
+
+	layer_witness_init(lw, "image");
+	if (!rebuilt || !ctx->image) {
+		snprintf(lw->why, sizeof(lw->why), "the engine did not describe the rebuilt image");
+	} else if (layer_witness_layers_of(ctx->image, &own, &nown) == 0) {
+		/* podman's inspect carries the history: no engine call (a save of the image, there) */
+		layer_witness_image(own, nown, rebuilt, instruction, lw);
+		free(own);
+	} else if (engine_image_layers(ctx->engine, ctx->image, &w) < 0) {
+		snprintf(lw->why, sizeof(lw->why), "the image's layers could not be read: %.150s", ctx->engine->err.buf);
+		strbuf_reset(&ctx->engine->err);
+	} else {
+		layer_witness_image(w.layers, w.nlayers, rebuilt, instruction, lw);
+	}
+	engine_layers_release(&w);
+	if (lw->verdict >= 0 || !b || !b->image)
+		return;
+	/* the first build's image of the same step: same place in the same stage */
+	for (size_t i = 0; i < ctx->build_log.nsteps; i++) {
+		const struct build_step *a = &ctx->build_log.steps[i];
+		json_t *ja = NULL, *jb = NULL;
+		char why[sizeof(lw->why)];
+
+		if (a->index != b->index || a->stage_no != b->stage_no || !a->image)
+			continue;
+		memcpy(why, lw->why, sizeof(why));
+		if (engine_image_inspect(ctx->engine, a->image, &ja) == 0 &&
+		    engine_image_inspect(ctx->engine, b->image, &jb) == 0)
+			layer_witness_steps(ja, a->image, jb, b->image, lw);
+		strbuf_reset(&ctx->engine->err);
+		if (lw->verdict < 0)
+			snprintf(lw->why, sizeof(lw->why), "%s", why); /* the image's reason is the one to give */
+		json_decref(ja);
+		json_decref(jb);
+		break;
+	}
+}
+
+/* Both witnesses in the evidence: log_witness, layer_witness ("cached", "ran", "none"), layers. */
+static void witness_evidence(struct check_result *res, int log_says, const struct layer_witness *lw)
+{
+	static const char *const says[] = { "none", "ran", "cached" };
+
+	result_evidence(res, "log_witness", json_string(says[log_says + 1]));
+	result_evidence(res, "layer_witness", json_string(says[lw->verdict + 1]));
+	if (lw->verdict >= 0)
+		result_evidence(res, "layers", json_pack("{s:s, s:I, s:s, s:s, s:s}", "from", lw->from,
+							 "index", (json_int_t)lw->index, "created_by", lw->created_by,
+							 "first", lw->first, "rebuilt", lw->rebuilt));
+	else
+		result_evidence(res, "layers", json_pack("{s:s}", "why", lw->why));
+}
+
 /* --- the verdict ------------------------------------------------------------- */
 
 /* What the verdict names: the install's name, its line, and the COPY of its manifests. */
@@ -693,20 +779,68 @@ static void lesson_note(struct strbuf *sb, const struct judge *j, const struct i
 		strbuf_addf(sb, ", which holds to the lock file as `%s` does", got->locked);
 }
 
+/*
+ * The verdict from the layers alone: the rebuild's log does not show the
+ * Dockerfile's install in (a log this build's output could not be read
+ * from, or one that merged the step away).  Why it ran comes from the
+ * Dockerfile: the whole context copied before it in its stage.
+ */
+static void layers_alone(struct check_result *res, const struct cache_state *st, const struct df_instrs *df,
+			 const struct df_instr *in, const struct install_cmd *cmd, const struct judge *j,
+			 const struct layer_witness *lw)
+{
+	const struct df_instr *copy = NULL;
+
+	result_evidence(res, "install_line", json_string(in->text));
+	if (lw->verdict) {
+		result_set(res, CHECK_PASS, "after editing %s, the layer of `%s` is the first build's: it came from "
+			   "the cache (the builder's log does not show the step; the image's layers decide)",
+			   st->edited, in->text);
+		return;
+	}
+	for (size_t i = 0; i < df->n && &df->v[i] != in; i++)
+		if (df->v[i].stage == in->stage && (!strcmp(df->v[i].keyword, "COPY") || !strcmp(df->v[i].keyword, "ADD")) &&
+		    copies_all(df->v[i].args))
+			copy = &df->v[i];
+	result_set(res, CHECK_FAIL, "editing %s re-ran `%s`: its layer differs from the first build's (the "
+		   "builder's log does not show the step; the image's layers decide)%s%s%s", st->edited, in->text,
+		   copy ? "; `" : "", copy ? copy->text : "", copy ? "` copies the whole context before it" : "");
+	if (copy) {
+		const char *manifests = installer_manifests(cmd->name);
+		char *corrected = xasprintf("COPY %s ./", manifests ? manifests : "package.json package-lock.json");
+
+		result_cause(res, "copy-all-before-install");
+		result_evidence(res, "line", json_string(copy->text));
+		result_evidence(res, "line_number", json_integer(copy->line));
+		result_evidence(res, "corrected", json_string(corrected));
+		result_hint(res, "copy only the dependency manifests before installing: `%s`, then `%s`, and only "
+			    "then `COPY . .`; a source change then leaves the install layer cached", corrected, in->text);
+		free(corrected);
+	} else {
+		result_cause(res, "changing-step-before-install");
+		result_evidence(res, "install", json_string(cmd->name ? cmd->name : j->step));
+		result_hint(res, "something before the step changes on every build: an ARG or --build-arg whose "
+			    "value changes, or an ADD of a remote URL; keep those after the install step");
+	}
+}
+
 static void run(struct check_ctx *ctx, const struct check_def *def, struct check_result *res)
 {
 	struct cache_state *st = ctx->background_state;
 	struct judge j;
 	struct df_instrs df;
 	struct stages stages = { 0 };
-	const struct df_instr *in = NULL;
+	const struct df_instr *in = NULL, *picked = NULL;
 	struct install_cmd cmd = { 0 };
 	struct install_words iw = { 0 };
 	struct build_result build;
 	const struct build_log *log = &build.log;
-	struct strbuf ref = STRBUF_INIT, msg = STRBUF_INIT;
+	struct strbuf ref = STRBUF_INIT, msg = STRBUF_INIT, note = STRBUF_INIT;
+	struct layer_witness lw;
+	json_t *rebuilt = NULL;
+	const char *instr;
 	long step = -1, culprit, other = -1;
-	int rc;
+	int rc, cached;
 
 	if (!st || !ctx->background) {
 		result_set(res, CHECK_ERROR, "the rebuild could not start: %s", st ? st->failure : "no image");
@@ -716,16 +850,10 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	rc = engine_build_finish(ctx->engine, ctx->background, &build);
 	free(ctx->background);
 	ctx->background = NULL;
-	/*
-	 * The rebuild holds a one-off edit (it carries the run id, so no later
-	 * run can be fooled by a cache hit of it): its image goes now, with the
-	 * images of the steps that ran; the cached steps are the real cache and
-	 * stay.
-	 */
-	ctx->engine->cleaning = 1;
-	if (engine_rm_build(ctx->engine, &build) < 0 || rc != 0)
-		ctx->untracked = 1; /* a failed or interrupted rebuild, or what stayed: the label finds it */
-	ctx->engine->cleaning = 0;
+	/* the rebuilt image's layers, the second witness (the image goes at the end) */
+	layer_witness_init(&lw, "image");
+	if (rc == 0 && build.image_id[0] && engine_image_inspect(ctx->engine, build.image_id, &rebuilt) < 0)
+		strbuf_reset(&ctx->engine->err);
 	result_evidence(res, "edited", json_string(st->edited));
 
 	df_instrs_load(&df, ctx->dir);
@@ -737,6 +865,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 		in = pick_in_dockerfile(&j, &df, &stages, &cmd);
 	iw.name = in ? cmd.name : j.step;
 	iw.lessons = !in || is_lessons(&j, &cmd);
+	picked = in; /* the layers' witness looks for it even when the log does not show it */
 
 	if (build.timed_out) {
 		/* the first build finished; a rebuild that re-runs a step forever is the Dockerfile's doing */
@@ -772,6 +901,15 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 				iw.lessons = is_lessons(&j, &cmd);
 			}
 		}
+	}
+	/* the second witness, for the Dockerfile's install (else the step the log shows) */
+	instr = in ? in->text : step >= 0 ? log->steps[step].instruction : picked ? picked->text : NULL;
+	if (instr)
+		witness(ctx, log, rebuilt, instr, step, &lw);
+	witness_evidence(res, step >= 0 ? log->steps[step].cached != 0 : -1, &lw);
+	if (step < 0 && picked && lw.verdict >= 0) {
+		layers_alone(res, st, &df, picked, &cmd, &j, &lw);
+		goto out;
 	}
 	if (step < 0) {
 		result_cause(res, "install-step-not-found");
@@ -812,9 +950,15 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	}
 	result_evidence(res, "step", build_step_json(&log->steps[step]));
 	buildlog_step_ref(log, &log->steps[step], &ref);
-	if (log->steps[step].cached) {
-		strbuf_addf(&msg, "after editing %s, %s `%s` came from the cache", st->edited, ref.buf,
-			    log->steps[step].instruction);
+	/* the layers measure: when the two witnesses disagree, they decide */
+	cached = lw.verdict >= 0 ? lw.verdict : log->steps[step].cached != 0;
+	if (lw.verdict >= 0 && lw.verdict != (log->steps[step].cached != 0))
+		strbuf_addf(&note, " (the builder's log says it %s, but its layer is %s the first build's: the "
+			    "layers decide)", log->steps[step].cached ? "came from the cache" : "ran again",
+			    lw.verdict ? "the same as" : "not");
+	if (cached) {
+		strbuf_addf(&msg, "after editing %s, %s `%s` came from the cache%s", st->edited, ref.buf,
+			    log->steps[step].instruction, note.buf);
 		if (!iw.lessons) {
 			/* the lesson's own installer leaves the report as it always was */
 			lesson_note(&msg, &j, &cmd);
@@ -835,8 +979,8 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 		result_evidence(res, "corrected", json_string(iw.corrected));
 		strbuf_reset(&ref);
 		buildlog_step_ref(log, &log->steps[culprit], &ref);
-		result_set(res, CHECK_FAIL, "editing %s re-ran `%s`: %s `%s` came before it and was rebuilt, "
-			   "and every later step with it", st->edited, log->steps[step].instruction, ref.buf,
+		result_set(res, CHECK_FAIL, "editing %s re-ran `%s`%s: %s `%s` came before it and was rebuilt, "
+			   "and every later step with it", st->edited, log->steps[step].instruction, note.buf, ref.buf,
 			   log->steps[culprit].instruction);
 		if (iw.lessons && (!j.scan || !strcmp(j.lesson.name, "npm ci")))
 			result_hint(res, "copy only the dependency manifests before installing: `COPY package.json "
@@ -848,18 +992,30 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 				    iw.corrected, iw.line);
 	} else {
 		result_cause(res, "changing-step-before-install");
-		result_set(res, CHECK_FAIL, "editing %s re-ran `%s` although no step before it changed",
-			   st->edited, log->steps[step].instruction);
+		result_set(res, CHECK_FAIL, "editing %s re-ran `%s`%s although no step before it changed",
+			   st->edited, log->steps[step].instruction, note.buf);
 		result_hint(res, "something before the step changes on every build: an ARG or --build-arg whose "
 			    "value changes, or an ADD of a remote URL; keep those after the install step");
 	}
 out:
+	/*
+	 * The rebuild holds a one-off edit (it carries the run id, so no later
+	 * run can be fooled by a cache hit of it): its image goes now, with the
+	 * images of the steps that ran; the cached steps are the real cache and
+	 * stay.  (After the verdict: the layers' witness reads the step images.)
+	 */
+	ctx->engine->cleaning = 1;
+	if (engine_rm_build(ctx->engine, &build) < 0 || rc != 0)
+		ctx->untracked = 1; /* a failed or interrupted rebuild, or what stayed: the label finds it */
+	ctx->engine->cleaning = 0;
+	json_decref(rebuilt);
 	judge_release(&j);
 	stages_release(&stages);
 	df_instrs_release(&df);
 	free(iw.corrected);
 	strbuf_release(&ref);
 	strbuf_release(&msg);
+	strbuf_release(&note);
 	build_result_release(&build);
 }
 

@@ -25,6 +25,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -84,6 +85,7 @@ struct pattern {
 struct ignore_rules {
 	struct pattern *pat;
 	size_t nr, alloc;
+	enum ignore_flavour flavour;
 };
 
 /* Go's utf8.DecodeRune: an invalid or short sequence is RUNE_ERROR, 1 byte. */
@@ -474,7 +476,7 @@ static int compile_escape(struct pattern *p, const char **sp, const char *end, s
 }
 
 /* Sort p->clean into its kind and, for a regexp, its tokens (Docker's compile). */
-static int compile(struct pattern *p, struct strbuf *why)
+static int compile(struct pattern *p, enum ignore_flavour fl, struct strbuf *why)
 {
 	const char *s = p->clean, *end = p->clean + p->clean_len;
 	struct tok t;
@@ -507,7 +509,12 @@ static int compile(struct pattern *p, struct strbuf *why)
 					add_tok(p, &t);
 					p->kind = MATCH_REGEXP;
 				}
-				if (i == 0)
+				/*
+				 * the older matcher has no suffix kind: a leading
+				 * "**" not followed by '/' is "(.*\/)?" there too, so
+				 * "**.js" matches only a file named ".js"
+				 */
+				if (i == 0 && fl == IGNORE_PATTERNMATCHER)
 					p->kind = MATCH_SUFFIX;
 			} else {
 				t.kind = TOK_STAR;
@@ -725,24 +732,21 @@ int ignore_excluded(const struct ignore_rules *r, const char *path)
 }
 
 /*
- * Could exception pattern p bring back something under the folder "dir/"?
- * Only its literal start is compared: up to the first character that may
- * stand for others, where anything could follow.  Erring towards "yes" is
- * safe: callers then look inside and judge each path.
+ * Does the engine's walk look inside the excluded folder "dir/" for
+ * exception p?  Docker's walk (and BuildKit's, and buildah's: the
+ * ignorefiles suite builds it on each) compares text, not patterns: it
+ * looks inside only when the exception's cleaned text, with a '/' added,
+ * starts with "dir/".  A wildcard is a character like any other there, so
+ * "!**\/keep.js" never brings back tests/keep.js once "tests" is excluded,
+ * though the pattern matches it.
  */
 static int exception_may_reach(const struct pattern *p, const char *dirslash, size_t n)
 {
-	size_t k;
-
-	for (k = 0; k < p->clean_len && k < n; k++) {
-		char c = p->clean[k];
-
-		if (c == '*' || c == '?' || c == '[' || c == '\\')
-			return 1;
-		if (c != dirslash[k])
-			return 0;
-	}
-	return 1;
+	if (p->clean_len + 1 < n)
+		return 0;
+	if (memcmp(p->clean, dirslash, n - 1))
+		return 0;
+	return p->clean_len + 1 == n ? 1 : p->clean[n - 1] == '/';
 }
 
 int ignore_excludes_all_under(const struct ignore_rules *r, const char *dir)
@@ -760,6 +764,28 @@ int ignore_excludes_all_under(const struct ignore_rules *r, const char *dir)
 			all = 0;
 	strbuf_release(&slash);
 	return all;
+}
+
+int ignore_reaches(const struct ignore_rules *r, const char *path)
+{
+	struct strbuf clean = STRBUF_INIT;
+	int sent = 1;
+
+	if (!r || !path)
+		return 1;
+	go_clean(path, strlen(path), &clean);
+	/* each folder above it, from the top, as the engine's walk meets them */
+	for (size_t k = 1; sent && k < clean.len; k++) {
+		if (clean.buf[k] != '/')
+			continue;
+		clean.buf[k] = '\0';
+		sent = !ignore_excludes_all_under(r, clean.buf);
+		clean.buf[k] = '/';
+	}
+	if (sent)
+		sent = !ignore_excluded(r, clean.buf);
+	strbuf_release(&clean);
+	return sent;
 }
 
 const char *ignore_deciding_pattern(const struct ignore_rules *r, const char *path, int *line)
@@ -851,7 +877,7 @@ static int add_pattern(struct ignore_rules *r, const char *s, size_t n, int line
 	memcpy(p.clean, rest, rn);
 	p.clean[rn] = '\0';
 	p.clean_len = rn;
-	if (compile(&p, why)) {
+	if (compile(&p, r->flavour, why)) {
 		pattern_release(&p);
 		goto out;
 	}
@@ -880,7 +906,7 @@ static void add_shown(struct strbuf *sb, const char *s, size_t n)
 }
 
 static struct ignore_rules *parse(const char *text, size_t len, const char *name,
-				  struct strbuf *err)
+				  enum ignore_flavour fl, struct strbuf *err)
 {
 	struct ignore_rules *r = xcalloc(1, sizeof(*r));
 	struct strbuf why = STRBUF_INIT, msg = STRBUF_INIT;
@@ -888,6 +914,7 @@ static struct ignore_rules *parse(const char *text, size_t len, const char *name
 	const char *s, *nl;
 	int line = 0;
 
+	r->flavour = fl;
 	while (pos < len) {
 		s = text + pos;
 		nl = memchr(s, '\n', len - pos);
@@ -934,7 +961,12 @@ fail:
 
 struct ignore_rules *ignore_parse(const char *text, size_t len, struct strbuf *err)
 {
-	return parse(text, len, NULL, err);
+	return parse(text, len, NULL, IGNORE_PATTERNMATCHER, err);
+}
+
+struct ignore_rules *ignore_parse_as(const char *text, size_t len, enum ignore_flavour fl, struct strbuf *err)
+{
+	return parse(text, len, NULL, fl, err);
 }
 
 static int load_error(struct strbuf *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -950,7 +982,8 @@ static int load_error(struct strbuf *err, const char *fmt, ...)
 	return -1;
 }
 
-int ignore_load_dir(const char *dir, struct ignore_rules **out, struct strbuf *err)
+int ignore_load_file(const char *dir, const char *name, enum ignore_flavour fl, struct ignore_rules **out,
+		     struct strbuf *err)
 {
 	struct strbuf buf = STRBUF_INIT;
 	struct stat st;
@@ -962,28 +995,28 @@ int ignore_load_dir(const char *dir, struct ignore_rules **out, struct strbuf *e
 	if (dfd < 0)
 		return load_error(err, "cannot open '%s': %s", dir, strerror(errno));
 	/* O_NONBLOCK: a FIFO in its place must not hang the grader */
-	fd = openat(dfd, ".dockerignore", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		int e = errno;
 
 		if (e == ENOENT) {
 			ret = 0;
 		} else if ((e == ELOOP || e == EMLINK) &&
-			   !fstatat(dfd, ".dockerignore", &st, AT_SYMLINK_NOFOLLOW) &&
+			   !fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) &&
 			   S_ISLNK(st.st_mode)) {
 			/* the target stays unsaid: it may name something private */
-			load_error(err, "'.dockerignore' is a symbolic link; phaselab does not follow links out of a submission: make it a regular file");
+			load_error(err, "'%s' is a symbolic link; phaselab does not follow links out of a submission: make it a regular file", name);
 		} else {
-			load_error(err, "cannot open '%s/.dockerignore': %s", dir, strerror(e));
+			load_error(err, "cannot open '%s/%s': %s", dir, name, strerror(e));
 		}
 		goto out;
 	}
 	if (fstat(fd, &st)) {
-		load_error(err, "cannot stat '%s/.dockerignore': %s", dir, strerror(errno));
+		load_error(err, "cannot stat '%s/%s': %s", dir, name, strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		load_error(err, "'.dockerignore' is not a regular file");
+		load_error(err, "'%s' is not a regular file", name);
 		goto out;
 	}
 	if (st.st_size > IGNORE_MAX_FILE)
@@ -996,7 +1029,7 @@ int ignore_load_dir(const char *dir, struct ignore_rules **out, struct strbuf *e
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0) {
-			load_error(err, "cannot read '%s/.dockerignore': %s", dir, strerror(errno));
+			load_error(err, "cannot read '%s/%s': %s", dir, name, strerror(errno));
 			goto out;
 		}
 		if (!got)
@@ -1006,15 +1039,46 @@ int ignore_load_dir(const char *dir, struct ignore_rules **out, struct strbuf *e
 		if (buf.len > IGNORE_MAX_FILE)
 			goto too_large;
 	}
-	*out = parse(buf.buf, buf.len, ".dockerignore", err);
+	*out = parse(buf.buf, buf.len, name, fl, err);
 	ret = *out ? 1 : -1;
 	goto out;
 too_large:
-	load_error(err, "'.dockerignore' is larger than %d MiB", IGNORE_MAX_FILE / (1024 * 1024));
+	load_error(err, "'%s' is larger than %d MiB", name, IGNORE_MAX_FILE / (1024 * 1024));
 out:
 	if (fd >= 0)
 		close(fd);
 	close(dfd);
 	strbuf_release(&buf);
 	return ret;
+}
+
+int ignore_load_dir(const char *dir, struct ignore_rules **out, struct strbuf *err)
+{
+	return ignore_load_file(dir, ".dockerignore", IGNORE_PATTERNMATCHER, out, err);
+}
+
+const char *ignore_engine_file(const char *dir, const char *kind)
+{
+	struct stat st;
+	char *path;
+	int there;
+
+	if (!kind || strcmp(kind, "podman"))
+		return ".dockerignore";
+	path = xasprintf("%s/.containerignore", dir);
+	there = lstat(path, &st) == 0;
+	free(path);
+	return there ? ".containerignore" : ".dockerignore";
+}
+
+enum ignore_flavour ignore_engine_flavour(const char *kind, const char *client_version)
+{
+	int major = 0;
+
+	if (kind && !strcmp(kind, "podman"))
+		return IGNORE_FILEUTILS;
+	/* "20.10.24+dfsg1": the CLI reads the file, so the client's version decides */
+	if (client_version && sscanf(client_version, "%d", &major) == 1 && major > 0 && major < 23)
+		return IGNORE_FILEUTILS;
+	return IGNORE_PATTERNMATCHER;
 }

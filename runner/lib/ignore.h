@@ -50,6 +50,20 @@
 struct ignore_rules;
 
 /*
+ * Which matcher the engine in use reads the file with.  They differ in one
+ * place (tests/integration/ignorefiles builds it on each engine): a pattern
+ * that starts with "**" not followed by '/'.  moby/patternmatcher (the
+ * Docker CLI from 23) matches "**.js" as "ends in .js" at any depth; the
+ * older copy of Docker's fileutils that the Docker CLI 20.10 (both builders)
+ * and podman 4.3 (buildah 1.28) use reads it as "**\/.js", a file named
+ * ".js", so it leaves out nothing.
+ */
+enum ignore_flavour {
+	IGNORE_PATTERNMATCHER,  /* moby/patternmatcher: Docker CLI 23 and later */
+	IGNORE_FILEUTILS,       /* the older fileutils: Docker CLI 20.10, buildah (podman 4.3) */
+};
+
+/*
  * Parse the text of a .dockerignore (text[0..len), need not be
  * NUL-terminated; may be NULL when len is 0).  Returns a new rule set that
  * the caller frees with ignore_free(), possibly holding no pattern.  Returns
@@ -58,8 +72,32 @@ struct ignore_rules;
  */
 struct ignore_rules *ignore_parse(const char *text, size_t len, struct strbuf *err);
 
+/* ignore_parse() for the engine's matcher fl. */
+struct ignore_rules *ignore_parse_as(const char *text, size_t len, enum ignore_flavour fl, struct strbuf *err);
+
 /*
- * Load DIR/.dockerignore.  The file is opened without following a symbolic
+ * ignore_load_dir() for the file DIR/NAME (".containerignore" on podman)
+ * read with the matcher fl; messages name NAME.
+ */
+int ignore_load_file(const char *dir, const char *name, enum ignore_flavour fl, struct ignore_rules **out,
+		     struct strbuf *err);
+
+/*
+ * The ignore file an engine reads in dir (static): podman (kind "podman")
+ * reads .containerignore when it exists (whatever it is), else
+ * .dockerignore; docker (any other kind, or NULL) only .dockerignore.
+ */
+const char *ignore_engine_file(const char *dir, const char *kind);
+
+/*
+ * The matcher of an engine: IGNORE_FILEUTILS for podman and for a docker
+ * client (client_version, as the CLI reports it; NULL: unknown) before 23,
+ * which reads the file under both builders; else IGNORE_PATTERNMATCHER.
+ */
+enum ignore_flavour ignore_engine_flavour(const char *kind, const char *client_version);
+
+/*
+ * Load DIR/.dockerignore (IGNORE_PATTERNMATCHER).  The file is opened without following a symbolic
  * link (Docker's builder would not follow it either) and read up to
  * IGNORE_MAX_FILE bytes.  Returns 1 and sets *out (the caller's, free with
  * ignore_free()) when the file exists and parsed; 0 with *out = NULL when
@@ -77,12 +115,21 @@ int ignore_load_dir(const char *dir, struct ignore_rules **out, struct strbuf *e
 int ignore_excluded(const struct ignore_rules *r, const char *path);
 
 /*
- * 1 if the folder dir is excluded and no '!' pattern could bring back
- * anything under it, so that nothing under it reaches the context and a walk
- * may skip it whole; else 0 (an exception such as "!dir/keep", or one that
- * starts with a wildcard, may reach inside: look, and judge each path).
+ * 1 if the folder dir is excluded and the engine's walk skips it whole, so
+ * that nothing under it reaches the context; else 0.  The engine looks
+ * inside an excluded folder only for an exception whose text starts with
+ * the folder's path and a '/' ("!dir/keep", "!dir/sub/keep"); one that starts
+ * with a wildcard ("!**\/keep") does not reach inside, whatever it matches.
  */
 int ignore_excludes_all_under(const struct ignore_rules *r, const char *dir);
+
+/*
+ * 1 if the engine sends path: no folder above it is skipped by the engine's
+ * walk (ignore_excludes_all_under) and it is not excluded itself.  This is
+ * what reaches the context; ignore_excluded() is the patterns' verdict on
+ * the path alone, which a walk that skipped its folder never asks.
+ */
+int ignore_reaches(const struct ignore_rules *r, const char *path);
 
 /*
  * The pattern that decided ignore_excluded() for path: its line as written

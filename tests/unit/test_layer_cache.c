@@ -257,6 +257,13 @@ struct cache_case {
 	const char *hint;                /* a piece of the hint; NULL: none */
 	const char *cause;               /* NULL: none */
 	const char *evidence[4];         /* "key" or "key=JSON" the evidence holds; "!key": it does not */
+	/*
+	 * The layers' witness: the image's configuration (its history, and
+	 * the diff ids of image-inspect.json, which the fake answers for the
+	 * rebuilt image too: the same layers); NULL: the layers cannot be read
+	 */
+	const char *image_config;
+	const char *rebuilt_output;      /* replaces the rebuild's recording (a log nothing parses) */
 };
 
 #define PY "{\"step\": \"pip install\"}"
@@ -264,6 +271,19 @@ struct cache_case {
 	"disagrees with package.json"
 
 static const struct cache_case cache_cases[] = {
+	/* the second witness: the rebuilt image carries the install's layer of the first build */
+	{ "the layers say cached where the log says ran: the layers decide", "npm-install-late", BUILDER_LEGACY, NULL,
+	  CHECK_PASS, "`RUN npm install --omit=dev` came from the cache (the builder's log says it ran again, but its "
+	  "layer is the same as the first build's: the layers decide)", NULL, NULL,
+	  { "log_witness=\"ran\"", "layer_witness=\"cached\"", "layers" }, "image-config-witness.json", NULL },
+	{ "a log nothing parses: the layers alone decide", "npm-install-late", BUILDER_LEGACY, NULL, CHECK_PASS,
+	  "the layer of `RUN npm install --omit=dev` is the first build's: it came from the cache (the builder's log "
+	  "does not show the step; the image's layers decide)", NULL, NULL,
+	  { "log_witness=\"none\"", "layer_witness=\"cached\"" }, "image-config-witness.json",
+	  "tests/fixtures/engine/build-unreadable.txt" },
+	{ "a log nothing parses and no layers: the install is not found", "npm-install-late", BUILDER_LEGACY, NULL,
+	  CHECK_FAIL, "no build step installs the dependencies", NULL, "install-step-not-found",
+	  { "log_witness=\"none\"", "layer_witness=\"none\"" }, NULL, "tests/fixtures/engine/build-unreadable.txt" },
 	/* npm install, the manifests first: cached, and the note */
 	{ "npm install, manifests first, legacy", "npm-install", BUILDER_LEGACY, NULL, CHECK_PASS,
 	  "step 4/14 `RUN npm install --omit=dev` came from the cache" NOTE_NPM_CI, NULL, NULL,
@@ -506,9 +526,13 @@ static void run_case(const struct cache_case *c)
 
 	fe.builder = c->builder;
 	fe.builds[0] = (struct fake_build){ .output = built };
-	fe.builds[1] = (struct fake_build){ .output = rebuilt };
+	fe.builds[1] = (struct fake_build){ .output = c->rebuilt_output ? c->rebuilt_output : rebuilt };
 	fe.image_inspect = "image-inspect.json";
 	fe.history = "history.jsonl";
+	if (c->image_config) {
+		fe.image_config = c->image_config;
+		fe.layers = "layers-witness.jsonl";
+	}
 	setup_env(&t, c, &fe);
 	{
 		const struct check_def *d = phase_check(&t.ph, "cache");
