@@ -121,6 +121,16 @@ integration: bin/phaselab $(TOOL_BIN)
 	$(Q)tests/tools/timed publish tests/integration/publish
 	$(Q)tests/tools/timed install tests/integration/install
 	$(Q)tests/tools/timed podman tests/integration/podman
+	$(Q)tests/tools/timed ignorefiles tests/integration/ignorefiles
+	$(Q)tests/tools/timed engines tests/integration/engines/run
+
+# The engine matrix: the suites the engines must agree on (run, hostile,
+# interrupts, environment, walk) on docker, rootful podman, rootless podman
+# and a remote dockerd, and a table of the counts (tests/tools/matrix;
+# MATRIX_SUITES and MATRIX_ENGINES narrow it).  About 90 minutes here; CI
+# runs a part of it on each engine that is not the default (.ci/run).
+matrix: bin/phaselab $(TOOL_BIN)
+	$(Q)tests/tools/matrix
 
 # Phase 3 on rootful podman (PHASELAB_ENGINE=podman): the reference and a
 # few fixtures against their docker verdicts; the last suite of
@@ -279,7 +289,7 @@ clean:
 
 FORCE:
 
-.PHONY: all test unit integration podman-check demo check images asan fuzz fuzz-build check-sanitizers bench bench-backend bench-system bench-class install uninstall clean FORCE
+.PHONY: all test unit integration matrix podman-check demo check images asan fuzz fuzz-build check-sanitizers bench bench-backend bench-system bench-class install uninstall clean FORCE
 .SECONDARY:
 
 -include $(shell find $(B) $(FB) -name '*.d' 2>/dev/null)
