@@ -424,6 +424,15 @@ int cli_http_get(struct engine *e, const char *id, int port, const char *path, l
 	status = cli_call(e, &voice, &p, &args, timeout_ms + 30000);
 	ans->elapsed_ms = (long)(now_ms() - t0);
 	cli_words(&p, &words);
+	{
+		/* the daemon's reason, not the CLI's "Run 'docker run --help'" or a log line after it */
+		const char *why = p.err.len ? strstr(p.err.buf, "Error response from daemon") : NULL;
+
+		if (why) {
+			strbuf_reset(&words);
+			strbuf_add(&words, why, strcspn(why, "\n"));
+		}
+	}
 	if (status == 0) {
 		if (cli_probe_answer(p.out.buf, p.out.len, ans) < 0) {
 			ans->curl_code = 8; /* curl's "weird server reply" */
@@ -435,12 +444,17 @@ int cli_http_get(struct engine *e, const char *id, int port, const char *path, l
 		/* the helper's numbers are curl's (labs/images/probe/probe.c) */
 		ans->curl_code = status;
 		snprintf(ans->error, sizeof(ans->error), "%s (from the engine's side)", words.len ? words.buf : "no answer");
-	} else if (status > 0 && words.len && strstr(words.buf, "non running container")) {
+	} else if (status > 0 && p.err.len && (strstr(p.err.buf, "non running container") ||
+						 strstr(p.err.buf, "is not running"))) {
 		/* the service stopped: nothing answers, which the caller tells apart itself */
 		ans->curl_code = 7;
 		snprintf(ans->error, sizeof(ans->error), "the container is not running");
 	} else {
-		if (status >= 0)
+		if (status >= 0 && words.len && !p.timed_out)
+			engine_fail(e, "asking the health endpoint from a helper container (%s; 'make images' builds "
+				    "it, 'labs/remote-engine load NAME' copies it to an engine): %s", ENGINE_PROBE_IMAGE,
+				    words.buf);
+		else if (status >= 0)
 			cli_failed(e, &voice, &p, "asking the health endpoint from a helper container (" ENGINE_PROBE_IMAGE
 				   "; 'make images' builds it, 'labs/remote-engine load NAME' copies it to an engine)");
 		rc = -1;

@@ -56,10 +56,12 @@ static const char fake_script[] =
 	"  3001) echo '10.231.0.3 port 3001: Connection refused' >&2; exit 7 ;;\n"
 	"  3002) echo 'no answer within the timeout' >&2; exit 28 ;;\n"
 	"  3003) echo 'docker: Error response from daemon: cannot join network of a non running container: abc.' >&2;"
+	" echo 'time=\"2026-12-03T16:00:00Z\" level=error msg=\"error waiting for container: context canceled\"' >&2;"
 	" exit 125 ;;\n"
 	"  3004) printf 'SSH-2.0-OpenSSH_9.2\\r\\n' ;;\n"
 	"  *) echo \"Unable to find image 'phaselab/probe:latest' locally\" >&2;"
-	" echo 'docker: Error response from daemon: No such image: phaselab/probe:latest.' >&2; exit 125 ;;\n"
+	" echo 'docker: Error response from daemon: No such image: phaselab/probe:latest.' >&2;"
+	" echo >&2; echo \"Run 'docker run --help' for more information\" >&2; exit 125 ;;\n"
 	"  esac ;;\n"
 	"*) exit 1 ;;\n"
 	"esac\n";
@@ -359,7 +361,9 @@ static void test_helper(void **state)
 	/* no helper image: the harness's error, naming the image and the fix */
 	assert_int_equal(helper_get(&e, 3005, &a), -1);
 	assert_non_null(strstr(e.err.buf, "phaselab/probe"));
+	/* the daemon's reason, not the CLI's closing advice */
 	assert_non_null(strstr(e.err.buf, "No such image"));
+	assert_null(strstr(e.err.buf, "--help"));
 	assert_non_null(strstr(e.err.buf, "make images"));
 	http_answer_release(&a);
 	engine_close(&e);
