@@ -394,6 +394,25 @@ int cli_probe_answer(const char *out, size_t len, struct http_answer *ans)
 	return 0;
 }
 
+/*
+ * Is the service's container still running?  The helper cannot join the
+ * namespace of one that stopped, in words that vary with the moment it
+ * stopped ("non running container", runc's "namespace path: ... no such
+ * file"): then nothing answered, and the check says why.  1 when it runs
+ * or the engine cannot say (the helper's failure is the engine's then).
+ */
+static int service_running(struct engine *e, const char *id)
+{
+	json_t *info = NULL;
+	int running = 1;
+
+	if (e->ops->container_inspect(e, id, &info) == 0)
+		running = json_is_true(json_object_get(json_object_get(info, "State"), "Running"));
+	strbuf_reset(&e->err);
+	json_decref(info);
+	return running;
+}
+
 int cli_http_get(struct engine *e, const char *id, int port, const char *path, long timeout_ms,
 		 struct http_answer *ans)
 {
@@ -444,8 +463,7 @@ int cli_http_get(struct engine *e, const char *id, int port, const char *path, l
 		/* the helper's numbers are curl's (labs/images/probe/probe.c) */
 		ans->curl_code = status;
 		snprintf(ans->error, sizeof(ans->error), "%s (from the engine's side)", words.len ? words.buf : "no answer");
-	} else if (status > 0 && p.err.len && (strstr(p.err.buf, "non running container") ||
-						 strstr(p.err.buf, "is not running"))) {
+	} else if (status > 0 && !p.timed_out && !service_running(e, id)) {
 		/* the service stopped: nothing answers, which the caller tells apart itself */
 		ans->curl_code = 7;
 		snprintf(ans->error, sizeof(ans->error), "the container is not running");
