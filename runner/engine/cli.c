@@ -394,6 +394,25 @@ int cli_probe_answer(const char *out, size_t len, struct http_answer *ans)
 	return 0;
 }
 
+/*
+ * Is the service's container still running?  The helper cannot join the
+ * namespace of one that stopped, in words that vary with the moment it
+ * stopped ("non running container", runc's "namespace path: ... no such
+ * file"): then nothing answered, and the check says why.  1 when it runs
+ * or the engine cannot say (the helper's failure is the engine's then).
+ */
+static int service_running(struct engine *e, const char *id)
+{
+	json_t *info = NULL;
+	int running = 1;
+
+	if (e->ops->container_inspect(e, id, &info) == 0)
+		running = json_is_true(json_object_get(json_object_get(info, "State"), "Running"));
+	strbuf_reset(&e->err);
+	json_decref(info);
+	return running;
+}
+
 int cli_http_get(struct engine *e, const char *id, int port, const char *path, long timeout_ms,
 		 struct http_answer *ans)
 {
@@ -424,6 +443,15 @@ int cli_http_get(struct engine *e, const char *id, int port, const char *path, l
 	status = cli_call(e, &voice, &p, &args, timeout_ms + 30000);
 	ans->elapsed_ms = (long)(now_ms() - t0);
 	cli_words(&p, &words);
+	{
+		/* the daemon's reason, not the CLI's "Run 'docker run --help'" or a log line after it */
+		const char *why = p.err.len ? strstr(p.err.buf, "Error response from daemon") : NULL;
+
+		if (why) {
+			strbuf_reset(&words);
+			strbuf_add(&words, why, strcspn(why, "\n"));
+		}
+	}
 	if (status == 0) {
 		if (cli_probe_answer(p.out.buf, p.out.len, ans) < 0) {
 			ans->curl_code = 8; /* curl's "weird server reply" */
@@ -435,12 +463,16 @@ int cli_http_get(struct engine *e, const char *id, int port, const char *path, l
 		/* the helper's numbers are curl's (labs/images/probe/probe.c) */
 		ans->curl_code = status;
 		snprintf(ans->error, sizeof(ans->error), "%s (from the engine's side)", words.len ? words.buf : "no answer");
-	} else if (status > 0 && words.len && strstr(words.buf, "non running container")) {
+	} else if (status > 0 && !p.timed_out && !service_running(e, id)) {
 		/* the service stopped: nothing answers, which the caller tells apart itself */
 		ans->curl_code = 7;
 		snprintf(ans->error, sizeof(ans->error), "the container is not running");
 	} else {
-		if (status >= 0)
+		if (status >= 0 && words.len && !p.timed_out)
+			engine_fail(e, "asking the health endpoint from a helper container (%s; 'make images' builds "
+				    "it, 'labs/remote-engine load NAME' copies it to an engine): %s", ENGINE_PROBE_IMAGE,
+				    words.buf);
+		else if (status >= 0)
 			cli_failed(e, &voice, &p, "asking the health endpoint from a helper container (" ENGINE_PROBE_IMAGE
 				   "; 'make images' builds it, 'labs/remote-engine load NAME' copies it to an engine)");
 		rc = -1;

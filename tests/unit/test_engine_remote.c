@@ -47,6 +47,8 @@ static const char fake_script[] =
 	"case \"$1\" in\n"
 	"version) echo '{\"Client\":{\"Version\":\"20.10.24\"},\"Server\":{\"Version\":\"20.10.24\"}}' ;;\n"
 	"buildx) exit 1 ;;\n"
+	"container) case \"$4\" in stopped) echo '[{\"Id\":\"stopped\",\"State\":{\"Running\":false}}]' ;;"
+	" *) echo \"[{\\\"Id\\\":\\\"$4\\\",\\\"State\\\":{\\\"Running\\\":true}}]\" ;; esac ;;\n"
 	"context) case \"$5\" in far) echo ssh://grader@far.example ;; near) echo unix:///run/near.sock ;;"
 	" *) echo \"context \\\"$5\\\" does not exist\" >&2; exit 1 ;; esac ;;\n"
 	"run) for a; do last3=$last2; last2=$last1; last1=$a; done\n"
@@ -56,10 +58,14 @@ static const char fake_script[] =
 	"  3001) echo '10.231.0.3 port 3001: Connection refused' >&2; exit 7 ;;\n"
 	"  3002) echo 'no answer within the timeout' >&2; exit 28 ;;\n"
 	"  3003) echo 'docker: Error response from daemon: cannot join network of a non running container: abc.' >&2;"
+	" echo 'time=\"2026-12-03T16:00:00Z\" level=error msg=\"error waiting for container: context canceled\"' >&2;"
 	" exit 125 ;;\n"
+	"  3006) echo 'docker: Error response from daemon: failed to create shim task: OCI runtime create failed:"
+	" namespace path: lstat /proc/15011/ns/net: no such file or directory: unknown.' >&2; exit 125 ;;\n"
 	"  3004) printf 'SSH-2.0-OpenSSH_9.2\\r\\n' ;;\n"
 	"  *) echo \"Unable to find image 'phaselab/probe:latest' locally\" >&2;"
-	" echo 'docker: Error response from daemon: No such image: phaselab/probe:latest.' >&2; exit 125 ;;\n"
+	" echo 'docker: Error response from daemon: No such image: phaselab/probe:latest.' >&2;"
+	" echo >&2; echo \"Run 'docker run --help' for more information\" >&2; exit 125 ;;\n"
 	"  esac ;;\n"
 	"*) exit 1 ;;\n"
 	"esac\n";
@@ -308,9 +314,14 @@ static void test_probe_answer(void **state)
 }
 
 /* The helper run through the fake CLI, asked on port. */
+static int helper_get_id(struct engine *e, const char *id, int port, struct http_answer *a)
+{
+	return engine_http_get(e, id, port, 32768, "/health", 2000, a);
+}
+
 static int helper_get(struct engine *e, int port, struct http_answer *a)
 {
-	return engine_http_get(e, "c0ffee", port, 32768, "/health", 2000, a);
+	return helper_get_id(e, "c0ffee", port, a);
 }
 
 static void test_helper(void **state)
@@ -348,8 +359,17 @@ static void test_helper(void **state)
 	http_answer_release(&a);
 
 	/* the service stopped: nothing answers (the check tells why itself), not an engine error */
-	assert_int_equal(helper_get(&e, 3003, &a), 1);
+	assert_int_equal(helper_get_id(&e, "stopped", 3003, &a), 1);
 	assert_int_equal(a.curl_code, 7);
+	http_answer_release(&a);
+	/* stopped while the helper was being made: runc's words, the same answer */
+	assert_int_equal(helper_get_id(&e, "stopped", 3006, &a), 1);
+	assert_int_equal(a.curl_code, 7);
+	assert_string_equal(a.error, "the container is not running");
+	http_answer_release(&a);
+	/* the same failure while the service runs is the engine's */
+	assert_int_equal(helper_get(&e, 3006, &a), -1);
+	assert_non_null(strstr(e.err.buf, "namespace path"));
 	http_answer_release(&a);
 
 	assert_int_equal(helper_get(&e, 3004, &a), 1);
@@ -359,7 +379,9 @@ static void test_helper(void **state)
 	/* no helper image: the harness's error, naming the image and the fix */
 	assert_int_equal(helper_get(&e, 3005, &a), -1);
 	assert_non_null(strstr(e.err.buf, "phaselab/probe"));
+	/* the daemon's reason, not the CLI's closing advice */
 	assert_non_null(strstr(e.err.buf, "No such image"));
+	assert_null(strstr(e.err.buf, "--help"));
 	assert_non_null(strstr(e.err.buf, "make images"));
 	http_answer_release(&a);
 	engine_close(&e);
