@@ -122,6 +122,7 @@ integration: bin/phaselab $(TOOL_BIN)
 	$(Q)tests/tools/timed install tests/integration/install
 	$(Q)tests/tools/timed podman tests/integration/podman
 	$(Q)tests/tools/timed ignorefiles tests/integration/ignorefiles
+	$(Q)tests/tools/timed remote tests/integration/remote/run
 	$(Q)tests/tools/timed engines tests/integration/engines/run
 
 # The engine matrix: the suites the engines must agree on (run, hostile,
