@@ -1,6 +1,6 @@
 /*
- * podman: the engine as the podman CLI (or $PHASELAB_PODMAN), rootful,
- * as Debian 12 ships it (4.3.1, buildah 1.28).
+ * podman: the engine as the podman CLI (or $PHASELAB_PODMAN), rootful or
+ * rootless, as Debian 12 ships it (4.3.1, buildah 1.28).
  *
  * Where podman's CLI takes the same words and answers in the same shape as
  * docker's (inspect, exec, logs, export, save, rm, rmi, the label
@@ -21,6 +21,14 @@
  *    no `ps` in the container (a ps-style argument would run one inside);
  *  - history answers one JSON array, sizes as numbers;
  *  - names carry no leading '/', and the storage driver is "overlay".
+ * Rootless (`podman info`'s Host.Security.Rootless, run as an unprivileged
+ * user: labs/rootless): the user's storage is mounted in podman's own user
+ * and mount namespaces, not ours, so a container's filesystem is exported,
+ * never read in place; `podman top` says the process's user on the host
+ * (huser) is ours or one of our subordinate ids, so the container's own uid
+ * (what the nonroot check decides on) is read back through the process's
+ * uid_map; ports are published by the rootless port handler, on our loopback
+ * as rootful ones are.
  */
 #include "engine/cli.h"
 #include "lib/timeutil.h"
@@ -74,6 +82,23 @@ static int podman_ping(struct engine *e)
 	return up;
 }
 
+/* 1 rootless, 0 rootful, -1 podman could not say (e->err) */
+static int podman_rootless(struct engine *e)
+{
+	static const char *const words[] = { "info", "--format", "{{.Host.Security.Rootless}}", NULL };
+	struct proc p = PROC_INIT;
+	int rc;
+
+	if (call(e, &p, words, 20000) != 0) {
+		rc = failed(e, &p, "asking podman whether it is rootless");
+	} else {
+		strbuf_rtrim(&p.out);
+		rc = !strcmp(p.out.buf, "true");
+	}
+	proc_release(&p);
+	return rc;
+}
+
 static int podman_open(struct engine *e)
 {
 	static const char *const words[] = { "version", "--format", "{{json .}}", NULL };
@@ -111,6 +136,9 @@ static int podman_open(struct engine *e)
 	e->server_version = xstrdup(json_string_value(json_object_get(json_is_object(server) ? server : client,
 								      "Version")) ?: "unknown");
 	e->builder = BUILDER_BUILDAH;
+	e->rootless = podman_rootless(e);
+	if (e->rootless < 0)
+		goto out;
 	rc = 0;
 out:
 	json_decref(j);
@@ -187,8 +215,12 @@ static int podman_history(struct engine *e, const char *image, struct history_ro
 
 static int podman_image_layers(struct engine *e, json_t *image, int in_place, struct layer_walk *w)
 {
-	/* podman's storage is not overlay2's layout: layers_in_place declines, and `podman save` is docker's archive */
-	return engine_docker.image_layers(e, image, in_place, w);
+	/*
+	 * podman's storage is not overlay2's layout: layers_in_place declines, and
+	 * `podman save` is docker's archive; a rootless user's layers are its
+	 * subordinate ids' files, never read in place
+	 */
+	return engine_docker.image_layers(e, image, in_place && !e->rootless, w);
 }
 
 /* --- containers -------------------------------------------------------- */
@@ -370,7 +402,7 @@ static int read_top_row(const char *line, struct top_row *r)
 
 	if (sscanf(line, "%63s %63s %ld %n", user, huser, &r->pid, &used) < 3)
 		return 0;
-	/* rootful: the host's user is the container's; rootless maps it, and the host's is the truth */
+	/* rootful: the host's user is the container's, named as this machine knows it */
 	r->uid = host_uid(huser);
 	if (r->uid < 0)
 		r->uid = host_uid(user);
@@ -383,11 +415,58 @@ static int read_top_row(const char *line, struct top_row *r)
 	return 1;
 }
 
+/*
+ * The uid in the container's own user namespace of a process whose uid here
+ * is host: the process's uid_map (inside, outside, count lines, read from
+ * our namespace) run backwards; -1 when no line maps it.
+ */
+static long container_uid(long hpid, long host)
+{
+	char path[64];
+	long inside, outside, count, uid = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/uid_map", hpid);
+	if (host < 0 || !(f = fopen(path, "r")))
+		return -1;
+	while (uid < 0 && fscanf(f, "%ld %ld %ld", &inside, &outside, &count) == 3)
+		if (host >= outside && host - outside < count)
+			uid = inside + (host - outside);
+	fclose(f);
+	return uid;
+}
+
+/*
+ * A row of `top ... user huser hpid pid args` (rootless): huser is ours or
+ * a subordinate id, which says nothing about root in the container; the
+ * container's uid is huser mapped back.  When the map cannot be read, the
+ * container's user as podman names it, if it is a number or root.
+ */
+static int read_top_row_rootless(const char *line, struct top_row *r)
+{
+	char user[64], huser[64], rest[1024];
+	long hpid;
+	int used = 0;
+
+	if (sscanf(line, "%63s %63s %ld %n", user, huser, &hpid, &used) < 3)
+		return 0;
+	snprintf(rest, sizeof(rest), "%s %s %s", user, user, line + used);
+	if (!read_top_row(rest, r))
+		return 0;
+	r->uid = container_uid(hpid, host_uid(huser));
+	if (r->uid < 0)
+		r->uid = !strcmp(user, "root") ? 0 : strtol(user, NULL, 10) > 0 ? strtol(user, NULL, 10) : -1;
+	return 1;
+}
+
 static int podman_top(struct engine *e, const char *id, struct top_row **rows, size_t *n)
 {
 	/* AIX descriptors, read by podman itself: no ps in the container (4.3 has no "uid") */
 	const char *const words[] = { "top", id, "user", "huser", "pid", "args", NULL };
+	const char *const rootless[] = { "top", id, "user", "huser", "hpid", "pid", "args", NULL };
 
+	if (e->rootless)
+		return cli_top(e, &voice, rootless, read_top_row_rootless, rows, n);
 	return cli_top(e, &voice, words, read_top_row, rows, n);
 }
 
@@ -407,10 +486,15 @@ static int podman_logs(struct engine *e, const char *id, int tail, struct strbuf
 	return engine_docker.logs(e, id, tail, sb);
 }
 
-/* The container's root as podman mounts it here ("overlay"'s merged folder), or NULL. */
+/*
+ * The container's root as podman mounts it here ("overlay"'s merged folder),
+ * or NULL.  Rootless: mounted in podman's mount namespace only (here the
+ * folder is empty), so always NULL: the filesystem is exported.
+ */
 static char *podman_rootfs_dir(struct engine *e, json_t *container)
 {
-	(void)e;
+	if (e->rootless)
+		return NULL;
 	return cli_rootfs_dir(container, "overlay");
 }
 

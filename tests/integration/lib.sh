@@ -15,9 +15,14 @@
 #               until it succeeds (0) or SECONDS have passed (1); alive PID
 #   time        now_ms, fmt_secs MS (`6.3`)
 #   the program BIN (absolute), need_bin, need_tools "TOOL..." PACKAGES
-#   the engine  ENGINE_CLI (${PHASELAB_DOCKER:-docker} until a script picks a
-#               builder's CLI), LABEL (org.phaselab.run), builder_cli BUILDER,
-#               builder_buildkit BUILDER, labelled_containers [RUN_ID],
+#   the engine  ENGINE (the engine under test: $PHASELAB_ENGINE, docker or
+#               podman; default docker), ENGINE_CLI (its CLI, as engine_cli
+#               prints it, until a script picks a builder's CLI), LABEL
+#               (org.phaselab.run), engine_builders (the builders the suites
+#               run by default: docker's two, or podman's buildah), builder_cli
+#               BUILDER, builder_buildkit BUILDER, builder_env BUILDER (the
+#               NAME=value words that make the program use BUILDER, for env),
+#               engine_answers, engine_rootless, labelled_containers [RUN_ID],
 #               labelled_images [RUN_ID], labelled [RUN_ID] (both, full ids),
 #               all_containers, run_folders (in $PHASELAB_STATE_DIR/runs), run_ids,
 #               has_container RUN_ID, lasting_labelled BEFORE [SECONDS]
@@ -52,7 +57,11 @@ LIB_PROG=${0##*/}
 
 BIN=${PHASELAB_BIN:-bin/phaselab}
 case $BIN in /*) ;; *) BIN=$ROOT/$BIN ;; esac
-ENGINE_CLI=${PHASELAB_DOCKER:-docker}
+ENGINE=${PHASELAB_ENGINE:-docker}
+case $ENGINE in
+	docker|podman) ;;
+	*) printf '%s: PHASELAB_ENGINE is %s; the suites know docker and podman\n' "$LIB_PROG" "$ENGINE" >&2; exit 2 ;;
+esac
 LABEL=org.phaselab.run
 IDS=(builds size responds nonroot healthy noshell cache dockerignore)
 
@@ -127,16 +136,63 @@ need_tools() {
 }
 
 # --- the engine ---------------------------------------------------------------------
+# Every suite talks to the engine under test ($PHASELAB_ENGINE) through what
+# follows, never through a `docker` of its own: its listings (labelled, ...)
+# and the program's runs (builder_env) go to the same engine.  Podman's CLI
+# takes docker's words for all the listings here (ps, images, inspect, rm,
+# rmi, --filter label=...).  Rootless podman is the same CLI run as its
+# unprivileged user: a suite is run as that user (tests/integration/rootless
+# does it), so ENGINE_CLI needs no wrapper.
+engine_cli() {
+	case $ENGINE in
+		podman) printf '%s\n' "${PHASELAB_PODMAN:-podman}" ;;
+		*) printf '%s\n' "${PHASELAB_DOCKER:-docker}" ;;
+	esac
+}
+ENGINE_CLI=$(engine_cli)
+# engine_builders: the builders a suite runs by default on the engine under test
+engine_builders() { [[ $ENGINE == podman ]] && echo buildah || echo legacy buildkit; }
 # builder_cli BUILDER: the CLI that drives BUILDER (legacy: the 28.x CLI with
-# DOCKER_BUILDKIT=0; buildkit: the 20.10 CLI with DOCKER_BUILDKIT=1)
+# DOCKER_BUILDKIT=0; buildkit: the 20.10 CLI with DOCKER_BUILDKIT=1; buildah:
+# the podman CLI)
 builder_cli() {
 	case $1 in
 		legacy) printf '%s\n' "${PHASELAB_LEGACY_DOCKER:-/usr/local/bin/docker}" ;;
 		buildkit) printf '%s\n' "${PHASELAB_BUILDKIT_DOCKER:-/usr/bin/docker}" ;;
+		buildah) printf '%s\n' "${PHASELAB_PODMAN:-podman}" ;;
 		*) return 1 ;;
 	esac
 }
 builder_buildkit() { [[ $1 == buildkit ]] && echo 1 || echo 0; }
+# builder_env BUILDER: `env $(builder_env B) "$BIN" ...` runs the program on B
+builder_env() {
+	case $1 in
+		buildah) printf 'PHASELAB_ENGINE=podman PHASELAB_PODMAN=%s\n' "$(builder_cli buildah)" ;;
+		*) printf 'PHASELAB_ENGINE=docker PHASELAB_DOCKER=%s DOCKER_BUILDKIT=%s\n' \
+			"$(builder_cli "$1")" "$(builder_buildkit "$1")" ;;
+	esac
+}
+# builder_engine BUILDER: the engine kind it belongs to
+builder_engine() { [[ $1 == buildah ]] && echo podman || echo docker; }
+# engine_answers [CLI]: the engine under test (through CLI) answers
+engine_answers() {
+	if [[ $ENGINE == podman ]]; then
+		"${1:-$ENGINE_CLI}" info --format '{{.Store.GraphDriverName}}' >/dev/null 2>&1
+	else
+		"${1:-$ENGINE_CLI}" version --format '{{.Server.Version}}' >/dev/null 2>&1
+	fi
+}
+# engine_rootless: the engine under test is a rootless podman
+engine_rootless() {
+	[[ $ENGINE == podman && $("$ENGINE_CLI" info --format '{{.Host.Security.Rootless}}' 2>/dev/null) == true ]]
+}
+# engine_tag: the engine under test in a case's name (docker, podman, podman-rootless)
+engine_tag() {
+	if [[ $ENGINE != podman ]]; then echo docker
+	elif engine_rootless; then echo podman-rootless
+	else echo podman
+	fi
+}
 # labelled_containers [RUN_ID], labelled_images [RUN_ID]: full ids of what
 # carries the label (of that run only, when given), one a line, sorted
 labelled_containers() { "$ENGINE_CLI" ps -aq --no-trunc --filter "label=$LABEL${1:+=$1}" | sort -u; }
