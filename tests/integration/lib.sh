@@ -195,10 +195,22 @@ engine_tag() {
 }
 # labelled_containers [RUN_ID], labelled_images [RUN_ID]: full ids of what
 # carries the label (of that run only, when given), one a line, sorted
-labelled_containers() { "$ENGINE_CLI" ps -aq --no-trunc --filter "label=$LABEL${1:+=$1}" | sort -u; }
-labelled_images() { "$ENGINE_CLI" images -q --no-trunc --filter "label=$LABEL${1:+=$1}" | sort -u; }
+# engine_list WORDS...: `$ENGINE_CLI WORDS...`, asked again (up to 5 times)
+# when it fails: podman's listing fails as a whole ("image not known") when
+# another run removes an image between podman's reading the list and the image
+engine_list() {
+	local try out
+	for try in 1 2 3 4 5; do
+		out=$("$ENGINE_CLI" "$@" 2>/dev/null) && { [[ -z $out ]] || printf '%s\n' "$out"; return 0; }
+		sleep 0.5
+	done
+	note "$LIB_PROG: '$ENGINE_CLI $*' failed 5 times"
+	return 1
+}
+labelled_containers() { engine_list ps -aq --no-trunc --filter "label=$LABEL${1:+=$1}" | sort -u; }
+labelled_images() { engine_list images -q --no-trunc --filter "label=$LABEL${1:+=$1}" | sort -u; }
 labelled() { { labelled_containers "$@"; labelled_images "$@"; } | sort -u; }
-all_containers() { "$ENGINE_CLI" ps -aq --no-trunc | sort -u; }
+all_containers() { engine_list ps -aq --no-trunc | sort -u; }
 run_folders() { find "$PHASELAB_STATE_DIR/runs" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 # run_ids: the names of the run folders, which are the runs' ids (their label's value)
 run_ids() { find "$PHASELAB_STATE_DIR/runs" -mindepth 1 -maxdepth 1 -printf '%f\n' 2>/dev/null | sort; }
@@ -212,6 +224,32 @@ lasting_labelled() {
 	local before=$1
 	wait_until "${2:-60}" eval '[[ -z $(labelled | comm -13 "$before" -) ]]' || true
 	labelled | comm -13 "$before" -
+}
+
+# build_cache_image ID: true for an image of podman's build cache: buildah
+# commits every step's image with the build's labels (docker's builders label
+# only the image built), so a step image carries the run's label, and stays,
+# as docker's unlabelled step images do, for the next build to hit.  The
+# image a build made is the one whose newest layer is the build's own LABEL
+# step (buildah's last step, `LABEL "org.phaselab.run"=...`): never cache.
+build_cache_image() {
+	local top
+	[[ $ENGINE == podman ]] || return 1
+	top=$("$ENGINE_CLI" image inspect --format '{{range .History}}{{.CreatedBy}}{{"\n"}}{{end}}' "$1" 2>/dev/null | tail -n 1) || return 1
+	[[ -n $top && $top != *"$LABEL"* ]]
+}
+# without_build_cache: the ids on stdin (full or short) that are not
+# build_cache_image; CACHE_KEPT (a file, when set) gets a line for each one kept
+without_build_cache() {
+	local id
+	while IFS= read -r id; do
+		[[ -n $id ]] || continue
+		if build_cache_image "$id"; then
+			[[ -z ${CACHE_KEPT:-} ]] || printf '%s\n' "$id" >>"$CACHE_KEPT"
+		else
+			printf '%s\n' "$id"
+		fi
+	done
 }
 
 # --- cases --------------------------------------------------------------------------
