@@ -560,13 +560,34 @@ static int podman_reap(struct engine *e, const char *run_id, const char *scratch
 	return engine_docker.reap(e, run_id, scratch);
 }
 
+/*
+ * 4.3's `ps --format {{.State}}` prints docker's Status ("Up 2 seconds ago"),
+ * not the state word docker's template gives: the JSON listing has "State"
+ * ("running", "exited", "created") and the names as an array.
+ */
 static int podman_container_by_name(struct engine *e, const char *name, int *running)
 {
 	char filter[300];
+	const char *const words[] = { "ps", "-a", "--format", "json", "--filter", filter, NULL };
+	json_t *arr, *row, *n;
+	size_t i, j;
+	int found = 0;
 
-	/* names have no leading '/' here; the filter is a pattern, so only an exact line counts */
+	/* names have no leading '/' here; the filter is a pattern, so only an exact name counts */
 	snprintf(filter, sizeof(filter), "name=^%.256s$", name);
-	return cli_container_by_name(e, &voice, filter, name, running);
+	if (!(arr = cli_json(e, &voice, words, "listing containers")))
+		return -1;
+	*running = 0;
+	json_array_foreach(arr, i, row) {
+		json_array_foreach(json_object_get(row, "Names"), j, n) {
+			if (json_is_string(n) && !strcmp(json_string_value(n), name)) {
+				found = 1;
+				*running = !strcmp(json_string_value(json_object_get(row, "State")) ?: "", "running");
+			}
+		}
+	}
+	json_decref(arr);
+	return found;
 }
 
 const struct engine_ops engine_podman = {
