@@ -172,6 +172,8 @@ builder_env() {
 			"$(builder_cli "$1")" "$(builder_buildkit "$1")" ;;
 	esac
 }
+# engine_cli_var BUILDER: the variable that names BUILDER's CLI to the program
+engine_cli_var() { [[ $1 == buildah ]] && echo PHASELAB_PODMAN || echo PHASELAB_DOCKER; }
 # builder_engine BUILDER: the engine kind it belongs to
 builder_engine() { [[ $1 == buildah ]] && echo podman || echo docker; }
 # engine_answers [CLI]: the engine under test (through CLI) answers
