@@ -43,11 +43,14 @@
 
 /* The implementation's state: when each container's probe last ran. */
 #define PROBES_MAX 16
+#define TIMEOUTS_KEPT 5 /* the engine's log keeps the last five probes */
 struct podman_priv {
 	long interval_ms;        /* what the last run asked for (0: the run's default below) */
 	struct {
 		char id[65];
 		long long last_ms;
+		int timeouts;    /* probes in a row that outlived the image's timeout */
+		char started[TIMEOUTS_KEPT][40]; /* when the last of them started (RFC 3339), a ring */
 	} probes[PROBES_MAX];
 };
 
@@ -58,7 +61,8 @@ struct podman_priv {
 static const struct cli_voice voice = {
 	.name = "podman",
 	.starting = "starting podman",
-	.lost = NULL,
+	/* a podman connected to a service (remote, or the rootless socket) that stopped answering */
+	.lost = (const char *const[]){ "unable to connect to Podman", "Cannot connect to Podman", NULL },
 };
 
 static int failed(struct engine *e, struct proc *p, const char *what)
@@ -154,19 +158,57 @@ static void podman_close(struct engine *e)
 
 /* --- builds ------------------------------------------------------------ */
 
+/* util-linux's unshare(1), which Debian installs with every system */
+#define UNSHARE "/usr/bin/unshare"
+
 static int podman_build_start(struct engine *e, const struct build_request *req, struct engine_job *job)
 {
 	static unsigned builds;
-	struct strvec args = STRVEC_INIT;
+	struct strvec args;
 
+	/*
+	 * A RUN step is a runtime container that `podman build` starts and
+	 * never stops when it is killed (a deadline, an interrupt): its
+	 * processes outlive the build (docker's daemon cancels them).  So the
+	 * build runs as the first process of a pid namespace of its own:
+	 * when it ends, however it ends, the kernel kills everything left in
+	 * that namespace, the steps' containers (nested in it) included.  Its
+	 * own /proc (--mount-proc, in a mount namespace of its own) is the one
+	 * buildah reads the steps' namespaces from.  Rootless, only the user's
+	 * namespace (`podman unshare`) may make one; podman run in it knows
+	 * it is there already.
+	 */
+	strvec_init(&args);
+	if (e->rootless && access(UNSHARE, X_OK) == 0)
+		strvec_pushv(&args, (const char *const[]){ e->cli, "unshare", NULL });
+	if ((e->rootless || geteuid() == 0) && access(UNSHARE, X_OK) == 0)
+		strvec_pushv(&args, (const char *const[]){ UNSHARE, "--pid", "--fork", "--mount-proc", "--kill-child", "--", NULL });
 	strvec_pushv(&args, (const char *const[]){ e->cli, "build", "--format", "docker", "--layers", "--force-rm", NULL });
 	/* always one file: a RUN's stderr belongs to its step, which only the merged order shows */
 	return cli_build_start(e, req, job, &args, &builds);
 }
 
+/*
+ * Podman has no daemon to hold an image while a build reads it: another
+ * run's removal of an image of the build cache (or of its layer) between
+ * buildah's looking it up and reading it fails the build with podman's
+ * "... not known".  That is the engine's, never the learner's: an error
+ * (the check said so, and the next check builds again).
+ */
+static const char *const storage_raced[] = {
+	"layer not known", "image not known", "locating image with ID", NULL
+};
+
 static int podman_build_finish(struct engine *e, struct engine_job *job, struct build_result *res)
 {
-	return cli_build_finish(e, &voice, job, res);
+	int rc = cli_build_finish(e, &voice, job, res);
+
+	if (rc == 1 && res->log.error)
+		for (const char *const *w = storage_raced; *w; w++)
+			if (strstr(res->log.error, *w))
+				return engine_fail(e, "podman's storage changed under the build (another run removed "
+						   "an image it was reading): %s", res->log.error);
+	return rc;
 }
 
 /* --- images ------------------------------------------------------------ */
@@ -235,6 +277,19 @@ static int podman_run(struct engine *e, const struct run_request *req, char *id,
 	/* no --health-interval: 4.3 ignores it; podman_health runs the probe at this pace */
 	cli_run_args(e, req, 0, &args);
 	pv->interval_ms = req->health_interval_ms;
+	/*
+	 * Rootless on cgroups v1 has no cgroup of its own: podman ignores the
+	 * memory, CPU and pids limits (and says so).  The pids limit at least
+	 * holds as the processes' ulimit (counted per uid in the container's
+	 * namespace), so a fork bomb still stops; it goes before "--" IMAGE.
+	 */
+	if (e->rootless && req->pids > 0 && !req->create_only && access("/sys/fs/cgroup/cgroup.controllers", F_OK)) {
+		strvec_pop(&args);
+		strvec_pop(&args);
+		strvec_push(&args, "--ulimit");
+		strvec_pushf(&args, "nproc=%ld:%ld", req->pids, req->pids);
+		strvec_pushv(&args, (const char *const[]){ "--", req->image, NULL });
+	}
 
 	/* as docker's: let the call end, so the container it made is known and swept */
 	p.uninterruptible = 1;
@@ -260,19 +315,55 @@ static int podman_container_inspect(struct engine *e, const char *id, json_t **o
 }
 
 /* The probe's record for id: when it last ran (a slot reused oldest first). */
-static long long *probe_slot(struct podman_priv *pv, const char *id)
+static long long *probe_slot(struct podman_priv *pv, const char *id, int **timeouts, char (**started)[40])
 {
 	size_t oldest = 0;
 
 	for (size_t i = 0; i < PROBES_MAX; i++) {
-		if (!strncmp(pv->probes[i].id, id, sizeof(pv->probes[i].id) - 1))
+		if (!strncmp(pv->probes[i].id, id, sizeof(pv->probes[i].id) - 1)) {
+			*timeouts = &pv->probes[i].timeouts;
+			*started = pv->probes[i].started;
 			return &pv->probes[i].last_ms;
+		}
 		if (pv->probes[i].last_ms < pv->probes[oldest].last_ms)
 			oldest = i;
 	}
 	snprintf(pv->probes[oldest].id, sizeof(pv->probes[oldest].id), "%s", id);
 	pv->probes[oldest].last_ms = 0;
+	pv->probes[oldest].timeouts = 0;
+	*timeouts = &pv->probes[oldest].timeouts;
+	*started = pv->probes[oldest].started;
 	return &pv->probes[oldest].last_ms;
+}
+
+/*
+ * 4.3's `healthcheck run` does not stop a probe at the image's timeout: a
+ * probe that hangs holds the call for ever, and podman records nothing.
+ * The call has the timeout (and a grace) as its deadline instead; each
+ * probe cut off is recorded here as docker records it (exit -1, "Health
+ * check exceeded timeout"), and the image's retries of them in a row make
+ * the container unhealthy, as on docker.
+ */
+static void record_timeouts(json_t *info, int timeouts, char (*started)[40], long timeout_ms)
+{
+	json_t *st = json_object_get(info, "State"), *health = json_object_get(st, "Health"), *log;
+	json_int_t retries = json_integer_value(json_object_get(
+		json_object_get(json_object_get(info, "Config"), "Healthcheck"), "Retries"));
+
+	if (timeouts <= 0 || !json_is_object(health))
+		return;
+	if (!json_is_array(log = json_object_get(health, "Log"))) {
+		log = json_array();
+		json_object_set_new(health, "Log", log);
+	}
+	/* one entry for each probe cut off (the last five), oldest first, when it started */
+	for (int k = timeouts > TIMEOUTS_KEPT ? timeouts - TIMEOUTS_KEPT : 0; k < timeouts; k++)
+		json_array_append_new(log, json_pack("{s:s, s:i, s:o}", "Start", started[k % TIMEOUTS_KEPT],
+						     "ExitCode", -1, "Output",
+						     json_sprintf("Health check exceeded timeout (%lds)", timeout_ms / 1000)));
+	json_object_set_new(health, "FailingStreak", json_integer(timeouts));
+	if (timeouts >= (retries > 0 ? retries : 3))
+		json_object_set_new(health, "Status", json_string("unhealthy"));
 }
 
 /* The image's probe timeout in ms from a container's inspect object (30 s when it says none). */
@@ -347,7 +438,11 @@ static int podman_health(struct engine *e, const char *id, json_t **state)
 {
 	struct podman_priv *pv = e->priv;
 	long interval = pv->interval_ms > 0 ? pv->interval_ms : PROBE_DEFAULT_MS;
-	long long *last = probe_slot(pv, id);
+	int *timeouts;
+	char (*started)[40];
+	long long *last = probe_slot(pv, id, &timeouts, &started);
+	char start[40];
+	long timeout = 0;
 	json_t *info;
 
 	*state = NULL;
@@ -359,22 +454,32 @@ static int podman_health(struct engine *e, const char *id, json_t **state)
 	    json_is_object(json_object_get(json_object_get(info, "State"), "Health"))) {
 		const char *const words[] = { "healthcheck", "run", id, NULL };
 		struct proc p = PROC_INIT;
-		long timeout = probe_timeout_ms(info);
 
+		timeout = probe_timeout_ms(info);
 		*last = now_ms();
+		rfc3339_now(start, sizeof(start));
 		/* 0 healthy, 1 unhealthy (both recorded in the state); 125 podman's error */
-		if (call(e, &p, words, timeout + 30000) < 0 || p.interrupted || p.timed_out ||
-		    (p.status != 0 && p.status != 1 && !strstr(p.err.buf, "not running"))) {
+		int rc = call(e, &p, words, timeout + 2000);
+
+		if (p.timed_out && !p.interrupted) {
+			/* the probe outlived the image's timeout (record_timeouts) */
+			snprintf(started[*timeouts % TIMEOUTS_KEPT], sizeof(started[0]), "%s", start);
+			(*timeouts)++;
+		} else if (rc < 0 || p.interrupted ||
+			   (p.status != 0 && p.status != 1 && !strstr(p.err.buf, "not running"))) {
 			failed(e, &p, "running the container's health probe");
 			proc_release(&p);
 			json_decref(info);
 			return -1;
+		} else {
+			*timeouts = 0;
 		}
 		proc_release(&p);
 		json_decref(info);
 		if (engine_docker.container_inspect(e, id, &info) < 0)
 			return -1;
 	}
+	record_timeouts(info, *timeouts, started, timeout ? timeout : probe_timeout_ms(info));
 	name_missing_probe(e, info);
 	return cli_state(e, info, id, state);
 }

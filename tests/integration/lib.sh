@@ -27,7 +27,7 @@
 #               all_containers, run_folders (in $PHASELAB_STATE_DIR/runs), run_ids,
 #               has_container RUN_ID, lasting_labelled BEFORE [SECONDS]
 #   cases       IDS (phase 3's checklist), selected NAME (against $PHASELAB_ONLY),
-#               parse_expect FILE, compare OUT WANT_RC RC
+#               expect_file DIR, parse_expect FILE, compare OUT WANT_RC RC
 #
 # expect files (tests/fixtures/submissions/*/expect, tests/fixtures/hostile/*/expect):
 #   # a comment                  (a line starting with #; blank lines too)
@@ -252,6 +252,13 @@ without_build_cache() {
 			printf '%s\n' "$id"
 		fi
 	done
+}
+
+# expect_file DIR: the fixture's expect file for the engine under test: its
+# expect.ENGINE when it has one (where the engines' verdicts or words really
+# differ; the file says why in a comment), else its expect
+expect_file() {
+	if [[ -f $1/expect.$ENGINE ]]; then printf '%s\n' "$1/expect.$ENGINE"; else printf '%s\n' "$1/expect"; fi
 }
 
 # --- cases --------------------------------------------------------------------------
