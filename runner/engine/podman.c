@@ -199,9 +199,46 @@ static const char *const storage_raced[] = {
 	"layer not known", "image not known", "locating image with ID", NULL
 };
 
+/*
+ * buildah's error for an ignore file it cannot use quotes every pattern of
+ * it ("processing excludes list [a b[ c]: syntax error in pattern"), and it
+ * reads that file through a symlink out of the submission, which docker's
+ * CLI reports without its contents.  The list is cut out of text[0..*len)
+ * (in place, shorter): "[...]".  Returns the new length.
+ */
+static size_t hide_excludes(char *text, size_t len)
+{
+	static const char mark[] = "excludes list [";
+	char *at = text, *end = text + len;
+
+	while ((at = memmem(at, (size_t)(end - at), mark, sizeof(mark) - 1))) {
+		char *open = at + sizeof(mark) - 1, *eol = memchr(open, '\n', (size_t)(end - open)), *close = NULL;
+
+		if (!eol)
+			eol = end;
+		for (char *q = open; q + 1 < eol; q++)
+			if (q[0] == ']' && q[1] == ':')
+				close = q; /* the last "]:" of the line closes the list */
+		if (!close || close - open < 3) {
+			at = open;
+			continue;
+		}
+		memcpy(open, "...", 3);
+		memmove(open + 3, close, (size_t)(end - close));
+		end -= (close - open) - 3;
+		at = open + 3;
+	}
+	return (size_t)(end - text);
+}
+
 static int podman_build_finish(struct engine *e, struct engine_job *job, struct build_result *res)
 {
 	int rc = cli_build_finish(e, &voice, job, res);
+
+	if (res->log.error)
+		res->log.error[hide_excludes(res->log.error, strlen(res->log.error))] = '\0';
+	if (res->output.len)
+		strbuf_setlen(&res->output, hide_excludes(res->output.buf, res->output.len));
 
 	if (rc == 1 && res->log.error)
 		for (const char *const *w = storage_raced; *w; w++)
