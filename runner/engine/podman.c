@@ -50,6 +50,7 @@ struct podman_priv {
 		char id[65];
 		long long last_ms;
 		int timeouts;    /* probes in a row that outlived the image's timeout */
+		int program;     /* rootless: the probe's program is in the image (1, 0; -1 not looked) */
 		char started[TIMEOUTS_KEPT][40]; /* when the last of them started (RFC 3339), a ring */
 	} probes[PROBES_MAX];
 };
@@ -368,6 +369,7 @@ static long long *probe_slot(struct podman_priv *pv, const char *id, int **timeo
 	snprintf(pv->probes[oldest].id, sizeof(pv->probes[oldest].id), "%s", id);
 	pv->probes[oldest].last_ms = 0;
 	pv->probes[oldest].timeouts = 0;
+	pv->probes[oldest].program = -1;
 	*timeouts = &pv->probes[oldest].timeouts;
 	*started = pv->probes[oldest].started;
 	return &pv->probes[oldest].last_ms;
@@ -448,7 +450,74 @@ static int program_present(json_t *info, const char *root, const char *prog)
  * and the healthy check reads.  Put the message back, in the runtime's
  * words, when the image's exec-form probe names a program that is not there.
  */
-static void name_missing_probe(struct engine *e, json_t *info)
+/* What a layer walk looks for: paths in the image, and whether the last layer to touch each keeps it. */
+struct seek {
+	const char **paths;
+	int *found;
+	size_t n;
+};
+
+static int seek_entry(void *arg, size_t layer, const struct layer_entry *le)
+{
+	struct seek *s = arg;
+
+	(void)layer;
+	for (size_t i = 0; i < s->n; i++)
+		if (!strcmp(le->name, s->paths[i]))
+			s->found[i] = le->type != LAYER_DELETED; /* a link counts, as lstat's */
+	return 0;
+}
+
+/*
+ * Is prog in the container's image, by its path or on PATH, read from the
+ * image's layers (podman save): for a rootless engine, whose storage is
+ * not ours to read in place.  1, 0, or -1 when the layers could not be read.
+ * (The probe reads the image's files: the container does not write PATH.)
+ */
+static int program_in_image(struct engine *e, json_t *info, const char *prog)
+{
+	const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", *p;
+	json_t *env = json_object_get(json_object_get(info, "Config"), "Env"), *v, *img = NULL;
+	const char *image = json_string_value(json_object_get(info, "Image"));
+	struct strvec paths = STRVEC_INIT;
+	struct layer_walk w = { 0 };
+	struct seek sk;
+	size_t i;
+	int rc = 0;
+
+	if (!image || podman_image_inspect(e, image, &img) < 0)
+		return -1;
+	json_array_foreach(env, i, v) {
+		const char *str = json_string_value(v);
+		if (str && !strncmp(str, "PATH=", 5))
+			path = str + 5;
+	}
+	if (strchr(prog, '/'))
+		strvec_pushf(&paths, "%s", prog + strspn(prog, "/"));
+	else
+		for (p = path; *p; p += strcspn(p, ":"), p += *p == ':')
+			if (strcspn(p, ":"))
+				strvec_pushf(&paths, "%.*s/%s", (int)strcspn(p + strspn(p, "/"), ":"),
+					     p + strspn(p, "/"), prog);
+	sk.paths = paths.v;
+	sk.n = paths.nr;
+	sk.found = xcalloc(sk.n + 1, sizeof(int));
+	w.under = paths.v;
+	w.fn = seek_entry;
+	w.arg = &sk;
+	if (engine_image_layers(e, img, &w) < 0)
+		rc = -1;
+	for (i = 0; rc == 0 && i < sk.n; i++)
+		if (sk.found[i])
+			rc = 1;
+	engine_layers_release(&w);
+	free(sk.found);
+	strvec_clear(&paths);
+	json_decref(img);
+	return rc;
+}
+
+static void name_missing_probe(struct engine *e, json_t *info, int *known)
 {
 	json_t *test = json_object_get(json_object_get(json_object_get(info, "Config"), "Healthcheck"), "Test");
 	json_t *log = json_object_get(json_object_get(json_object_get(info, "State"), "Health"), "Log");
@@ -459,9 +528,19 @@ static void name_missing_probe(struct engine *e, json_t *info)
 	char *root;
 
 	if (!last || !form || strcmp(form, "CMD") || !prog || !*prog || (out && *out) ||
-	    json_integer_value(json_object_get(last, "ExitCode")) == 0 || !(root = podman_rootfs_dir(e, info)))
+	    json_integer_value(json_object_get(last, "ExitCode")) == 0)
 		return;
-	if (program_present(info, root, prog))
+	/* rootless: from the image's layers, once a container (a walk reads the image whole) */
+	if (e->rootless && *known < 0)
+		*known = program_in_image(e, info, prog) != 0;
+	if (e->rootless) {
+		root = NULL;
+		if (*known)
+			return; /* present (or unknown): the probe's own verdict stands */
+	} else if (!(root = podman_rootfs_dir(e, info))) {
+		return;
+	}
+	if (root && program_present(info, root, prog))
 		; /* the probe ran and failed: its own verdict stands */
 	else if (strchr(prog, '/'))
 		json_object_set_new(last, "Output",
@@ -517,7 +596,9 @@ static int podman_health(struct engine *e, const char *id, json_t **state)
 			return -1;
 	}
 	record_timeouts(info, *timeouts, started, timeout ? timeout : probe_timeout_ms(info));
-	name_missing_probe(e, info);
+	for (size_t i = 0; i < PROBES_MAX; i++)
+		if (pv->probes[i].started == started)
+			name_missing_probe(e, info, &pv->probes[i].program);
 	return cli_state(e, info, id, state);
 }
 
