@@ -162,10 +162,52 @@ static void podman_close(struct engine *e)
 /* util-linux's unshare(1), which Debian installs with every system */
 #define UNSHARE "/usr/bin/unshare"
 
+/*
+ * A build's request, kept (job->priv) so that podman_build_finish can start
+ * it again when another run's removal broke it (storage_raced below).
+ */
+struct saved_build {
+	struct build_request req;
+	struct strvec strings;     /* owns what req points at */
+	struct strvec build_args;  /* req.build_args when there were any */
+	int retries;
+};
+
+static struct saved_build *save_build(const struct build_request *req)
+{
+	struct saved_build *sb = xcalloc(1, sizeof(*sb));
+
+	sb->req = *req;
+	strvec_init(&sb->strings);
+	strvec_init(&sb->build_args);
+	sb->req.context = strvec_push(&sb->strings, req->context);
+	sb->req.iidfile = strvec_push(&sb->strings, req->iidfile);
+	if (req->tag)
+		sb->req.tag = strvec_push(&sb->strings, req->tag);
+	if (req->build_args) {
+		strvec_pushv(&sb->build_args, req->build_args);
+		sb->req.build_args = (const char *const *)sb->build_args.v;
+	}
+	return sb;
+}
+
+static void free_saved_build(struct engine_job *job)
+{
+	struct saved_build *sb = job->priv;
+
+	if (!sb)
+		return;
+	strvec_clear(&sb->strings);
+	strvec_clear(&sb->build_args);
+	free(sb);
+	job->priv = NULL;
+}
+
 static int podman_build_start(struct engine *e, const struct build_request *req, struct engine_job *job)
 {
 	static unsigned builds;
 	struct strvec args;
+	int rc;
 
 	/*
 	 * A RUN step is a runtime container that `podman build` starts and
@@ -186,7 +228,10 @@ static int podman_build_start(struct engine *e, const struct build_request *req,
 		strvec_pushv(&args, (const char *const[]){ UNSHARE, "--pid", "--fork", "--mount-proc", "--kill-child", "--", NULL });
 	strvec_pushv(&args, (const char *const[]){ e->cli, "build", "--format", "docker", "--layers", "--force-rm", NULL });
 	/* always one file: a RUN's stderr belongs to its step, which only the merged order shows */
-	return cli_build_start(e, req, job, &args, &builds);
+	rc = cli_build_start(e, req, job, &args, &builds);
+	if (rc == 0 && !job->priv)
+		job->priv = save_build(req);
+	return rc;
 }
 
 /*
@@ -232,20 +277,47 @@ static size_t hide_excludes(char *text, size_t len)
 	return (size_t)(end - text);
 }
 
+/* a build broken by another run's removal is started again, at most this often */
+#define RACED_RETRIES 2
+
+static int raced(const struct build_result *res)
+{
+	for (const char *const *w = storage_raced; res->log.error && *w; w++)
+		if (strstr(res->log.error, *w))
+			return 1;
+	return 0;
+}
+
 static int podman_build_finish(struct engine *e, struct engine_job *job, struct build_result *res)
 {
+	struct saved_build *sb = job->priv;
 	int rc = cli_build_finish(e, &voice, job, res);
 
+	/*
+	 * The storage changed under the build (another run's removal): built
+	 * again, as a learner would, from what is there now.  Not after an
+	 * interrupt or a deadline: those are final.
+	 */
+	while (rc == 1 && sb && sb->retries < RACED_RETRIES && raced(res) && !res->interrupted &&
+	       !res->timed_out && !e->interrupted) {
+		sb->retries++;
+		build_result_release(res);
+		build_result_init(res);
+		if (podman_build_start(e, &sb->req, job) < 0) {
+			free_saved_build(job);
+			return -1;
+		}
+		rc = cli_build_finish(e, &voice, job, res);
+	}
+	free_saved_build(job);
 	if (res->log.error)
 		res->log.error[hide_excludes(res->log.error, strlen(res->log.error))] = '\0';
 	if (res->output.len)
 		strbuf_setlen(&res->output, hide_excludes(res->output.buf, res->output.len));
 
-	if (rc == 1 && res->log.error)
-		for (const char *const *w = storage_raced; *w; w++)
-			if (strstr(res->log.error, *w))
-				return engine_fail(e, "podman's storage changed under the build (another run removed "
-						   "an image it was reading): %s", res->log.error);
+	if (rc == 1 && raced(res))
+		return engine_fail(e, "podman's storage changed under the build (another run removed "
+				   "an image it was reading, %d times): %s", RACED_RETRIES + 1, res->log.error);
 	return rc;
 }
 
