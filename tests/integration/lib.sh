@@ -255,10 +255,19 @@ without_build_cache() {
 }
 
 # expect_file DIR: the fixture's expect file for the engine under test: its
-# expect.ENGINE when it has one (where the engines' verdicts or words really
-# differ; the file says why in a comment), else its expect
+# expect.TAG (engine_tag: podman-rootless) or expect.ENGINE when it has one
+# (where the engines' verdicts or words really differ; the file says why in
+# a comment), else its expect
 expect_file() {
-	if [[ -f $1/expect.$ENGINE ]]; then printf '%s\n' "$1/expect.$ENGINE"; else printf '%s\n' "$1/expect"; fi
+	local tag
+	if [[ $ENGINE == podman ]] && compgen -G "$1/expect.$ENGINE-*" >/dev/null; then
+		[[ -n ${LIB_ENGINE_TAG:-} ]] || LIB_ENGINE_TAG=$(engine_tag)
+		tag=$LIB_ENGINE_TAG
+	fi
+	if [[ -n ${tag:-} && -f $1/expect.$tag ]]; then printf '%s\n' "$1/expect.$tag"
+	elif [[ -f $1/expect.$ENGINE ]]; then printf '%s\n' "$1/expect.$ENGINE"
+	else printf '%s\n' "$1/expect"
+	fi
 }
 
 # --- cases --------------------------------------------------------------------------
