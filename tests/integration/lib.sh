@@ -15,14 +15,19 @@
 #               until it succeeds (0) or SECONDS have passed (1); alive PID
 #   time        now_ms, fmt_secs MS (`6.3`)
 #   the program BIN (absolute), need_bin, need_tools "TOOL..." PACKAGES
-#   the engine  ENGINE_CLI (${PHASELAB_DOCKER:-docker} until a script picks a
-#               builder's CLI), LABEL (org.phaselab.run), builder_cli BUILDER,
-#               builder_buildkit BUILDER, labelled_containers [RUN_ID],
+#   the engine  ENGINE (the engine under test: $PHASELAB_ENGINE, docker or
+#               podman; default docker), ENGINE_CLI (its CLI, as engine_cli
+#               prints it, until a script picks a builder's CLI), LABEL
+#               (org.phaselab.run), engine_builders (the builders the suites
+#               run by default: docker's two, or podman's buildah), builder_cli
+#               BUILDER, builder_buildkit BUILDER, builder_env BUILDER (the
+#               NAME=value words that make the program use BUILDER, for env),
+#               engine_answers, engine_rootless, labelled_containers [RUN_ID],
 #               labelled_images [RUN_ID], labelled [RUN_ID] (both, full ids),
 #               all_containers, run_folders (in $PHASELAB_STATE_DIR/runs), run_ids,
 #               has_container RUN_ID, lasting_labelled BEFORE [SECONDS]
 #   cases       IDS (phase 3's checklist), selected NAME (against $PHASELAB_ONLY),
-#               parse_expect FILE, compare OUT WANT_RC RC
+#               expect_file DIR, parse_expect FILE, compare OUT WANT_RC RC
 #
 # expect files (tests/fixtures/submissions/*/expect, tests/fixtures/hostile/*/expect):
 #   # a comment                  (a line starting with #; blank lines too)
@@ -52,7 +57,11 @@ LIB_PROG=${0##*/}
 
 BIN=${PHASELAB_BIN:-bin/phaselab}
 case $BIN in /*) ;; *) BIN=$ROOT/$BIN ;; esac
-ENGINE_CLI=${PHASELAB_DOCKER:-docker}
+ENGINE=${PHASELAB_ENGINE:-docker}
+case $ENGINE in
+	docker|podman) ;;
+	*) printf '%s: PHASELAB_ENGINE is %s; the suites know docker and podman\n' "$LIB_PROG" "$ENGINE" >&2; exit 2 ;;
+esac
 LABEL=org.phaselab.run
 IDS=(builds size responds nonroot healthy noshell cache dockerignore)
 
@@ -127,22 +136,83 @@ need_tools() {
 }
 
 # --- the engine ---------------------------------------------------------------------
+# Every suite talks to the engine under test ($PHASELAB_ENGINE) through what
+# follows, never through a `docker` of its own: its listings (labelled, ...)
+# and the program's runs (builder_env) go to the same engine.  Podman's CLI
+# takes docker's words for all the listings here (ps, images, inspect, rm,
+# rmi, --filter label=...).  Rootless podman is the same CLI run as its
+# unprivileged user: a suite is run as that user (tests/integration/rootless
+# does it), so ENGINE_CLI needs no wrapper.
+engine_cli() {
+	case $ENGINE in
+		podman) printf '%s\n' "${PHASELAB_PODMAN:-podman}" ;;
+		*) printf '%s\n' "${PHASELAB_DOCKER:-docker}" ;;
+	esac
+}
+ENGINE_CLI=$(engine_cli)
+# engine_builders: the builders a suite runs by default on the engine under test
+engine_builders() { [[ $ENGINE == podman ]] && echo buildah || echo legacy buildkit; }
 # builder_cli BUILDER: the CLI that drives BUILDER (legacy: the 28.x CLI with
-# DOCKER_BUILDKIT=0; buildkit: the 20.10 CLI with DOCKER_BUILDKIT=1)
+# DOCKER_BUILDKIT=0; buildkit: the 20.10 CLI with DOCKER_BUILDKIT=1; buildah:
+# the podman CLI)
 builder_cli() {
 	case $1 in
 		legacy) printf '%s\n' "${PHASELAB_LEGACY_DOCKER:-/usr/local/bin/docker}" ;;
 		buildkit) printf '%s\n' "${PHASELAB_BUILDKIT_DOCKER:-/usr/bin/docker}" ;;
+		buildah) printf '%s\n' "${PHASELAB_PODMAN:-podman}" ;;
 		*) return 1 ;;
 	esac
 }
 builder_buildkit() { [[ $1 == buildkit ]] && echo 1 || echo 0; }
+# builder_env BUILDER: `env $(builder_env B) "$BIN" ...` runs the program on B
+builder_env() {
+	case $1 in
+		buildah) printf 'PHASELAB_ENGINE=podman PHASELAB_PODMAN=%s\n' "$(builder_cli buildah)" ;;
+		*) printf 'PHASELAB_ENGINE=docker PHASELAB_DOCKER=%s DOCKER_BUILDKIT=%s\n' \
+			"$(builder_cli "$1")" "$(builder_buildkit "$1")" ;;
+	esac
+}
+# engine_cli_var BUILDER: the variable that names BUILDER's CLI to the program
+engine_cli_var() { [[ $1 == buildah ]] && echo PHASELAB_PODMAN || echo PHASELAB_DOCKER; }
+# builder_engine BUILDER: the engine kind it belongs to
+builder_engine() { [[ $1 == buildah ]] && echo podman || echo docker; }
+# engine_answers [CLI]: the engine under test (through CLI) answers
+engine_answers() {
+	if [[ $ENGINE == podman ]]; then
+		"${1:-$ENGINE_CLI}" info --format '{{.Store.GraphDriverName}}' >/dev/null 2>&1
+	else
+		"${1:-$ENGINE_CLI}" version --format '{{.Server.Version}}' >/dev/null 2>&1
+	fi
+}
+# engine_rootless: the engine under test is a rootless podman
+engine_rootless() {
+	[[ $ENGINE == podman && $("$ENGINE_CLI" info --format '{{.Host.Security.Rootless}}' 2>/dev/null) == true ]]
+}
+# engine_tag: the engine under test in a case's name (docker, podman, podman-rootless)
+engine_tag() {
+	if [[ $ENGINE != podman ]]; then echo docker
+	elif engine_rootless; then echo podman-rootless
+	else echo podman
+	fi
+}
 # labelled_containers [RUN_ID], labelled_images [RUN_ID]: full ids of what
 # carries the label (of that run only, when given), one a line, sorted
-labelled_containers() { "$ENGINE_CLI" ps -aq --no-trunc --filter "label=$LABEL${1:+=$1}" | sort -u; }
-labelled_images() { "$ENGINE_CLI" images -q --no-trunc --filter "label=$LABEL${1:+=$1}" | sort -u; }
+# engine_list WORDS...: `$ENGINE_CLI WORDS...`, asked again (up to 5 times)
+# when it fails: podman's listing fails as a whole ("image not known") when
+# another run removes an image between podman's reading the list and the image
+engine_list() {
+	local try out
+	for try in 1 2 3 4 5; do
+		out=$("$ENGINE_CLI" "$@" 2>/dev/null) && { [[ -z $out ]] || printf '%s\n' "$out"; return 0; }
+		sleep 0.5
+	done
+	note "$LIB_PROG: '$ENGINE_CLI $*' failed 5 times"
+	return 1
+}
+labelled_containers() { engine_list ps -aq --no-trunc --filter "label=$LABEL${1:+=$1}" | sort -u; }
+labelled_images() { engine_list images -q --no-trunc --filter "label=$LABEL${1:+=$1}" | sort -u; }
 labelled() { { labelled_containers "$@"; labelled_images "$@"; } | sort -u; }
-all_containers() { "$ENGINE_CLI" ps -aq --no-trunc | sort -u; }
+all_containers() { engine_list ps -aq --no-trunc | sort -u; }
 run_folders() { find "$PHASELAB_STATE_DIR/runs" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 # run_ids: the names of the run folders, which are the runs' ids (their label's value)
 run_ids() { find "$PHASELAB_STATE_DIR/runs" -mindepth 1 -maxdepth 1 -printf '%f\n' 2>/dev/null | sort; }
@@ -156,6 +226,48 @@ lasting_labelled() {
 	local before=$1
 	wait_until "${2:-60}" eval '[[ -z $(labelled | comm -13 "$before" -) ]]' || true
 	labelled | comm -13 "$before" -
+}
+
+# build_cache_image ID: true for an image of podman's build cache: buildah
+# commits every step's image with the build's labels (docker's builders label
+# only the image built), so a step image carries the run's label, and stays,
+# as docker's unlabelled step images do, for the next build to hit.  The
+# image a build made is the one whose newest layer is the build's own LABEL
+# step (buildah's last step, `LABEL "org.phaselab.run"=...`): never cache.
+build_cache_image() {
+	local top
+	[[ $ENGINE == podman ]] || return 1
+	top=$("$ENGINE_CLI" image inspect --format '{{range .History}}{{.CreatedBy}}{{"\n"}}{{end}}' "$1" 2>/dev/null | tail -n 1) || return 1
+	[[ -n $top && $top != *"$LABEL"* ]]
+}
+# without_build_cache: the ids on stdin (full or short) that are not
+# build_cache_image; CACHE_KEPT (a file, when set) gets a line for each one kept
+without_build_cache() {
+	local id
+	while IFS= read -r id; do
+		[[ -n $id ]] || continue
+		if build_cache_image "$id"; then
+			[[ -z ${CACHE_KEPT:-} ]] || printf '%s\n' "$id" >>"$CACHE_KEPT"
+		else
+			printf '%s\n' "$id"
+		fi
+	done
+}
+
+# expect_file DIR: the fixture's expect file for the engine under test: its
+# expect.TAG (engine_tag: podman-rootless) or expect.ENGINE when it has one
+# (where the engines' verdicts or words really differ; the file says why in
+# a comment), else its expect
+expect_file() {
+	local tag
+	if [[ $ENGINE == podman ]] && compgen -G "$1/expect.$ENGINE-*" >/dev/null; then
+		[[ -n ${LIB_ENGINE_TAG:-} ]] || LIB_ENGINE_TAG=$(engine_tag)
+		tag=$LIB_ENGINE_TAG
+	fi
+	if [[ -n ${tag:-} && -f $1/expect.$tag ]]; then printf '%s\n' "$1/expect.$tag"
+	elif [[ -f $1/expect.$ENGINE ]]; then printf '%s\n' "$1/expect.$ENGINE"
+	else printf '%s\n' "$1/expect"
+	fi
 }
 
 # --- cases --------------------------------------------------------------------------

@@ -11,7 +11,9 @@
  *  - the report's engine: kind "podman", builder buildah, the versions;
  *  - docker's shape: the image's top-level Healthcheck in Config;
  *  - history rows with their sizes (podman gives numbers, in one array);
- *  - top: the user from HUSER, the program's name;
+ *  - top: the user from HUSER, the program's name; rootless, the container's
+ *    uid (not HUSER, which is ours);
+ *  - a container by its exact name, and whether it runs;
  *  - health: a probe (`healthcheck run`) when one is due, not on every read.
  *
  * The fixtures are found from the repository root, or from $PHASELAB_FIXTURES.
@@ -268,7 +270,41 @@ static void test_readings(void **state)
 	json_decref(st);
 	assert_int_equal(count_calls("healthcheck run c0ffee"), 1);
 
+	/* a container by its exact name, from the JSON listing (4.3's {{.State}} is a Status) */
+	{
+		int running = -1;
+
+		assert_int_equal(engine_container_by_name(&e, "user-service-dev", &running), 1);
+		assert_int_equal(running, 1);
+		assert_int_equal(engine_container_by_name(&e, "user-service-dev-2", &running), 1);
+		assert_int_equal(running, 0);
+		assert_int_equal(engine_container_by_name(&e, "user-service", &running), 0);
+	}
+	assert_int_equal(e.rootless, 0);
 	engine_close(&e);
+
+	/*
+	 * rootless: HUSER is our uid (1001) for root in the container; the uid
+	 * the check decides on is the container's (0, 65532), read back through
+	 * the process's uid_map or, when that cannot be read (these hpids are
+	 * no process), podman's USER column
+	 */
+	setenv("FAKE_PODMAN_ROOTLESS", "true", 1);
+	assert_int_equal(engine_open(&e, "t"), 0);
+	assert_int_equal(e.rootless, 1);
+	assert_int_equal(engine_top(&e, "c", &top, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(top[0].uid, 0);
+	assert_int_equal(top[0].pid, 1);
+	assert_string_equal(top[0].comm, "sleep");
+	assert_int_equal(top[1].uid, 65532);
+	assert_int_equal(top[1].pid, 7);
+	assert_string_equal(top[1].comm, "node");
+	free(top);
+	assert_int_equal(count_calls("top c user huser hpid pid args"), 1);
+	engine_close(&e);
+	unsetenv("FAKE_PODMAN_ROOTLESS");
+
 	unsetenv("PHASELAB_ENGINE");
 	unsetenv("PHASELAB_PODMAN");
 	free(fake);
