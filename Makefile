@@ -124,6 +124,9 @@ integration: bin/phaselab $(TOOL_BIN)
 	$(Q)tests/tools/timed ignorefiles tests/integration/ignorefiles
 	$(Q)tests/tools/timed remote tests/integration/remote/run
 	$(Q)tests/tools/timed engines tests/integration/engines/run
+	$(Q)PHASELAB_ENGINE=podman tests/tools/timed podman-environment tests/integration/environment
+	$(Q)PHASELAB_ENGINE=podman PHASELAB_ONLY='*root*' tests/tools/timed podman-run tests/integration/run
+	$(Q)PHASELAB_ROOTLESS_SUITES=environment tests/tools/timed rootless tests/integration/rootless
 
 # The engine matrix: the suites the engines must agree on (run, hostile,
 # interrupts, environment, walk) on docker, rootful podman, rootless podman
