@@ -82,6 +82,8 @@ $(B)/tests/%: $(B)/tests/unit/%.o $(LIB_OBJ)
 $(B)/tests/test_checks: $(B)/tests/unit/fake_engine.o
 $(B)/tests/test_layer_cache: $(B)/tests/unit/fake_engine.o
 $(B)/tests/test_backend_image: $(B)/tests/unit/fake_engine.o
+$(B)/tests/test_engine_podman: $(B)/tests/unit/fake_engine.o
+$(B)/tests/test_engine_remote: $(B)/tests/unit/fake_engine.o
 # The deploy kinds' tests run a fake registry in a thread.
 $(B)/tests/test_backend_deploy: LDLIBS += -lpthread
 

@@ -120,5 +120,11 @@ void check_env_close(struct check_env *t);
  * first fails the test, naming the case.
  */
 void df_apply_edits(struct strbuf *df, const char *const edits[4], const char *case_name);
+/*
+ * How many times word occurs in a file of recorded calls (what a fake CLI,
+ * tests/fixtures/engine/fake-docker or fake-podman, writes): 0 when there is
+ * no such file.
+ */
+int fake_count_calls(const char *path, const char *word);
 
 #endif

@@ -35,6 +35,7 @@
 #include "lib/fsutil.h"
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"
+#include "fake_engine.h"
 
 static char calls[64];
 
@@ -53,14 +54,7 @@ static char *fake_path(void)
 /* How many of the recorded calls contain word. */
 static int count_calls(const char *word)
 {
-	struct strbuf sb = STRBUF_INIT;
-	int n = 0;
-
-	if (read_file_nofollow(calls, 1 << 20, &sb) == 0)
-		for (const char *p = sb.buf; (p = strstr(p, word)); p++)
-			n++;
-	strbuf_release(&sb);
-	return n;
+	return fake_count_calls(calls, word);
 }
 
 static int setup(void **state)

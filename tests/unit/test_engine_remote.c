@@ -33,6 +33,7 @@
 #include "lib/http.h"
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"
+#include "fake_engine.h"
 
 static char dir[64];
 static char *fake, *calls;
@@ -117,14 +118,7 @@ static int teardown(void **state)
 
 static int count_calls(const char *word)
 {
-	struct strbuf sb = STRBUF_INIT;
-	int n = 0;
-
-	if (read_file_nofollow(calls, 1 << 20, &sb) == 0)
-		for (const char *p = sb.buf; (p = strstr(p, word)); p++)
-			n++;
-	strbuf_release(&sb);
-	return n;
+	return fake_count_calls(calls, word);
 }
 
 static void test_endpoints(void **state)
