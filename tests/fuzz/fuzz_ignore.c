@@ -73,9 +73,11 @@ static int plain_path(const char *path)
 }
 
 /*
- * A folder a walk may skip whole (ignore_excludes_all_under) holds nothing
- * that is sent: every folder above a plain path that says so must see the
- * path excluded, and be excluded itself.
+ * A folder the engine's walk skips whole (ignore_excludes_all_under) holds
+ * nothing that is sent: it is excluded itself, and a path below it does not
+ * reach the context (ignore_reaches), whatever the patterns say of the path
+ * alone (`*` then `!**.js` skips src/ although src/app.js matches no
+ * exclusion).  What reaches the context is never excluded.
  */
 static void check_parents(struct ignore_rules *r, const char *path)
 {
@@ -84,6 +86,8 @@ static void check_parents(struct ignore_rules *r, const char *path)
 
 	if (n > MAX_PATH_LEN || !plain_path(path))
 		return;
+	if (ignore_reaches(r, path))
+		FUZZ_CHECK(!ignore_excluded(r, path), "'%s' reaches the context, yet is excluded", path);
 	memcpy(buf, path, n + 1);
 	for (k = 1; k < n; k++) {
 		if (path[k] != '/')
@@ -91,7 +95,7 @@ static void check_parents(struct ignore_rules *r, const char *path)
 		buf[k] = '\0';
 		if (ignore_excludes_all_under(r, buf)) {
 			FUZZ_CHECK(ignore_excluded(r, buf), "'%s' skippable yet not excluded", buf);
-			FUZZ_CHECK(ignore_excluded(r, path), "'%s' is sent, yet '%s' was skippable", path, buf);
+			FUZZ_CHECK(!ignore_reaches(r, path), "'%s' is sent, yet '%s' was skipped", path, buf);
 		}
 		buf[k] = '/';
 	}
