@@ -222,10 +222,11 @@ static int podman_build_start(struct engine *e, const struct build_request *req,
 	 * it is there already.
 	 */
 	strvec_init(&args);
-	if (e->rootless && access(UNSHARE, X_OK) == 0)
-		strvec_pushv(&args, (const char *const[]){ e->cli, "unshare", NULL });
-	if ((e->rootless || geteuid() == 0) && access(UNSHARE, X_OK) == 0)
+	if ((e->rootless || geteuid() == 0) && access(UNSHARE, X_OK) == 0) {
+		if (e->rootless)
+			strvec_pushv(&args, (const char *const[]){ e->cli, "unshare", NULL });
 		strvec_pushv(&args, (const char *const[]){ UNSHARE, "--pid", "--fork", "--mount-proc", "--kill-child", "--", NULL });
+	}
 	strvec_pushv(&args, (const char *const[]){ e->cli, "build", "--format", "docker", "--layers", "--force-rm", NULL });
 	/* always one file: a RUN's stderr belongs to its step, which only the merged order shows */
 	rc = cli_build_start(e, req, job, &args, &builds);
