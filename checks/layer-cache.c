@@ -23,12 +23,14 @@
 #include "lib/fsutil.h"
 #include "lib/ignore.h"
 #include "lib/installer.h"
+#include "lib/interrupt.h"
 #include "lib/xalloc.h"
 
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,7 +156,7 @@ static int is_python(const char *name)
 	return dot && !strcmp(dot, ".py");
 }
 
-static int edit_source(struct cache_state *st, const struct check_def *def, const char *run_id)
+static int edit_source(struct cache_state *st, const struct check_def *def, const char *mark)
 {
 	char best[PATH_MAX] = "";
 	int rank = 0, fd;
@@ -171,7 +173,7 @@ static int edit_source(struct cache_state *st, const struct check_def *def, cons
 		return -1;
 	/* a comment in the file's own language: a build step may compile or lint it */
 	line = xasprintf("\n%s phaselab: a source-only change, to see the dependency layer reused (%s)\n",
-			 is_python(best) ? "#" : "//", run_id);
+			 is_python(best) ? "#" : "//", mark);
 	if (write(fd, line, strlen(line)) < 0) {
 		free(line);
 		close(fd);
@@ -181,12 +183,32 @@ static int edit_source(struct cache_state *st, const struct check_def *def, cons
 	return close(fd);
 }
 
+/* Start the rebuild of the scratch copy in the background (ctx->background).  0, or -1 with st->failure. */
+static int start_rebuild(struct check_ctx *ctx, struct cache_state *st)
+{
+	struct build_request req = { 0 };
+
+	req.context = st->context;
+	req.iidfile = st->iidfile;
+	req.timeout_ms = ctx->phase->build_timeout_ms;
+	req.background = 1;
+	req.max_output = 4u << 20;
+	ctx->background = xcalloc(1, sizeof(*ctx->background));
+	*ctx->background = (struct engine_job)ENGINE_JOB_INIT;
+	if (engine_build_start(ctx->engine, &req, ctx->background) < 0) {
+		snprintf(st->failure, sizeof(st->failure), "%s", ctx->engine->err.buf);
+		free(ctx->background);
+		ctx->background = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 static int start(struct check_ctx *ctx, const struct check_def *def)
 {
 	struct cache_state *st = xcalloc(1, sizeof(*st));
 	struct copy_ctx cc = { 0 };
 	struct strbuf err = STRBUF_INIT;
-	struct build_request req = { 0 };
 
 	ctx->background_state = st;
 	snprintf(st->context, sizeof(st->context), "%s/cache-context", ctx->run->path);
@@ -204,18 +226,7 @@ static int start(struct check_ctx *ctx, const struct check_def *def)
 			 st->edited, strerror(errno));
 		goto out;
 	}
-	req.context = st->context;
-	req.iidfile = st->iidfile;
-	req.timeout_ms = ctx->phase->build_timeout_ms;
-	req.background = 1;
-	req.max_output = 4u << 20;
-	ctx->background = xcalloc(1, sizeof(*ctx->background));
-	*ctx->background = (struct engine_job)ENGINE_JOB_INIT;
-	if (engine_build_start(ctx->engine, &req, ctx->background) < 0) {
-		snprintf(st->failure, sizeof(st->failure), "%s", ctx->engine->err.buf);
-		free(ctx->background);
-		ctx->background = NULL;
-	}
+	start_rebuild(ctx, st);
 out:
 	ignore_free(cc.rules);
 	strbuf_release(&err);
@@ -639,6 +650,104 @@ static long rebuilt_in_parents(const struct build_log *log, const struct stages 
 	return -1;
 }
 
+/* --- what the edit can rebuild ------------------------------------------------ */
+
+/* Does a COPY or ADD source (as written) take the context's path `edited`, or a folder above it? */
+static int source_reaches(const char *src, const char *edited)
+{
+	char *pat, *prefix;
+	size_t n;
+	int hit = 0;
+
+	while (!strncmp(src, "./", 2))
+		src += 2;
+	while (*src == '/')
+		src++;
+	pat = xstrdup(src);
+	for (n = strlen(pat); n && pat[n - 1] == '/'; n--)
+		pat[n - 1] = '\0';
+	if (!*pat || !strcmp(pat, ".")) {
+		free(pat);
+		return 1;
+	}
+	prefix = xstrdup(edited);
+	for (char *slash = prefix;; slash++) {
+		slash = strchr(slash, '/');
+		if (slash)
+			*slash = '\0';
+		hit = fnmatch(pat, prefix, FNM_PATHNAME) == 0;
+		if (hit || !slash)
+			break;
+		*slash = '/';
+	}
+	free(prefix);
+	free(pat);
+	return hit;
+}
+
+/*
+ * Can editing `edited` (a path in the context) have rebuilt the step, as
+ * the builder printed it?  A COPY or ADD of it (a source that names it, a
+ * folder above it, or a pattern that matches either), a copy from a stage
+ * or a RUN with a bind mount (which the edit may reach), and an ADD of a
+ * URL (whose content may change) can; a step of any other kind cannot.
+ * Unsure (a line it cannot read) is yes.
+ */
+static int edit_explains(const char *edited, const char *instruction)
+{
+	const char *s = instruction;
+	json_t *argv = NULL, *v;
+	char *copy = NULL, *tok, *save = NULL;
+	const char **words;
+	size_t n = 0, i, max = strlen(instruction) / 2 + 2;
+	int explains = 0, is_copy;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	if (!strncasecmp(s, "RUN", 3) && (!s[3] || isspace((unsigned char)s[3])))
+		return strstr(s, "type=bind") != NULL;
+	is_copy = !strncasecmp(s, "COPY", 4) && (!s[4] || isspace((unsigned char)s[4]));
+	if (!is_copy && !(!strncasecmp(s, "ADD", 3) && (!s[3] || isspace((unsigned char)s[3]))))
+		return 0;
+	s += is_copy ? 4 : 3;
+	words = xcalloc(max, sizeof(*words));
+	copy = xstrdup(s);
+	for (tok = strtok_r(copy, " \t", &save); tok && n < max; tok = strtok_r(NULL, " \t", &save)) {
+		if (!strncmp(tok, "--from=", 7) || !strncmp(tok, "--mount", 7))
+			goto yes;
+		if (!strncmp(tok, "--", 2) && !n)
+			continue;
+		if (*tok == '[') { /* the exec form: its words are a JSON array */
+			const char *open = strchr(s, '[');
+
+			argv = json_loads(open, 0, NULL);
+			if (!json_is_array(argv))
+				goto yes;
+			n = 0;
+			json_array_foreach(argv, i, v) {
+				if (!json_is_string(v) || n == max)
+					goto yes;
+				words[n++] = json_string_value(v);
+			}
+			break;
+		}
+		words[n++] = tok;
+	}
+	if (n < 2)
+		goto yes;
+	for (i = 0; i + 1 < n; i++)
+		if (strstr(words[i], "://") || source_reaches(words[i], edited))
+			goto yes;
+	goto out;
+yes:
+	explains = 1;
+out:
+	json_decref(argv);
+	free(copy);
+	free(words);
+	return explains;
+}
+
 /* --- the second witness: the layers ------------------------------------------ */
 
 static int stop_walk(void *arg, size_t layer, const struct layer_entry *e)
@@ -702,13 +811,18 @@ static void witness(struct check_ctx *ctx, const struct build_log *later, json_t
 	}
 }
 
-/* Both witnesses in the evidence: log_witness, layer_witness ("cached", "ran", "none"), layers. */
+/*
+ * Both witnesses in the evidence: log_witness, layer_witness ("cached",
+ * "ran", "none"; "another": not the first build's layer, where the log says
+ * the builder took the step from its cache), layers.
+ */
 static void witness_evidence(struct check_result *res, int log_says, const struct layer_witness *lw)
 {
 	static const char *const says[] = { "none", "ran", "cached" };
 
 	result_evidence(res, "log_witness", json_string(says[log_says + 1]));
-	result_evidence(res, "layer_witness", json_string(says[lw->verdict + 1]));
+	result_evidence(res, "layer_witness",
+			json_string(lw->verdict == 0 && log_says == 1 ? "another" : says[lw->verdict + 1]));
 	if (lw->verdict >= 0)
 		result_evidence(res, "layers", json_pack("{s:s, s:I, s:s, s:s, s:s}", "from", lw->from,
 							 "index", (json_int_t)lw->index, "created_by", lw->created_by,
@@ -824,35 +938,31 @@ static void layers_alone(struct check_result *res, const struct cache_state *st,
 	}
 }
 
-static void run(struct check_ctx *ctx, const struct check_def *def, struct check_result *res)
+/*
+ * The verdict on one rebuild (rc: engine_build_finish's; second: it is the
+ * second) into res.  1 when it says the install re-ran with nothing the
+ * edit reaches rebuilt before it (see edit_explains), else 0.
+ */
+static int judge_rebuild(struct check_ctx *ctx, const struct check_def *def, const struct cache_state *st,
+			 const struct build_result *b, int rc, int second, struct check_result *res)
 {
-	struct cache_state *st = ctx->background_state;
 	struct judge j;
 	struct df_instrs df;
 	struct stages stages = { 0 };
 	const struct df_instr *in = NULL, *picked = NULL;
 	struct install_cmd cmd = { 0 };
 	struct install_words iw = { 0 };
-	struct build_result build;
-	const struct build_log *log = &build.log;
+	const struct build_log *log = &b->log;
 	struct strbuf ref = STRBUF_INIT, msg = STRBUF_INIT, note = STRBUF_INIT;
 	struct layer_witness lw;
 	json_t *rebuilt = NULL;
 	const char *instr;
 	long step = -1, culprit, other = -1;
-	int rc, cached;
+	int cached, suspect = 0;
 
-	if (!st || !ctx->background) {
-		result_set(res, CHECK_ERROR, "the rebuild could not start: %s", st ? st->failure : "no image");
-		return;
-	}
-	build_result_init(&build);
-	rc = engine_build_finish(ctx->engine, ctx->background, &build);
-	free(ctx->background);
-	ctx->background = NULL;
 	/* the rebuilt image's layers, the second witness (the image goes at the end) */
 	layer_witness_init(&lw, "image");
-	if (rc == 0 && build.image_id[0] && engine_image_inspect(ctx->engine, build.image_id, &rebuilt) < 0)
+	if (rc == 0 && b->image_id[0] && engine_image_inspect(ctx->engine, b->image_id, &rebuilt) < 0)
 		strbuf_reset(&ctx->engine->err);
 	result_evidence(res, "edited", json_string(st->edited));
 
@@ -867,7 +977,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	iw.lessons = !in || is_lessons(&j, &cmd);
 	picked = in; /* the layers' witness looks for it even when the log does not show it */
 
-	if (build.timed_out) {
+	if (b->timed_out) {
 		/* the first build finished; a rebuild that re-runs a step forever is the Dockerfile's doing */
 		result_cause(res, "rebuild-timed-out");
 		result_evidence(res, "install", json_string(iw.name));
@@ -950,12 +1060,23 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	}
 	result_evidence(res, "step", build_step_json(&log->steps[step]));
 	buildlog_step_ref(log, &log->steps[step], &ref);
-	/* the layers measure: when the two witnesses disagree, they decide */
-	cached = lw.verdict >= 0 ? lw.verdict : log->steps[step].cached != 0;
-	if (lw.verdict >= 0 && lw.verdict != (log->steps[step].cached != 0))
-		strbuf_addf(&note, " (the builder's log says it %s, but its layer is %s the first build's: the "
-			    "layers decide)", log->steps[step].cached ? "came from the cache" : "ran again",
-			    lw.verdict ? "the same as" : "not");
+	/*
+	 * The first build's own layer in the rebuilt image is proof that the
+	 * step came from the cache, whatever the log says.  Another layer is no
+	 * proof that it ran: where builds of the same steps ran at the same
+	 * time (a class graded with --jobs), the cache holds twins of the step,
+	 * and the builder may take another build's; the log says which.
+	 */
+	cached = lw.verdict == 1 || log->steps[step].cached;
+	if (lw.verdict == 1 && !log->steps[step].cached)
+		strbuf_addstr(&note, " (the builder's log says it ran again, but its layer is the same as the first "
+			      "build's: the layers decide)");
+	else if (lw.verdict == 0 && log->steps[step].cached)
+		strbuf_addstr(&note, " (its layer is not the first build's: the builder took the same step of "
+			      "another build from its cache)");
+	if (second)
+		strbuf_addstr(&note, cached ? " on a second rebuild (the first re-ran it with nothing before it changed, "
+			      "as when another build of the same steps runs at the same time)" : " on a second rebuild too");
 	if (cached) {
 		strbuf_addf(&msg, "after editing %s, %s `%s` came from the cache%s", st->edited, ref.buf,
 			    log->steps[step].instruction, note.buf);
@@ -973,6 +1094,7 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	culprit = buildlog_first_rebuilt_before(log, step);
 	if (culprit < 0 && in)
 		culprit = rebuilt_in_parents(log, &stages, in->stage);
+	suspect = culprit < 0 || !edit_explains(st->edited, log->steps[culprit].instruction);
 	if (culprit >= 0) {
 		result_evidence(res, "first_rebuilt", build_step_json(&log->steps[culprit]));
 		result_cause(res, rebuilt_cause(&df, &log->steps[culprit], j.scan ? cmd.tool : NULL, res));
@@ -998,16 +1120,6 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 			    "value changes, or an ADD of a remote URL; keep those after the install step");
 	}
 out:
-	/*
-	 * The rebuild holds a one-off edit (it carries the run id, so no later
-	 * run can be fooled by a cache hit of it): its image goes now, with the
-	 * images of the steps that ran; the cached steps are the real cache and
-	 * stay.  (After the verdict: the layers' witness reads the step images.)
-	 */
-	ctx->engine->cleaning = 1;
-	if (engine_rm_build(ctx->engine, &build) < 0 || rc != 0)
-		ctx->untracked = 1; /* a failed or interrupted rebuild, or what stayed: the label finds it */
-	ctx->engine->cleaning = 0;
 	json_decref(rebuilt);
 	judge_release(&j);
 	stages_release(&stages);
@@ -1016,7 +1128,114 @@ out:
 	strbuf_release(&ref);
 	strbuf_release(&msg);
 	strbuf_release(&note);
-	build_result_release(&build);
+	return suspect;
+}
+
+/*
+ * The rebuild holds a one-off edit (it carries the run id, so no later run
+ * can be fooled by a cache hit of it): its image goes, with the images of
+ * the steps that ran; the cached steps are the real cache and stay.  (After
+ * the verdict: the layers' witness reads the step images.)
+ */
+static void drop_rebuild(struct check_ctx *ctx, struct build_result *b, int rc)
+{
+	ctx->engine->cleaning = 1;
+	if (engine_rm_build(ctx->engine, b) < 0 || rc != 0)
+		ctx->untracked = 1; /* a failed or interrupted rebuild, or what stayed: the label finds it */
+	ctx->engine->cleaning = 0;
+	build_result_release(b);
+}
+
+/* Finish the rebuild job into b (build_result_init'ed here); engine_build_finish's return. */
+static int finish_rebuild(struct check_ctx *ctx, struct build_result *b)
+{
+	int rc;
+
+	build_result_init(b);
+	rc = engine_build_finish(ctx->engine, ctx->background, b);
+	free(ctx->background);
+	ctx->background = NULL;
+	return rc;
+}
+
+/* The verdict res holds (status, message, hint, cause, evidence) handed to *was; res keeps the rest. */
+struct verdict {
+	enum check_status status;
+	char *message, *hint, *cause;
+	json_t *evidence;
+};
+
+static void verdict_take(struct verdict *was, struct check_result *res)
+{
+	*was = (struct verdict){ res->status, res->message, res->hint, res->cause, res->evidence };
+	res->message = res->hint = res->cause = NULL;
+	res->evidence = NULL;
+}
+
+static void verdict_give_back(struct verdict *was, struct check_result *res)
+{
+	free(res->message);
+	free(res->hint);
+	free(res->cause);
+	json_decref(res->evidence);
+	*res = (struct check_result){ .id = res->id, .title = res->title, .kind = res->kind, .status = was->status,
+				      .points = res->points, .max_points = res->max_points, .message = was->message,
+				      .hint = was->hint, .cause = was->cause, .evidence = was->evidence,
+				      .duration_ms = res->duration_ms };
+}
+
+static void verdict_release(struct verdict *was)
+{
+	free(was->message);
+	free(was->hint);
+	free(was->cause);
+	json_decref(was->evidence);
+}
+
+static void run(struct check_ctx *ctx, const struct check_def *def, struct check_result *res)
+{
+	struct cache_state *st = ctx->background_state;
+	struct build_result build, again;
+	struct verdict first;
+	char *mark;
+	int rc, rc2;
+
+	if (!st || !ctx->background) {
+		result_set(res, CHECK_ERROR, "the rebuild could not start: %s", st ? st->failure : "no image");
+		return;
+	}
+	rc = finish_rebuild(ctx, &build);
+	if (!judge_rebuild(ctx, def, st, &build, rc, 0, res) || interrupt_pending()) {
+		drop_rebuild(ctx, &build, rc);
+		return;
+	}
+	/*
+	 * The install re-ran, yet nothing the edit reaches was rebuilt before
+	 * it.  No Dockerfile does that under phaselab's builds (no build
+	 * arguments); the engine's cache does, when another build of the same
+	 * steps runs at the same time: the builder takes that build's copy of an
+	 * earlier step, whose install is not there yet, and runs the install.
+	 * A second rebuild with another edit decides: the first rebuild's layers
+	 * stay for it, so an install whose layer does not hang on the source
+	 * comes from the cache now, and one that does runs again.
+	 */
+	verdict_take(&first, res);
+	mark = xasprintf("%s, again", ctx->engine->run_id);
+	if (edit_source(st, def, mark) < 0 || start_rebuild(ctx, st) < 0) {
+		verdict_give_back(&first, res); /* the first rebuild's verdict stands */
+		drop_rebuild(ctx, &build, rc);
+		free(mark);
+		return;
+	}
+	free(mark);
+	rc2 = finish_rebuild(ctx, &again);
+	judge_rebuild(ctx, def, st, &again, rc2, 1, res);
+	result_evidence(res, "first_rebuild", json_pack("{s:s, s:s?}", "status", check_status_name(first.status),
+							"message", first.message));
+	verdict_release(&first);
+	/* the second's images are children of the first's: they go first */
+	drop_rebuild(ctx, &again, rc2);
+	drop_rebuild(ctx, &build, rc);
 }
 
 static const char *const causes[] = {

@@ -86,7 +86,7 @@ static int fake_build_start(struct engine *e, const struct build_request *req, s
 
 	(void)req;
 	fe->calls[FAKE_BUILD]++;
-	if (fe->nbuilds >= 2 || !fe->builds[fe->nbuilds].output)
+	if (fe->nbuilds >= FAKE_BUILDS || !fe->builds[fe->nbuilds].output)
 		return engine_fail(e, "fake engine: no answer for build %d", fe->nbuilds + 1);
 	job->priv = &fe->builds[fe->nbuilds++];
 	job->started = 1;
@@ -134,9 +134,13 @@ static int fake_image_inspect(struct engine *e, const char *ref, json_t **out)
 	if (fe->missing_image && !strcmp(ref, fe->missing_image))
 		return engine_fail(e, "inspecting image '%.40s': Error: No such image: %s", ref, ref);
 	if (!strncmp(ref, "sha256:", 7)) {
+		char first[80];
+
 		if (!fe->image_inspect)
 			return engine_fail(e, "fake engine: no answer for image inspect");
-		*out = fake_fixture_json(fe->image_inspect);
+		built_id(fe, 0, first, sizeof(first));
+		*out = fake_fixture_json(fe->rebuilt_inspect && strcmp(ref, first) ? fe->rebuilt_inspect
+										   : fe->image_inspect);
 		return 0;
 	}
 	/* a base image the lab provides: present */

@@ -42,11 +42,16 @@ enum fake_op {
 	FAKE_TOP, FAKE_EXEC, FAKE_LOGS, FAKE_EXPORT, FAKE_RM, FAKE_LAYERS, FAKE_NOPS,
 };
 
+/* The builds the fake answers: the image, the cache item's rebuild, and its second rebuild. */
+#define FAKE_BUILDS 3
+
 struct fake_engine {
 	enum builder_kind builder;
-	struct fake_build builds[2];
+	struct fake_build builds[FAKE_BUILDS];
 	/* `image inspect` of the built image (its "Id" is the build's image id) */
 	const char *image_inspect;
+	/* the same for the images of the later builds (their ids differ); NULL: image_inspect */
+	const char *rebuilt_inspect;
 	/* every other image reference (the Dockerfile's FROM images) is on the machine, but this one */
 	const char *missing_image;
 	const char *history;         /* history rows, one JSON object a line */

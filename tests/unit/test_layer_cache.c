@@ -264,6 +264,8 @@ struct cache_case {
 	 */
 	const char *image_config;
 	const char *rebuilt_output;      /* replaces the rebuild's recording (a log nothing parses) */
+	const char *rebuilt_inspect;     /* the rebuilt image's inspect object; NULL: image-inspect.json */
+	const char *retry_output;        /* the second rebuild's recording; NULL: no second rebuild is expected */
 };
 
 #define PY "{\"step\": \"pip install\"}"
@@ -284,6 +286,33 @@ static const struct cache_case cache_cases[] = {
 	{ "a log nothing parses and no layers: the install is not found", "npm-install-late", BUILDER_LEGACY, NULL,
 	  CHECK_FAIL, "no build step installs the dependencies", NULL, "install-step-not-found",
 	  { "log_witness=\"none\"", "layer_witness=\"none\"" }, NULL, "tests/fixtures/engine/build-unreadable.txt" },
+	/*
+	 * Builds of the same steps at the same time (a class graded with
+	 * --jobs): the cache holds twins of a step.  (Recordings made by hand
+	 * in the legacy builder's words, after what a cold grade suite showed.)
+	 */
+	{ "another build's twin of the install, from the cache: the log decides", "concurrent", BUILDER_LEGACY, NULL,
+	  CHECK_PASS, "step 4/7 `RUN npm install --omit=dev` came from the cache (its layer is not the first build's: "
+	  "the builder took the same step of another build from its cache)", NULL, NULL,
+	  { "log_witness=\"cached\"", "layer_witness=\"another\"", "layers", "!first_rebuild" },
+	  "image-config-witness.json", NULL, "image-inspect-twin.json" },
+	{ "the install re-ran with nothing before it rebuilt: a second rebuild decides", "concurrent", BUILDER_LEGACY,
+	  NULL, CHECK_PASS, "step 4/7 `RUN npm install --omit=dev` came from the cache on a second rebuild (the first "
+	  "re-ran it with nothing before it changed, as when another build of the same steps runs at the same time); "
+	  "the lesson uses `npm ci`",
+	  NULL, NULL, { "first_rebuild", "log_witness=\"cached\"" }, NULL,
+	  "tests/fixtures/engine/installers/concurrent/legacy-raced.txt", NULL,
+	  "tests/fixtures/engine/installers/concurrent/legacy-rebuilt.txt" },
+	{ "the manifests' copy rebuilt, which the edit cannot reach: a second rebuild decides", "concurrent",
+	  BUILDER_LEGACY, NULL, CHECK_PASS, "came from the cache on a second rebuild", NULL,
+	  NULL, { "first_rebuild" }, NULL, "tests/fixtures/engine/installers/concurrent/legacy-raced-copy.txt", NULL,
+	  "tests/fixtures/engine/installers/concurrent/legacy-rebuilt.txt" },
+	{ "the install re-ran on the second rebuild too: the verdict stands", "concurrent", BUILDER_LEGACY, NULL,
+	  CHECK_FAIL, "re-ran `RUN npm install --omit=dev` on a second rebuild too although no step before it changed",
+	  "an ARG",
+	  "changing-step-before-install", { "first_rebuild", "install=\"npm install\"" }, NULL,
+	  "tests/fixtures/engine/installers/concurrent/legacy-raced.txt", NULL,
+	  "tests/fixtures/engine/installers/concurrent/legacy-raced.txt" },
 	/* npm install, the manifests first: cached, and the note */
 	{ "npm install, manifests first, legacy", "npm-install", BUILDER_LEGACY, NULL, CHECK_PASS,
 	  "step 4/14 `RUN npm install --omit=dev` came from the cache" NOTE_NPM_CI, NULL, NULL,
@@ -527,6 +556,8 @@ static void run_case(const struct cache_case *c)
 	fe.builder = c->builder;
 	fe.builds[0] = (struct fake_build){ .output = built };
 	fe.builds[1] = (struct fake_build){ .output = c->rebuilt_output ? c->rebuilt_output : rebuilt };
+	fe.builds[2] = (struct fake_build){ .output = c->retry_output };
+	fe.rebuilt_inspect = c->rebuilt_inspect;
 	fe.image_inspect = "image-inspect.json";
 	fe.history = "history.jsonl";
 	if (c->image_config) {
@@ -548,7 +579,8 @@ static void run_case(const struct cache_case *c)
 	def.kind->run(&t.ctx, &def, &res);
 	if (!res.evidence)
 		res.evidence = json_object();
-	assert_int_equal(fe.calls[FAKE_BUILD], 2);
+	if (fe.calls[FAKE_BUILD] != (c->retry_output ? 3u : 2u))
+		fail_msg("%s: %u builds, not %d", c->name, fe.calls[FAKE_BUILD], c->retry_output ? 3 : 2);
 	assert_case(c, &def, &res);
 	check_result_release(&res);
 	json_decref(def.params);
