@@ -24,6 +24,7 @@
 #include "lib/fsutil.h"
 #include "lib/git.h"
 #include "lib/interrupt.h"
+#include "lib/strvec.h"
 #include "core/phase.h"
 #include "report/report.h"
 #include "grade/engines.h"
@@ -472,16 +473,46 @@ static void free_specs(struct grade_opts *o)
 	o->nspecs = 0;
 }
 
+/* Append s to sv unless it is there. */
+static void push_once(struct strvec *sv, const char *s)
+{
+	for (size_t i = 0; i < sv->nr; i++)
+		if (!strcmp(sv->v[i], s))
+			return;
+	strvec_push(sv, s);
+}
+
+/*
+ * The phase's base images and those of its language variants (a class of
+ * systems builds Python services from images of their own), each once.
+ */
+static void class_base_images(const struct phase *ph, struct strvec *images)
+{
+	json_t *variants = json_object_get(ph->root, "languages"), *variant, *v;
+	const char *lang;
+	size_t i;
+
+	for (i = 0; i < ph->nbase_images; i++)
+		push_once(images, ph->base_images[i]);
+	json_object_foreach(variants, lang, variant)
+		json_array_foreach(json_object_get(variant, "base_images"), i, v)
+			if (json_is_string(v))
+				push_once(images, json_string_value(v));
+}
+
 /*
  * Each --engine, opened under its own environment (as its children will
- * see it) and asked for the phase's base images, which `check` would
- * otherwise find missing only at the build (exit 3).  One that fails is left
- * out, its reason printed.  Returns how many are usable.
+ * see it) and asked for the base images of the phase and its language
+ * variants, which `check` would otherwise find missing only at the build
+ * (exit 3).  One that fails is left out, its reason printed.  Returns how
+ * many are usable.
  */
 static size_t probe_engines(struct class_engine *engines, size_t n, const struct phase *ph)
 {
+	struct strvec images = STRVEC_INIT;
 	size_t usable = 0;
 
+	class_base_images(ph, &images);
 	for (size_t i = 0; i < n && !interrupt_pending(); i++) {
 		struct class_engine *ce = &engines[i];
 		char *saved[ENGINE_SPEC_NENV];
@@ -492,12 +523,12 @@ static size_t probe_engines(struct class_engine *engines, size_t n, const struct
 			engine_close(&ce->engine);
 		} else {
 			ce->opened = 1;
-			for (size_t k = 0; k < ph->nbase_images && !ce->left_out; k++) {
+			for (size_t k = 0; k < images.nr && !ce->left_out; k++) {
 				json_t *img = NULL;
 
-				if (engine_image_inspect(&ce->engine, ph->base_images[k], &img) < 0)
+				if (engine_image_inspect(&ce->engine, images.v[k], &img) < 0)
 					ce->left_out = xasprintf("the base image '%s' is not on it (prepare it there with "
-								 "`make images`): %s", ph->base_images[k], ce->engine.err.buf);
+								 "`make images`): %s", images.v[k], ce->engine.err.buf);
 				json_decref(img);
 			}
 		}
@@ -514,6 +545,7 @@ static size_t probe_engines(struct class_engine *engines, size_t n, const struct
 			ce->engine.server_version ? ce->engine.server_version : "",
 			ce->engine.remote ? ", remote" : "", ce->engine.rootless ? ", rootless" : "");
 	}
+	strvec_clear(&images);
 	return usable;
 }
 
