@@ -188,9 +188,15 @@ engine_answers() {
 engine_rootless() {
 	[[ $ENGINE == podman && $("$ENGINE_CLI" info --format '{{.Host.Security.Rootless}}' 2>/dev/null) == true ]]
 }
-# engine_tag: the engine under test in a case's name (docker, podman, podman-rootless)
+# engine_remote: the engine under test is a docker that phaselab treats as
+# remote (DOCKER_HOST other than a unix socket, or PHASELAB_REMOTE=1)
+engine_remote() {
+	[[ $ENGINE == docker && ${PHASELAB_REMOTE:-} != 0 ]] &&
+		{ [[ ${PHASELAB_REMOTE:-} == 1 ]] || [[ -n ${DOCKER_HOST:-} && $DOCKER_HOST != unix://* ]]; }
+}
+# engine_tag: the engine under test (docker, docker-remote, podman, podman-rootless)
 engine_tag() {
-	if [[ $ENGINE != podman ]]; then echo docker
+	if [[ $ENGINE != podman ]]; then engine_remote && echo docker-remote || echo docker
 	elif engine_rootless; then echo podman-rootless
 	else echo podman
 	fi
@@ -255,12 +261,12 @@ without_build_cache() {
 }
 
 # expect_file DIR: the fixture's expect file for the engine under test: its
-# expect.TAG (engine_tag: podman-rootless) or expect.ENGINE when it has one
-# (where the engines' verdicts or words really differ; the file says why in
-# a comment), else its expect
+# expect.TAG (engine_tag: podman-rootless, docker-remote) or expect.ENGINE
+# when it has one (where the engines' verdicts or words really differ; the
+# file says why in a comment), else its expect
 expect_file() {
 	local tag
-	if [[ $ENGINE == podman ]] && compgen -G "$1/expect.$ENGINE-*" >/dev/null; then
+	if compgen -G "$1/expect.$ENGINE-*" >/dev/null; then
 		[[ -n ${LIB_ENGINE_TAG:-} ]] || LIB_ENGINE_TAG=$(engine_tag)
 		tag=$LIB_ENGINE_TAG
 	fi
