@@ -117,7 +117,8 @@ json_t *cli_json(struct engine *e, const struct cli_voice *v, const char *const 
 	return j;
 }
 
-void cli_run_args(struct engine *e, const struct run_request *req, int health_interval, struct strvec *args)
+void cli_run_args(struct engine *e, const struct run_request *req, int health_interval, const char *const *extra,
+		  struct strvec *args)
 {
 	cli_args(e, args);
 	if (req->create_only)
@@ -155,6 +156,7 @@ void cli_run_args(struct engine *e, const struct run_request *req, int health_in
 	}
 	for (const char *const *env = req->env; env && *env; env++)
 		strvec_pushv(args, (const char *const[]){ "-e", *env, NULL });
+	strvec_pushv(args, extra);
 	strvec_pushv(args, (const char *const[]){ "--", req->image, NULL });
 }
 

@@ -47,9 +47,11 @@ json_t *cli_json(struct engine *e, const struct cli_voice *v, const char *const 
 
 /*
  * `<cli> create|run -d` with the request's labels, limits, port, env and
- * image; health_interval: whether --health-interval carries the request's.
+ * image; health_interval: whether --health-interval carries the request's;
+ * extra: the engine's own options, before the image (NULL: none).
  */
-void cli_run_args(struct engine *e, const struct run_request *req, int health_interval, struct strvec *args);
+void cli_run_args(struct engine *e, const struct run_request *req, int health_interval, const char *const *extra,
+		  struct strvec *args);
 
 /*
  * Start `<cli> build`: args holds the CLI, "build" and the engine's own

@@ -329,7 +329,7 @@ static int docker_run(struct engine *e, const struct run_request *req, char *id,
 	struct proc p = PROC_INIT;
 	int rc = -1;
 
-	cli_run_args(e, req, 1, &args);
+	cli_run_args(e, req, 1, NULL, &args);
 
 	/*
 	 * Not cut short by an interrupt: the daemon goes on creating (and

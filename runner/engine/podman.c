@@ -381,26 +381,24 @@ static int podman_image_layers(struct engine *e, json_t *image, int in_place, st
 static int podman_run(struct engine *e, const struct run_request *req, char *id, size_t id_size)
 {
 	struct podman_priv *pv = e->priv;
-	struct strvec args;
+	struct strvec args, extra = STRVEC_INIT;
 	struct proc p = PROC_INIT;
 	int rc = -1;
 
-	/* no --health-interval: 4.3 ignores it; podman_health runs the probe at this pace */
-	cli_run_args(e, req, 0, &args);
-	pv->interval_ms = req->health_interval_ms;
 	/*
 	 * Rootless on cgroups v1 has no cgroup of its own: podman ignores the
 	 * memory, CPU and pids limits (and says so).  The pids limit at least
 	 * holds as the processes' ulimit (counted per uid in the container's
-	 * namespace), so a fork bomb still stops; it goes before "--" IMAGE.
+	 * namespace), so a fork bomb still stops.
 	 */
 	if (e->rootless && req->pids > 0 && !req->create_only && access("/sys/fs/cgroup/cgroup.controllers", F_OK)) {
-		strvec_pop(&args);
-		strvec_pop(&args);
-		strvec_push(&args, "--ulimit");
-		strvec_pushf(&args, "nproc=%ld:%ld", req->pids, req->pids);
-		strvec_pushv(&args, (const char *const[]){ "--", req->image, NULL });
+		strvec_push(&extra, "--ulimit");
+		strvec_pushf(&extra, "nproc=%ld:%ld", req->pids, req->pids);
 	}
+	/* no --health-interval: 4.3 ignores it; podman_health runs the probe at this pace */
+	cli_run_args(e, req, 0, extra.v, &args);
+	strvec_clear(&extra);
+	pv->interval_ms = req->health_interval_ms;
 
 	/* as docker's: let the call end, so the container it made is known and swept */
 	p.uninterruptible = 1;
