@@ -1172,18 +1172,6 @@ static void verdict_take(struct verdict *was, struct check_result *res)
 	res->evidence = NULL;
 }
 
-static void verdict_give_back(struct verdict *was, struct check_result *res)
-{
-	free(res->message);
-	free(res->hint);
-	free(res->cause);
-	json_decref(res->evidence);
-	*res = (struct check_result){ .id = res->id, .title = res->title, .kind = res->kind, .status = was->status,
-				      .points = res->points, .max_points = res->max_points, .message = was->message,
-				      .hint = was->hint, .cause = was->cause, .evidence = was->evidence,
-				      .duration_ms = res->duration_ms };
-}
-
 static void verdict_release(struct verdict *was)
 {
 	free(was->message);
@@ -1219,15 +1207,14 @@ static void run(struct check_ctx *ctx, const struct check_def *def, struct check
 	 * stay for it, so an install whose layer does not hang on the source
 	 * comes from the cache now, and one that does runs again.
 	 */
-	verdict_take(&first, res);
 	mark = xasprintf("%s, again", ctx->engine->run_id);
 	if (edit_source(st, def, mark) < 0 || start_rebuild(ctx, st) < 0) {
-		verdict_give_back(&first, res); /* the first rebuild's verdict stands */
-		drop_rebuild(ctx, &build, rc);
+		drop_rebuild(ctx, &build, rc); /* the first rebuild's verdict stands */
 		free(mark);
 		return;
 	}
 	free(mark);
+	verdict_take(&first, res);
 	rc2 = finish_rebuild(ctx, &again);
 	judge_rebuild(ctx, def, st, &again, rc2, 1, res);
 	result_evidence(res, "first_rebuild", json_pack("{s:s, s:s?}", "status", check_status_name(first.status),
