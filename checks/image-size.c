@@ -187,23 +187,18 @@ static const char *size_cause(struct check_ctx *ctx, const struct check_def *def
 	}
 	for (size_t i = 0; !cause && i < df.n; i++) {
 		const struct df_instr *in = &df.v[i];
-		char *args, *tok, *save = NULL;
-		int from_stage = 0, whole = 0;
+		struct df_copy c;
+		const char *src;
+		int whole;
 
 		if (in->stage != last || (strcmp(in->keyword, "COPY") && strcmp(in->keyword, "ADD")))
 			continue;
-		args = xstrdup(in->args);
-		for (tok = strtok_r(args, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
-			if (!strncmp(tok, "--from=", 7))
-				from_stage = 1;
-			else if (strncmp(tok, "--", 2)) {
-				/* the first source: all of /app, or the root */
-				whole = !strcmp(tok, "/app") || !strcmp(tok, "/app/") || !strcmp(tok, "/") || !strcmp(tok, ".");
-				break;
-			}
-		}
-		free(args);
-		if (from_stage && whole) {
+		df_copy_read(&c, in->args);
+		/* the first source: all of /app, or the root */
+		src = c.n ? c.w[0] : "";
+		whole = c.from && (!strcmp(src, "/app") || !strcmp(src, "/app/") || !strcmp(src, "/") || !strcmp(src, "."));
+		df_copy_release(&c);
+		if (whole) {
 			cause = "whole-app-copied";
 			hit = in;
 			corrected = xstrdup("COPY --from=builder /app/dist ./dist");

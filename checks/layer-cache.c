@@ -287,29 +287,21 @@ static const struct df_instr *instr_of(const struct df_instrs *df, const char *p
 /* Does a COPY or ADD copy the whole context ("COPY . .", "ADD . /app"), not an earlier stage's files? */
 static int copies_all(const char *args)
 {
-	char *copy = xstrdup(args), *tok, *save = NULL;
-	int all = 0;
+	struct df_copy c;
+	int all;
 
-	for (tok = strtok_r(copy, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
-		if (!strncmp(tok, "--from=", 7))
-			break;
-		if (strncmp(tok, "--", 2)) {
-			all = !strcmp(tok, ".") || !strcmp(tok, "./");
-			break;
-		}
-	}
-	free(copy);
+	df_copy_read(&c, args);
+	all = !c.from && !c.unreadable && c.n && (!strcmp(c.w[0], ".") || !strcmp(c.w[0], "./"));
+	df_copy_release(&c);
 	return all;
 }
 
 /* The same for a step as the builder printed it ("COPY . ."). */
 static int step_copies_all(const char *instruction)
 {
-	if (!strncasecmp(instruction, "COPY ", 5))
-		return copies_all(instruction + 5);
-	if (!strncasecmp(instruction, "ADD ", 4))
-		return copies_all(instruction + 4);
-	return 0;
+	const char *args = df_copy_args(instruction);
+
+	return args && copies_all(args);
 }
 
 /* --- which step installs the dependencies ------------------------------------ */
@@ -695,56 +687,21 @@ static int source_reaches(const char *src, const char *edited)
  */
 static int edit_explains(const char *edited, const char *instruction)
 {
-	const char *s = instruction;
-	json_t *argv = NULL, *v;
-	char *copy = NULL, *tok, *save = NULL;
-	const char **words;
-	size_t n = 0, i, max = strlen(instruction) / 2 + 2;
-	int explains = 0, is_copy;
+	const char *s = instruction, *args;
+	struct df_copy c;
+	int explains;
 
 	while (isspace((unsigned char)*s))
 		s++;
 	if (!strncasecmp(s, "RUN", 3) && (!s[3] || isspace((unsigned char)s[3])))
 		return strstr(s, "type=bind") != NULL;
-	is_copy = !strncasecmp(s, "COPY", 4) && (!s[4] || isspace((unsigned char)s[4]));
-	if (!is_copy && !(!strncasecmp(s, "ADD", 3) && (!s[3] || isspace((unsigned char)s[3]))))
+	if (!(args = df_copy_args(s)))
 		return 0;
-	s += is_copy ? 4 : 3;
-	words = xcalloc(max, sizeof(*words));
-	copy = xstrdup(s);
-	for (tok = strtok_r(copy, " \t", &save); tok && n < max; tok = strtok_r(NULL, " \t", &save)) {
-		if (!strncmp(tok, "--from=", 7) || !strncmp(tok, "--mount", 7))
-			goto yes;
-		if (!strncmp(tok, "--", 2) && !n)
-			continue;
-		if (*tok == '[') { /* the exec form: its words are a JSON array */
-			const char *open = strchr(s, '[');
-
-			argv = json_loads(open, 0, NULL);
-			if (!json_is_array(argv))
-				goto yes;
-			n = 0;
-			json_array_foreach(argv, i, v) {
-				if (!json_is_string(v) || n == max)
-					goto yes;
-				words[n++] = json_string_value(v);
-			}
-			break;
-		}
-		words[n++] = tok;
-	}
-	if (n < 2)
-		goto yes;
-	for (i = 0; i + 1 < n; i++)
-		if (strstr(words[i], "://") || source_reaches(words[i], edited))
-			goto yes;
-	goto out;
-yes:
-	explains = 1;
-out:
-	json_decref(argv);
-	free(copy);
-	free(words);
+	df_copy_read(&c, args);
+	explains = c.from || c.mount || c.unreadable || c.n < 2;
+	for (size_t i = 0; !explains && i + 1 < c.n; i++)
+		explains = strstr(c.w[i], "://") || source_reaches(c.w[i], edited);
+	df_copy_release(&c);
 	return explains;
 }
 

@@ -5,6 +5,7 @@
 #include "lib/xalloc.h"
 
 #include <ctype.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -111,4 +112,60 @@ char *df_stage_base(const struct df_instrs *d, int stage)
 		stage = next;
 	}
 	return NULL;
+}
+
+void df_copy_read(struct df_copy *c, const char *args)
+{
+	char *tok, *save = NULL;
+	size_t max = strlen(args) / 2 + 2, i;
+	json_t *argv, *v;
+
+	memset(c, 0, sizeof(*c));
+	c->w = xcalloc(max, sizeof(*c->w));
+	c->buf_ = xstrdup(args);
+	for (tok = strtok_r(c->buf_, " \t", &save); tok && c->n < max; tok = strtok_r(NULL, " \t", &save)) {
+		if (!c->n && !strncmp(tok, "--", 2)) {
+			c->from |= !strncmp(tok, "--from=", 7);
+			c->mount |= !strncmp(tok, "--mount", 7);
+			continue;
+		}
+		if (!c->n && *tok == '[') {
+			c->argv_ = argv = json_loads(args + (tok - c->buf_), 0, NULL);
+			c->unreadable = !json_is_array(argv) || json_array_size(argv) > max;
+			json_array_foreach(argv, i, v) {
+				if (c->unreadable || !json_is_string(v)) {
+					c->unreadable = 1;
+					break;
+				}
+				c->w[c->n++] = json_string_value(v);
+			}
+			return;
+		}
+		c->w[c->n++] = tok;
+	}
+}
+
+void df_copy_release(struct df_copy *c)
+{
+	json_decref(c->argv_);
+	free(c->buf_);
+	free(c->w);
+}
+
+static const char *after_keyword(const char *s, const char *keyword)
+{
+	size_t k = strlen(keyword);
+
+	return !strncasecmp(s, keyword, k) && (!s[k] || isspace((unsigned char)s[k])) ? s + k : NULL;
+}
+
+const char *df_copy_args(const char *instruction)
+{
+	const char *args;
+
+	while (isspace((unsigned char)*instruction))
+		instruction++;
+	if (!(args = after_keyword(instruction, "COPY")))
+		args = after_keyword(instruction, "ADD");
+	return args;
 }

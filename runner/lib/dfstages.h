@@ -40,4 +40,25 @@ const struct df_instr *df_instrs_from(const struct df_instrs *d, int stage);
  */
 char *df_stage_base(const struct df_instrs *d, int stage);
 
+/*
+ * A COPY or ADD's words, read the way the builder reads them: the options
+ * before the first word, then the sources and the destination, in the shell
+ * form or the exec form (a JSON array of strings).
+ */
+struct df_copy {
+	int from;            /* --from=: the files come from a stage or an image */
+	int mount;           /* --mount: not a COPY the builder takes; callers treat it as unsure */
+	int unreadable;      /* an exec form that is not a JSON array of strings */
+	size_t n;            /* words: the sources, then the destination */
+	const char **w;
+	char *buf_;          /* the rest is the reader's own */
+	void *argv_;
+};
+
+/* Read args (what follows the keyword); df_copy_release frees it.  Never fails. */
+void df_copy_read(struct df_copy *c, const char *args);
+void df_copy_release(struct df_copy *c);
+/* The words after COPY or ADD in an instruction as written or as a builder printed it, or NULL. */
+const char *df_copy_args(const char *instruction);
+
 #endif
