@@ -39,4 +39,11 @@ int layer_pass_tar(struct layer_walk *w, size_t layer, const struct tar_entry *t
 int layers_in_place(struct engine *e, json_t *image, struct layer_walk *w);
 int layers_from_archive(struct engine *e, const char *path, json_t *image, struct layer_walk *w);
 
+/*
+ * Podman's build output with the warning that phaselab's own build
+ * argument was not consumed taken out (engine/podman.c): in place in
+ * text[0..len), returns the new length.
+ */
+size_t podman_hide_run_arg(char *text, size_t len);
+
 #endif

@@ -31,6 +31,8 @@
  * as rootful ones are.
  */
 #include "engine/cli.h"
+#include "engine/engine-impl.h"
+#include "lib/fsutil.h"
 #include "lib/timeutil.h"
 #include "lib/xalloc.h"
 
@@ -163,6 +165,14 @@ static void podman_close(struct engine *e)
 #define UNSHARE "/usr/bin/unshare"
 
 /*
+ * A build argument naming the run.  No Dockerfile declares it, so it
+ * changes no step and no cache key (buildah then warns that it was not
+ * consumed; the warning is ours, cut from the output), but buildah keeps it
+ * in each working container's state, where sweep_working finds it.
+ */
+#define RUN_ARG "PHASELAB_RUN"
+
+/*
  * A build's request, kept (job->priv) so that podman_build_finish can start
  * it again when another run's removal broke it (storage_raced below).
  */
@@ -228,6 +238,9 @@ static int podman_build_start(struct engine *e, const struct build_request *req,
 		strvec_pushv(&args, (const char *const[]){ UNSHARE, "--pid", "--fork", "--mount-proc", "--kill-child", "--", NULL });
 	}
 	strvec_pushv(&args, (const char *const[]){ e->cli, "build", "--format", "docker", "--layers", "--force-rm", NULL });
+	/* the run's name on its working containers (sweep_working) */
+	strvec_push(&args, "--build-arg");
+	strvec_pushf(&args, "%s=%s", RUN_ARG, e->run_id);
 	/* always one file: a RUN's stderr belongs to its step, which only the merged order shows */
 	rc = cli_build_start(e, req, job, &args, &builds);
 	if (rc == 0 && !job->priv)
@@ -278,6 +291,59 @@ static size_t hide_excludes(char *text, size_t len)
 	return (size_t)(end - text);
 }
 
+/*
+ * buildah's warning that RUN_ARG was not consumed ("[Warning] one or more
+ * build args were not consumed: [A PHASELAB_RUN]"): the argument is ours,
+ * so it leaves the list, and the line goes when nothing else is in it.
+ * In place in text[0..len); returns the new length.
+ */
+size_t podman_hide_run_arg(char *text, size_t len)
+{
+	static const char mark[] = "build args were not consumed: [";
+	char *at = text, *end = text + len;
+
+	while ((at = memmem(at, (size_t)(end - at), mark, sizeof(mark) - 1))) {
+		char *open = at + sizeof(mark) - 1, *eol = memchr(open, '\n', (size_t)(end - open));
+		char *close = memchr(open, ']', (size_t)((eol ? eol : end) - open)), *w = open;
+		size_t n = strlen(RUN_ARG);
+
+		if (!close) {
+			at = open;
+			continue;
+		}
+		/* the list's words are space-separated: find ours as a whole word */
+		while (w < close && !((w + n == close || w[n] == ' ') && !memcmp(w, RUN_ARG, n))) {
+			char *sp = memchr(w, ' ', (size_t)(close - w));
+			w = sp ? sp + 1 : close;
+		}
+		if (w >= close) {
+			at = close;
+			continue;
+		}
+		if (w + n == close && w > open)
+			w--, n++; /* the last word: its space before it goes */
+		else if (w + n < close)
+			n++; /* its space after it */
+		memmove(w, w + n, (size_t)(end - w - n));
+		end -= n;
+		close -= n;
+		if (close == open) { /* nothing left: the whole line */
+			char *bol = at, *next;
+
+			while (bol > text && bol[-1] != '\n')
+				bol--;
+			next = memchr(close, '\n', (size_t)(end - close));
+			next = next ? next + 1 : end;
+			memmove(bol, next, (size_t)(end - next));
+			end -= next - bol;
+			at = bol;
+		} else {
+			at = close;
+		}
+	}
+	return (size_t)(end - text);
+}
+
 /* a build broken by another run's removal is started again, at most this often */
 #define RACED_RETRIES 2
 
@@ -288,6 +354,8 @@ static int raced(const struct build_result *res)
 			return 1;
 	return 0;
 }
+
+static int sweep_working(struct engine *e, const char *run_id);
 
 static int podman_build_finish(struct engine *e, struct engine_job *job, struct build_result *res)
 {
@@ -311,10 +379,15 @@ static int podman_build_finish(struct engine *e, struct engine_job *job, struct 
 		rc = cli_build_finish(e, &voice, job, res);
 	}
 	free_saved_build(job);
+	/* a build killed at its deadline leaves its working containers (an interrupt's go with the run's sweep) */
+	if (res->timed_out && !e->interrupted && sweep_working(e, e->run_id) < 0)
+		strbuf_reset(&e->err);
 	if (res->log.error)
 		res->log.error[hide_excludes(res->log.error, strlen(res->log.error))] = '\0';
-	if (res->output.len)
+	if (res->output.len) {
 		strbuf_setlen(&res->output, hide_excludes(res->output.buf, res->output.len));
+		strbuf_setlen(&res->output, podman_hide_run_arg(res->output.buf, res->output.len));
+	}
 
 	if (rc == 1 && raced(res))
 		return engine_fail(e, "podman's storage changed under the build (another run removed "
@@ -843,15 +916,106 @@ static int podman_rm_build(struct engine *e, const struct build_result *res)
 	return rc;
 }
 
+/* Was a working container's builder (its state: buildah.json) given the run's RUN_ARG? */
+static int builder_of_run(const char *path, const char *run_id)
+{
+	struct strbuf text = STRBUF_INIT;
+	json_t *state = NULL;
+	const char *v;
+	int ours;
+
+	if (read_file_nofollow(path, 16u << 20, &text) == 0)
+		state = json_loadb(text.buf, text.len, 0, NULL);
+	v = json_string_value(json_object_get(json_object_get(state, "Args"), RUN_ARG));
+	ours = v && !strcmp(v, run_id);
+	json_decref(state);
+	strbuf_release(&text);
+	return ours;
+}
+
+/*
+ * Buildah's working containers.  A `podman build` killed mid-build (an
+ * interrupt, a deadline; 4.3 cleans up after neither SIGINT nor SIGTERM)
+ * leaves the working container of the stage it was in, outside podman's
+ * own containers: `ps --external` lists them (State "storage") with no
+ * labels, so no label filter finds them.  The image configuration in the
+ * builder's state cannot tell whose it is either (its labels are those of
+ * the image the stage started from, a cached step's of another run
+ * included), but the build arguments can: the builder's state beside the
+ * container's data (<graph root>/<driver>-containers/<id>/userdata/
+ * buildah.json) holds RUN_ARG as the run gave it.  Returns the number
+ * removed, or -1 (e->err).
+ */
+static int sweep_working(struct engine *e, const char *run_id)
+{
+	static const char *const list[] = { "ps", "-a", "--external", "--format", "json", NULL };
+	static const char *const info[] = { "info", "--format", "json", NULL };
+	json_t *rows, *row, *store = NULL, *where = NULL;
+	struct strvec rm = STRVEC_INIT;
+	const char *root = NULL, *driver = NULL;
+	struct proc p = PROC_INIT;
+	size_t i;
+	int rc = 0;
+
+	if (!(rows = cli_json(e, &voice, list, "listing buildah's working containers")))
+		return -1;
+	json_array_foreach(rows, i, row) {
+		const char *id = json_string_value(json_object_get(row, "Id"));
+		char *path;
+
+		if (!id || strcmp(json_string_value(json_object_get(row, "State")) ?: "", "storage") ||
+		    strspn(id, "0123456789abcdef") != 64 || id[64])
+			continue;
+		if (!where) {
+			if (!(where = cli_json(e, &voice, info, "asking podman where its storage is"))) {
+				rc = -1;
+				break;
+			}
+			store = json_object_get(where, "store");
+			root = json_string_value(json_object_get(store, "graphRoot"));
+			driver = json_string_value(json_object_get(store, "graphDriverName"));
+		}
+		if (!root || !driver || strchr(driver, '/')) {
+			rc = engine_fail(e, "podman info names no storage root and driver");
+			break;
+		}
+		path = xasprintf("%s/%s-containers/%s/userdata/buildah.json", root, driver, id);
+		if (builder_of_run(path, run_id))
+			strvec_push(&rm, id);
+		free(path);
+	}
+	if (rc == 0 && rm.nr) {
+		struct strvec words = STRVEC_INIT;
+
+		strvec_pushv(&words, (const char *const[]){ "rm", "-f", NULL });
+		strvec_pushv(&words, (const char *const *)rm.v);
+		if (call(e, &p, (const char *const *)words.v, 0) != 0)
+			rc = failed(e, &p, "removing buildah's working containers");
+		else
+			rc = (int)rm.nr;
+		strvec_clear(&words);
+	}
+	proc_release(&p);
+	strvec_clear(&rm);
+	json_decref(where);
+	json_decref(rows);
+	return rc;
+}
+
 static int podman_remove_labelled(struct engine *e, const char *run_id)
 {
-	return engine_docker.remove_labelled(e, run_id);
+	/* the working containers first: they hold the images they were made from */
+	int working = sweep_working(e, run_id), removed = engine_docker.remove_labelled(e, run_id);
+
+	return working < 0 || removed < 0 ? -1 : working + removed;
 }
 
 static int podman_reap(struct engine *e, const char *run_id, const char *scratch)
 {
-	/* the labelled sweep, then the step images the journal and the build logs name */
-	return engine_docker.reap(e, run_id, scratch);
+	/* its builds' working containers, the labelled sweep, then the step images the journal and the build logs name */
+	int working = sweep_working(e, run_id), reaped = engine_docker.reap(e, run_id, scratch);
+
+	return working < 0 || reaped < 0 ? -1 : working + reaped;
 }
 
 /*

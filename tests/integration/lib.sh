@@ -215,7 +215,24 @@ engine_list() {
 	note "$LIB_PROG: '$ENGINE_CLI $*' failed 5 times"
 	return 1
 }
-labelled_containers() { engine_list ps -aq --no-trunc --filter "label=$LABEL${1:+=$1}" | sort -u; }
+# On podman, buildah's working containers too: a `podman build` killed
+# mid-build leaves them where only `ps --external` lists them, with no labels
+# a filter sees; the builder's state beside each (buildah.json) keeps the
+# build arguments, PHASELAB_RUN (the run's id, which phaselab gives every
+# build) among them.
+working_containers() {
+	[[ $ENGINE == podman ]] || return 0
+	local root id
+	root=$("$ENGINE_CLI" info --format '{{.Store.GraphRoot}}/{{.Store.GraphDriverName}}-containers' 2>/dev/null) || return 0
+	engine_list ps -a --external --format json | jq -r '.[] | select(.State == "storage") | .Id' 2>/dev/null |
+		while IFS= read -r id; do
+			jq -e --arg v "${1:-}" '.Args.PHASELAB_RUN as $r | $r != null and ($v == "" or $r == $v)' \
+				"$root/$id/userdata/buildah.json" >/dev/null 2>&1 && echo "$id"
+		done
+}
+labelled_containers() {
+	{ engine_list ps -aq --no-trunc --filter "label=$LABEL${1:+=$1}"; working_containers "${1:-}"; } | sed '/^$/d' | sort -u
+}
 labelled_images() { engine_list images -q --no-trunc --filter "label=$LABEL${1:+=$1}" | sort -u; }
 labelled() { { labelled_containers "$@"; labelled_images "$@"; } | sort -u; }
 all_containers() { engine_list ps -aq --no-trunc | sort -u; }
@@ -223,7 +240,7 @@ run_folders() { find "$PHASELAB_STATE_DIR/runs" -mindepth 1 -maxdepth 1 2>/dev/n
 # run_ids: the names of the run folders, which are the runs' ids (their label's value)
 run_ids() { find "$PHASELAB_STATE_DIR/runs" -mindepth 1 -maxdepth 1 -printf '%f\n' 2>/dev/null | sort; }
 # has_container RUN_ID: the run's labelled container exists
-has_container() { [[ -n $1 && -n $(labelled_containers "$1") ]]; }
+has_container() { [[ -n $1 && -n $(engine_list ps -aq --filter "label=$LABEL=$1") ]]; }
 # lasting_labelled BEFORE [SECONDS]: the labelled containers and images that
 # are not in BEFORE (an earlier `labelled` listing) and are still there after
 # SECONDS (default 60) at most.  The engine may be shared: another user's run

@@ -29,9 +29,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "engine/engine.h"
+#include "engine/engine-impl.h"
 #include "lib/fsutil.h"
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"
@@ -304,12 +306,119 @@ static void test_readings(void **state)
 	free(fake);
 }
 
+/* A file's text, written (the folders above it made). */
+static void write_state(const char *root, const char *id, const char *text)
+{
+	char *dir = xasprintf("%s/overlay-containers/%s/userdata", root, id), *path = xasprintf("%s/buildah.json", dir);
+	FILE *f;
+
+	/* each folder above it, from the root down */
+	for (char *slash = dir + strlen(root) + 1;; slash++) {
+		slash = strchr(slash, '/');
+		if (slash)
+			*slash = '\0';
+		assert_true(mkdir(dir, 0700) == 0 || errno == EEXIST);
+		if (!slash)
+			break;
+		*slash = '/';
+	}
+	assert_non_null(f = fopen(path, "w"));
+	fputs(text, f);
+	fclose(f);
+	free(dir);
+	free(path);
+}
+
+/*
+ * A `podman build` killed mid-build leaves buildah's working containers
+ * (`ps --external`, State "storage"): the run's sweep removes those whose
+ * builder was given the run's PHASELAB_RUN, and no one else's: another
+ * run's, one whose state cannot be read, a running container.
+ */
+static void test_working_containers(void **state)
+{
+	char *fake = fake_path(), root[64], *a = xasprintf("%064d", 0);
+	struct engine e;
+
+	(void)state;
+	memset(a, 'a', 64);
+	snprintf(root, sizeof(root), "/tmp/phaselab-fake-storage-XXXXXX");
+	assert_non_null(mkdtemp(root));
+	/* the image configuration's label is another run's (a cached step's): only Args counts */
+	write_state(root, a, "{\"Args\": {\"PHASELAB_RUN\": \"t\"}, \"docker\": {\"config\": "
+			     "{\"Labels\": {\"org.phaselab.run\": \"other\"}}}}");
+	memset(a, 'b', 64);
+	write_state(root, a, "{\"Args\": {\"PHASELAB_RUN\": \"other\"}, \"docker\": {\"config\": "
+			     "{\"Labels\": {\"org.phaselab.run\": \"t\"}}}}");
+	memset(a, 'd', 64);
+	write_state(root, a, "{\"Args\": {\"PHASELAB_RUN\": \"t\"}}");
+	setenv("FAKE_PODMAN_ROOT", root, 1);
+	setenv("PHASELAB_ENGINE", "podman", 1);
+	setenv("PHASELAB_PODMAN", fake, 1);
+	assert_int_equal(engine_open(&e, "t"), 0);
+	assert_int_equal(engine_remove_labelled(&e, "t"), 1);
+	memset(a, 'a', 64);
+	assert_int_equal(count_calls(a), 1);
+	for (char c = 'b'; c <= 'd'; c++) {
+		memset(a, c, 64);
+		assert_int_equal(count_calls(a), 0);
+	}
+	assert_int_equal(count_calls("rm -f"), 1);
+	/* a dead run's reap sweeps them too */
+	assert_int_equal(engine_reap(&e, "t", NULL), 1);
+	assert_int_equal(count_calls("rm -f"), 2);
+	/* none of the run's: no removal */
+	assert_int_equal(engine_remove_labelled(&e, "nobody"), 0);
+	assert_int_equal(count_calls("rm -f"), 2);
+	engine_close(&e);
+	unsetenv("FAKE_PODMAN_ROOT");
+	unsetenv("PHASELAB_ENGINE");
+	unsetenv("PHASELAB_PODMAN");
+	assert_int_equal(remove_tree(root), 0);
+	free(a);
+	free(fake);
+}
+
+/* buildah's warning about our own build argument goes; anything else it says stays */
+static void test_hide_run_arg(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "COMMIT x\n[Warning] one or more build args were not consumed: [PHASELAB_RUN]\nSuccessfully tagged x\n",
+		  "COMMIT x\nSuccessfully tagged x\n" },
+		{ "[Warning] one or more build args were not consumed: [A PHASELAB_RUN]\n",
+		  "[Warning] one or more build args were not consumed: [A]\n" },
+		{ "[Warning] one or more build args were not consumed: [PHASELAB_RUN B]\n",
+		  "[Warning] one or more build args were not consumed: [B]\n" },
+		{ "[Warning] one or more build args were not consumed: [A PHASELAB_RUN B]",
+		  "[Warning] one or more build args were not consumed: [A B]" },
+		{ "[Warning] one or more build args were not consumed: [PHASELAB_RUNNER]\n",
+		  "[Warning] one or more build args were not consumed: [PHASELAB_RUNNER]\n" },
+		{ "[Warning] one or more build args were not consumed: [PHASELAB_RUN]",
+		  "" },
+		{ "build args were not consumed: [PHASELAB_RUN\n", "build args were not consumed: [PHASELAB_RUN\n" },
+		{ "", "" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *text = xstrdup(cases[i][0]);
+		size_t n = podman_hide_run_arg(text, strlen(text));
+
+		text[n] = '\0';
+		if (strcmp(text, cases[i][1]))
+			fail_msg("case %zu: got '%s', want '%s'", i, text, cases[i][1]);
+		free(text);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tables),
 		cmocka_unit_test(test_choice),
 		cmocka_unit_test(test_readings),
+		cmocka_unit_test(test_working_containers),
+		cmocka_unit_test(test_hide_run_arg),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
