@@ -312,7 +312,7 @@ size_t podman_hide_run_arg(char *text, size_t len)
 			continue;
 		}
 		/* the list's words are space-separated: find ours as a whole word */
-		while (w < close && !((w + n == close || w[n] == ' ') && !memcmp(w, RUN_ARG, n))) {
+		while (w < close && !((size_t)(close - w) >= n && (w + n == close || w[n] == ' ') && !memcmp(w, RUN_ARG, n))) {
 			char *sp = memchr(w, ' ', (size_t)(close - w));
 			w = sp ? sp + 1 : close;
 		}

@@ -397,16 +397,20 @@ static void test_hide_run_arg(void **state)
 		  "" },
 		{ "build args were not consumed: [PHASELAB_RUN\n", "build args were not consumed: [PHASELAB_RUN\n" },
 		{ "", "" },
+		/* a short list at the very end: nothing read past it */
+		{ "[Warning] one or more build args were not consumed: [A]", "[Warning] one or more build args were not consumed: [A]" },
 	};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char *text = xstrdup(cases[i][0]);
-		size_t n = podman_hide_run_arg(text, strlen(text));
+		size_t len = strlen(cases[i][0]), n;
+		/* exactly the text, no terminator: the sanitizers see any read past it */
+		char *text = xmalloc(len ? len : 1);
 
-		text[n] = '\0';
-		if (strcmp(text, cases[i][1]))
-			fail_msg("case %zu: got '%s', want '%s'", i, text, cases[i][1]);
+		memcpy(text, cases[i][0], len);
+		n = podman_hide_run_arg(text, len);
+		if (n != strlen(cases[i][1]) || memcmp(text, cases[i][1], n))
+			fail_msg("case %zu: got '%.*s', want '%s'", i, (int)n, text, cases[i][1]);
 		free(text);
 	}
 }
