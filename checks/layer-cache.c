@@ -687,15 +687,13 @@ static int source_reaches(const char *src, const char *edited)
  */
 static int edit_explains(const char *edited, const char *instruction)
 {
-	const char *s = instruction, *args;
+	const char *args;
 	struct df_copy c;
 	int explains;
 
-	while (isspace((unsigned char)*s))
-		s++;
-	if (!strncasecmp(s, "RUN", 3) && (!s[3] || isspace((unsigned char)s[3])))
-		return strstr(s, "type=bind") != NULL;
-	if (!(args = df_copy_args(s)))
+	if ((args = df_after_keyword(instruction, "RUN")))
+		return strstr(args, "type=bind") != NULL;
+	if (!(args = df_copy_args(instruction)))
 		return 0;
 	df_copy_read(&c, args);
 	explains = c.from || c.mount || c.unreadable || c.n < 2;

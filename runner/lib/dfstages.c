@@ -152,20 +152,18 @@ void df_copy_release(struct df_copy *c)
 	free(c->w);
 }
 
-static const char *after_keyword(const char *s, const char *keyword)
+const char *df_after_keyword(const char *s, const char *keyword)
 {
 	size_t k = strlen(keyword);
 
+	while (isspace((unsigned char)*s))
+		s++;
 	return !strncasecmp(s, keyword, k) && (!s[k] || isspace((unsigned char)s[k])) ? s + k : NULL;
 }
 
 const char *df_copy_args(const char *instruction)
 {
-	const char *args;
+	const char *args = df_after_keyword(instruction, "COPY");
 
-	while (isspace((unsigned char)*instruction))
-		instruction++;
-	if (!(args = after_keyword(instruction, "COPY")))
-		args = after_keyword(instruction, "ADD");
-	return args;
+	return args ? args : df_after_keyword(instruction, "ADD");
 }

@@ -58,6 +58,8 @@ struct df_copy {
 /* Read args (what follows the keyword); df_copy_release frees it.  Never fails. */
 void df_copy_read(struct df_copy *c, const char *args);
 void df_copy_release(struct df_copy *c);
+/* What follows keyword (any case, leading blanks skipped, then a blank or the end) in s, or NULL. */
+const char *df_after_keyword(const char *s, const char *keyword);
 /* The words after COPY or ADD in an instruction as written or as a builder printed it, or NULL. */
 const char *df_copy_args(const char *instruction);
 
